@@ -1,0 +1,32 @@
+"""ganglion: a readable deep-learning framework with its own autograd engine, a PyTorch-style API and a Keras-style
+API over one engine (NumPy on the CPU, CuPy on the GPU)."""
+
+__version__ = "0.1.0"
+
+from . import backend
+from .backend import (
+    DTYPES as _DTYPES, Device as device, Generator, bool_, default_generator, float16, float32, float64,
+    get_default_dtype, int8, int16, int32, int64, manual_seed, set_default_dtype, uint8,
+)
+from .tensor import Tensor
+from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from . import autograd, cuda, ops
+from .factories import (
+    arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, ones, ones_like, rand,
+    rand_like, randint, randint_like, randn, randn_like, randperm, tensor, zeros, zeros_like,
+)
+from .ops import (
+    abs, add, allclose, amax, amin, argmax, argmin, bmm, broadcast_to, cat, chunk, clamp, clip, clone, concat,
+    concatenate, cos, div, dot, eq, equal, exp, expand, flatten, gather, ge, gt, index_select, isfinite, isinf, isnan,
+    le, log, log1p, log_softmax, logical_and, logical_not, logical_or, logical_xor, logsumexp, lt, matmul, max, maximum,
+    mean, min, minimum, mm, mul, ne, neg, pad, permute, pow, prod, relu, repeat, reshape, scatter_add, sigmoid, sign, sin,
+    softmax, split, sqrt, squeeze, stack, std, sub, sum, swapaxes, tanh, tile, transpose, unsqueeze, var, view, where,
+)
+
+# PyTorch's dtype aliases
+half, float, double = float16, float32, float64
+short, int, long = int16, int32, int64
+bool = bool_
+multiply, subtract, divide, negative = mul, sub, div, neg
+
+from . import nn, optim  # noqa: E402  (they build on everything above)

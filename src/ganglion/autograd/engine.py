@@ -1,0 +1,149 @@
+"""The backward walk: reverse-mode autodiff over the graph of Function nodes, iteratively (no recursion limit).
+
+1. Order the nodes that lead to the roots topologically (an explicit-stack depth-first search).
+2. Visit them from the roots back to the leaves; each node turns the gradient of its output into gradients of its
+   inputs (the chain rule), which are summed per input.
+3. Leaves that require grad accumulate into ``.grad``; everything else stays inside the walk.
+"""
+
+from .. import backend
+from .grad_mode import no_grad
+
+Tensor = None  # set by ganglion.tensor
+
+
+def sum_to_shape(grad, shape):
+    """Sum a broadcast gradient back to the shape of the input it flowed from.
+
+    (2, 3, 4) -> (3, 1): sums over the leading axis and over axis 2, where the input had size 1.
+    """
+    if grad.shape == shape:
+        return grad
+    lead = grad.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, size in enumerate(shape) if size == 1 and grad.shape[lead + i] != 1
+    )
+    if axes:
+        grad = grad.sum(axis=axes, keepdims=True)
+    return grad.reshape(shape)
+
+
+def topological_order(roots):
+    """Nodes reachable from ``roots`` with every node after all nodes that feed it (parents first)."""
+    order = []
+    visited = set()
+    stack = [(node, False) for node in roots]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if node in visited:
+            continue
+        visited.add(node)
+        stack.append((node, True))
+        for inp in node.inputs:
+            parent = getattr(inp, "_node", None)
+            if parent is not None and parent not in visited:
+                stack.append((parent, False))
+    return order
+
+
+def _owned(grad, others, node_grads):
+    """A gradient array that nobody else holds, so that later in-place accumulation into ``.grad`` is safe."""
+    if grad.base is not None or not grad.flags.writeable or any(grad is g for g in node_grads):
+        return grad.copy()
+    if any(grad is o for o in others):
+        return grad.copy()
+    return grad
+
+
+def run_backward(roots, root_grads, retain_graph=False, capture=None):
+    """Propagate ``root_grads`` (arrays) from ``roots`` (Tensors) to the leaves.
+
+    ``capture``: optional list of Tensors whose gradients are returned instead of accumulated into ``.grad``
+    (``autograd.grad``); returns that list's gradients (None where no gradient reached it).
+    """
+    captured = None
+    by_node = {}
+    if capture is not None:
+        captured = [None] * len(capture)
+        for i, t in enumerate(capture):
+            key = t._node if t._node is not None else id(t)
+            by_node.setdefault(key, []).append((t._out_index, i))
+
+    grads = {}  # node -> gradient of its output (or list of them for several outputs)
+    root_nodes = []
+    with no_grad():
+        for t, g in zip(roots, root_grads):
+            node = t._node
+            if node is None:  # a leaf given as root: its gradient is the root gradient itself
+                _deliver_leaf(t, g.copy(), captured, by_node)
+                continue
+            _add(grads, node, t._out_index, g)
+            root_nodes.append(node)
+
+        for node in reversed(topological_order(root_nodes)):
+            g_out = grads.pop(node, None)
+            if g_out is None:
+                continue
+            if node.n_outputs > 1:
+                g_out = [
+                    g if g is not None else backend.get_array_module(*[x for x in g_out if x is not None]).zeros(
+                        shape, dtype
+                    )
+                    for g, (shape, dtype) in zip(g_out, node.out_meta)
+                ]
+            else:
+                g_out = (g_out,)
+            if node.retained is not None:
+                for idx, t in node.retained:
+                    t.grad = Tensor._wrap(g_out[idx].copy())
+            if captured is not None and node in by_node:
+                for idx, slot in by_node[node]:
+                    captured[slot] = g_out[idx]
+            in_grads = node.run_backward(g_out)
+            inputs = node.inputs
+            needs = node.needs_input_grad
+            for i, g in enumerate(in_grads):
+                if g is None or not needs[i]:
+                    continue
+                inp = inputs[i]
+                data = inp.array
+                if g.shape != data.shape:
+                    g = sum_to_shape(g, data.shape)
+                if g.dtype != data.dtype:
+                    g = g.astype(data.dtype)
+                parent = inp._node
+                if parent is None:
+                    _deliver_leaf(inp, _owned(g, in_grads[:i], g_out), captured, by_node)
+                else:
+                    _add(grads, parent, inp._out_index, g)
+            if not retain_graph:
+                node.free()
+    return captured
+
+
+def _add(grads, node, index, g):
+    """Sum ``g`` into the gradient waiting for output ``index`` of ``node`` (never in place: arrays may be shared)."""
+    if node.n_outputs == 1:
+        prev = grads.get(node)
+        grads[node] = g if prev is None else prev + g
+    else:
+        slots = grads.get(node)
+        if slots is None:
+            slots = grads[node] = [None] * node.n_outputs
+        slots[index] = g if slots[index] is None else slots[index] + g
+
+
+def _deliver_leaf(t, g, captured, by_node):
+    if captured is not None:
+        for _, slot in by_node.get(id(t), ()):
+            captured[slot] = g if captured[slot] is None else captured[slot] + g
+        return
+    if not t.requires_grad:
+        return
+    if t.grad is None:
+        t.grad = Tensor._wrap(g)
+    else:
+        t.grad.array += g

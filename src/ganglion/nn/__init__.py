@@ -1,0 +1,6 @@
+"""``ganglion.nn``: modules (layers with state) over ``nn.functional`` (the math), with PyTorch's names."""
+
+from . import functional, init
+from .module import Module
+from .modules import CrossEntropyLoss, Identity, Linear, LogSoftmax, NLLLoss, ReLU, Sequential, Sigmoid, Softmax, Tanh
+from .parameter import Parameter

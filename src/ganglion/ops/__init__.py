@@ -1,0 +1,51 @@
+"""Differentiable operations on Tensors, grouped by kind. ``bind_tensor_methods`` attaches them to ``Tensor``."""
+
+from . import arithmetic, comparison, indexing, linalg, reduction, shape, unary
+from .arithmetic import add, div, maximum, minimum, mul, neg, pow, sub, where
+from .comparison import (
+    allclose, eq, equal, ge, gt, isfinite, isinf, isnan, le, logical_and, logical_not, logical_or, logical_xor, lt, ne,
+)
+from .indexing import gather, getitem, index_select, scatter_add
+from .linalg import bmm, dot, matmul, mm
+from .reduction import (
+    amax, amin, argmax, argmin, log_softmax, logsumexp, max, mean, min, prod, softmax, std, sum, var,
+)
+from .shape import (
+    broadcast_to, cat, chunk, clone, concat, concatenate, expand, flatten, pad, permute, repeat, reshape, split,
+    squeeze, stack, swapaxes, tile, transpose, unsqueeze, view,
+)
+from .unary import abs, clamp, clip, cos, exp, log, log1p, relu, sigmoid, sign, sin, sqrt, tanh
+
+
+def bind_tensor_methods(Tensor):
+    """Give ``Tensor`` its operators and methods; each is the same function as the module-level op."""
+    A, C = arithmetic, comparison
+    methods = {
+        "__add__": add, "__radd__": A.radd, "__sub__": sub, "__rsub__": A.rsub, "__mul__": mul, "__rmul__": A.rmul,
+        "__truediv__": div, "__rtruediv__": A.rdiv, "__pow__": pow, "__rpow__": A.rpow, "__neg__": neg,
+        "__matmul__": matmul, "__rmatmul__": linalg.rmatmul, "__getitem__": getitem,
+        "__eq__": eq, "__ne__": ne, "__lt__": lt, "__le__": le, "__gt__": gt, "__ge__": ge,
+        "__and__": C.bitwise_and, "__or__": C.bitwise_or, "__xor__": C.bitwise_xor, "__invert__": C.bitwise_not,
+        "__abs__": abs,
+        "add": add, "sub": sub, "mul": mul, "div": div, "pow": pow, "neg": neg, "maximum": maximum,
+        "minimum": minimum, "matmul": matmul, "mm": mm, "bmm": bmm, "dot": dot,
+        "exp": exp, "log": log, "log1p": log1p, "sqrt": sqrt, "abs": abs, "sin": sin, "cos": cos, "tanh": tanh,
+        "sigmoid": sigmoid, "sign": sign, "clamp": clamp, "clip": clip,
+        "sum": sum, "mean": mean, "max": max, "min": min, "amax": amax, "amin": amin, "var": var, "std": std,
+        "prod": prod, "logsumexp": logsumexp, "argmax": argmax, "argmin": argmin,
+        "reshape": reshape, "view": view, "flatten": flatten, "squeeze": squeeze, "unsqueeze": unsqueeze,
+        "transpose": transpose, "swapaxes": swapaxes, "permute": permute, "expand": expand,
+        "broadcast_to": broadcast_to, "expand_as": shape.expand_as, "repeat": repeat, "tile": tile,
+        "split": split, "chunk": chunk, "clone": clone,
+        "gather": gather, "scatter_add": scatter_add, "index_select": index_select,
+        "eq": eq, "ne": ne, "lt": lt, "le": le, "gt": gt, "ge": ge, "equal": equal, "allclose": allclose,
+        "isnan": isnan, "isfinite": isfinite, "isinf": isinf, "logical_not": logical_not,
+        "logical_and": logical_and, "logical_or": logical_or,
+    }
+    for name, fn in methods.items():
+        setattr(Tensor, name, fn)
+    Tensor.view_as = lambda self, other: reshape(self, other.shape)
+    Tensor.reshape_as = Tensor.view_as
+    Tensor.relu = relu
+    Tensor.softmax = softmax
+    Tensor.log_softmax = log_softmax

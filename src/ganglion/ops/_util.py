@@ -1,0 +1,67 @@
+"""Helpers shared by the ops: turning operands into arrays, normalizing dims, keeping float results in float32."""
+
+import numpy as np
+
+from .. import backend
+
+_f64 = np.dtype("float64")
+
+
+def as_operand(x, like):
+    """A Tensor or Python scalar as it is; anything else array-like becomes a Tensor next to ``like``."""
+    from ..tensor import Tensor
+
+    if isinstance(x, (Tensor, int, float, bool)):
+        return x
+    if isinstance(x, np.generic):
+        return x.item()
+    from ..factories import tensor
+
+    dtype = like.dtype if like.dtype.kind == "f" and np.asarray(x).dtype.kind == "f" else None
+    return tensor(x, dtype=dtype, device=like.device)
+
+
+def keep_default_float(y, a, b=None):
+    """NumPy turns int/int division and int + float into float64; PyTorch gives the default float. Follow PyTorch."""
+    if y.dtype == _f64 and getattr(a, "dtype", None) != _f64 and getattr(b, "dtype", None) != _f64:
+        return y.astype(backend.get_default_dtype())
+    return y
+
+
+def normalize_dims(dim, ndim, op):
+    """``dim`` (None, int or sequence) as a sorted tuple of non-negative axes, checked against ``ndim``."""
+    if dim is None:
+        return tuple(range(ndim))
+    dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
+    n = max(ndim, 1)
+    out = []
+    for d in dims:
+        if not isinstance(d, (int, np.integer)):
+            raise TypeError(f"{op}: dim must be an int or a tuple of ints, got {d!r}")
+        if not -n <= d < n:
+            raise IndexError(f"{op}: dimension {d} is out of range for a tensor of {ndim} dimension(s)")
+        out.append(int(d) % n)
+    if len(set(out)) != len(out):
+        raise ValueError(f"{op}: dimension repeated in {dims}")
+    return tuple(sorted(out)) if ndim else ()
+
+
+def reduction_args(op, dim, keepdim, axis, keepdims):
+    """Accept PyTorch's ``dim``/``keepdim`` and NumPy's ``axis``/``keepdims``; one of each pair at most."""
+    if axis is not None:
+        if dim is not None:
+            raise TypeError(f"{op}: pass either dim or axis, not both")
+        dim = axis
+    if keepdims is not None:
+        keepdim = keepdims
+    return dim, bool(keepdim)
+
+
+def size_args(size, op):
+    """``f(2, 3)``, ``f((2, 3))`` and ``f([2, 3])`` all mean shape (2, 3)."""
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    for s in size:
+        if not isinstance(s, (int, np.integer)) or s < 0:
+            raise ValueError(f"{op}: sizes must be non-negative ints, got {tuple(size)}")
+    return tuple(int(s) for s in size)

@@ -1,0 +1,77 @@
+"""Comparisons and logical operators: they return bool tensors and carry no gradient."""
+
+from .. import backend
+from ._util import as_operand
+
+
+def _compare(name, ufunc):
+    def compare(input, other):
+        from ..tensor import Tensor
+
+        other = as_operand(other, input)
+        b = other.array if isinstance(other, Tensor) else other
+        backend.check_same_device(name, [input.array, b])
+        try:
+            return Tensor._wrap(getattr(backend.get_array_module(input.array), ufunc)(input.array, b))
+        except ValueError:
+            raise ValueError(
+                f"{name}: shapes {tuple(input.shape)} and {tuple(getattr(b, 'shape', ()))} cannot be broadcast together"
+            ) from None
+
+    compare.__name__ = name
+    compare.__doc__ = f"Element-wise {ufunc} as a bool tensor (no gradient)."
+    return compare
+
+
+eq = _compare("eq", "equal")
+ne = _compare("ne", "not_equal")
+lt = _compare("lt", "less")
+le = _compare("le", "less_equal")
+gt = _compare("gt", "greater")
+ge = _compare("ge", "greater_equal")
+logical_and = _compare("logical_and", "logical_and")
+logical_or = _compare("logical_or", "logical_or")
+logical_xor = _compare("logical_xor", "logical_xor")
+bitwise_and = _compare("bitwise_and", "bitwise_and")
+bitwise_or = _compare("bitwise_or", "bitwise_or")
+bitwise_xor = _compare("bitwise_xor", "bitwise_xor")
+
+
+def logical_not(input):
+    from ..tensor import Tensor
+
+    return Tensor._wrap(backend.get_array_module(input.array).logical_not(input.array))
+
+
+def bitwise_not(input):
+    from ..tensor import Tensor
+
+    xp = backend.get_array_module(input.array)
+    return Tensor._wrap(xp.logical_not(input.array) if input.dtype.kind == "b" else xp.invert(input.array))
+
+
+def equal(input, other):
+    """True when both tensors have the same shape and values."""
+    return input.shape == other.shape and bool((input.array == other.array).all())
+
+
+def allclose(input, other, rtol=1e-5, atol=1e-8, equal_nan=False):
+    return bool(backend.get_array_module(input.array).allclose(input.array, other.array, rtol, atol, equal_nan))
+
+
+def isnan(input):
+    from ..tensor import Tensor
+
+    return Tensor._wrap(backend.get_array_module(input.array).isnan(input.array))
+
+
+def isfinite(input):
+    from ..tensor import Tensor
+
+    return Tensor._wrap(backend.get_array_module(input.array).isfinite(input.array))
+
+
+def isinf(input):
+    from ..tensor import Tensor
+
+    return Tensor._wrap(backend.get_array_module(input.array).isinf(input.array))

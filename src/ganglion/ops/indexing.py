@@ -1,0 +1,160 @@
+"""Indexing with gradients: basic slicing, integer-array and boolean indexing, gather, scatter_add, index_select."""
+
+from ..autograd.function import Function
+from ._util import normalize_dims
+
+
+def _index_key(key):
+    """Replace Tensors inside an index by their arrays (bool tensors stay masks, integer tensors index arrays)."""
+    from ..tensor import Tensor
+
+    if isinstance(key, Tensor):
+        return key.array
+    if isinstance(key, tuple):
+        return tuple(k.array if isinstance(k, Tensor) else k for k in key)
+    if isinstance(key, list):
+        # a list index is an integer (or bool) array index, as in NumPy and PyTorch
+        from .. import backend
+
+        return backend.np.asarray([k.item() if isinstance(k, Tensor) else k for k in key])
+    return key
+
+
+def _is_basic(key):
+    parts = key if isinstance(key, tuple) else (key,)
+    return all(isinstance(k, (int, slice)) or k is None or k is Ellipsis for k in parts)
+
+
+class GetItem(Function):
+    """y = x[key]; backward scatters dy into zeros shaped like x (adding where an index repeats)."""
+
+    def forward(self, x, key):
+        try:
+            y = x[key]
+        except IndexError as e:
+            raise IndexError(f"index {key!r} is invalid for a tensor of shape {tuple(x.shape)}: {e}") from None
+        self.save(x.shape, x.dtype, key)
+        return y
+
+    def backward(self, dy):
+        shape, dtype, key = self.saved
+        xp = self.xp
+        dx = xp.zeros(shape, dtype=dy.dtype)
+        if _is_basic(key):
+            dx[key] = dy
+        else:
+            xp.add.at(dx, key, dy)
+        return dx
+
+
+def getitem(input, key):
+    return GetItem.apply(input, _index_key(key))
+
+
+def _mesh(index, dim, xp):
+    """Index arrays that address input[..., index[...], ...] along ``dim`` for every position of ``index``."""
+    parts = []
+    for d, size in enumerate(index.shape):
+        if d == dim:
+            parts.append(index)
+        else:
+            shape = [1] * index.ndim
+            shape[d] = size
+            parts.append(xp.arange(size).reshape(shape))
+    return tuple(parts)
+
+
+def _check_gather(op, input, dim, index):
+    if index.dtype.kind not in "iu":
+        raise TypeError(f"{op}: index must be an integer tensor, got {index.dtype}")
+    if index.ndim != input.ndim:
+        raise ValueError(
+            f"{op}: index {tuple(index.shape)} and input {tuple(input.shape)} must have the same number of dimensions"
+        )
+    for d in range(input.ndim):
+        if d != dim and index.shape[d] > input.shape[d]:
+            raise ValueError(
+                f"{op}: index shape {tuple(index.shape)} is larger than input shape {tuple(input.shape)} at dim {d}"
+            )
+    size = input.shape[dim]
+    if index.size and (int(index.min()) < -size or int(index.max()) >= size):
+        raise IndexError(f"{op}: index out of range for dimension {dim} of size {size}")
+
+
+class Gather(Function):
+    """out[i][j] = input[index[i][j]][j] (for dim 0); backward adds dy into the gathered positions."""
+
+    def forward(self, x, dim, index):
+        key = _mesh(index, dim, self.xp)
+        self.save(x.shape, key)
+        return x[key]
+
+    def backward(self, dy):
+        shape, key = self.saved
+        dx = self.xp.zeros(shape, dtype=dy.dtype)
+        self.xp.add.at(dx, key, dy)
+        return dx
+
+
+class ScatterAdd(Function):
+    """out = input, then out[index[i][j]][j] += src[i][j] (for dim 0)."""
+
+    def forward(self, x, dim, index, src):
+        key = _mesh(index, dim, self.xp)
+        out = x.copy()
+        self.xp.add.at(out, key, src[tuple(slice(0, s) for s in index.shape)])
+        self.save(key, index.shape, src.shape)
+        return out
+
+    def backward(self, dy):
+        key, index_shape, src_shape = self.saved
+        dsrc = None
+        if self.needs_input_grad[3]:
+            dsrc = self.xp.zeros(src_shape, dtype=dy.dtype)
+            dsrc[tuple(slice(0, s) for s in index_shape)] = dy[key]
+        return dy, None, None, dsrc
+
+
+class IndexSelect(Function):
+    """out = input taken at ``index`` along ``dim``; backward adds dy back at those positions."""
+
+    def forward(self, x, dim, index):
+        self.save(x.shape, dim, index)
+        return self.xp.take(x, index, axis=dim)
+
+    def backward(self, dy):
+        shape, dim, index = self.saved
+        dx = self.xp.zeros(shape, dtype=dy.dtype)
+        self.xp.add.at(dx, (slice(None),) * dim + (index,), dy)
+        return dx
+
+
+def gather(input, dim, index):
+    """Pick values along ``dim`` at ``index`` (same number of dims as ``input``)."""
+    (d,) = normalize_dims(dim, input.ndim, "gather")
+    _check_gather("gather", input, d, index.array)
+    return Gather.apply(input, d, index.array)
+
+
+def scatter_add(input, dim, index, src):
+    """A copy of ``input`` with ``src`` added at ``index`` along ``dim`` (repeated indices add up)."""
+    (d,) = normalize_dims(dim, input.ndim, "scatter_add")
+    _check_gather("scatter_add", input, d, index.array)
+    for k in range(input.ndim):
+        if index.shape[k] > src.shape[k]:
+            raise ValueError(
+                f"scatter_add: index shape {tuple(index.shape)} is larger than src shape {tuple(src.shape)} at dim {k}"
+            )
+    return ScatterAdd.apply(input, d, index.array, src)
+
+
+def index_select(input, dim, index):
+    """The slices of ``input`` at the positions ``index`` (a 1-D integer tensor) along ``dim``."""
+    (d,) = normalize_dims(dim, input.ndim, "index_select")
+    idx = index.array
+    if idx.ndim > 1 or idx.dtype.kind not in "iu":
+        raise ValueError(f"index_select: index must be a 1-D integer tensor, got shape {tuple(idx.shape)} {idx.dtype}")
+    size = input.shape[d]
+    if idx.size and (int(idx.min()) < -size or int(idx.max()) >= size):
+        raise IndexError(f"index_select: index out of range for dimension {d} of size {size}")
+    return IndexSelect.apply(input, d, idx.reshape(-1))

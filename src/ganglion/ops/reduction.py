@@ -1,0 +1,328 @@
+"""Reductions over dimensions: sum, mean, max, min, amax, amin, var, std, prod, logsumexp, argmax, argmin.
+
+Every reduction takes PyTorch's ``dim``/``keepdim`` and NumPy's ``axis``/``keepdims``. ``dim=None`` reduces all.
+"""
+
+import builtins
+from collections import namedtuple
+
+from ..autograd.function import Function
+from ._util import normalize_dims, reduction_args
+
+values_indices = namedtuple("values_indices", ["values", "indices"])
+
+
+def _expand(dy, axes, keepdim, xp):
+    """Re-insert reduced axes into a gradient so that it broadcasts against the input."""
+    return dy if keepdim or not axes else xp.expand_dims(dy, axes)
+
+
+class Sum(Function):
+    """y = sum_i x_i;  dy/dx_i = 1."""
+
+    def forward(self, x, axes, keepdim):
+        self.save(x.shape, axes, keepdim)
+        return x.sum(axis=axes, keepdims=keepdim)
+
+    def backward(self, dy):
+        shape, axes, keepdim = self.saved
+        return self.xp.broadcast_to(_expand(dy, axes, keepdim, self.xp), shape)
+
+
+class Mean(Function):
+    """y = (1/n) sum_i x_i;  dy/dx_i = 1/n."""
+
+    def forward(self, x, axes, keepdim):
+        if x.dtype.kind not in "fc":
+            raise TypeError(f"mean: input dtype should be floating point, got {x.dtype}")
+        count = 1
+        for a in axes:
+            count *= x.shape[a]
+        self.save(x.shape, axes, keepdim, count)
+        return x.mean(axis=axes, keepdims=keepdim)
+
+    def backward(self, dy):
+        shape, axes, keepdim, count = self.saved
+        return self.xp.broadcast_to(_expand(dy, axes, keepdim, self.xp) / count, shape)
+
+
+class Extreme(Function):
+    """y = max (or min) over ``axes``; the gradient is shared equally among the tied extreme elements."""
+
+    def forward(self, x, axes, keepdim, largest):
+        if x.size == 0:
+            raise ValueError(f"{'max' if largest else 'min'}: the reduction of an empty tensor has no identity")
+        y = x.max(axis=axes, keepdims=True) if largest else x.min(axis=axes, keepdims=True)
+        self.save(x, y, axes, keepdim)
+        return y if keepdim else y.squeeze(axis=axes)
+
+    def backward(self, dy):
+        x, y, axes, keepdim = self.saved
+        mask = x == y
+        return mask * (_expand(dy, axes, keepdim, self.xp) / mask.sum(axis=axes, keepdims=True))
+
+
+class ExtremeAlongDim(Function):
+    """(values, indices) of the max (or min) along one dim; the gradient goes to the returned index."""
+
+    def forward(self, x, dim, keepdim, largest):
+        xp = self.xp
+        if x.shape[dim] == 0:
+            raise ValueError(f"{'max' if largest else 'min'}: cannot reduce over dimension {dim} of size 0")
+        idx = xp.expand_dims((x.argmax if largest else x.argmin)(axis=dim), dim)
+        values = xp.take_along_axis(x, idx, axis=dim)
+        self.save(x.shape, idx, dim, keepdim)
+        if not keepdim:
+            values, idx = values.squeeze(axis=dim), idx.squeeze(axis=dim)
+        return values, idx.astype("int64")
+
+    def backward(self, dy, _):
+        shape, idx, dim, keepdim = self.saved
+        xp = self.xp
+        dx = xp.zeros(shape, dtype=dy.dtype)
+        xp.put_along_axis(dx, idx, dy if keepdim else xp.expand_dims(dy, dim), axis=dim)
+        return dx
+
+
+class Var(Function):
+    """y = sum_i (x_i - mean)^2 / (n - correction);  dy/dx_i = 2 (x_i - mean) / (n - correction)."""
+
+    def forward(self, x, axes, keepdim, correction):
+        n = 1
+        for a in axes:
+            n *= x.shape[a]
+        centered = x - x.mean(axis=axes, keepdims=True)
+        denom = builtins.max(n - correction, 0)
+        xp = self.xp
+        with xp.errstate(divide="ignore", invalid="ignore"):
+            y = (centered * centered).sum(axis=axes, keepdims=keepdim) / x.dtype.type(denom)
+        self.save(centered, axes, keepdim, denom)
+        return y
+
+    def backward(self, dy):
+        centered, axes, keepdim, denom = self.saved
+        return _expand(dy, axes, keepdim, self.xp) * centered * (2 / centered.dtype.type(denom))
+
+
+class Prod(Function):
+    """y = prod_i x_i;  dy/dx_i = prod_{j != i} x_j (computed without dividing, so zeros are exact)."""
+
+    def forward(self, x, dim, keepdim):
+        self.save(x, dim, keepdim)
+        if dim is None:
+            return x.prod()
+        return x.prod(axis=dim, keepdims=keepdim)
+
+    def backward(self, dy):
+        x, dim, keepdim = self.saved
+        xp = self.xp
+        flat = dim is None
+        work = x.reshape(-1) if flat else x
+        axis = 0 if flat else dim
+        ones_shape = list(work.shape)
+        ones_shape[axis] = 1
+        ones = xp.ones(ones_shape, dtype=x.dtype)
+        before = xp.cumprod(xp.concatenate([ones, xp.delete(work, -1, axis=axis)], axis=axis), axis=axis)
+        flipped = xp.flip(work, axis=axis)
+        after = xp.flip(
+            xp.cumprod(xp.concatenate([ones, xp.delete(flipped, -1, axis=axis)], axis=axis), axis=axis), axis=axis
+        )
+        others = before * after
+        if flat:
+            return (dy * others).reshape(x.shape)
+        return (dy if keepdim else xp.expand_dims(dy, dim)) * others
+
+
+class LogSumExp(Function):
+    """y = log sum_i e^{x_i}, computed as m + log sum e^{x_i - m} with m = max x;  dy/dx_i = e^{x_i - y}."""
+
+    def forward(self, x, axes, keepdim):
+        xp = self.xp
+        m = x.max(axis=axes, keepdims=True)
+        m = xp.where(xp.isfinite(m), m, 0)
+        y = xp.log(xp.exp(x - m).sum(axis=axes, keepdims=True)) + m
+        self.save(x, y, axes, keepdim)
+        return y if keepdim else y.squeeze(axis=axes)
+
+    def backward(self, dy):
+        x, y, axes, keepdim = self.saved
+        return _expand(dy, axes, keepdim, self.xp) * self.xp.exp(x - y)
+
+
+class Softmax(Function):
+    """y_i = e^{x_i - max x} / sum_j e^{x_j - max x} along ``dim``;  dx = y (dy - sum(dy y))."""
+
+    def forward(self, x, dim):
+        e = self.xp.exp(x - x.max(axis=dim, keepdims=True))
+        y = e / e.sum(axis=dim, keepdims=True)
+        self.save(y, dim)
+        return y
+
+    def backward(self, dy):
+        y, dim = self.saved
+        dyy = dy * y
+        return dyy - y * dyy.sum(axis=dim, keepdims=True)
+
+
+class LogSoftmax(Function):
+    """y_i = x_i - logsumexp(x) along ``dim`` (finite for any finite input);  dx = dy - softmax sum(dy)."""
+
+    def forward(self, x, dim):
+        xp = self.xp
+        shifted = x - x.max(axis=dim, keepdims=True)
+        y = shifted - xp.log(xp.exp(shifted).sum(axis=dim, keepdims=True))
+        self.save(y, dim)
+        return y
+
+    def backward(self, dy):
+        y, dim = self.saved
+        return dy - self.xp.exp(y) * dy.sum(axis=dim, keepdims=True)
+
+
+def _softmax_dim(op, input, dim):
+    if dim is None:  # PyTorch's legacy implicit choice
+        dim = 0 if input.ndim in (0, 1, 3) else 1
+    return normalize_dims(dim, input.ndim, op)[0] if input.ndim else 0
+
+
+def softmax(input, dim=None, dtype=None):
+    """Normalized exponentials along ``dim``: every slice sums to 1; stable for inputs of any magnitude."""
+    if dtype is not None:
+        input = input.type(dtype)
+    if input.ndim == 0:
+        return Softmax.apply(input.reshape(1), 0).reshape(())
+    return Softmax.apply(input, _softmax_dim("softmax", input, dim))
+
+
+def log_softmax(input, dim=None, dtype=None):
+    """log(softmax(x)) along ``dim``, computed without forming softmax (no log of 0)."""
+    if dtype is not None:
+        input = input.type(dtype)
+    if input.ndim == 0:
+        return LogSoftmax.apply(input.reshape(1), 0).reshape(())
+    return LogSoftmax.apply(input, _softmax_dim("log_softmax", input, dim))
+
+
+def sum(input, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None):
+    """Sum over ``dim`` (all dims when None). Integers and bools sum as int64, like PyTorch."""
+    dim, keepdim = reduction_args("sum", dim, keepdim, axis, keepdims)
+    if dtype is not None:
+        input = input.type(dtype)
+    elif input.dtype.kind in "biu":
+        input = input.long()
+    return Sum.apply(input, normalize_dims(dim, input.ndim, "sum"), keepdim)
+
+
+def mean(input, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None):
+    """Arithmetic mean over ``dim`` (floating tensors only, as PyTorch)."""
+    dim, keepdim = reduction_args("mean", dim, keepdim, axis, keepdims)
+    if dtype is not None:
+        input = input.type(dtype)
+    return Mean.apply(input, normalize_dims(dim, input.ndim, "mean"), keepdim)
+
+
+def _extreme(op, largest, input, dim, keepdim, axis, keepdims):
+    from ..tensor import Tensor
+
+    if isinstance(dim, Tensor):  # max(a, b) is the element-wise maximum, as in PyTorch
+        from .arithmetic import maximum, minimum
+
+        return (maximum if largest else minimum)(input, dim)
+    dim, keepdim = reduction_args(op, dim, keepdim, axis, keepdims)
+    if dim is None:
+        return Extreme.apply(input, normalize_dims(None, input.ndim, op), False, largest)
+    if not isinstance(dim, int):
+        raise TypeError(f"{op}: dim must be a single int (use amax/amin for several dims), got {dim!r}")
+    (d,) = normalize_dims(dim, input.ndim, op) if input.ndim else (0,)
+    if input.ndim == 0:
+        return values_indices(input, Tensor._wrap(input.array.astype("int64") * 0))
+    values, indices = ExtremeAlongDim.apply(input, d, keepdim, largest)
+    return values_indices(values, indices)
+
+
+def max(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """The largest value; with ``dim``, a (values, indices) pair along it; ``max(a, b)`` is ``maximum``."""
+    return _extreme("max", True, input, dim, keepdim, axis, keepdims)
+
+
+def min(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """The smallest value; with ``dim``, a (values, indices) pair along it; ``min(a, b)`` is ``minimum``."""
+    return _extreme("min", False, input, dim, keepdim, axis, keepdims)
+
+
+def amax(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """The largest values over ``dim`` (several dims allowed); ties share the gradient."""
+    dim, keepdim = reduction_args("amax", dim, keepdim, axis, keepdims)
+    return Extreme.apply(input, normalize_dims(dim, input.ndim, "amax"), keepdim, True)
+
+
+def amin(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """The smallest values over ``dim`` (several dims allowed); ties share the gradient."""
+    dim, keepdim = reduction_args("amin", dim, keepdim, axis, keepdims)
+    return Extreme.apply(input, normalize_dims(dim, input.ndim, "amin"), keepdim, False)
+
+
+def _correction(op, unbiased, correction):
+    if correction is not None and unbiased is not None:
+        raise TypeError(f"{op}: pass either unbiased or correction, not both")
+    if correction is not None:
+        return correction
+    return 1 if unbiased is None or unbiased else 0
+
+
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None, ddof=None):
+    """Variance over ``dim``, divided by n - correction (correction=1, Bessel's, by default as in PyTorch)."""
+    dim, keepdim = reduction_args("var", dim, keepdim, axis, keepdims)
+    if isinstance(unbiased, bool) is False and unbiased is not None and dim is None:
+        dim, unbiased = unbiased, None  # var(x, 1) means dim=1
+    corr = _correction("var", unbiased, ddof if ddof is not None else correction)
+    return Var.apply(input, normalize_dims(dim, input.ndim, "var"), keepdim, corr)
+
+
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None, ddof=None):
+    """Standard deviation over ``dim``: sqrt(var)."""
+    from .unary import sqrt
+
+    return sqrt(var(input, dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims, ddof=ddof))
+
+
+def prod(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """Product over one ``dim`` (or of all elements)."""
+    dim, keepdim = reduction_args("prod", dim, keepdim, axis, keepdims)
+    if dim is not None:
+        (dim,) = normalize_dims(dim, input.ndim, "prod")
+    return Prod.apply(input, dim, keepdim)
+
+
+def logsumexp(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """log(sum(exp(x))) over ``dim``, without overflow."""
+    dim, keepdim = reduction_args("logsumexp", dim, keepdim, axis, keepdims)
+    return LogSumExp.apply(input, normalize_dims(dim, input.ndim, "logsumexp"), keepdim)
+
+
+def _arg(op, input, dim, keepdim, axis, keepdims):
+    from ..tensor import Tensor
+
+    dim, keepdim = reduction_args(op, dim, keepdim, axis, keepdims)
+    a = input.array
+    if a.size == 0:
+        raise ValueError(f"{op}: cannot take {op} of an empty tensor")
+    fn = a.argmax if op == "argmax" else a.argmin
+    if dim is None:
+        out = fn()
+        if keepdim:
+            out = out.reshape((1,) * a.ndim)
+    else:
+        (d,) = normalize_dims(dim, a.ndim, op)
+        out = fn(axis=d, keepdims=keepdim) if a.ndim else fn()
+    return Tensor._wrap(out.astype("int64"))
+
+
+def argmax(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """Index of the largest value (over the flattened tensor when ``dim`` is None)."""
+    return _arg("argmax", input, dim, keepdim, axis, keepdims)
+
+
+def argmin(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """Index of the smallest value (over the flattened tensor when ``dim`` is None)."""
+    return _arg("argmin", input, dim, keepdim, axis, keepdims)

@@ -1,0 +1,222 @@
+"""Element-wise functions of one tensor: exp, log, log1p, sqrt, abs, sin, cos, tanh, sigmoid, clamp, sign."""
+
+from ..autograd.function import Function
+
+
+class Exp(Function):
+    """y = e^x;  dy/dx = y."""
+
+    def forward(self, x):
+        y = self.xp.exp(x)
+        self.save(y)
+        return y
+
+    def backward(self, dy):
+        (y,) = self.saved
+        return dy * y
+
+
+class Log(Function):
+    """y = ln x;  dy/dx = 1/x."""
+
+    def forward(self, x):
+        self.save(x)
+        return self.xp.log(x)
+
+    def backward(self, dy):
+        (x,) = self.saved
+        return dy / x
+
+
+class Log1p(Function):
+    """y = ln(1 + x), accurate for small x;  dy/dx = 1/(1 + x)."""
+
+    def forward(self, x):
+        self.save(x)
+        return self.xp.log1p(x)
+
+    def backward(self, dy):
+        (x,) = self.saved
+        return dy / (1 + x)
+
+
+class Sqrt(Function):
+    """y = sqrt(x);  dy/dx = 1/(2 y)."""
+
+    def forward(self, x):
+        y = self.xp.sqrt(x)
+        self.save(y)
+        return y
+
+    def backward(self, dy):
+        (y,) = self.saved
+        return dy / (2 * y)
+
+
+class Abs(Function):
+    """y = |x|;  dy/dx = sign(x) (0 at 0, as PyTorch)."""
+
+    def forward(self, x):
+        self.save(x)
+        return self.xp.abs(x)
+
+    def backward(self, dy):
+        (x,) = self.saved
+        return dy * self.xp.sign(x)
+
+
+class Sin(Function):
+    """y = sin x;  dy/dx = cos x."""
+
+    def forward(self, x):
+        self.save(x)
+        return self.xp.sin(x)
+
+    def backward(self, dy):
+        (x,) = self.saved
+        return dy * self.xp.cos(x)
+
+
+class Cos(Function):
+    """y = cos x;  dy/dx = -sin x."""
+
+    def forward(self, x):
+        self.save(x)
+        return self.xp.cos(x)
+
+    def backward(self, dy):
+        (x,) = self.saved
+        return -dy * self.xp.sin(x)
+
+
+class Tanh(Function):
+    """y = tanh x;  dy/dx = 1 - y^2."""
+
+    def forward(self, x):
+        y = self.xp.tanh(x)
+        self.save(y)
+        return y
+
+    def backward(self, dy):
+        (y,) = self.saved
+        return dy * (1 - y * y)
+
+
+class Sigmoid(Function):
+    """sigma(x) = 1 / (1 + e^-x);  d sigma/dx = sigma (1 - sigma)."""
+
+    def forward(self, x):
+        xp = self.xp
+        y = xp.exp(-xp.logaddexp(0, -x))  # stable for large |x|: never overflows
+        self.save(y)
+        return y
+
+    def backward(self, dy):
+        (y,) = self.saved
+        return dy * y * (1 - y)
+
+
+class ReLU(Function):
+    """y = max(x, 0);  dy/dx = 1 where x > 0, else 0."""
+
+    def forward(self, x):
+        y = self.xp.maximum(x, 0)
+        self.save(y)
+        return y
+
+    def backward(self, dy):
+        (y,) = self.saved
+        return dy * (y > 0)
+
+
+class Clamp(Function):
+    """y = min(max(x, lo), hi);  dy/dx = 1 where lo <= x <= hi, else 0 (as PyTorch)."""
+
+    def forward(self, x, lo=None, hi=None):
+        self.save(x, lo, hi)
+        return self.xp.clip(x, lo, hi)
+
+    def backward(self, dy):
+        x, lo, hi = self.saved
+        mask = True
+        if lo is not None:
+            mask = x >= lo
+        if hi is not None:
+            mask = mask & (x <= hi)
+        return dy * mask
+
+
+class Sign(Function):
+    """y = sign x;  dy/dx = 0 everywhere it exists."""
+
+    def forward(self, x):
+        self.save(x)
+        return self.xp.sign(x)
+
+    def backward(self, dy):
+        return self.xp.zeros_like(dy)
+
+
+def exp(input):
+    return Exp.apply(input)
+
+
+def log(input):
+    return Log.apply(input)
+
+
+def log1p(input):
+    return Log1p.apply(input)
+
+
+def sqrt(input):
+    return Sqrt.apply(input)
+
+
+def abs(input):
+    return Abs.apply(input)
+
+
+def sin(input):
+    return Sin.apply(input)
+
+
+def cos(input):
+    return Cos.apply(input)
+
+
+def tanh(input):
+    return Tanh.apply(input)
+
+
+def sigmoid(input):
+    return Sigmoid.apply(input)
+
+
+def relu(input):
+    return ReLU.apply(input)
+
+
+def sign(input):
+    return Sign.apply(input)
+
+
+def clamp(input, min=None, max=None):
+    """Limit values to [min, max] (either bound may be None; tensors are accepted as bounds)."""
+    from ..tensor import Tensor
+
+    if min is None and max is None:
+        raise ValueError("clamp: at least one of min and max must be given")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        from .arithmetic import maximum, minimum
+
+        out = input
+        if min is not None:
+            out = maximum(out, min)
+        if max is not None:
+            out = minimum(out, max)
+        return out
+    return Clamp.apply(input, min, max)
+
+
+clip = clamp

@@ -1,0 +1,387 @@
+"""``Tensor``: an n-d array of the active backend, plus what autograd needs (grad, requires_grad, the node that made it).
+
+The raw array is ``tensor.array`` (a NumPy or CuPy array). ``tensor.data`` is PyTorch's: a Tensor sharing the same
+array but cut from the graph. Every operator delegates to a function in ``ganglion.ops``; the method table at the
+bottom of this file binds them.
+"""
+
+import numpy as np
+
+from . import backend
+from .autograd import engine as _engine
+from .autograd import function as _function
+from .autograd.grad_mode import state as _grad_state
+
+
+class Tensor:
+    """An n-dimensional array that can record the operations applied to it and differentiate through them.
+
+    Build one with ``ganglion.tensor(data)`` or a factory (``zeros``, ``randn``, ...). ``Tensor(data)`` also works and
+    behaves like ``ganglion.tensor(data)``.
+    """
+
+    __slots__ = ("array", "grad", "requires_grad", "_node", "_out_index", "__weakref__")
+    __array_priority__ = 1000  # NumPy defers `ndarray op tensor` to our reflected operators
+    __array_ufunc__ = None
+
+    def __init__(self, data=None, dtype=None, device=None, requires_grad=False):
+        from .factories import _to_array
+
+        self.array = _to_array([] if data is None else data, dtype, device)
+        self.grad = None
+        self.requires_grad = False
+        self._node = None
+        self._out_index = 0
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @classmethod
+    def _wrap(cls, array, requires_grad=False):
+        """A Tensor around ``array`` without copying or converting it (the fast internal constructor)."""
+        t = object.__new__(cls)
+        t.array, t.grad, t.requires_grad, t._node, t._out_index = array, None, requires_grad, None, 0
+        return t
+
+    # ---------------------------------------------------------------------------------------------- properties
+    @property
+    def data(self):
+        """This tensor's values as a Tensor outside the graph (shares memory, like PyTorch's ``.data``)."""
+        return Tensor._wrap(self.array)
+
+    @data.setter
+    def data(self, value):
+        array = value.array if isinstance(value, Tensor) else value
+        if not hasattr(array, "shape"):
+            raise TypeError(f"Tensor.data must be set to a Tensor or an array, got {type(value).__name__}")
+        self.array = array
+
+    @property
+    def shape(self):
+        return self.array.shape
+
+    @property
+    def ndim(self):
+        return self.array.ndim
+
+    @property
+    def dtype(self):
+        return self.array.dtype
+
+    @property
+    def device(self):
+        return backend.device_of(self.array)
+
+    @property
+    def is_leaf(self):
+        return self._node is None
+
+    @property
+    def grad_fn(self):
+        return self._node
+
+    @property
+    def is_cuda(self):
+        return self.device.type == "cuda"
+
+    @property
+    def T(self):
+        return self.permute(*range(self.ndim - 1, -1, -1))
+
+    @property
+    def mT(self):
+        return self.transpose(-2, -1)
+
+    def size(self, dim=None):
+        """The shape as a tuple, or the size of one dimension."""
+        if dim is None:
+            return self.array.shape
+        return self.array.shape[_check_dim(dim, self.ndim)]
+
+    def dim(self):
+        return self.array.ndim
+
+    def numel(self):
+        return int(self.array.size)
+
+    nelement = numel
+
+    def element_size(self):
+        return self.array.itemsize
+
+    # -------------------------------------------------------------------------------------------- conversions
+    def numpy(self):
+        """The values as a NumPy array (shared with the tensor on the CPU)."""
+        if self.requires_grad:
+            raise RuntimeError("Can't call numpy() on a Tensor that requires grad. Use tensor.detach().numpy() instead.")
+        if self.device.type != "cpu":
+            raise TypeError("can't convert a cuda tensor to numpy: use tensor.cpu() first")
+        return self.array
+
+    def __array__(self, dtype=None, copy=None):
+        array = backend.to_numpy(self.array)
+        return array if dtype is None else array.astype(dtype)
+
+    def item(self):
+        """The single value of a one-element tensor as a Python number."""
+        if self.array.size != 1:
+            raise ValueError(f"a Tensor with {self.array.size} elements cannot be converted to a Python scalar")
+        return self.array.reshape(()).item()
+
+    def tolist(self):
+        return backend.to_numpy(self.array).tolist()
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __bool__(self):
+        if self.array.size != 1:
+            raise RuntimeError(f"the truth value of a Tensor with {self.array.size} elements is ambiguous")
+        return bool(self.item())
+
+    def __index__(self):
+        if self.array.size != 1 or self.dtype.kind not in "iu":
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    def __len__(self):
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.array.shape[0]
+
+    def __iter__(self):
+        if self.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self.array.shape[0]))
+
+    __hash__ = object.__hash__
+
+    def __repr__(self):
+        body = np.array2string(
+            backend.to_numpy(self.array), separator=", ", prefix="tensor(", precision=4, threshold=1000
+        )
+        extras = []
+        if self.device.type != "cpu":
+            extras.append(f"device='{self.device}'")
+        if self.dtype not in (backend.get_default_dtype(), backend.int64, backend.bool_):
+            extras.append(f"dtype=ganglion.{self.dtype}")
+        if self._node is not None:
+            extras.append(f"grad_fn=<{type(self._node).__name__}Backward>")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+
+    # ------------------------------------------------------------------------------------------------ autograd
+    def backward(self, gradient=None, retain_graph=None):
+        """Accumulate d(self)/d(leaf) into ``leaf.grad`` for every leaf that requires grad.
+
+        ``gradient``: d(loss)/d(self), required when ``self`` is not a scalar (same shape as ``self``).
+        The graph is freed afterwards unless ``retain_graph=True``.
+        """
+        from .autograd import backward
+
+        backward([self], None if gradient is None else [gradient], retain_graph=retain_graph)
+
+    def detach(self):
+        """The same values, cut from the graph (shares memory)."""
+        return Tensor._wrap(self.array)
+
+    def detach_(self):
+        self._node, self.requires_grad = None, False
+        return self
+
+    def requires_grad_(self, requires_grad=True):
+        """Start (or stop) recording operations on this leaf tensor."""
+        if requires_grad and self.dtype.kind not in "fc":
+            raise RuntimeError(f"only floating point tensors can require gradients, got dtype {self.dtype}")
+        if not requires_grad and self._node is not None:
+            raise RuntimeError("requires_grad can only be turned off on leaf tensors; use detach() instead")
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def retain_grad(self):
+        """Keep ``.grad`` on this non-leaf tensor after backward (leaves keep theirs anyway)."""
+        if self._node is None:
+            return
+        retained = self._node.retained or []
+        retained.append((self._out_index, self))
+        self._node.retained = retained
+
+    # ------------------------------------------------------------------------------------------ devices, dtypes
+    def to(self, *args, dtype=None, device=None, copy=False):
+        """``to(device)``, ``to(dtype)`` or ``to(device, dtype)``: a tensor with that placement and type."""
+        for a in args:
+            if isinstance(a, (backend.Device,)) or (isinstance(a, str) and a.split(":")[0] in ("cpu", "cuda")):
+                device = a
+            elif isinstance(a, Tensor):
+                device, dtype = a.device, a.dtype
+            else:
+                dtype = a
+        out = self
+        if dtype is not None:
+            out = out.type(dtype)
+        if device is not None and backend.Device(device) != out.device:
+            from .ops.shape import to_device
+
+            out = to_device(out, backend.Device(device))
+        if copy and out is self:
+            out = self.clone()
+        return out
+
+    def cpu(self):
+        return self.to("cpu")
+
+    def cuda(self, device=None):
+        return self.to("cuda" if device is None else f"cuda:{int(device)}")
+
+    def type(self, dtype=None):
+        if dtype is None:
+            return f"ganglion.{self.dtype}"
+        dtype = backend.resolve_dtype(dtype)
+        if dtype == self.dtype:
+            return self
+        from .ops.shape import cast
+
+        return cast(self, dtype)
+
+    def float(self):
+        return self.type(backend.float32)
+
+    def double(self):
+        return self.type(backend.float64)
+
+    def half(self):
+        return self.type(backend.float16)
+
+    def long(self):
+        return self.type(backend.int64)
+
+    def int(self):
+        return self.type(backend.int32)
+
+    def bool(self):
+        return self.type(backend.bool_)
+
+    def contiguous(self):
+        xp = backend.get_array_module(self.array)
+        if self.array.flags.c_contiguous:
+            return self
+        return Tensor._wrap(xp.ascontiguousarray(self.array), self.requires_grad) if self._node is None and not self.requires_grad else self.clone()
+
+    # ------------------------------------------------------------------------------------ in-place (no graph)
+    def _check_inplace(self, name):
+        if _grad_state.enabled and (self.requires_grad or self._node is not None):
+            raise RuntimeError(
+                f"{name}: in-place operations on a tensor that requires grad are not supported while recording "
+                "the graph; wrap the update in `with ganglion.no_grad():` or use the out-of-place operation"
+            )
+
+    def _inplace(self, name, value, op):
+        self._check_inplace(name)
+        other = value.array if isinstance(value, Tensor) else value
+        try:
+            op(self.array, other, out=self.array, casting="unsafe")
+        except ValueError:
+            raise ValueError(
+                f"{name}: cannot apply a value of shape {tuple(np.shape(other))} in place to a tensor of shape "
+                f"{tuple(self.shape)}"
+            ) from None
+        return self
+
+    def add_(self, other, alpha=1):
+        if alpha != 1:
+            other = (other.array if isinstance(other, Tensor) else other) * alpha
+        return self._inplace("add_", other, backend.get_array_module(self.array).add)
+
+    def sub_(self, other, alpha=1):
+        if alpha != 1:
+            other = (other.array if isinstance(other, Tensor) else other) * alpha
+        return self._inplace("sub_", other, backend.get_array_module(self.array).subtract)
+
+    def mul_(self, other):
+        return self._inplace("mul_", other, backend.get_array_module(self.array).multiply)
+
+    def div_(self, other):
+        return self._inplace("div_", other, backend.get_array_module(self.array).true_divide)
+
+    def clamp_(self, min=None, max=None):
+        self._check_inplace("clamp_")
+        backend.get_array_module(self.array).clip(self.array, min, max, out=self.array)
+        return self
+
+    def copy_(self, src):
+        """Copy ``src``'s values into this tensor (broadcasting ``src``; casting to this tensor's dtype)."""
+        self._check_inplace("copy_")
+        value = src.array if isinstance(src, Tensor) else src
+        value = backend.to_device(value, self.device) if hasattr(value, "shape") else value
+        try:
+            self.array[...] = value
+        except ValueError:
+            raise ValueError(
+                f"copy_: cannot copy a value of shape {tuple(np.shape(value))} into a tensor of shape {tuple(self.shape)}"
+            ) from None
+        return self
+
+    def fill_(self, value):
+        self._check_inplace("fill_")
+        self.array.fill(value.item() if isinstance(value, Tensor) else value)
+        return self
+
+    def zero_(self):
+        return self.fill_(0)
+
+    def uniform_(self, a=0.0, b=1.0, generator=None):
+        self._check_inplace("uniform_")
+        self.array[...] = backend.to_device(backend.rng(generator).uniform(a, b, self.shape), self.device)
+        return self
+
+    def normal_(self, mean=0.0, std=1.0, generator=None):
+        self._check_inplace("normal_")
+        self.array[...] = backend.to_device(backend.rng(generator).normal(mean, std, self.shape), self.device)
+        return self
+
+    def __setitem__(self, key, value):
+        self._check_inplace("__setitem__")
+        from .ops.indexing import _index_key
+
+        self.array[_index_key(key)] = value.array if isinstance(value, Tensor) else value
+
+    def _iop(name, op):
+        """``x op= y``: in place outside the graph; a new node (rebinding the name) while recording."""
+
+        def method(self, other):
+            if _grad_state.enabled and (self.requires_grad or (isinstance(other, Tensor) and other.requires_grad)):
+                if self._node is None and self.requires_grad:
+                    raise RuntimeError(
+                        f"a leaf tensor that requires grad is being used in an in-place operation ({name}); "
+                        "update it under `with ganglion.no_grad():`"
+                    )
+                return getattr(Tensor, name.replace("__i", "__", 1))(self, other)
+            return op(self, other)
+
+        method.__name__ = name
+        return method
+
+    __iadd__ = _iop("__iadd__", lambda s, o: s.add_(o))
+    __isub__ = _iop("__isub__", lambda s, o: s.sub_(o))
+    __imul__ = _iop("__imul__", lambda s, o: s.mul_(o))
+    __itruediv__ = _iop("__itruediv__", lambda s, o: s.div_(o))
+    del _iop
+
+
+def _check_dim(dim, ndim):
+    """A dimension index in [0, ndim), accepting negative ones; a clear IndexError otherwise."""
+    n = max(ndim, 1)
+    if not -n <= dim < n:
+        raise IndexError(f"dimension {dim} is out of range for a tensor of {ndim} dimension(s) (expected [{-n}, {n - 1}])")
+    return dim % n
+
+
+_function.Tensor = Tensor
+_engine.Tensor = Tensor
+
+from . import ops as _ops  # noqa: E402  (ops need the class above)
+
+_ops.bind_tensor_methods(Tensor)
