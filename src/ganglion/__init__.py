@@ -29,4 +29,6 @@ short, int, long = int16, int32, int64
 bool = bool_
 multiply, subtract, divide, negative = mul, sub, div, neg
 
-from . import nn, optim  # noqa: E402  (they build on everything above)
+from . import data, nn, optim  # noqa: E402  (they build on everything above)
+from . import io  # noqa: E402
+from .io import load, save  # noqa: E402

@@ -1,0 +1,6 @@
+"""``ganglion.io``: safetensors weight files and model files, always written atomically and never pickled."""
+
+from .architecture import module_from_config, module_to_config, register
+from .atomic import atomic_write_bytes
+from .model_file import load_model, save_model
+from .weights import load, load_with_metadata, save
