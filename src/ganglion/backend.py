@@ -123,6 +123,12 @@ def check_same_device(op_name, arrays):
         raise RuntimeError(f"{op_name}: expected all tensors on one device, but found tensors on {names}")
 
 
+def as_array(value):
+    """``value`` as an array: NumPy returns 0-d results as scalars (``np.float32``), which cannot be written in
+    place, so they become 0-d arrays; arrays pass through unchanged."""
+    return np.asarray(value) if isinstance(value, np.generic) else value
+
+
 def to_numpy(array):
     """A NumPy array with the same values (a copy from the GPU, the array itself on the CPU)."""
     if _cupy is not None and isinstance(array, _cupy.ndarray):

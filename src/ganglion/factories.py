@@ -24,9 +24,14 @@ def _to_array(data, dtype=None, device=None):
         array = data
     if hasattr(array, "__cuda_array_interface__") and device is None:
         device = backend.device_of(array)
-    array = backend.to_numpy(array) if not isinstance(array, np.ndarray) else array
     if not isinstance(array, np.ndarray):
-        array = np.array(array)
+        try:
+            array = backend.to_numpy(array)
+        except ValueError:  # NumPy's message for ragged lists names no rule; say what is expected
+            raise ValueError(
+                f"tensor: nested sequences must be rectangular (every row of one dimension the same length), "
+                f"got ragged {type(data).__name__} data"
+            ) from None
     if array.dtype == object:
         raise TypeError(f"tensor: could not infer a numeric dtype from {type(data).__name__} data (ragged or mixed)")
     if dtype is None:

@@ -213,8 +213,8 @@ class Tensor:
     def to(self, *args, dtype=None, device=None, copy=False):
         """``to(device)``, ``to(dtype)`` or ``to(device, dtype)``: a tensor with that placement and type."""
         for a in args:
-            if isinstance(a, (backend.Device,)) or (isinstance(a, str) and a.split(":")[0] in ("cpu", "cuda")):
-                device = a
+            if isinstance(a, backend.Device) or (isinstance(a, str) and not _is_dtype_name(a)):
+                device = a  # an unknown name is taken as a device, whose parser lists the accepted ones
             elif isinstance(a, Tensor):
                 device, dtype = a.device, a.dtype
             else:
@@ -369,6 +369,10 @@ class Tensor:
     __imul__ = _iop("__imul__", lambda s, o: s.mul_(o))
     __itruediv__ = _iop("__itruediv__", lambda s, o: s.div_(o))
     del _iop
+
+
+def _is_dtype_name(name):
+    return name.replace("ganglion.", "").replace("torch.", "") in backend.DTYPES
 
 
 def _check_dim(dim, ndim):

@@ -61,7 +61,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, allow_unused=Fal
     found = run_backward(roots, grads, retain_graph=bool(retain_graph), capture=inputs)
     if not allow_unused and any(g is None for g in found):
         raise RuntimeError("grad: one of the inputs was not used to compute the outputs; pass allow_unused=True")
-    return tuple(None if g is None else Tensor._wrap(g) for g in found)
+    return tuple(None if g is None else Tensor._wrap(backend.as_array(g)) for g in found)
 
 
 __all__ = [

@@ -51,7 +51,8 @@ def topological_order(roots):
 
 def _owned(grad, others, node_grads):
     """A gradient array that nobody else holds, so that later in-place accumulation into ``.grad`` is safe."""
-    if grad.base is not None or not grad.flags.writeable or any(grad is g for g in node_grads):
+    # CuPy arrays are always writeable and their flags have no `writeable`
+    if grad.base is not None or not getattr(grad.flags, "writeable", True) or any(grad is g for g in node_grads):
         return grad.copy()
     if any(grad is o for o in others):
         return grad.copy()
@@ -97,8 +98,11 @@ def run_backward(roots, root_grads, retain_graph=False, capture=None):
             else:
                 g_out = (g_out,)
             if node.retained is not None:
-                for idx, t in node.retained:
-                    t.grad = Tensor._wrap(g_out[idx].copy())
+                for idx, t in node.retained:  # accumulated across backward calls, like a leaf's .grad
+                    if t.grad is None:
+                        t.grad = Tensor._wrap(backend.as_array(g_out[idx].copy()))
+                    else:
+                        t.grad.array += g_out[idx]
             if captured is not None and node in by_node:
                 for idx, slot in by_node[node]:
                     captured[slot] = g_out[idx]
@@ -144,6 +148,6 @@ def _deliver_leaf(t, g, captured, by_node):
     if not t.requires_grad:
         return
     if t.grad is None:
-        t.grad = Tensor._wrap(g)
+        t.grad = Tensor._wrap(backend.as_array(g))
     else:
         t.grad.array += g

@@ -101,6 +101,8 @@ class Function:
         out = fn.forward(*arrays, **kwargs)
         if type(out) is tuple:
             return fn._wrap_outputs(out, args, record)
+        if isinstance(out, backend.np.generic):
+            out = backend.as_array(out)
         if record and out.dtype.kind == "f":
             fn.inputs = args
             fn.n_outputs = 1
@@ -113,6 +115,7 @@ class Function:
 
     def _wrap_outputs(self, outs, args, record):
         T = Tensor
+        outs = tuple(backend.as_array(o) for o in outs)
         self.n_outputs = len(outs)
         if record:
             self.inputs = args

@@ -20,6 +20,11 @@ class _GradModeContext:
 
     mode = True
 
+    def __new__(cls, func=None, *args, **kwargs):
+        # `@no_grad` without parentheses hands the function straight to the class, as PyTorch allows
+        self = super().__new__(cls)
+        return self(func) if callable(func) else self
+
     def __enter__(self):
         self._previous = state.enabled
         state.enabled = self.mode
@@ -38,7 +43,10 @@ class _GradModeContext:
 
 
 class no_grad(_GradModeContext):
-    """Run without recording the graph (evaluation, weight updates). Usable as ``with no_grad():`` or ``@no_grad()``."""
+    """Run without recording the graph (evaluation, weight updates).
+
+    Usable as ``with no_grad():``, ``@no_grad()`` or ``@no_grad``.
+    """
 
     mode = False
 

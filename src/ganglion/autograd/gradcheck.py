@@ -34,29 +34,34 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
         if inputs[i].dtype != backend.float64:
             raise TypeError(f"gradcheck: input {i} is {inputs[i].dtype}; use float64 inputs for a meaningful check")
 
-    outputs = _as_tuple(fn(*inputs))
-    outputs = [o for o in outputs if isinstance(o, Tensor) and o.requires_grad]
+    all_outputs = _as_tuple(fn(*inputs))
+    # only outputs that carry gradients are checked (e.g. max(dim)'s values, not its integer indices)
+    differentiable = [i for i, o in enumerate(all_outputs) if isinstance(o, Tensor) and o.requires_grad]
+    outputs = [all_outputs[i] for i in differentiable]
+    if not outputs:
+        raise ValueError("gradcheck: no output of fn requires grad, so there is no gradient to check")
 
     def flat_outputs():
         with no_grad():
-            outs = [o for o in _as_tuple(fn(*inputs)) if isinstance(o, Tensor)]
-        return np.concatenate([backend.to_numpy(o.array).astype(np.float64).ravel() for o in outs]) if outs else None
+            outs = _as_tuple(fn(*inputs))
+        return np.concatenate([backend.to_numpy(outs[i].array).astype(np.float64).ravel() for i in differentiable])
 
     # numerical Jacobian: one column per input element
     numerical = []
     for i in checked:
         data = inputs[i].array
         cols = []
-        flat = data.reshape(-1)  # a view: the input is perturbed in place and restored
-        for k in range(flat.size):
-            orig = float(flat[k])
-            flat[k] = orig + eps
+        for k in range(data.size):
+            # the input itself is perturbed in place and restored (a reshape(-1) would copy a non-contiguous one)
+            at = np.unravel_index(k, data.shape)
+            orig = float(data[at])
+            data[at] = orig + eps
             plus = flat_outputs()
-            flat[k] = orig - eps
+            data[at] = orig - eps
             minus = flat_outputs()
-            flat[k] = orig
+            data[at] = orig
             cols.append((plus - minus) / (2 * eps))
-        numerical.append(np.stack(cols, axis=1) if cols else np.zeros((0, 0)))
+        numerical.append(np.stack(cols, axis=1) if cols else np.zeros((flat_outputs().size, 0)))
 
     # analytical Jacobian: one row per output element, by backward with a one-hot gradient
     sizes = [o.numel() for o in outputs]
@@ -80,7 +85,9 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
     for j, i in enumerate(checked):
         a, n = analytical[j], numerical[j]
         if a.shape != n.shape:
-            n = n.reshape(a.shape) if n.size == a.size else np.zeros_like(a)
+            raise GradcheckError(
+                f"gradcheck: input {i}: the analytical Jacobian has shape {a.shape} but the numerical one {n.shape}"
+            )
         bad = np.abs(a - n) > atol + rtol * np.abs(n)
         if bad.any():
             r, c = np.argwhere(bad)[0]

@@ -124,13 +124,14 @@ class Module:
         return self.forward(*args, **kwargs)
 
     # ----------------------------------------------------------------------------------------------- traversal
-    def named_modules(self, memo=None, prefix=""):
-        """(name, module) for this module and every descendant, each once, depth-first."""
+    def named_modules(self, memo=None, prefix="", remove_duplicate=True):
+        """(name, module) for this module and every descendant, depth-first; a shared module once, unless
+        ``remove_duplicate=False`` (then once per name, as ``state_dict`` needs)."""
         memo = set() if memo is None else memo
         stack = [(prefix, self)]
         while stack:
             name, module = stack.pop()
-            if module is None or id(module) in memo:
+            if module is None or (remove_duplicate and id(module) in memo):
                 continue
             memo.add(id(module))
             yield name, module
@@ -257,7 +258,8 @@ class Module:
     def state_dict(self, destination=None, prefix="", keep_vars=False):
         """Parameters and persistent buffers by dotted name (PyTorch's keys), sharing memory with the module."""
         out = OrderedDict() if destination is None else destination
-        for mod_name, module in self.named_modules(prefix=prefix.rstrip(".")):
+        # a module shared under two names is saved under both, as PyTorch does
+        for mod_name, module in self.named_modules(prefix=prefix.rstrip("."), remove_duplicate=False):
             for kind in ("_parameters", "_buffers"):
                 for name, value in getattr(module, kind).items():
                     if value is None or (kind == "_buffers" and name in module._non_persistent):

@@ -11,10 +11,10 @@ def as_operand(x, like):
     """A Tensor or Python scalar as it is; anything else array-like becomes a Tensor next to ``like``."""
     from ..tensor import Tensor
 
+    if isinstance(x, np.generic):  # before the float check: np.float64 is a float subclass but not weakly typed
+        return x.item()
     if isinstance(x, (Tensor, int, float, bool)):
         return x
-    if isinstance(x, np.generic):
-        return x.item()
     from ..factories import tensor
 
     dtype = like.dtype if like.dtype.kind == "f" and np.asarray(x).dtype.kind == "f" else None
@@ -23,9 +23,14 @@ def as_operand(x, like):
 
 def keep_default_float(y, a, b=None):
     """NumPy turns int/int division and int + float into float64; PyTorch gives the default float. Follow PyTorch."""
-    if y.dtype == _f64 and getattr(a, "dtype", None) != _f64 and getattr(b, "dtype", None) != _f64:
+    if y.dtype == _f64 and not _is_f64(a) and not _is_f64(b):
         return y.astype(backend.get_default_dtype())
     return y
+
+
+def _is_f64(x):
+    dtype = getattr(x, "dtype", None)  # compare only real dtypes: NumPy reads `None == dtype` as float64
+    return dtype is not None and dtype == _f64
 
 
 def normalize_dims(dim, ndim, op):

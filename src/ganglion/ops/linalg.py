@@ -30,10 +30,11 @@ class MatMul(Function):
         xp = self.xp
         a2 = a[None, :] if a.ndim == 1 else a
         b2 = b[:, None] if b.ndim == 1 else b
-        if a.ndim == 1:
-            dy = xp.expand_dims(dy, -2)
+        # restore the dims that the promotion of vectors removed (b's first: for vector @ vector dy is 0-d)
         if b.ndim == 1:
             dy = xp.expand_dims(dy, -1)
+        if a.ndim == 1:
+            dy = xp.expand_dims(dy, -2)
         da = db = None
         if self.needs_input_grad[0]:
             da = dy @ xp.swapaxes(b2, -1, -2)

@@ -17,6 +17,14 @@ def _expand(dy, axes, keepdim, xp):
     return dy if keepdim or not axes else xp.expand_dims(dy, axes)
 
 
+def _max_keepdims(x, axes, xp):
+    """max over ``axes`` keeping dims, as a shift for exp; 0 where a reduced axis is empty (max has no identity)."""
+    axes = axes if isinstance(axes, tuple) else (axes,)
+    if any(x.shape[a] == 0 for a in axes):
+        return xp.zeros(tuple(1 if i in axes else s for i, s in enumerate(x.shape)), dtype=x.dtype)
+    return x.max(axis=axes, keepdims=True)
+
+
 class Sum(Function):
     """y = sum_i x_i;  dy/dx_i = 1."""
 
@@ -116,6 +124,8 @@ class Prod(Function):
     def backward(self, dy):
         x, dim, keepdim = self.saved
         xp = self.xp
+        if x.size == 0:  # nothing to differentiate (and the prefix products below need a non-empty axis)
+            return xp.zeros(x.shape, dtype=dy.dtype)
         flat = dim is None
         work = x.reshape(-1) if flat else x
         axis = 0 if flat else dim
@@ -138,9 +148,10 @@ class LogSumExp(Function):
 
     def forward(self, x, axes, keepdim):
         xp = self.xp
-        m = x.max(axis=axes, keepdims=True)
+        m = _max_keepdims(x, axes, xp)
         m = xp.where(xp.isfinite(m), m, 0)
-        y = xp.log(xp.exp(x - m).sum(axis=axes, keepdims=True)) + m
+        with xp.errstate(divide="ignore"):  # an empty sum is 0: its log is -inf, as in PyTorch
+            y = xp.log(xp.exp(x - m).sum(axis=axes, keepdims=True)) + m
         self.save(x, y, axes, keepdim)
         return y if keepdim else y.squeeze(axis=axes)
 
@@ -153,7 +164,7 @@ class Softmax(Function):
     """y_i = e^{x_i - max x} / sum_j e^{x_j - max x} along ``dim``;  dx = y (dy - sum(dy y))."""
 
     def forward(self, x, dim):
-        e = self.xp.exp(x - x.max(axis=dim, keepdims=True))
+        e = self.xp.exp(x - _max_keepdims(x, dim, self.xp))
         y = e / e.sum(axis=dim, keepdims=True)
         self.save(y, dim)
         return y
@@ -169,8 +180,9 @@ class LogSoftmax(Function):
 
     def forward(self, x, dim):
         xp = self.xp
-        shifted = x - x.max(axis=dim, keepdims=True)
-        y = shifted - xp.log(xp.exp(shifted).sum(axis=dim, keepdims=True))
+        shifted = x - _max_keepdims(x, dim, xp)
+        with xp.errstate(divide="ignore"):  # only an empty dim sums to 0, and then nothing reads the -inf
+            y = shifted - xp.log(xp.exp(shifted).sum(axis=dim, keepdims=True))
         self.save(y, dim)
         return y
 
@@ -313,8 +325,8 @@ def _arg(op, input, dim, keepdim, axis, keepdims):
         if keepdim:
             out = out.reshape((1,) * a.ndim)
     else:
-        (d,) = normalize_dims(dim, a.ndim, op)
-        out = fn(axis=d, keepdims=keepdim) if a.ndim else fn()
+        dims = normalize_dims(dim, a.ndim, op)  # checks dim; () for a 0-d tensor, whose only index is 0
+        out = fn(axis=dims[0], keepdims=keepdim) if a.ndim else fn()
     return Tensor._wrap(out.astype("int64"))
 
 

@@ -211,6 +211,9 @@ class Optimizer:
     def _set_param_state(self, b, i, values):
         s, p = b.slot(i), b.params[i]
         b.steps[i] = int(values.get("step", 0))
+        for name in b.state:  # state the saved values do not mention restarts from zero
+            if name not in values:
+                b.state[name][s] = 0
         for name, value in values.items():
             if name == "step":
                 continue
@@ -243,7 +246,7 @@ class Optimizer:
                     b, i = by_param[id(p)]
                     if b.steps[i] > 0:
                         values = self._param_state(b, i)
-                elif id(p) in self._pending_state:
+                elif self._pending_state.get(id(p), {}).get("step", 0) > 0:
                     values = dict(self._pending_state[id(p)])
                 if values is not None:
                     entry = {}
@@ -252,7 +255,8 @@ class Optimizer:
                         entry["step"] = Tensor._wrap(np.array(float(step), dtype=np.float32))
                     for name, array in values.items():
                         entry[name] = Tensor._wrap(_plain_array(array).copy())
-                    state[index] = entry
+                    if entry:  # as PyTorch: no entry for a parameter without state (e.g. SGD without momentum)
+                        state[index] = entry
                 ids.append(index)
                 index += 1
             saved = {k: v for k, v in group.items() if k != "params"}
@@ -280,9 +284,11 @@ class Optimizer:
                     group[key] = value
             for p, index in zip(group["params"], saved["params"]):
                 entry = saved_state.get(index, saved_state.get(str(index)))
-                if entry is None:
+                if entry is None:  # nothing saved for this parameter: it starts afresh, as in PyTorch
+                    self._pending_state[id(p)] = {"step": 0}
                     continue
-                values = {k: v for k, v in entry.items() if k != "step"}
+                # copied now: PyTorch's state_dict() hands out its live tensors, which its next step changes
+                values = {k: _plain_array(v).copy() for k, v in entry.items() if k != "step"}
                 step = entry.get("step")
                 if step is None:  # PyTorch's SGD keeps no step: a saved momentum buffer means it has stepped
                     step = 1 if values else 0

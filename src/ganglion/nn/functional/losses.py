@@ -18,6 +18,7 @@ class SoftmaxCrossEntropy(Function):
 
     z: (M, C) logits. target: (M,) class indices or (M, C) probabilities.
     d loss_i / d z_i = softmax(z_i) * sum_c a_ic - a_i   (= softmax - onehot in the plain case).
+    Probability targets p are differentiable too: d loss_i / d p_ic = -(1 - label_smoothing) w_c log softmax(z_i)_c.
     """
 
     def forward(self, z, target, weight, ignore_index, label_smoothing, reduction):
@@ -51,14 +52,14 @@ class SoftmaxCrossEntropy(Function):
             per = -(logp * coef).sum(axis=1)
             denom = m
             safe = None
-        self.save(logp, coef, safe, reduction, denom)
+        self.save(logp, coef, safe, reduction, denom, weight, label_smoothing)
         if reduction == "none":
             return per
         total = per.sum()
         return total if reduction == "sum" else total / denom
 
     def backward(self, dy):
-        logp, coef, safe, reduction, denom = self.saved
+        logp, coef, safe, reduction, denom, weight, label_smoothing = self.saved
         xp = self.xp
         p = xp.exp(logp)
         if coef is None:  # plain class indices: softmax - onehot
@@ -67,9 +68,16 @@ class SoftmaxCrossEntropy(Function):
         else:
             grad = p * coef.sum(axis=1, keepdims=True) - coef
         if reduction == "none":
-            return grad * dy[:, None]
-        scale = dy / denom if reduction == "mean" else dy
-        return grad * scale
+            scale = dy[:, None]
+        else:
+            scale = dy / denom if reduction == "mean" else dy
+        grad_target = None
+        if self.needs_input_grad[1]:
+            grad_target = -(1 - label_smoothing) * logp
+            if weight is not None:
+                grad_target *= weight[None, :]
+            grad_target = grad_target * scale
+        return grad * scale, grad_target
 
 
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
@@ -129,7 +137,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         target = _channels_last(target).reshape(-1, c) if probabilities else target.reshape(-1)
         out_shape = (n,) + tuple(spatial)
     ignore = -100 if ignore_index is None else ignore_index
-    loss = SoftmaxCrossEntropy.apply(z, target.array, w, ignore, float(label_smoothing), reduction)
+    loss = SoftmaxCrossEntropy.apply(z, target, w, ignore, float(label_smoothing), reduction)
     if reduction == "none" and out_shape is not None:
         loss = loss.reshape(out_shape)
     return loss

@@ -14,6 +14,9 @@ class ReLU(Module):
     def forward(self, x):
         return F.relu(x)
 
+    def extra_repr(self):
+        return "inplace=True" if self.inplace else ""
+
 
 class Sigmoid(Module):
     """y = 1 / (1 + e^-x), element-wise."""

@@ -1,0 +1,31 @@
+"""Fixtures for the Tensor tests: global state is restored after every test, and a PyTorch comparison helper."""
+
+import numpy as np
+import pytest
+
+import ganglion
+
+
+@pytest.fixture(autouse=True)
+def _restore_global_state():
+    """A test that changes the default dtype or the grad mode (and fails halfway) must not leak it to the next."""
+    dtype, grad_enabled = ganglion.get_default_dtype(), ganglion.is_grad_enabled()
+    yield
+    ganglion.set_default_dtype(dtype)
+    ganglion.set_grad_enabled(grad_enabled)
+
+
+@pytest.fixture
+def same_as_torch():
+    """``check(ganglion_tensor, torch_tensor)``: same shape, dtype name and values (exact for ints and bools)."""
+
+    def check(t, ref, rtol=1e-6, atol=1e-7):
+        assert isinstance(t, ganglion.Tensor), f"expected a ganglion.Tensor, got {type(t).__name__}"
+        assert tuple(t.shape) == tuple(ref.shape)
+        assert str(t.dtype) == str(ref.dtype).replace("torch.", "")
+        if t.dtype.kind == "f":
+            np.testing.assert_allclose(np.asarray(t), ref.detach().cpu().numpy(), rtol=rtol, atol=atol)
+        else:
+            assert t.tolist() == ref.tolist()
+
+    return check
