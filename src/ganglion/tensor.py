@@ -265,10 +265,8 @@ class Tensor:
         return self.type(backend.bool_)
 
     def contiguous(self):
-        xp = backend.get_array_module(self.array)
-        if self.array.flags.c_contiguous:
-            return self
-        return Tensor._wrap(xp.ascontiguousarray(self.array), self.requires_grad) if self._node is None and not self.requires_grad else self.clone()
+        """This tensor if its memory is C-ordered, else a C-ordered copy (which stays in the graph)."""
+        return self if self.array.flags.c_contiguous else self.clone()
 
     # ------------------------------------------------------------------------------------ in-place (no graph)
     def _check_inplace(self, name):

@@ -280,6 +280,32 @@ def test_nll_loss_parity_with_torch(reduction, weight, ignore_index, module, rng
     np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy(), rtol=1e-12, atol=1e-15)
 
 
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+@pytest.mark.parametrize("shape", [(C,), (2, C, 4), (2, C, 3, 2)], ids=["1d", "NCd", "NCdd"])
+def test_nll_loss_other_input_shapes_match_torch(shape, reduction, rng):
+    logp = np.log(rng.dirichlet(np.ones(C), size=int(np.prod(shape)) // C)).reshape(
+        (shape[0],) + shape[2:] + (C,) if len(shape) > 1 else shape
+    )
+    if len(shape) > 1:
+        logp = np.moveaxis(logp, -1, 1)
+    target = rng.integers(0, C, size=(shape[0],) + shape[2:] if len(shape) > 1 else ())
+    x = g.tensor(logp, dtype=g.float64, requires_grad=True)
+    xt = torch.from_numpy(logp.copy()).requires_grad_(True)
+    loss = F.nll_loss(x, g.tensor(target), reduction=reduction)
+    loss_t = TF.nll_loss(xt, torch.as_tensor(target), reduction=reduction)
+    assert tuple(loss.shape) == tuple(loss_t.shape)
+    np.testing.assert_allclose(loss.detach().numpy(), loss_t.detach().numpy(), rtol=1e-12)
+    upstream = rng.standard_normal(tuple(loss_t.shape))
+    backward_with(loss, upstream, "ganglion")
+    backward_with(loss_t, upstream, "torch")
+    np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy(), rtol=1e-12, atol=1e-15)
+
+
+def test_nll_loss_rejects_probability_targets():
+    with pytest.raises(TypeError, match="class indices"):
+        F.nll_loss(g.zeros(2, 3), g.zeros(2, 3))
+
+
 def test_log_softmax_then_nll_equals_cross_entropy(rng):
     z = g.from_numpy(rng.standard_normal((5, C)))
     t = g.from_numpy(rng.integers(0, C, size=5))

@@ -118,42 +118,38 @@ class Neg(Function):
         return -dy
 
 
-class Maximum(Function):
-    """y = max(a, b) element-wise; the gradient goes to the larger input, split in half on ties (as PyTorch)."""
+class _Extremum(Function):
+    """max(a, b) or min(a, b) element-wise; the gradient goes to the winning input, split in half on ties (as
+    PyTorch). Subclasses name the NumPy function."""
+
+    pick = ""
 
     def forward(self, a, b):
-        xp = self.xp
         try:
-            y = xp.maximum(a, b)
+            y = getattr(self.xp, self.pick)(a, b)
         except ValueError:
-            raise _broadcast_error("maximum", a, b) from None
+            raise _broadcast_error(self.pick, a, b) from None
         self.save(a, b)
         return y
 
     def backward(self, dy):
         a, b = self.saved
-        share_a = (a > b) + 0.5 * (a == b)
+        wins = (a > b) if self.pick == "maximum" else (a < b)
+        share_a = wins + 0.5 * (a == b)
         needs = self.needs_input_grad
         return (dy * share_a if needs[0] else None), (dy * (1 - share_a) if needs[1] else None)
 
 
-class Minimum(Function):
-    """y = min(a, b) element-wise; the gradient goes to the smaller input, split in half on ties."""
+class Maximum(_Extremum):
+    """y = max(a, b) element-wise."""
 
-    def forward(self, a, b):
-        xp = self.xp
-        try:
-            y = xp.minimum(a, b)
-        except ValueError:
-            raise _broadcast_error("minimum", a, b) from None
-        self.save(a, b)
-        return y
+    pick = "maximum"
 
-    def backward(self, dy):
-        a, b = self.saved
-        share_a = (a < b) + 0.5 * (a == b)
-        needs = self.needs_input_grad
-        return (dy * share_a if needs[0] else None), (dy * (1 - share_a) if needs[1] else None)
+
+class Minimum(_Extremum):
+    """y = min(a, b) element-wise."""
+
+    pick = "minimum"
 
 
 class Where(Function):

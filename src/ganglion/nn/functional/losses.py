@@ -80,6 +80,62 @@ class SoftmaxCrossEntropy(Function):
         return grad * scale, grad_target
 
 
+def _as_rows(op, input, target, weight, ignore_index, allow_probabilities):
+    """Check a classification loss's arguments and flatten them to rows: input (M, C), target (M,) or (M, C).
+
+    input: (N, C), (C,) or (N, C, d1, ...). target: class indices of shape (N,) / () / (N, d1, ...) with values in
+    [0, C) or ``ignore_index``, or (when allowed) class probabilities with the input's shape.
+    Returns (rows, target_rows, weight array or None, shape of the unreduced loss, whether targets are probabilities).
+    """
+    if not isinstance(target, Tensor):
+        from ...factories import tensor
+
+        target = tensor(target)
+    if input.ndim == 0:
+        raise ValueError(f"{op}: input must have a class dimension, got a 0-d tensor")
+    c = input.shape[1] if input.ndim > 1 else input.shape[0]
+    probabilities = target.dtype.kind == "f"
+    if probabilities:
+        if not allow_probabilities:
+            raise TypeError(f"{op}: target must be class indices (integers), got {target.dtype}")
+        if target.shape != input.shape:
+            raise ValueError(
+                f"{op}: probability targets must have the input's shape {tuple(input.shape)}, got {tuple(target.shape)}"
+            )
+    else:
+        if target.dtype.kind not in "iu":
+            raise TypeError(f"{op}: target must be class indices (integers) or probabilities, got {target.dtype}")
+        expected = (input.shape[0],) + tuple(input.shape[2:]) if input.ndim > 1 else ()
+        if tuple(target.shape) != expected:
+            raise ValueError(
+                f"{op}: expected target of shape {expected} for input of shape {tuple(input.shape)}, "
+                f"got {tuple(target.shape)}"
+            )
+        t = target.array
+        if t.size:
+            bad = (t < 0) | (t >= c)
+            if ignore_index is not None:
+                bad &= t != ignore_index
+            if bad.any():
+                value = int(t[bad].reshape(-1)[0])
+                raise ValueError(f"{op}: target {value} is out of bounds for {c} classes (valid: 0..{c - 1})")
+    if weight is not None and tuple(weight.shape) != (c,):
+        raise ValueError(f"{op}: weight must have shape ({c},), one per class, got {tuple(weight.shape)}")
+    w = None if weight is None else weight.array.astype(input.dtype)
+
+    out_shape = None
+    rows = input
+    if input.ndim == 1:
+        rows = input.reshape(1, c)
+        target = target.reshape(1, c) if probabilities else target.reshape(1)
+        out_shape = ()
+    elif input.ndim > 2:
+        rows = _channels_last(input).reshape(-1, c)
+        target = _channels_last(target).reshape(-1, c) if probabilities else target.reshape(-1)
+        out_shape = (input.shape[0],) + tuple(input.shape[2:])
+    return rows, target, w, out_shape, probabilities
+
+
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
                   reduction="mean", label_smoothing=0.0):
     """Cross-entropy between softmax(input) and ``target``, from raw logits (PyTorch's ``F.cross_entropy``).
@@ -90,54 +146,9 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     check_reduction(reduction, "cross_entropy")
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
-    if not isinstance(target, Tensor):
-        from ...factories import tensor
-
-        target = tensor(target)
-    if input.ndim == 0:
-        raise ValueError("cross_entropy: input must have a class dimension, got a 0-d tensor")
-    c = input.shape[1] if input.ndim > 1 else input.shape[0]
-    probabilities = target.dtype.kind == "f"
-    if probabilities:
-        if target.shape != input.shape:
-            raise ValueError(
-                f"cross_entropy: probability targets must have the input's shape {tuple(input.shape)}, "
-                f"got {tuple(target.shape)}"
-            )
-    else:
-        if target.dtype.kind not in "iu":
-            raise TypeError(f"cross_entropy: target must be class indices (integers) or probabilities, got {target.dtype}")
-        expected = (input.shape[0],) + tuple(input.shape[2:]) if input.ndim > 1 else ()
-        if tuple(target.shape) != expected:
-            raise ValueError(
-                f"cross_entropy: expected target of shape {expected} for input of shape {tuple(input.shape)}, "
-                f"got {tuple(target.shape)}"
-            )
-        t = target.array
-        if t.size:
-            bad = (t < 0) | (t >= c)
-            if ignore_index is not None:
-                bad &= t != ignore_index
-            if bad.any():
-                value = int(t[bad].reshape(-1)[0])
-                raise ValueError(f"cross_entropy: target {value} is out of bounds for {c} classes (valid: 0..{c - 1})")
-    if weight is not None and tuple(weight.shape) != (c,):
-        raise ValueError(f"cross_entropy: weight must have shape ({c},), one per class, got {tuple(weight.shape)}")
-    w = None if weight is None else weight.array.astype(input.dtype)
-
-    out_shape = None
-    z = input
-    if input.ndim == 1:
-        z = input.reshape(1, c)
-        target = target.reshape(1, c) if probabilities else target.reshape(1)
-        out_shape = ()
-    elif input.ndim > 2:
-        n, spatial = input.shape[0], input.shape[2:]
-        z = _channels_last(input).reshape(-1, c)
-        target = _channels_last(target).reshape(-1, c) if probabilities else target.reshape(-1)
-        out_shape = (n,) + tuple(spatial)
+    rows, target, w, out_shape, _ = _as_rows("cross_entropy", input, target, weight, ignore_index, True)
     ignore = -100 if ignore_index is None else ignore_index
-    loss = SoftmaxCrossEntropy.apply(z, target, w, ignore, float(label_smoothing), reduction)
+    loss = SoftmaxCrossEntropy.apply(rows, target, w, ignore, float(label_smoothing), reduction)
     if reduction == "none" and out_shape is not None:
         loss = loss.reshape(out_shape)
     return loss
@@ -148,24 +159,20 @@ def _channels_last(x):
 
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
-    """Negative log-likelihood of log-probabilities ``input`` (N, C) at class indices ``target`` (N,)."""
+    """Negative log-likelihood of log-probabilities ``input`` at class indices ``target``: -w[t] input[t].
+
+    input: (N, C), (C,) or (N, C, d1, ...); target: (N,), () or (N, d1, ...). Mean divides by the summed weights.
+    """
     check_reduction(reduction, "nll_loss")
-    if input.ndim != 2 or tuple(target.shape) != (input.shape[0],):
-        raise ValueError(
-            f"nll_loss: expected input (N, C) and target (N,), got {tuple(input.shape)} and {tuple(target.shape)}"
-        )
-    c = input.shape[1]
+    rows, target, w, out_shape, _ = _as_rows("nll_loss", input, target, weight, ignore_index, False)
     t = target.array
-    valid = t != ignore_index
-    if ((t[valid] < 0) | (t[valid] >= c)).any():
-        value = int(t[valid][(t[valid] < 0) | (t[valid] >= c)][0])
-        raise ValueError(f"nll_loss: target {value} is out of bounds for {c} classes (valid: 0..{c - 1})")
     xp = backend.get_array_module(t)
+    valid = t != ignore_index
     safe = xp.where(valid, t, 0)
-    picked = input[xp.arange(len(t)), safe]
-    w = xp.ones(len(t), dtype=input.dtype) if weight is None else weight.array[safe].astype(input.dtype)
-    w = Tensor._wrap(w * valid)
-    per = -(picked * w)
+    picked = rows[xp.arange(len(t)), safe]
+    weights = xp.ones(len(t), dtype=input.dtype) if w is None else w[safe]
+    weights = Tensor._wrap(weights * valid)
+    per = -(picked * weights)
     if reduction == "none":
-        return per
-    return per.sum() if reduction == "sum" else per.sum() / w.sum()
+        return per.reshape(out_shape) if out_shape is not None else per
+    return per.sum() if reduction == "sum" else per.sum() / weights.sum()
