@@ -4,3 +4,5 @@ from . import functional, init
 from .module import Module
 from .modules import CrossEntropyLoss, Identity, Linear, LogSoftmax, NLLLoss, ReLU, Sequential, Sigmoid, Softmax, Tanh
 from .parameter import Parameter
+from .modules import Flatten, ModuleDict, ModuleList, Unflatten
+from .hooks import RemovableHandle

@@ -41,6 +41,11 @@ class Module:
         d["_non_persistent"] = set()
         d["_modules"] = OrderedDict()
         d["training"] = True
+        d["_forward_pre_hooks"] = OrderedDict()
+        d["_forward_hooks"] = OrderedDict()
+        d["_backward_pre_hooks"] = OrderedDict()
+        d["_backward_hooks"] = OrderedDict()
+        d["_has_hooks"] = False
 
     # ------------------------------------------------------------------------------------------ registration
     def __setattr__(self, name, value):
@@ -121,7 +126,71 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} has no forward(); define it in the subclass")
 
     def __call__(self, *args, **kwargs):
+        if self._has_hooks:
+            return self._call_with_hooks(args, kwargs)
         return self.forward(*args, **kwargs)
+
+    # --------------------------------------------------------------------------------------------------- hooks
+    def register_forward_pre_hook(self, hook):
+        """``hook(module, args)`` runs before forward; it may return new args (a tuple, or one value)."""
+        return self._add_hook("_forward_pre_hooks", hook)
+
+    def register_forward_hook(self, hook):
+        """``hook(module, args, output)`` runs after forward; it may return a replacement output."""
+        return self._add_hook("_forward_hooks", hook)
+
+    def register_full_backward_pre_hook(self, hook):
+        """``hook(module, grad_output)`` runs when the gradient of the outputs is known; may return a new one."""
+        return self._add_hook("_backward_pre_hooks", hook)
+
+    def register_full_backward_hook(self, hook):
+        """``hook(module, grad_input, grad_output)`` runs when the gradients of the module's inputs are known; it may
+        return replacement grad_input. Gradients are tuples with one entry per tensor input / output."""
+        return self._add_hook("_backward_hooks", hook)
+
+    register_backward_hook = register_full_backward_hook
+
+    def _add_hook(self, table, hook):
+        from .hooks import RemovableHandle
+
+        if not callable(hook):
+            raise TypeError(f"{table.strip('_')}: hook must be callable, got {type(hook).__name__}")
+        handle = RemovableHandle(self, table)
+        getattr(self, table)[handle.id] = hook
+        self._refresh_hook_flag()
+        return handle
+
+    def _refresh_hook_flag(self):
+        self.__dict__["_has_hooks"] = bool(
+            self._forward_pre_hooks or self._forward_hooks or self._backward_pre_hooks or self._backward_hooks
+        )
+
+    def _call_with_hooks(self, args, kwargs):
+        from ..autograd.grad_mode import is_grad_enabled
+        from .hooks import BackwardHookInputs, _HookState
+
+        for hook in list(self._forward_pre_hooks.values()):
+            result = hook(self, args)
+            if result is not None:
+                args = result if isinstance(result, tuple) else (result,)
+        state = None
+        if (self._backward_hooks or self._backward_pre_hooks) and is_grad_enabled():
+            positions = [i for i, a in enumerate(args) if isinstance(a, Tensor) and a.requires_grad]
+            state = _HookState(self, len(positions))
+            if positions:
+                wrapped = BackwardHookInputs.apply(*(args[i] for i in positions), state=state)
+                args = list(args)
+                for i, t in zip(positions, wrapped):
+                    args[i] = t
+                args = tuple(args)
+        output = self.forward(*args, **kwargs)
+        for hook in list(self._forward_hooks.values()):
+            result = hook(self, args, output)
+            if result is not None:
+                output = result
+        if state is not None:
+            output = _wrap_outputs(output, state)
+        return output
 
     # ----------------------------------------------------------------------------------------------- traversal
     def named_modules(self, memo=None, prefix="", remove_duplicate=True):
@@ -325,3 +394,20 @@ class Module:
 
     def __dir__(self):
         return sorted(set(super().__dir__()))
+
+
+def _wrap_outputs(output, state):
+    """Pass a module's tensor outputs (a Tensor or a tuple/list of them) through the backward-hook identity op."""
+    from .hooks import BackwardHookOutputs
+
+    single = isinstance(output, Tensor)
+    items = [output] if single else list(output) if isinstance(output, (tuple, list)) else None
+    if items is None:
+        return output
+    positions = [i for i, o in enumerate(items) if isinstance(o, Tensor) and o.requires_grad]
+    if not positions:
+        return output
+    wrapped = BackwardHookOutputs.apply(*(items[i] for i in positions), state=state)
+    for i, t in zip(positions, wrapped):
+        items[i] = t
+    return items[0] if single else type(output)(items)
