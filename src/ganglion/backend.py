@@ -129,6 +129,11 @@ def as_array(value):
     return np.asarray(value) if isinstance(value, np.generic) else value
 
 
+def errstate(**kwargs):
+    """Silence NumPy's floating-point warnings in a block (CuPy never raises them, so one context serves both)."""
+    return np.errstate(**kwargs)
+
+
 def to_numpy(array):
     """A NumPy array with the same values (a copy from the GPU, the array itself on the CPU)."""
     if _cupy is not None and isinstance(array, _cupy.ndarray):

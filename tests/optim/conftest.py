@@ -1,5 +1,5 @@
 """Shared helpers for the optimizer tests: a small MLP built twice (ganglion and PyTorch) with the same weights, the
-same data, and a loop that trains either one."""
+same data, and a loop that trains either one (the optimizers and their PyTorch references: optim_table.py)."""
 
 import numpy as np
 import pytest
@@ -7,6 +7,7 @@ import torch
 
 import ganglion as g
 from ganglion import nn
+from optim_table import optimizer_pair
 
 
 class Pair:
@@ -88,3 +89,9 @@ def assert_params_close(ours, theirs, dtype):
 @pytest.fixture
 def params_close():
     return assert_params_close
+
+
+@pytest.fixture(name="optimizer_pair")
+def _optimizer_pair_fixture():
+    """optimizer_pair(name, kwargs, pair) -> (ganglion optimizer, PyTorch optimizer)."""
+    return optimizer_pair

@@ -9,16 +9,26 @@ import torch
 
 import ganglion as g
 from ganglion import nn, optim
+from optim_table import OPTIMIZER_PAIRS
 
 SGD_MOMENTUM = dict(lr=0.05, momentum=0.9, nesterov=True, weight_decay=0.01)
 ADAM = dict(lr=0.01, betas=(0.85, 0.99), weight_decay=0.01)
 ADAM_AMSGRAD = dict(ADAM, amsgrad=True)
-OPTIMIZERS = [
-    ("sgd", optim.SGD, torch.optim.SGD, dict(lr=0.1)),
-    ("sgd-momentum", optim.SGD, torch.optim.SGD, SGD_MOMENTUM),
-    ("adam", optim.Adam, torch.optim.Adam, ADAM),
-    ("adam-amsgrad", optim.Adam, torch.optim.Adam, ADAM_AMSGRAD),
+ROWS = [
+    ("sgd", dict(lr=0.1)),
+    ("sgd-momentum", SGD_MOMENTUM),
+    ("adam", ADAM),
+    ("adam-amsgrad", ADAM_AMSGRAD),
+    ("adamw", dict(lr=0.01, weight_decay=0.1)),
+    ("adagrad", dict(lr=0.05, lr_decay=0.01, initial_accumulator_value=0.1)),
+    ("rmsprop", dict(lr=0.002, momentum=0.8, centered=True)),
+    ("adadelta", dict(lr=0.5, weight_decay=0.01)),
+    ("adamax", dict(lr=0.01)),
+    ("nadam", dict(lr=0.003, weight_decay=0.01)),
+    ("radam", dict(lr=0.01)),
+    ("lion", dict(lr=1e-3, weight_decay=0.1)),
 ]
+OPTIMIZERS = [(name, *OPTIMIZER_PAIRS[name.split("-")[0]], kwargs) for name, kwargs in ROWS]
 IDS = [o[0] for o in OPTIMIZERS]
 
 
@@ -134,16 +144,16 @@ def test_resume_from_saved_state_reproduces_the_uninterrupted_run_exactly(name, 
                                                                           make_pair):
     whole = make_pair(dtype)
     opt = ours_cls(whole.ours.parameters(), **kwargs)
-    run(whole, opt, 100)
+    run(whole, opt, 40)
     middle_params, middle_state = whole.params_ours(), opt.state_dict()
-    run(whole, opt, 100)
+    run(whole, opt, 40)
 
     resumed = make_pair(dtype, seed=1)  # different starting weights, overwritten below
     set_params(resumed.ours, middle_params)
     opt2 = ours_cls(resumed.ours.parameters(), lr=123.0)  # hyperparameters come back from the state too
     opt2.load_state_dict(middle_state)
     assert opt2.param_groups[0]["lr"] == kwargs["lr"]
-    run(resumed, opt2, 100)
+    run(resumed, opt2, 40)
     final, final2 = whole.params_ours(), resumed.params_ours()
     for k in final:
         np.testing.assert_array_equal(final2[k], final[k], err_msg=k)
@@ -151,7 +161,7 @@ def test_resume_from_saved_state_reproduces_the_uninterrupted_run_exactly(name, 
     if name != "sgd":  # without the saved state the run differs: the test above can fail
         fresh = make_pair(dtype, seed=1)
         set_params(fresh.ours, middle_params)
-        run(fresh, ours_cls(fresh.ours.parameters(), **kwargs), 100)
+        run(fresh, ours_cls(fresh.ours.parameters(), **kwargs), 40)
         assert not np.array_equal(fresh.params_ours()["fc1.weight"], final["fc1.weight"])
 
 
@@ -187,17 +197,17 @@ def test_load_torch_optimizer_state_into_ganglion(name, ours_cls, theirs_cls, kw
     """Train in torch, move model and optimizer state into ganglion, continue: the same path as torch continuing."""
     pair = make_pair(dtype)
     theirs = theirs_cls(pair.theirs.parameters(), **kwargs)
-    run(pair, theirs, 100, "torch")
+    run(pair, theirs, 60, "torch")
     pair.ours.load_state_dict(pair.theirs.state_dict())
     ours = ours_cls(pair.ours.parameters(), **kwargs)
     ours.load_state_dict(theirs.state_dict())
     # torch runs on first, on purpose: its state_dict() shares its live tensors, so the load must have copied them
-    run(pair, theirs, 100, "torch")
-    run(pair, ours, 100)
+    run(pair, theirs, 60, "torch")
+    run(pair, ours, 60)
     params_close(pair.params_ours(), pair.params_theirs(), dtype)
     assert list(ours.state_dict()["state"]) == list(theirs.state_dict()["state"])
-    if name.startswith("adam"):
-        assert float(ours.state_dict()["state"][0]["step"]) == float(theirs.state_dict()["state"][0]["step"]) == 200
+    if "step" in theirs.state_dict()["state"].get(0, {}):
+        assert float(ours.state_dict()["state"][0]["step"]) == float(theirs.state_dict()["state"][0]["step"]) == 120
 
 
 @pytest.mark.parametrize("name,ours_cls,theirs_cls,kwargs", OPTIMIZERS, ids=IDS)
@@ -216,7 +226,9 @@ def test_loading_an_earlier_state_replaces_the_current_one_like_torch(name, ours
     run(pair, theirs, 5, "torch")
     ours.load_state_dict(initial)
     theirs.load_state_dict(initial_t)
-    assert ours.state_dict()["state"] == theirs.state_dict()["state"] == {}
+    rewound, rewound_t = ours.state_dict()["state"], theirs.state_dict()["state"]
+    assert list(rewound) == list(rewound_t)  # empty, or (Adagrad) every parameter back at step 0
+    assert all(float(entry.get("step", 0)) == 0 for entry in list(rewound.values()) + list(rewound_t.values()))
     run(pair, ours, 5)
     run(pair, theirs, 5, "torch")
     params_close(pair.params_ours(), pair.params_theirs(), np.float64)
@@ -288,8 +300,13 @@ def test_module_moved_to_another_dtype_keeps_its_optimizer_state(name, ours_cls,
     fresh = make_pair(np.float64)
     set_params(fresh.ours, {k: v.astype(np.float64) for k, v in params_before.items()})
     fresh.x, fresh.y = moved.x, moved.y
-    run(fresh, ours_cls(fresh.ours.parameters(), **kwargs), 5)
-    assert not np.allclose(fresh.params_ours()["fc1.weight"], moved_after["fc1.weight"], rtol=1e-6, atol=0)
+    fresh_opt = ours_cls(fresh.ours.parameters(), **kwargs)
+    run(fresh, fresh_opt, 5)
+    # (Lion's sign step can coincide for a few steps; its moments still differ)
+    first_state = next(k for k in opt.state_dict()["state"][0] if k != "step")
+    assert not (np.allclose(fresh.params_ours()["fc1.weight"], moved_after["fc1.weight"], rtol=1e-6, atol=0)
+                and np.allclose(fresh_opt.state_dict()["state"][0][first_state].numpy(),
+                                opt.state_dict()["state"][0][first_state].numpy(), rtol=1e-6, atol=0))
 
 
 def test_optimizer_still_updates_the_module_after_its_arrays_are_replaced(make_pair):

@@ -1,5 +1,6 @@
-"""Trajectory parity: ganglion's SGD and Adam follow torch.optim step for step over 200 steps on a small MLP, from the
-same weights and data. One table of configurations; adding one is adding a row."""
+"""Trajectory parity: every ganglion optimizer follows torch.optim step for step over 200 steps on a small MLP, from
+the same weights and data, with each notable flag. One table of configurations; adding one is adding a row (the
+prefix of its id names the optimizer, see conftest.OPTIMIZER_PAIRS; Lion's reference is written from the paper)."""
 
 import numpy as np
 import pytest
@@ -26,15 +27,48 @@ CONFIGS = [
     ("adam-amsgrad", dict(lr=0.01, amsgrad=True)),
     ("adam-maximize", dict(lr=0.01, maximize=True)),
     ("adam-everything", dict(lr=0.02, betas=(0.85, 0.99), eps=1e-6, weight_decay=0.05, amsgrad=True, maximize=True)),
+    ("adam-beta1-small", dict(lr=0.003, betas=(0.3, 0.99))),  # PyTorch's lerp from the other end (weight >= 0.5)
+    ("adam-decoupled_weight_decay", dict(lr=0.01, weight_decay=0.1, decoupled_weight_decay=True)),
+    ("adamw", dict(lr=0.01)),
+    ("adamw-weight_decay", dict(lr=0.01, weight_decay=0.3)),
+    ("adamw-amsgrad", dict(lr=0.01, amsgrad=True)),
+    ("adamw-maximize", dict(lr=0.01, maximize=True, weight_decay=0.05)),
+    ("adagrad", dict(lr=0.1)),
+    ("adagrad-lr_decay", dict(lr=0.1, lr_decay=0.05)),
+    ("adagrad-initial_accumulator_value", dict(lr=0.1, initial_accumulator_value=0.5)),
+    ("adagrad-eps", dict(lr=0.1, eps=1e-3)),
+    ("adagrad-weight_decay", dict(lr=0.05, weight_decay=0.1)),
+    ("adagrad-maximize", dict(lr=0.1, maximize=True)),
+    ("rmsprop", dict(lr=0.003)),
+    ("rmsprop-alpha", dict(lr=0.003, alpha=0.95)),
+    ("rmsprop-centered", dict(lr=0.003, centered=True)),
+    ("rmsprop-momentum", dict(lr=0.002, momentum=0.8)),
+    ("rmsprop-centered-momentum", dict(lr=0.002, momentum=0.8, centered=True, eps=1e-6)),
+    ("rmsprop-weight_decay", dict(lr=0.003, weight_decay=0.1)),
+    ("rmsprop-maximize", dict(lr=0.003, maximize=True)),
+    ("adadelta", dict()),
+    ("adadelta-rho", dict(lr=0.5, rho=0.7, eps=1e-5)),
+    ("adadelta-weight_decay", dict(weight_decay=0.1)),
+    ("adadelta-maximize", dict(maximize=True)),
+    ("adamax", dict(lr=0.01)),
+    ("adamax-betas", dict(lr=0.01, betas=(0.8, 0.99))),
+    ("adamax-weight_decay", dict(lr=0.01, weight_decay=0.1)),
+    ("adamax-maximize", dict(lr=0.01, maximize=True)),
+    ("nadam", dict(lr=0.003)),
+    ("nadam-momentum_decay", dict(lr=0.003, momentum_decay=0.01)),
+    ("nadam-weight_decay", dict(lr=0.003, weight_decay=0.1)),
+    ("nadam-decoupled_weight_decay", dict(lr=0.003, weight_decay=0.1, decoupled_weight_decay=True)),
+    ("nadam-maximize", dict(lr=0.003, maximize=True)),
+    ("radam", dict(lr=0.01)),
+    ("radam-weight_decay", dict(lr=0.01, weight_decay=0.1)),
+    ("radam-decoupled_weight_decay", dict(lr=0.01, weight_decay=0.1, decoupled_weight_decay=True)),
+    ("radam-maximize", dict(lr=0.01, maximize=True)),
+    ("lion", dict(lr=1e-3)),
+    ("lion-betas", dict(lr=1e-3, betas=(0.8, 0.9))),
+    ("lion-weight_decay", dict(lr=1e-3, weight_decay=0.5)),
+    ("lion-maximize", dict(lr=1e-3, maximize=True)),
 ]
 IDS = [c[0] for c in CONFIGS]
-
-
-def optimizers(name, kwargs, pair):
-    kind = name.split("-")[0]
-    ours = {"sgd": optim.SGD, "adam": optim.Adam}[kind](pair.ours.parameters(), **kwargs)
-    theirs = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam}[kind](pair.theirs.parameters(), **kwargs)
-    return ours, theirs
 
 
 def train(pair, ours, theirs, steps, sign=1.0):
@@ -49,10 +83,10 @@ def train(pair, ours, theirs, steps, sign=1.0):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("name,kwargs", CONFIGS, ids=IDS)
-def test_trajectory_matches_torch(name, kwargs, dtype, make_pair, params_close):
+def test_trajectory_matches_torch(name, kwargs, dtype, make_pair, params_close, optimizer_pair):
     pair = make_pair(dtype)
     start = pair.params_ours()
-    ours, theirs = optimizers(name, kwargs, pair)
+    ours, theirs = optimizer_pair(name, kwargs, pair)
     # maximize climbs the objective, so it is given the negated loss: both then descend the same landscape
     sign = -1.0 if kwargs.get("maximize") else 1.0
     first_loss = pair.loss_ours().item()
@@ -65,21 +99,21 @@ def test_trajectory_matches_torch(name, kwargs, dtype, make_pair, params_close):
 
 
 @pytest.mark.parametrize("name,kwargs", [CONFIGS[1], CONFIGS[8]], ids=["sgd-momentum", "adam"])
-def test_trajectory_parity_also_holds_step_by_step(name, kwargs, make_pair, params_close):
+def test_trajectory_parity_also_holds_step_by_step(name, kwargs, make_pair, params_close, optimizer_pair):
     """Intermediate points too, not only the end (a wrong rule can land near the same minimum)."""
     pair = make_pair(np.float64)
-    ours, theirs = optimizers(name, kwargs, pair)
+    ours, theirs = optimizer_pair(name, kwargs, pair)
     for _ in range(10):
         train(pair, ours, theirs, 1)
         params_close(pair.params_ours(), pair.params_theirs(), np.float64)
 
 
 @pytest.mark.parametrize("name,kwargs", [CONFIGS[2], CONFIGS[11]], ids=["sgd-dampening", "adam-eps"])
-def test_a_changed_hyperparameter_changes_the_trajectory(name, kwargs, make_pair):
+def test_a_changed_hyperparameter_changes_the_trajectory(name, kwargs, make_pair, optimizer_pair):
     """Guard: the parity table would notice if a hyperparameter were ignored."""
     a, b = make_pair(np.float64), make_pair(np.float64)
-    opt_a, _ = optimizers(name, kwargs, a)
-    opt_b, _ = optimizers(name, {k: v for k, v in kwargs.items() if k not in ("dampening", "eps")}, b)
+    opt_a, _ = optimizer_pair(name, kwargs, a)
+    opt_b, _ = optimizer_pair(name, {k: v for k, v in kwargs.items() if k not in ("dampening", "eps")}, b)
     for pair, opt in ((a, opt_a), (b, opt_b)):
         for _ in range(5):
             opt.zero_grad()
@@ -130,11 +164,11 @@ def test_add_param_group_later(make_pair, params_close):
 @pytest.mark.parametrize("set_to_none", [True, False])
 @pytest.mark.parametrize("name,kwargs", [CONFIGS[1], CONFIGS[3], CONFIGS[8], CONFIGS[13]],
                          ids=["sgd-momentum", "sgd-nesterov", "adam", "adam-amsgrad"])
-def test_parameters_without_gradient_on_some_steps(name, kwargs, set_to_none, make_pair, params_close):
+def test_parameters_without_gradient_on_some_steps(name, kwargs, set_to_none, make_pair, params_close, optimizer_pair):
     """A branch used only every third step. With set_to_none its grad is None in between and the optimizer skips
     it (no update, no step count, momentum frozen), exactly like torch; with zeroed grads it keeps moving."""
     pair = make_pair(np.float64, branch=True)
-    ours, theirs = optimizers(name, kwargs, pair)
+    ours, theirs = optimizer_pair(name, kwargs, pair)
     extra_before = pair.params_ours()["extra.weight"]
     for step in range(60):
         use = step % 3 == 0
@@ -156,9 +190,9 @@ def test_parameters_without_gradient_on_some_steps(name, kwargs, set_to_none, ma
         assert steps[4] == (20 if set_to_none else 60)  # extra.weight is parameter 4
 
 
-def test_never_used_parameter_gets_no_state_and_does_not_move(make_pair):
+def test_never_used_parameter_gets_no_state_and_does_not_move(make_pair, optimizer_pair):
     pair = make_pair(np.float64, branch=True)
-    ours, theirs = optimizers("adam", dict(lr=0.01), pair)
+    ours, theirs = optimizer_pair("adam", dict(lr=0.01), pair)
     before = pair.params_ours()
     train_steps = 5
     for _ in range(train_steps):
@@ -172,9 +206,9 @@ def test_never_used_parameter_gets_no_state_and_does_not_move(make_pair):
     assert sorted(ours.state_dict()["state"]) == sorted(theirs.state_dict()["state"]) == [0, 1, 2, 3]
 
 
-def test_step_with_closure_returns_the_loss(make_pair, params_close):
+def test_step_with_closure_returns_the_loss(make_pair, params_close, optimizer_pair):
     pair = make_pair(np.float64)
-    ours, theirs = optimizers("sgd-momentum", dict(lr=0.05, momentum=0.9), pair)
+    ours, theirs = optimizer_pair("sgd-momentum", dict(lr=0.05, momentum=0.9), pair)
 
     def closure_ours():
         ours.zero_grad()

@@ -6,6 +6,7 @@ Every reduction takes PyTorch's ``dim``/``keepdim`` and NumPy's ``axis``/``keepd
 import builtins
 from collections import namedtuple
 
+from .. import backend
 from ..autograd.function import Function
 from ._util import normalize_dims, reduction_args
 
@@ -102,7 +103,7 @@ class Var(Function):
         centered = x - x.mean(axis=axes, keepdims=True)
         denom = builtins.max(n - correction, 0)
         xp = self.xp
-        with xp.errstate(divide="ignore", invalid="ignore"):
+        with backend.errstate(divide="ignore", invalid="ignore"):
             y = (centered * centered).sum(axis=axes, keepdims=keepdim) / x.dtype.type(denom)
         self.save(centered, axes, keepdim, denom)
         return y
@@ -150,7 +151,7 @@ class LogSumExp(Function):
         xp = self.xp
         m = _max_keepdims(x, axes, xp)
         m = xp.where(xp.isfinite(m), m, 0)
-        with xp.errstate(divide="ignore"):  # an empty sum is 0: its log is -inf, as in PyTorch
+        with backend.errstate(divide="ignore"):  # an empty sum is 0: its log is -inf, as in PyTorch
             y = xp.log(xp.exp(x - m).sum(axis=axes, keepdims=True)) + m
         self.save(x, y, axes, keepdim)
         return y if keepdim else y.squeeze(axis=axes)
@@ -181,7 +182,7 @@ class LogSoftmax(Function):
     def forward(self, x, dim):
         xp = self.xp
         shifted = x - _max_keepdims(x, dim, xp)
-        with xp.errstate(divide="ignore"):  # only an empty dim sums to 0, and then nothing reads the -inf
+        with backend.errstate(divide="ignore"):  # only an empty dim sums to 0, and then nothing reads the -inf
             y = shifted - xp.log(xp.exp(shifted).sum(axis=dim, keepdims=True))
         self.save(y, dim)
         return y

@@ -107,7 +107,9 @@ class Sigmoid(Function):
 
     def forward(self, x):
         xp = self.xp
-        y = xp.exp(-xp.logaddexp(0, -x))  # stable for large |x|: never overflows
+        e = xp.exp(-xp.abs(x))  # in (0, 1]: never overflows, and keeps full relative precision for x << 0
+        r = 1 / (1 + e)
+        y = xp.where(x >= 0, r, e * r)
         self.save(y)
         return y
 

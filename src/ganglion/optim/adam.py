@@ -1,54 +1,54 @@
-"""Adam (Kingma & Ba), with PyTorch's arguments: betas, eps, weight_decay (L2, added to the gradient), amsgrad,
-maximize."""
+"""Adam (Kingma & Ba), with PyTorch's arguments: betas, eps, weight_decay, amsgrad, maximize, and the decoupled weight
+decay that AdamW uses."""
 
-import math
-
-from .optimizer import Optimizer, check_non_negative
+from .. import backend
+from .optimizer import Optimizer, check_betas, check_non_negative, lerp_
 
 
 class Adam(Optimizer):
-    """m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;  (AMSGrad: v_max = max(v_max, v), used instead of v)
-    p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)."""
+    """Adaptive moment estimation.
+
+    g = -grad if maximize else grad;  g += weight_decay * p  (or, decoupled: p *= 1 - lr * weight_decay);
+    m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;  (AMSGrad: v_max = max(v_max, v), used instead of v);
+    p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps).
+
+    State per parameter: step, exp_avg (m), exp_avg_sq (v), max_exp_avg_sq (AMSGrad).
+    """
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
-                 maximize=False):
-        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
-                                      amsgrad=amsgrad, maximize=maximize))
+                 foreach=None, maximize=False, decoupled_weight_decay=False):
+        super().__init__(params, dict(lr=lr, betas=_as_tuple(betas), eps=eps, weight_decay=weight_decay,
+                                      amsgrad=amsgrad, maximize=maximize, foreach=foreach,
+                                      decoupled_weight_decay=decoupled_weight_decay))
 
     def _check_group(self, group):
         check_non_negative("learning rate", group["lr"])
         check_non_negative("epsilon value", group["eps"])
+        check_betas(group["betas"])
         check_non_negative("weight_decay value", group["weight_decay"])
-        betas = group["betas"]
-        if len(betas) != 2:
-            raise ValueError(f"Invalid betas: expected two values, got {betas}")
-        for i, b in enumerate(betas):
-            if not 0.0 <= b < 1.0:
-                raise ValueError(f"Invalid beta parameter at index {i}: {b}")
 
     def state_names(self, group):
         return ("exp_avg", "exp_avg_sq", "max_exp_avg_sq") if group["amsgrad"] else ("exp_avg", "exp_avg_sq")
 
     def update(self, group, p, g, state):
+        xp = backend.get_array_module(p)
         beta1, beta2 = group["betas"]
         lr, eps, wd = group["lr"], group["eps"], group["weight_decay"]
-        if group["maximize"]:
-            g = -g
-        if wd != 0:
-            g = g + wd * p
+        if group["decoupled_weight_decay"]:
+            if wd != 0:
+                p *= 1 - lr * wd
+            g = self.grad_of(group, p, g, state, weight_decay=0)
+        else:
+            g = self.grad_of(group, p, g, state)
         m, v, tmp, tmp2 = state.exp_avg, state.exp_avg_sq, state.tmp, state.tmp2
-        xp = _xp(p)
-        # m += (1 - b1) (g - m): PyTorch's lerp, the same formula as b1 m + (1 - b1) g, rounded the same way
-        xp.subtract(g, m, out=tmp)
-        tmp *= 1 - beta1
-        m += tmp
+        lerp_(m, g, 1 - beta1, tmp)
         v *= beta2
         xp.multiply(g, 1 - beta2, out=tmp)
         tmp *= g
         v += tmp
         t = state.step
         step_size = lr / (1 - beta1**t)
-        bias_correction2_sqrt = math.sqrt(1 - beta2**t)
+        bias_correction2_sqrt = (1 - beta2**t) ** 0.5
         if group["amsgrad"]:
             xp.maximum(state.max_exp_avg_sq, v, out=state.max_exp_avg_sq)
             v = state.max_exp_avg_sq
@@ -60,7 +60,5 @@ class Adam(Optimizer):
         p += tmp2
 
 
-def _xp(array):
-    from .. import backend
-
-    return backend.get_array_module(array)
+def _as_tuple(betas):
+    return tuple(betas) if isinstance(betas, (list, tuple)) else betas

@@ -3,19 +3,19 @@
 Each algorithm writes its update rule once, in ``update(group, p, g, state)``, on plain arrays. The base class calls
 it on the whole group at once: the parameters of a group (per dtype and device) live in one flat array, each
 parameter's ``.array`` being a view into it, so one step is a handful of array operations whatever the number of
-parameters. When only some parameters have gradients, or their step counts differ, the same rule runs on each
-parameter's slice instead. (A side effect to know: the first step re-homes each parameter's values into the flat
-array, so arrays shared with the parameter before that, e.g. through ``from_numpy``, stop being shared.)
+parameters. When only some parameters have gradients, their step counts or state differ, the group asks for it
+(``foreach=False``), or the parameters are large (nothing to gain from a flat copy of their gradients), the same rule
+runs on each parameter's slice instead. (A side effect to know: the first step re-homes each parameter's values into
+the flat array, so arrays shared with the parameter before that, e.g. through ``from_numpy``, stop being shared.)
 """
 
 import math
-from types import SimpleNamespace
-
 import numpy as np
 
 from .. import backend
 from ..autograd.grad_mode import enable_grad, no_grad
 from ..tensor import Tensor
+from ._state import Bucket, UpdateState, plain_array
 
 
 class _Required:
@@ -25,51 +25,39 @@ class _Required:
 
 required = _Required()
 
+_SET_MESSAGE = ("optimizer parameters need to be organized in ordered collections, but the ordering of tensors in "
+                "sets will change between runs (and with it which saved state belongs to which parameter). Please use "
+                "a list instead.")
 
-class _Bucket:
-    """The parameters of one group that share a dtype and device, stored contiguously in ``flat``."""
-
-    def __init__(self, params):
-        self.params = params
-        first = params[0].array
-        self.xp = backend.get_array_module(first)
-        self.sizes = [p.array.size for p in params]
-        self.offsets = np.concatenate([[0], np.cumsum(self.sizes)]).astype(int).tolist()
-        total = self.offsets[-1]
-        self.flat = self.xp.empty(total, dtype=first.dtype)
-        for p, start, end in zip(params, self.offsets, self.offsets[1:]):
-            self.flat[start:end] = p.array.reshape(-1)
-            p.array = self.flat[start:end].reshape(p.array.shape)
-        self.views = [p.array for p in params]
-        self.grad = self.xp.empty(total, dtype=first.dtype)
-        self.tmp = self.xp.empty(total, dtype=first.dtype)
-        self.tmp2 = self.xp.empty(total, dtype=first.dtype)
-        self.state = {}  # name -> flat array shaped like ``flat``
-        self.steps = [0] * len(params)
-
-    def intact(self):
-        """False once a parameter's array was replaced (moved to a device, assigned by the user)."""
-        return all(p.array is v for p, v in zip(self.params, self.views))
-
-    def slot(self, i):
-        return slice(self.offsets[i], self.offsets[i + 1])
+#: above this many elements per parameter (on average) a group is updated slice by slice: the per-call overhead is
+#: negligible there, and the flat path's copy of every gradient into one array is not
+_FLAT_MAX_MEAN_SIZE = 1 << 16
 
 
 class Optimizer:
-    """Base class: subclasses define ``__init__`` (defaults and checks), ``state_names`` and ``update``."""
+    """Base class: subclasses define ``__init__`` (defaults and checks), ``state_names`` and ``update``.
 
-    #: whether the per-parameter state saved by ``state_dict`` includes PyTorch's ``step`` entry
+    Class attributes a subclass may set: ``saves_step`` (whether ``state_dict`` holds PyTorch's ``step`` entry),
+    ``scalar_state`` (names of per-parameter scalars, e.g. NAdam's ``mu_product``, saved as 0-d tensors), and
+    ``eager_state`` (state created for every parameter at construction, as PyTorch's Adagrad does).
+    """
+
     saves_step = True
+    scalar_state = frozenset()
+    eager_state = False
 
     def __init__(self, params, defaults):
         self.defaults = dict(defaults)
         self.param_groups = []
-        self._buckets = {}  # group index -> list of _Bucket
-        self._pending_state = {}  # id(param) -> state loaded before the first step
+        self._buckets = {}  # group index -> list of Bucket
+        self._pending_state = {}  # id(param) -> state loaded (or created eagerly) before the param's first step
+        self._opt_called = False  # whether step() ran; learning-rate schedulers warn when they are stepped first
         if isinstance(params, Tensor):
             raise TypeError(
                 "params argument given to the optimizer should be an iterable of Tensors or dicts, but got a Tensor"
             )
+        if isinstance(params, (set, frozenset)):
+            raise TypeError(_SET_MESSAGE)
         try:
             params = list(params)
         except TypeError:
@@ -83,6 +71,10 @@ class Optimizer:
             params = [{"params": params}]
         for group in params:
             self.add_param_group(group)
+        if self.eager_state:
+            for group in self.param_groups:
+                for p in group["params"]:
+                    self._pending_state[id(p)] = self._fresh_state(group, p)
 
     # ------------------------------------------------------------------------------------------------- groups
     def add_param_group(self, param_group):
@@ -90,7 +82,11 @@ class Optimizer:
         if not isinstance(param_group, dict):
             raise TypeError(f"param_group must be a dict, got {type(param_group).__name__}")
         group = dict(param_group)
+        if "params" not in group:
+            raise ValueError(f"param_group must have a 'params' entry, got the keys {sorted(group)}")
         params = group["params"]
+        if isinstance(params, (set, frozenset)):
+            raise TypeError(_SET_MESSAGE)
         params = [params] if isinstance(params, Tensor) else list(params)
         seen = set()
         for p in params:
@@ -99,7 +95,8 @@ class Optimizer:
             if not p.is_leaf:
                 raise ValueError("can't optimize a non-leaf Tensor")
             if id(p) in seen:
-                raise ValueError("optimizer contains a parameter group with duplicate parameters")
+                raise ValueError(f"optimizer contains a parameter group with duplicate parameters (a parameter of "
+                                 f"shape {tuple(p.shape)} is listed twice)")
             seen.add(id(p))
         for other in self.param_groups:
             if any(id(p) in seen for p in other["params"]):
@@ -117,17 +114,44 @@ class Optimizer:
 
     # -------------------------------------------------------------------------------------------------- rules
     def state_names(self, group):
-        """Names of the per-parameter state arrays this algorithm keeps, e.g. ('exp_avg', 'exp_avg_sq')."""
+        """Names of the per-parameter state this algorithm keeps, in PyTorch's order, e.g. ('exp_avg', 'exp_avg_sq').
+
+        Names in ``scalar_state`` are one number per parameter; the others are arrays shaped like the parameter.
+        """
         return ()
+
+    def initial_state(self, group, name):
+        """The value a state entry starts from (0 unless the algorithm says otherwise)."""
+        return 0.0
 
     def update(self, group, p, g, state):
         """Update the flat parameter array ``p`` in place from its gradient ``g``.
 
-        ``state`` holds this algorithm's arrays (same shape as ``p``, updated in place), ``state.step`` (the
-        number of this update, from 1) and two scratch arrays ``state.tmp`` and ``state.tmp2``. ``g`` must not be
-        modified in place.
+        ``state`` holds this algorithm's arrays (same shape as ``p``, updated in place) and scalars (assign a new value
+        to update one), ``state.step`` (the number of this update, from 1), ``state.new`` (the names of the entries
+        created for this update, already set to ``initial_state``), and scratch arrays ``state.tmp``, ``state.tmp2``
+        and ``state.tmp3``. ``g`` must not be modified in place.
         """
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must define update(group, p, g, state)")
+
+    # ------------------------------------------------------------------------------------- helpers for rules
+    @staticmethod
+    def grad_of(group, p, g, state, weight_decay=None):
+        """The gradient the rule descends: -g when ``maximize``, plus ``weight_decay * p`` (L2 added to the gradient).
+
+        Written into ``state.tmp3`` when it differs from ``g``.
+        """
+        wd = group.get("weight_decay", 0) if weight_decay is None else weight_decay
+        maximize = group.get("maximize", False)
+        if wd == 0:
+            return backend.get_array_module(g).negative(g, out=state.tmp3) if maximize else g
+        out = state.tmp3
+        backend.get_array_module(p).multiply(p, wd, out=out)
+        if maximize:
+            out -= g
+        else:
+            out += g
+        return out
 
     # ------------------------------------------------------------------------------------------------ running
     def zero_grad(self, set_to_none=True):
@@ -146,6 +170,7 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
+        self._opt_called = True
         with no_grad():
             for gi, group in enumerate(self.param_groups):
                 for bucket in self._group_buckets(gi):
@@ -154,30 +179,38 @@ class Optimizer:
 
     def _step_bucket(self, group, b):
         names = self.state_names(group)
-        for name in names:
-            if name not in b.state:
-                b.state[name] = b.xp.zeros_like(b.flat)
+        b.declare(names, self.scalar_state)
         grads = [p.grad for p in b.params]
-        steps = b.steps
-        if all(g is not None for g in grads) and steps.count(steps[0]) == len(steps):
+        if (group.get("foreach") is not False and b.mean_size <= _FLAT_MAX_MEAN_SIZE and b.uniform(names)
+                and all(t is not None for t in grads)):
             if len(grads) == 1:
                 g = grads[0].array.reshape(-1)
             else:
-                g = b.xp.concatenate([t.array.reshape(-1) for t in grads], out=b.grad)
-            step = steps[0] + 1
-            b.steps = [step] * len(steps)
-            state = SimpleNamespace(step=step, tmp=b.tmp, tmp2=b.tmp2, **{n: b.state[n] for n in names})
-            self.update(group, b.flat, g, state)
+                g = b.xp.concatenate([t.array.reshape(-1) for t in grads], out=b.scratch("grad"))
+            self._run_update(group, b, slice(None), range(len(b.params)), g, names)
             return
         for i, t in enumerate(grads):
-            if t is None:
-                continue
-            s = b.slot(i)
-            steps[i] += 1
-            state = SimpleNamespace(
-                step=steps[i], tmp=b.tmp[s], tmp2=b.tmp2[s], **{n: b.state[n][s] for n in names}
-            )
-            self.update(group, b.flat[s], t.array.reshape(-1), state)
+            if t is not None:
+                self._run_update(group, b, b.slot(i), (i,), t.array.reshape(-1), names)
+
+    def _run_update(self, group, b, s, indices, g, names):
+        """Run the rule on slice ``s`` of the bucket, which holds the parameters ``indices`` (all alike)."""
+        first = indices[0]
+        new = [n for n in names if not b.has(n, first)]
+        for n in new:
+            b.start(n, indices, s, self.initial_state(group, n))
+        step = b.steps[first] + 1
+        state = UpdateState(b, s, step=step, new=frozenset(new))
+        for n in names:
+            setattr(state, n, b.scalars[n][first] if n in b.scalars else b.state[n][s])
+        self.update(group, b.flat[s], g, state)
+        for i in indices:
+            b.steps[i] = step
+        for n in names:
+            if n in b.scalars:
+                value = b.scalar_dtype.type(getattr(state, n))
+                for i in indices:
+                    b.scalars[n][i] = value
 
     # -------------------------------------------------------------------------------------------- flat storage
     def _group_buckets(self, gi):
@@ -188,73 +221,76 @@ class Optimizer:
         if buckets is not None:  # a parameter was moved or replaced: carry its state over to the new storage
             for b in buckets:
                 for i, p in enumerate(b.params):
-                    carried[id(p)] = self._param_state(b, i)
+                    carried[id(p)] = b.param_state(i)
         groups = {}
         for p in self.param_groups[gi]["params"]:
             groups.setdefault((p.array.dtype, backend.device_of(p.array)), []).append(p)
-        buckets = [_Bucket(ps) for ps in groups.values()]
+        buckets = [Bucket(ps) for ps in groups.values()]
         for b in buckets:
             for i, p in enumerate(b.params):
                 if id(p) in carried:
-                    self._set_param_state(b, i, carried.pop(id(p)))
+                    b.set_param_state(i, carried.pop(id(p)), self.scalar_state)
         self._buckets[gi] = buckets
         return buckets
 
-    def _param_state(self, b, i):
-        """Parameter i's state as {'step': int, name: array shaped like the parameter} (copies)."""
-        s, shape = b.slot(i), b.params[i].array.shape
-        out = {"step": b.steps[i]}
-        for name, flat in b.state.items():
-            out[name] = flat[s].reshape(shape).copy()
-        return out
+    def _fresh_state(self, group, p):
+        """Every state entry at its initial value, for optimizers that create state up front (Adagrad)."""
+        xp = backend.get_array_module(p.array)
+        values = {"step": 0}
+        for name in self.state_names(group):
+            value = self.initial_state(group, name)
+            values[name] = value if name in self.scalar_state else xp.full(p.array.shape, value, p.array.dtype)
+        return values
 
-    def _set_param_state(self, b, i, values):
-        s, p = b.slot(i), b.params[i]
-        b.steps[i] = int(values.get("step", 0))
-        for name in b.state:  # state the saved values do not mention restarts from zero
-            if name not in values:
-                b.state[name][s] = 0
-        for name, value in values.items():
-            if name == "step":
-                continue
-            if name not in b.state:
-                b.state[name] = b.xp.zeros_like(b.flat)
-            array = _plain_array(value)
-            if array.size != p.array.size:
-                raise ValueError(
-                    f"load_state_dict: state {name!r} has shape {tuple(array.shape)}, but its parameter has shape "
-                    f"{tuple(p.shape)}"
-                )
-            b.state[name][s] = backend.to_device(array.reshape(-1), p.device).astype(b.flat.dtype)
-
-    # --------------------------------------------------------------------------------------------- state_dict
-    def state_dict(self):
-        """PyTorch's layout: {'state': {index: {...}}, 'param_groups': [{hyperparameters, 'params': [index, ...]}]}.
-
-        Parameters are numbered across groups in order; only parameters that were updated have state.
-        """
-        state, groups, index = {}, [], 0
+    def _states(self):
+        """(group, param, values) for every parameter that has state; values as ``Bucket.param_state`` gives."""
         for gi, group in enumerate(self.param_groups):
-            ids = []
             by_param = {}
             for b in self._buckets.get(gi, ()):
                 for i, p in enumerate(b.params):
                     by_param[id(p)] = (b, i)
             for p in group["params"]:
-                values = None
                 if id(p) in by_param:
                     b, i = by_param[id(p)]
-                    if b.steps[i] > 0:
-                        values = self._param_state(b, i)
-                elif self._pending_state.get(id(p), {}).get("step", 0) > 0:
-                    values = dict(self._pending_state[id(p)])
+                    values = b.param_state(i, copy=False)
+                else:
+                    values = self._pending_state.get(id(p), {"step": 0})
+                yield group, p, values if (values["step"] > 0 or len(values) > 1) else None
+
+    @property
+    def state(self):
+        """{param: {'step': ..., name: Tensor}}: each parameter's state, its arrays live views (as PyTorch's)."""
+        out = {}
+        for group, p, values in self._states():
+            if values is not None:
+                out[p] = {k: v if k == "step" else Tensor._wrap(backend.as_array(v)) for k, v in values.items()}
+        return out
+
+    # --------------------------------------------------------------------------------------------- state_dict
+    def state_dict(self):
+        """PyTorch's layout: {'state': {index: {...}}, 'param_groups': [{hyperparameters, 'params': [index, ...]}]}.
+
+        Parameters are numbered across groups in order; only parameters with state have an entry. The arrays are
+        copies (a snapshot), so the dict can be kept while training goes on.
+        """
+        state, groups, index = {}, [], 0
+        scalar_dtype = _scalar_dtype()
+        current = {}
+        for group, p, values in self._states():
+            current.setdefault(id(group), []).append(values)
+        for group in self.param_groups:
+            ids = []
+            for values in current[id(group)]:
                 if values is not None:
                     entry = {}
-                    step = values.pop("step")
                     if self.saves_step:
-                        entry["step"] = Tensor._wrap(np.array(float(step), dtype=np.float32))
-                    for name, array in values.items():
-                        entry[name] = Tensor._wrap(_plain_array(array).copy())
+                        entry["step"] = Tensor._wrap(np.array(float(values["step"]), dtype=scalar_dtype))
+                    order = list(self.state_names(group)) + [k for k in values if k not in self.state_names(group)]
+                    for name in order:
+                        if name in values and name != "step":
+                            entry[name] = Tensor._wrap(np.array(values[name], dtype=scalar_dtype)
+                                                       if name in self.scalar_state
+                                                       else plain_array(values[name]).copy())
                     if entry:  # as PyTorch: no entry for a parameter without state (e.g. SGD without momentum)
                         state[index] = entry
                 ids.append(index)
@@ -281,24 +317,31 @@ class Optimizer:
         for gi, (group, saved) in enumerate(zip(self.param_groups, saved_groups)):
             for key, value in saved.items():
                 if key != "params":
-                    group[key] = value
+                    group[key] = tuple(value) if key == "betas" else value
             for p, index in zip(group["params"], saved["params"]):
                 entry = saved_state.get(index, saved_state.get(str(index)))
                 if entry is None:  # nothing saved for this parameter: it starts afresh, as in PyTorch
                     self._pending_state[id(p)] = {"step": 0}
                     continue
                 # copied now: PyTorch's state_dict() hands out its live tensors, which its next step changes
-                values = {k: _plain_array(v).copy() for k, v in entry.items() if k != "step"}
+                values = {}
+                for k, v in entry.items():
+                    if k == "step":
+                        continue
+                    values[k] = float(plain_array(v)) if k in self.scalar_state else plain_array(v).copy()
+                    if k not in self.scalar_state and values[k].size != p.array.size:
+                        raise ValueError(f"load_state_dict: state {k!r} has shape {tuple(values[k].shape)}, but its "
+                                         f"parameter has shape {tuple(p.shape)}")
                 step = entry.get("step")
                 if step is None:  # PyTorch's SGD keeps no step: a saved momentum buffer means it has stepped
                     step = 1 if values else 0
-                values["step"] = int(round(float(_plain_array(step))))
+                values["step"] = int(round(float(plain_array(step))))
                 self._pending_state[id(p)] = values
             if gi in self._buckets:
                 for b in self._buckets[gi]:
                     for i, p in enumerate(b.params):
                         if id(p) in self._pending_state:
-                            self._set_param_state(b, i, self._pending_state.pop(id(p)))
+                            b.set_param_state(i, self._pending_state.pop(id(p)), self.scalar_state)
 
     def __repr__(self):
         lines = [f"{type(self).__name__} ("]
@@ -310,19 +353,37 @@ class Optimizer:
         return "\n".join(lines)
 
 
-def _plain_array(value):
-    if isinstance(value, Tensor):
-        return value.array
-    if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch.Tensor
-        return value.detach().cpu().numpy()
-    if isinstance(value, (int, float)):
-        return np.asarray(value)
-    return value if hasattr(value, "shape") else np.asarray(value)
+def _scalar_dtype():
+    """PyTorch keeps ``step`` and other per-parameter scalars in float32 unless the default dtype is float64."""
+    return backend.get_default_dtype()
 
 
+# ------------------------------------------------------------------------------------------- argument checks
 def check_non_negative(name, value):
     """Raise ValueError naming ``name`` when ``value`` is negative or not a number, as PyTorch does."""
     if isinstance(value, Tensor):
         value = value.item()
     if not isinstance(value, (int, float)) or isinstance(value, bool) or math.isnan(value) or value < 0.0:
         raise ValueError(f"Invalid {name}: {value}")
+
+
+def check_betas(betas):
+    """Two coefficients, each in [0, 1): ValueError naming the bad one (PyTorch's message)."""
+    if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+        raise ValueError(f"Invalid betas: expected two values (beta1, beta2), got {betas!r}")
+    for i, b in enumerate(betas):
+        if not isinstance(b, (int, float)) or isinstance(b, bool) or not 0.0 <= b < 1.0:
+            raise ValueError(f"Invalid beta parameter at index {i}: {b}")
+
+
+def lerp_(target, end, weight, tmp):
+    """target += weight (end - target), rounded as PyTorch's ``lerp_`` (from the nearer end when weight >= 0.5)."""
+    xp = backend.get_array_module(target)
+    w = target.dtype.type(weight)
+    xp.subtract(end, target, out=tmp)
+    if abs(w) < 0.5:
+        tmp *= w
+        target += tmp
+    else:
+        tmp *= 1 - w
+        xp.subtract(end, tmp, out=target)

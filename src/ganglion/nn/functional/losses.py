@@ -1,5 +1,13 @@
-"""Loss functions. ``cross_entropy`` is one fused op: log-softmax and the negative log-likelihood together, so its
-gradient is the textbook softmax - target, and it stays finite for logits of any size."""
+"""Loss functions: the helpers every loss shares (reduction, shape checks) and the classification losses on class
+indices. ``cross_entropy`` is one fused op: log-softmax and the negative log-likelihood together, so its gradient is
+the textbook softmax - target, and it stays finite for logits of any size.
+
+The other losses live next door: ``losses_regression`` (MSE, L1, smooth L1, Huber), ``losses_probabilistic`` (binary
+cross-entropy on probabilities and on logits, KL divergence) and ``losses_margin`` (cosine embedding, hinge
+embedding, margin ranking).
+"""
+
+import warnings
 
 from ... import backend
 from ...autograd.function import Function
@@ -8,9 +16,93 @@ from ...tensor import Tensor
 REDUCTIONS = ("none", "mean", "sum")
 
 
-def check_reduction(reduction, op):
-    if reduction not in REDUCTIONS:
-        raise ValueError(f"{op}: unknown reduction {reduction!r}; accepted values are {', '.join(REDUCTIONS)}")
+def check_reduction(reduction, op, accepted=REDUCTIONS):
+    """Raise ValueError unless ``reduction`` is one of ``accepted`` (the message lists them)."""
+    if not isinstance(reduction, str) or reduction not in accepted:
+        raise ValueError(f"{op}: unknown reduction {reduction!r}; accepted values are {', '.join(accepted)}")
+
+
+def resolve_reduction(op, reduction, size_average=None, reduce=None, accepted=REDUCTIONS):
+    """The reduction to apply. PyTorch's deprecated ``size_average``/``reduce`` flags, when either is given, decide
+    it as they do there (reduce=False: 'none'; else size_average=False: 'sum'; else 'mean'), with a warning."""
+    if size_average is not None or reduce is not None:
+        keep_dims = reduce is not None and not reduce
+        average = size_average is None or bool(size_average)
+        legacy = "none" if keep_dims else ("mean" if average else "sum")
+        warnings.warn(
+            f"{op}: size_average and reduce are deprecated; use reduction={legacy!r} instead", UserWarning, stacklevel=3
+        )
+        reduction = legacy
+    check_reduction(reduction, op, accepted)
+    return reduction
+
+
+def apply_reduction(loss, reduction):
+    """The element-wise ``loss`` as it is ('none'), summed ('sum') or averaged over all elements ('mean')."""
+    if reduction == "none":
+        return loss
+    return loss.sum() if reduction == "sum" else loss.mean()
+
+
+def reduce_forward(loss, reduction):
+    """Inside an op's forward: the element-wise ``loss`` array as it is ('none'), summed ('sum'), averaged over all
+    elements ('mean') or summed and divided by the batch size, the first dimension ('batchmean')."""
+    if reduction == "none":
+        return loss
+    if reduction == "mean":
+        return loss.mean()
+    total = loss.sum()
+    return total / loss.shape[0] if reduction == "batchmean" and loss.ndim else total
+
+
+def reduce_backward(dy, reduction, shape):
+    """Inside an op's backward: what multiplies the element-wise slope, dy divided by the count the forward's
+    reduction divided by (1 for 'none' and 'sum')."""
+    if reduction == "mean":
+        count = 1
+        for n in shape:
+            count *= n
+        return dy / count
+    if reduction == "batchmean" and shape:
+        return dy / shape[0]
+    return dy
+
+
+def check_input(op, input, name="input"):
+    """Raise TypeError unless ``input`` is a floating-point Tensor."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}: {name} must be a Tensor, got {type(input).__name__}")
+    if input.dtype.kind != "f":
+        raise TypeError(f"{op}: {name} must be a floating-point tensor, got {input.dtype}")
+
+
+def as_target(op, target, like, name="target"):
+    """``target`` as a Tensor on ``like``'s device; non-floating values (ints, bools, lists) take ``like``'s dtype,
+    as PyTorch's type promotion would give."""
+    if not isinstance(target, Tensor):
+        from ...factories import tensor
+
+        target = tensor(target, device=like.device)
+    if target.dtype.kind != "f":
+        target = target.type(like.dtype)
+    return target
+
+
+def check_same_shape(op, a, b, a_name="input", b_name="target"):
+    """Raise ValueError unless ``a`` and ``b`` have the same shape: a loss never silently broadcasts its operands."""
+    if tuple(a.shape) != tuple(b.shape):
+        raise ValueError(
+            f"{op}: {b_name} shape {tuple(b.shape)} must equal {a_name} shape {tuple(a.shape)} "
+            "(losses do not broadcast their operands)"
+        )
+
+
+def check_broadcasts_to(op, value, shape, name):
+    """Raise ValueError unless ``value`` (e.g. a weight) broadcasts to ``shape`` without enlarging it."""
+    small, shape = tuple(value.shape), tuple(shape)
+    ok = len(small) <= len(shape) and all(s in (1, t) for s, t in zip(reversed(small), reversed(shape)))
+    if not ok:
+        raise ValueError(f"{op}: {name} of shape {small} does not broadcast to the input shape {shape}")
 
 
 class SoftmaxCrossEntropy(Function):
@@ -143,7 +235,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     input: (N, C), (C,) or (N, C, d1, ...). target: class indices of shape (N,) / () / (N, d1, ...) with values in
     [0, C) or ``ignore_index``, or class probabilities with the input's shape.
     """
-    check_reduction(reduction, "cross_entropy")
+    reduction = resolve_reduction("cross_entropy", reduction, size_average, reduce)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
     rows, target, w, out_shape, _ = _as_rows("cross_entropy", input, target, weight, ignore_index, True)
@@ -163,7 +255,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
 
     input: (N, C), (C,) or (N, C, d1, ...); target: (N,), () or (N, d1, ...). Mean divides by the summed weights.
     """
-    check_reduction(reduction, "nll_loss")
+    reduction = resolve_reduction("nll_loss", reduction, size_average, reduce)
     rows, target, w, out_shape, _ = _as_rows("nll_loss", input, target, weight, ignore_index, False)
     t = target.array
     xp = backend.get_array_module(t)

@@ -1,0 +1,70 @@
+"""Images per second through ganglion's data pipeline, and the thread-versus-process question for workers.
+
+    python benchmarks/data_throughput.py [--images 60000] [--workers 2] [--rounds 3]
+
+Measures, on MNIST-shaped uint8 images (28 x 28) with ToTensor + Normalize + RandomCrop(28, padding=4) +
+RandomHorizontalFlip: the pipeline image by image, the pipeline on the whole batch at once, and one shuffled
+DataLoader epoch (batch 64) with no workers and with ``--workers`` thread and process workers, next to PyTorch's
+DataLoader (process workers) running the same steps written in torch ops. Medians of ``--rounds`` runs.
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import data_workloads as w  # noqa: E402
+
+
+def _median_time(run, rounds):
+    run()  # warm-up (worker start-up is part of every later epoch too, as with persistent_workers=False)
+    times = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--images", type=int, default=60_000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args(argv)
+    import torch
+    import torch.utils.data as tud
+
+    from ganglion.data import DataLoader, Dataset
+
+    images, labels = w._images(args.images)
+    print(f"{args.images} images 28x28, {os.cpu_count()} CPUs, torch {torch.__version__} "
+          f"({torch.get_num_threads()} threads); median of {args.rounds} rounds")
+    transform = w.ganglion_pipeline()
+    rows = [
+        ("ganglion pipeline, image by image", lambda: [transform(img) for img in images]),
+        ("ganglion pipeline, one batch", lambda: transform(images)),
+    ]
+    torch_transform = w.torch_pipeline()
+    rows.append(("torch ops pipeline, image by image", lambda: [torch_transform(img) for img in images]))
+    dataset = type("Images", (w._GanglionImages, Dataset), {})(images, labels, transform)
+    torch_dataset = type("Images", (w._GanglionImages, tud.Dataset), {})(images, labels, torch_transform)
+    for workers, kind in [(0, None), (args.workers, "thread"), (args.workers, "process")]:
+        loader = DataLoader(dataset, batch_size=64, shuffle=True, num_workers=workers, worker_type=kind)
+        label = f"ganglion DataLoader epoch, {workers} workers" + (f" ({kind}s)" if kind else "")
+        rows.append((label, lambda loader=loader: sum(1 for _ in loader)))
+    for workers in (0, args.workers):
+        loader = tud.DataLoader(torch_dataset, batch_size=64, shuffle=True, num_workers=workers)
+        rows.append((f"torch DataLoader epoch, {workers} workers" + (" (processes)" if workers else ""),
+                     lambda loader=loader: sum(1 for _ in loader)))
+    print(f"{'what':<52} {'seconds':>8} {'images/s':>10}")
+    for label, run in rows:
+        seconds = _median_time(run, args.rounds)
+        print(f"{label:<52} {seconds:>8.3f} {args.images / seconds:>10.0f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,125 @@
+"""The data workloads of the data issue, ganglion vs PyTorch on 60,000 MNIST-shaped images (28 x 28 uint8):
+
+- the augmentation pipeline ToTensor + Normalize + RandomCrop(28, padding=4) + RandomHorizontalFlip, image by image;
+- the same pipeline applied to the whole batch at once (ganglion's transforms take batches; PyTorch's side is the
+  same steps written with torch ops on the batch);
+- one shuffled DataLoader epoch (batch 64) over a dataset applying the pipeline per sample, in the main process.
+
+torchvision cannot be installed beside torch 2.13 here, so the PyTorch side is ``torch.utils.data.DataLoader``
+with the pipeline written by hand in torch ops (what a torchvision transform does, minus its dispatch).
+``benchmarks/data_throughput.py`` reports images per second and the thread/process worker comparison.
+"""
+
+import numpy as np
+
+N_IMAGES = 60_000
+
+
+def _images(n=N_IMAGES, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.integers(0, 256, (n, 28, 28), dtype=np.uint8), rng.integers(0, 10, n).astype(np.int64)
+
+
+def ganglion_pipeline():
+    from ganglion.data import transforms as T
+
+    return T.Compose([T.RandomCrop(28, padding=4), T.RandomHorizontalFlip(), T.ToTensor(),
+                      T.Normalize((0.5,), (0.5,))])
+
+
+def torch_pipeline():
+    """The same four steps on one uint8 image (28, 28) with torch ops."""
+    import torch
+    import torch.nn.functional as F
+
+    def transform(img):
+        x = F.pad(torch.from_numpy(img)[None], (4, 4, 4, 4))           # RandomCrop's padding
+        i, j = torch.randint(0, 9, (2,)).tolist()
+        x = x[:, i:i + 28, j:j + 28]
+        if torch.rand(()) < 0.5:                                      # RandomHorizontalFlip
+            x = x.flip(-1)
+        x = x.float().div(255)                                        # ToTensor
+        return (x - 0.5) / 0.5                                        # Normalize
+
+    return transform
+
+
+def torch_batch_pipeline(images):
+    """The four steps on a whole batch (N, 28, 28) with torch ops, per-image random parameters."""
+    import torch
+    import torch.nn.functional as F
+
+    x = F.pad(torch.from_numpy(images)[:, None], (4, 4, 4, 4))
+    n = x.shape[0]
+    corner = torch.randint(0, 9, (n, 2))
+    rows = corner[:, :1] + torch.arange(28)
+    cols = corner[:, 1:] + torch.arange(28)
+    x = x[torch.arange(n)[:, None, None], 0, rows[:, :, None], cols[:, None, :]][:, None]
+    flip = torch.rand(n) < 0.5
+    x = torch.where(flip[:, None, None, None], x.flip(-1), x)
+    return (x.float().div(255) - 0.5) / 0.5
+
+
+def make_per_image():
+    images, _ = _images()
+
+    def make_ganglion():
+        transform = ganglion_pipeline()
+        return lambda: [transform(img) for img in images]
+
+    def make_torch():
+        transform = torch_pipeline()
+        return lambda: [transform(img) for img in images]
+
+    return make_ganglion, make_torch
+
+
+def make_batched():
+    images, _ = _images()
+
+    def make_ganglion():
+        transform = ganglion_pipeline()
+        return lambda: transform(images)
+
+    def make_torch():
+        return lambda: torch_batch_pipeline(images)
+
+    return make_ganglion, make_torch
+
+
+class _GanglionImages:
+    def __init__(self, images, labels, transform):
+        self.images, self.labels, self.transform = images, labels, transform
+
+    def __len__(self):
+        return len(self.images)
+
+    def __getitem__(self, i):
+        return self.transform(self.images[i]), int(self.labels[i])
+
+
+def make_loader_epoch(num_workers=0):
+    images, labels = _images()
+
+    def make_ganglion():
+        from ganglion.data import DataLoader, Dataset
+
+        dataset = type("Images", (_GanglionImages, Dataset), {})(images, labels, ganglion_pipeline())
+        loader = DataLoader(dataset, batch_size=64, shuffle=True, num_workers=num_workers)
+        return lambda: sum(1 for _ in loader)
+
+    def make_torch():
+        import torch.utils.data as tud
+
+        dataset = type("Images", (_GanglionImages, tud.Dataset), {})(images, labels, torch_pipeline())
+        loader = tud.DataLoader(dataset, batch_size=64, shuffle=True, num_workers=num_workers)
+        return lambda: sum(1 for _ in loader)
+
+    return make_ganglion, make_torch
+
+
+WORKLOADS = {
+    "data: ToTensor+Normalize+RandomCrop+Flip, 60000 28x28 images one by one": make_per_image,
+    "data: the same pipeline on one (60000, 28, 28) batch": make_batched,
+    "data: DataLoader epoch, 60000 28x28 images, batch 64, shuffle": make_loader_epoch,
+}

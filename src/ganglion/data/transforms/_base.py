@@ -1,0 +1,74 @@
+"""The Transform base class and the argument checks the transforms share."""
+
+import numbers
+
+from .. import _random
+
+
+class Transform:
+    """A callable image transform. Random transforms draw from ``generator`` when given (a ``ganglion.Generator``),
+    else from the DataLoader's per-batch stream or ganglion's default generator (so ``ganglion.manual_seed`` makes
+    them reproducible). On a batch, every image gets its own random parameters."""
+
+    generator = None
+
+    def _rng(self):
+        return _random.rng(self.generator)
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_") and k != "generator")
+        return f"{type(self).__name__}({args})"
+
+
+def is_number(x):
+    return isinstance(x, numbers.Real) and not isinstance(x, bool)
+
+
+def check_probability(owner, p):
+    if not is_number(p) or not 0 <= p <= 1:
+        raise ValueError(f"{owner}: p must be a probability in [0, 1], got {p!r}")
+    return float(p)
+
+
+def size_pair(owner, size, name="size"):
+    """An int or a 1- or 2-sequence as (height, width) of positive ints."""
+    if isinstance(size, numbers.Integral) and not isinstance(size, bool):
+        size = (size, size)
+    elif isinstance(size, (tuple, list)) and len(size) == 1:
+        size = (size[0], size[0])
+    if not (isinstance(size, (tuple, list)) and len(size) == 2
+            and all(isinstance(s, numbers.Integral) and not isinstance(s, bool) and s > 0 for s in size)):
+        raise ValueError(f"{owner}: {name} must be a positive int or a (height, width) pair of them, got {size!r}")
+    return int(size[0]), int(size[1])
+
+
+def symmetric_range(owner, name, value, center=0.0, minimum=None, maximum=None):
+    """A number v as (center - v, center + v) (v must be >= 0), or a (min, max) pair; both checked against the
+    bounds."""
+    if is_number(value):
+        if value < 0:
+            raise ValueError(f"{owner}: {name} must be non-negative when a single number, got {value!r}")
+        low, high = center - value, center + value
+        if minimum is not None:
+            low = max(low, minimum)
+    elif isinstance(value, (tuple, list)) and len(value) == 2 and all(is_number(v) for v in value):
+        low, high = float(value[0]), float(value[1])
+    else:
+        raise ValueError(f"{owner}: {name} must be a number or a (min, max) pair, got {value!r}")
+    if low > high:
+        raise ValueError(f"{owner}: {name} must be given as (min, max) with min <= max, got {value!r}")
+    if (minimum is not None and low < minimum) or (maximum is not None and high > maximum):
+        raise ValueError(f"{owner}: {name} must lie in [{minimum}, {maximum}], got {value!r}")
+    return float(low), float(high)
+
+
+def min_max(owner, name, value, positive=False):
+    """A (min, max) pair with min <= max (and both > 0 when ``positive``)."""
+    if not (isinstance(value, (tuple, list)) and len(value) == 2 and all(is_number(v) for v in value)):
+        raise ValueError(f"{owner}: {name} must be a (min, max) pair of numbers, got {value!r}")
+    low, high = float(value[0]), float(value[1])
+    if low > high:
+        raise ValueError(f"{owner}: {name} must be given as (min, max) with min <= max, got {value!r}")
+    if positive and low <= 0:
+        raise ValueError(f"{owner}: {name} values must be positive, got {value!r}")
+    return low, high

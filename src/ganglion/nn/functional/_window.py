@@ -1,0 +1,217 @@
+"""Sliding windows over the spatial dimensions of (N, C, *spatial) arrays, shared by convolution and pooling.
+
+- argument normalization (``kernel_size=3`` -> ``(3, 3)``) with errors that name the function and the argument;
+- PyTorch's output-size arithmetic, out = floor((in + pad_lo + pad_hi - dilation (kernel - 1) - 1) / stride) + 1,
+  with an error that shows the formula's numbers when the input is too small;
+- im2col as a strided view copied once (no Python loop over positions) and its adjoint col2im (a loop over the
+  kernel offsets only, each one whole-array strided add).
+
+Two im2col layouts, chosen per call:
+
+- compact: cols[n, c, k, o] = x[n, c, o * stride + k * dilation], with o running over the output positions;
+- flat (every stride 1): the padded spatial dims are read as one row-major line, and output position o sits at
+  p(o) = sum_d o_d e_d, where e_d is the element stride of padded dim d. Then window offset k adds the constant
+  sum_d k_d dilation_d e_d, so cols[n, c, k, :] is one contiguous slice of length L = p(out - 1) + 1 for every k.
+  The positions in between (o_d beyond out_d along an inner dim) are computed and thrown away; in exchange every
+  copy and every col2im add runs over long contiguous rows, which is what NumPy is fast at.
+"""
+
+import math
+from itertools import product
+
+from ... import backend
+
+SPATIAL_NAMES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
+
+
+# --------------------------------------------------------------------------------------------- arguments
+def ntuple(value, n, arg, fn, minimum=1):
+    """``value`` (an int or a sequence of ``n`` ints, each >= ``minimum``) as a tuple of ``n`` ints."""
+    if isinstance(value, bool):
+        raise TypeError(f"{fn}: {arg} must be an int or a tuple of {n} ints, got {value!r}")
+    if isinstance(value, (int, backend.np.integer)):
+        values = (int(value),) * n
+    elif isinstance(value, (tuple, list)) and all(
+        isinstance(v, (int, backend.np.integer)) and not isinstance(v, bool) for v in value
+    ):
+        if len(value) == 1 and n > 1:
+            value = tuple(value) * n
+        if len(value) != n:
+            raise ValueError(f"{fn}: {arg} must be an int or a tuple of {n} ints, got {tuple(value)}")
+        values = tuple(int(v) for v in value)
+    else:
+        raise TypeError(f"{fn}: {arg} must be an int or a tuple of {n} ints, got {value!r}")
+    if any(v < minimum for v in values):
+        raise ValueError(f"{fn}: {arg} must be >= {minimum} in every dimension, got {values}")
+    return values
+
+
+def spatial_shape_text(nd, batch=True, channels="C"):
+    """``(N, C, H, W)``-style text for error messages."""
+    names = ("N", str(channels)) if batch else (str(channels),)
+    return "(" + ", ".join(names + SPATIAL_NAMES[nd]) + ")"
+
+
+def check_rank(fn, x, nd, allow_unbatched=True):
+    """Raise ValueError unless ``x`` is (N, C, *spatial) or, when allowed, unbatched (C, *spatial)."""
+    ranks = (nd + 1, nd + 2) if allow_unbatched else (nd + 2,)
+    if x.ndim not in ranks:
+        accepted = f"{nd + 2}-D {spatial_shape_text(nd)}"
+        if allow_unbatched:
+            accepted = f"{nd + 1}-D {spatial_shape_text(nd, batch=False)} or " + accepted
+        raise ValueError(f"{fn}: expected a {accepted} input, got a {x.ndim}-D input of shape {tuple(x.shape)}")
+    return x.ndim == nd + 1
+
+
+# ------------------------------------------------------------------------------------------ output sizes
+def output_sizes(fn, in_sizes, kernel, stride, pads, dilation, ceil_mode=False, what="kernel", must_fit=True):
+    """PyTorch's output size per spatial dim; ``pads`` holds (lo, hi) per dim.
+
+    out = floor((in + lo + hi - dilation (kernel - 1) - 1) / stride) + 1 (ceil instead of floor with ``ceil_mode``,
+    where the last window must also start inside the input or its left padding, as in PyTorch's pooling).
+    Raises ValueError with the formula's numbers when a dimension comes out smaller than 1 or, with ``must_fit``
+    (convolutions), when the dilated kernel is larger than the padded input.
+    """
+    outs = []
+    for size, k, s, (lo, hi), d in zip(in_sizes, kernel, stride, pads, dilation):
+        span = size + lo + hi - d * (k - 1) - 1
+        out = (-(-span // s) if ceil_mode else span // s) + 1
+        if ceil_mode and (out - 1) * s >= size + lo:
+            out -= 1
+        outs.append(out)
+    too_big = must_fit and any(size + lo + hi < d * (k - 1) + 1
+                               for size, k, (lo, hi), d in zip(in_sizes, kernel, pads, dilation))
+    if too_big or any(o < 1 for o in outs):
+        rounding = "ceil" if ceil_mode else "floor"
+        terms = "; ".join(
+            f"{rounding}(({size} + {lo} + {hi} - {d}*({k} - 1) - 1) / {s}) + 1 = {o}"
+            for size, k, s, (lo, hi), d, o in zip(in_sizes, kernel, stride, pads, dilation, outs)
+        )
+        padded = tuple(size + lo + hi for size, (lo, hi) in zip(in_sizes, pads))
+        effective = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+        raise ValueError(
+            f"{fn}: the input is too small for the {what}: spatial size {tuple(in_sizes)}, padded {padded}, "
+            f"{what} {tuple(kernel)} (with dilation {tuple(dilation)}: {effective}). Output size "
+            f"{rounding}((in + pad_lo + pad_hi - dilation*(kernel - 1) - 1) / stride) + 1 gives {terms}; "
+            "each must be >= 1"
+        )
+    return tuple(outs)
+
+
+# ------------------------------------------------------------------------------------------------- arrays
+def as_strided(x, shape, strides):
+    xp = backend.get_array_module(x)
+    return xp.lib.stride_tricks.as_strided(x, shape=tuple(shape), strides=tuple(strides))
+
+
+def pad_array(xp, x, pads, value=0):
+    """``x`` padded with ``value`` by (lo, hi) per spatial dim, as a new C-contiguous array (``x`` itself, made
+    contiguous, when there is nothing to pad)."""
+    if not any(lo or hi for lo, hi in pads):
+        return xp.ascontiguousarray(x)
+    lead = x.shape[:x.ndim - len(pads)]
+    shape = lead + tuple(s + lo + hi for s, (lo, hi) in zip(x.shape[len(lead):], pads))
+    out = xp.full(shape, value, dtype=x.dtype) if value else xp.zeros(shape, dtype=x.dtype)
+    out[(Ellipsis,) + tuple(slice(lo, lo + s) for s, (lo, _) in zip(x.shape[len(lead):], pads))] = x
+    return out
+
+
+def element_strides(sizes):
+    """Row-major strides, in elements, of an array of spatial shape ``sizes``."""
+    strides, step = [], 1
+    for s in reversed(sizes):
+        strides.append(step)
+        step *= s
+    return tuple(reversed(strides))
+
+
+def kernel_slices(kernel, stride, dilation, out):
+    """For each kernel offset (row-major), the tuple of slices selecting its input element in every window."""
+    return [
+        tuple(slice(k * d, k * d + s * (o - 1) + 1, s) for k, s, d, o in zip(offset, stride, dilation, out))
+        for offset in product(*(range(k) for k in kernel))
+    ]
+
+
+class Layout:
+    """How im2col laid out the output positions: ``flat`` (see the module docstring) or compact."""
+
+    __slots__ = ("flat", "length", "padded", "kernel", "stride", "dilation", "out")
+
+    def __init__(self, padded, kernel, stride, dilation, out):
+        self.padded, self.kernel, self.stride, self.dilation, self.out = padded, kernel, stride, dilation, out
+        compact = math.prod(out)
+        e = element_strides(padded)
+        flat_length = sum((o - 1) * ed for o, ed in zip(out, e)) + 1
+        # flat pays for the skipped positions: worth it while they are at most as many as the kept ones
+        self.flat = len(out) > 1 and all(s == 1 for s in stride) and flat_length <= 2 * compact
+        self.length = flat_length if self.flat else compact
+
+    def offsets(self):
+        """Flat layout: the start of each kernel offset's slice in the padded line."""
+        e = element_strides(self.padded)
+        return [sum(k * d * ed for k, d, ed in zip(offset, self.dilation, e))
+                for offset in product(*(range(k) for k in self.kernel))]
+
+    def gapless(self):
+        """True when the layout holds exactly the output positions (no gaps to skip)."""
+        return self.length == math.prod(self.out)
+
+
+def im2col(x, layout):
+    """cols (N, C * prod(kernel), L) from the padded, C-contiguous x (N, C, *padded), in ``layout``'s order."""
+    n, c = x.shape[:2]
+    item = x.itemsize
+    kernel, dilation = layout.kernel, layout.dilation
+    k_total = math.prod(kernel)
+    if layout.flat:
+        e = element_strides(layout.padded)
+        view = as_strided(x, (n, c) + kernel + (layout.length,),
+                          x.strides[:2] + tuple(d * ed * item for d, ed in zip(dilation, e)) + (item,))
+    else:
+        spatial = x.strides[2:]
+        view = as_strided(x, (n, c) + kernel + layout.out,
+                          x.strides[:2] + tuple(d * st for d, st in zip(dilation, spatial))
+                          + tuple(s * st for s, st in zip(layout.stride, spatial)))
+    return view.reshape(n, c * k_total, layout.length)
+
+
+def to_layout(xp, y, layout):
+    """(N, C, *out) -> (N, C, L) in ``layout`` (zeros at the flat layout's skipped positions)."""
+    n, c = y.shape[:2]
+    if layout.gapless():
+        return xp.ascontiguousarray(y).reshape(n, c, layout.length)
+    full = xp.zeros((n, c, layout.length), dtype=y.dtype)
+    from_layout(full, layout)[...] = y
+    return full
+
+
+def from_layout(y, layout):
+    """(N, C, L) in ``layout`` -> a view (N, C, *out) of the output positions."""
+    n, c = y.shape[:2]
+    if layout.gapless():
+        return y.reshape((n, c) + layout.out)
+    item = y.itemsize
+    e = element_strides(layout.padded)
+    return as_strided(y, (n, c) + layout.out, y.strides[:2] + tuple(ed * item for ed in e))
+
+
+def col2im(xp, cols, channels, layout):
+    """The adjoint of im2col: sum cols (N, C * prod(kernel), L) back into a padded array (N, C, *padded)."""
+    n = cols.shape[0]
+    k_total = math.prod(layout.kernel)
+    padded = layout.padded
+    if k_total == 1 and layout.gapless() and layout.out == padded:
+        return cols.reshape((n, channels) + padded)
+    cols = cols.reshape(n, channels, k_total, layout.length)
+    if layout.flat:
+        dx = xp.zeros((n, channels, math.prod(padded)), dtype=cols.dtype)
+        length = layout.length
+        for k, start in enumerate(layout.offsets()):
+            dx[:, :, start:start + length] += cols[:, :, k]
+        return dx.reshape((n, channels) + padded)
+    dx = xp.zeros((n, channels) + padded, dtype=cols.dtype)
+    cols = cols.reshape((n, channels, k_total) + layout.out)
+    for k, where in enumerate(kernel_slices(layout.kernel, layout.stride, layout.dilation, layout.out)):
+        dx[(slice(None), slice(None)) + where] += cols[:, :, k]
+    return dx

@@ -1,0 +1,115 @@
+"""The piecewise-linear activations as Functions on raw arrays: LeakyReLU, PReLU, Hardtanh (ReLU6), Hardsigmoid,
+Hardswish, Threshold, Hardshrink/Softshrink. At a kink the derivative takes PyTorch's one-sided value (named in each
+docstring). ``nn.functional.activations`` is their public face."""
+
+from ...autograd.function import Function
+from ._select import keep, select
+
+
+class LeakyReLU(Function):
+    """y = x if x > 0 else slope x;  dy/dx = 1 if x > 0 else slope."""
+
+    def forward(self, x, slope):
+        positive = x > 0
+        self.save(positive, slope)
+        return select(positive, x, x * slope, self.xp)
+
+    def backward(self, dy):
+        positive, slope = self.saved
+        return select(positive, dy, dy * slope, self.xp)
+
+
+class PReLU(Function):
+    """y = x if x > 0 else w_c x, with one learned slope per channel c (dim 1) or one shared slope.
+
+    dy/dx = 1 if x > 0 else w_c;  dy/dw_c = sum over everything but the channel of (x if x <= 0 else 0) dy.
+    """
+
+    def forward(self, x, w):
+        shared = w.size == 1
+        wb = w.reshape(()) if shared else w.reshape((1, -1) + (1,) * (x.ndim - 2))
+        positive = x > 0
+        self.save(x, positive, wb, w.shape, shared)
+        return select(positive, x, x * wb, self.xp)
+
+    def backward(self, dy):
+        x, positive, wb, w_shape, shared = self.saved
+        xp = self.xp
+        dx = select(positive, dy, dy * wb, xp) if self.needs_input_grad[0] else None
+        dw = None
+        if self.needs_input_grad[1]:
+            contrib = keep(~positive, x * dy, xp)
+            if shared:
+                dw = contrib.sum().reshape(w_shape)
+            else:
+                dw = contrib.sum(axis=tuple(a for a in range(x.ndim) if a != 1))
+        return dx, dw
+
+
+class Hardtanh(Function):
+    """y = clamp(x, lo, hi);  dy/dx = 1 where lo < x < hi, else 0 (0 at the kinks, as PyTorch)."""
+
+    def forward(self, x, lo, hi):
+        self.save(x, lo, hi)
+        return self.xp.clip(x, lo, hi)
+
+    def backward(self, dy):
+        x, lo, hi = self.saved
+        return keep((x > lo) & (x < hi), dy, self.xp)
+
+
+class Hardsigmoid(Function):
+    """y = clamp(x + 3, 0, 6) / 6;  dy/dx = 1/6 where -3 < x < 3, else 0."""
+
+    def forward(self, x):
+        self.save(x)
+        return self.xp.clip(x + 3.0, 0.0, 6.0) / 6.0
+
+    def backward(self, dy):
+        (x,) = self.saved
+        return keep((x > -3.0) & (x < 3.0), dy / 6.0, self.xp)
+
+
+class Hardswish(Function):
+    """y = x clamp(x + 3, 0, 6) / 6;  dy/dx = 0 for x <= -3, x/3 + 1/2 for -3 < x < 3, 1 for x >= 3."""
+
+    def forward(self, x):
+        self.save(x)
+        return x * self.xp.clip(x + 3.0, 0.0, 6.0) / 6.0
+
+    def backward(self, dy):
+        (x,) = self.saved
+        xp = self.xp
+        slope = select(x >= 3.0, 1.0, x / 3.0 + 0.5, xp)
+        return keep(x > -3.0, dy * slope, xp)
+
+
+class Threshold(Function):
+    """y = x if x > threshold else value;  dy/dx = 1 if x > threshold else 0."""
+
+    def forward(self, x, threshold, value):
+        above = x > threshold
+        self.save(above)
+        return select(above, x, value, self.xp)
+
+    def backward(self, dy):
+        (above,) = self.saved
+        return keep(above, dy, self.xp)
+
+
+class Shrink(Function):
+    """Hardshrink: y = x where |x| > lambd, else 0.  Softshrink: y = x - lambd sign(x) where |x| > lambd, else 0.
+
+    dy/dx = 1 where |x| > lambd, else 0 (both).
+    """
+
+    def forward(self, x, lambd, soft):
+        outside = (x > lambd) | (x < -lambd)
+        self.save(outside)
+        if soft:  # x - clamp(x, -lambd, lambd) is x -+ lambd outside and exactly 0 inside
+            return x - self.xp.clip(x, -lambd, lambd)
+        return keep(outside, x, self.xp)
+
+    def backward(self, dy):
+        (outside,) = self.saved
+        return keep(outside, dy, self.xp)

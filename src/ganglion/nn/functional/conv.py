@@ -1,0 +1,294 @@
+"""Convolutions as one fused op each: im2col (one strided copy) feeding one batched matrix product.
+
+conv:            y[n, o, p] = b[o] + sum_{c, k} W[o, c, k] x_pad[n, g(o) C/G + c, p stride + k dilation]
+conv_transpose:  its adjoint in x: every input value spreads W-weighted copies of itself over the output, then
+                 ``padding`` is cropped from both ends (and ``output_padding`` extra positions kept at the end).
+
+Backward (both): dW is one batched product of the gradient with the saved columns, dx the other op (col2im for
+conv, im2col for conv_transpose). Layouts and the window arithmetic live in ``_window``.
+"""
+
+from ...autograd.function import Function
+from ...tensor import Tensor
+from ._window import (
+    Layout, check_rank, col2im, from_layout, im2col, ntuple, output_sizes, pad_array, spatial_shape_text, to_layout,
+)
+
+
+# ------------------------------------------------------------------------------------------- array kernels
+def _weight_matrix(weight, groups):
+    """(out, C/G, *k) -> (out, C/G * K), or (G, out/G, C/G * K) with groups."""
+    out = weight.shape[0]
+    if groups == 1:
+        return weight.reshape(out, -1)
+    return weight.reshape(groups, out // groups, -1)
+
+
+def _mix(w2, cols, groups):
+    """W cols per group: (out, CK) @ (N, CK, L) -> (N, out, L)."""
+    if groups == 1:
+        return w2 @ cols
+    n, ck, length = cols.shape
+    return (w2 @ cols.reshape(n, groups, ck // groups, length)).reshape(n, -1, length)
+
+
+def _mix_transposed(w2, dy, groups):
+    """W^T dy per group: (N, out, L) -> (N, CK, L)."""
+    if groups == 1:
+        return w2.T @ dy
+    n, out, length = dy.shape
+    return (w2.transpose(0, 2, 1) @ dy.reshape(n, groups, out // groups, length)).reshape(n, -1, length)
+
+
+def _weight_grad(xp, dy, cols, groups):
+    """dW[o, ck] = sum_{n, l} dy[n, o, l] cols[n, ck, l], per group; (out, CK) or (G, out/G, CK/G)."""
+    n, out, length = dy.shape
+    ck = cols.shape[1]
+    if groups > 1:
+        dy = dy.reshape(n, groups, out // groups, length)
+        cols = cols.reshape(n, groups, ck // groups, length)
+    cols_t = xp.swapaxes(cols, -1, -2)
+    if out <= length:  # the batched product's (N, out, CK) temporary is at most the size of cols
+        return (dy @ cols_t).sum(axis=0)
+    grad = dy[0] @ cols_t[0]
+    for i in range(1, n):
+        grad += dy[i] @ cols_t[i]
+    return grad
+
+
+def _sum_bias(dy):
+    return dy.sum(axis=(0,) + tuple(range(2, dy.ndim)))
+
+
+def _crop(x, pads, sizes):
+    return x[(slice(None), slice(None)) + tuple(slice(lo, lo + s) for (lo, _), s in zip(pads, sizes))]
+
+
+class Conv(Function):
+    """N-d convolution (cross-correlation, as PyTorch). x: (N, C, *in), W: (out, C/G, *k), b: (out,) ->
+    y: (N, out, *o) with o = floor((in + pad_lo + pad_hi - dilation (k - 1) - 1) / stride) + 1.
+
+    y = W cols + b (one product), dW = dy cols^T (one product), dx = col2im(W^T dy), db = sum of dy.
+    """
+
+    def forward(self, x, weight, bias, stride, pads, dilation, groups):
+        xp = self.xp
+        x_pad = pad_array(xp, x, pads)
+        kernel = weight.shape[2:]
+        out = output_sizes("conv", x.shape[2:], kernel, stride, pads, dilation)
+        layout = Layout(x_pad.shape[2:], kernel, stride, dilation, out)
+        cols = im2col(x_pad, layout)
+        w2 = _weight_matrix(weight, groups)
+        y = from_layout(_mix(w2, cols, groups), layout)
+        if bias is not None:
+            y = y + bias.reshape((-1,) + (1,) * len(out))
+        elif not layout.gapless():
+            y = xp.ascontiguousarray(y)
+        self.save(cols if self.needs_input_grad[1] else None, weight, layout, x.shape, pads, groups)
+        return y
+
+    def backward(self, dy):
+        cols, weight, layout, x_shape, pads, groups = self.saved
+        xp = self.xp
+        need_x, need_w, need_b = self.needs_input_grad[:3]
+        dx = dw = db = None
+        if need_b:
+            db = _sum_bias(dy)
+        if need_x or need_w:
+            dy_layout = to_layout(xp, dy, layout)
+            if need_w:
+                dw = _weight_grad(xp, dy_layout, cols, groups).reshape(weight.shape)
+            if need_x:
+                w2 = _weight_matrix(weight, groups)
+                dx_pad = col2im(xp, _mix_transposed(w2, dy_layout, groups), x_shape[1], layout)
+                dx = _crop(dx_pad, pads, x_shape[2:])
+        return dx, dw, db
+
+
+class ConvTranspose(Function):
+    """N-d transposed convolution. x: (N, C, *in), W: (C, out/G, *k), b: (out,) -> y: (N, out, *o) with
+    o = (in - 1) stride - 2 padding + dilation (k - 1) + output_padding + 1.
+
+    y = crop(col2im(W^T x)) + b; dx = W im2col(dy) (a convolution of dy), dW = x im2col(dy)^T, db = sum of dy.
+    """
+
+    def forward(self, x, weight, bias, stride, padding, output_padding, dilation, groups):
+        xp = self.xp
+        kernel = weight.shape[2:]
+        full = tuple((s - 1) * st + d * (k - 1) + 1 for s, st, d, k in zip(x.shape[2:], stride, dilation, kernel))
+        out = tuple(f - 2 * p + op for f, p, op in zip(full, padding, output_padding))
+        buffer = tuple(max(f, p + o) for f, p, o in zip(full, padding, out))
+        layout = Layout(buffer, kernel, stride, dilation, x.shape[2:])
+        x_layout = to_layout(xp, x, layout)
+        w2 = _weight_matrix(weight, groups)
+        y_buffer = col2im(xp, _mix_transposed(w2, x_layout, groups), weight.shape[1] * groups, layout)
+        pads = tuple((p, b - p - o) for p, b, o in zip(padding, buffer, out))
+        y = _crop(y_buffer, pads, out)
+        y = y + bias.reshape((-1,) + (1,) * len(out)) if bias is not None else xp.ascontiguousarray(y)
+        self.save(x_layout if self.needs_input_grad[1] else None, weight, layout, pads, groups)
+        return y
+
+    def backward(self, dy):
+        x_layout, weight, layout, pads, groups = self.saved
+        xp = self.xp
+        need_x, need_w, need_b = self.needs_input_grad[:3]
+        dx = dw = db = None
+        if need_b:
+            db = _sum_bias(dy)
+        if need_x or need_w:
+            cols = im2col(pad_array(xp, dy, pads), layout)
+            if need_x:
+                dx = xp.ascontiguousarray(from_layout(_mix(_weight_matrix(weight, groups), cols, groups), layout))
+            if need_w:
+                dw = _weight_grad(xp, x_layout, cols, groups).reshape(weight.shape)
+        return dx, dw, db
+
+
+# ------------------------------------------------------------------------------------------ argument checks
+def conv_padding(padding, kernel, stride, dilation, fn):
+    """``padding`` (int, tuple, 'same', 'valid') as (lo, hi) per spatial dim; 'same' puts the odd one on the right."""
+    nd = len(kernel)
+    if isinstance(padding, str):
+        if padding == "valid":
+            return ((0, 0),) * nd
+        if padding == "same":
+            if any(s != 1 for s in stride):
+                raise ValueError(f"{fn}: padding='same' is not supported for strided convolutions (stride {stride})")
+            totals = [d * (k - 1) for k, d in zip(kernel, dilation)]
+            return tuple((t // 2, t - t // 2) for t in totals)
+        raise ValueError(f"{fn}: padding must be an int, a tuple of {nd} ints, 'same' or 'valid', got {padding!r}")
+    return tuple((p, p) for p in ntuple(padding, nd, "padding", fn, minimum=0))
+
+
+def check_input(fn, input, weight, bias, nd, groups, transposed):
+    for arg, value in (("input", input), ("weight", weight)):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"{fn}: {arg} must be a Tensor, got {type(value).__name__}")
+    if bias is not None and not isinstance(bias, Tensor):
+        raise TypeError(f"{fn}: bias must be a Tensor or None, got {type(bias).__name__}")
+    if not isinstance(groups, int) or isinstance(groups, bool) or groups < 1:
+        raise ValueError(f"{fn}: groups must be a positive int, got {groups!r}")
+    unbatched = check_rank(fn, input, nd)
+    layout = "(in_channels, out_channels/groups, *kernel)" if transposed else "(out_channels, in_channels/groups, *kernel)"
+    if weight.ndim != nd + 2:
+        raise ValueError(f"{fn}: expected a {nd + 2}-D weight {layout}, got shape {tuple(weight.shape)}")
+    channels = weight.shape[0] if transposed else weight.shape[1] * groups
+    out_channels = weight.shape[1] * groups if transposed else weight.shape[0]
+    if (weight.shape[0] % groups) != 0:
+        raise ValueError(f"{fn}: weight {tuple(weight.shape)}: its first dim must be divisible by groups={groups}")
+    received = input.shape[0 if unbatched else 1]
+    if received != channels:
+        expected = spatial_shape_text(nd, batch=not unbatched, channels=channels)
+        raise ValueError(
+            f"{fn}: expected input of shape {expected} (weight {tuple(weight.shape)}, groups={groups}), "
+            f"got {tuple(input.shape)}"
+        )
+    if bias is not None and tuple(bias.shape) != (out_channels,):
+        raise ValueError(f"{fn}: expected bias of shape ({out_channels},), got {tuple(bias.shape)}")
+    for arg, value in (("weight", weight), ("bias", bias)):
+        if value is not None and value.dtype != input.dtype:
+            raise TypeError(f"{fn}: input is {input.dtype} but {arg} is {value.dtype}; convert one of them")
+    return unbatched
+
+
+def _batched(input, unbatched):
+    return input.reshape((1,) + tuple(input.shape)) if unbatched else input
+
+
+def _unbatched(y, unbatched):
+    return y.reshape(tuple(y.shape[1:])) if unbatched else y
+
+
+# --------------------------------------------------------------------------------------------- functions
+def convolution(input, weight, bias, stride, padding, dilation, groups, nd, fn):
+    """The shared body of conv1d/2d/3d; ``fn`` names the caller (a function or a layer) in errors."""
+    unbatched = check_input(fn, input, weight, bias, nd, groups, transposed=False)
+    kernel = tuple(weight.shape[2:])
+    stride = ntuple(stride, nd, "stride", fn)
+    dilation = ntuple(dilation, nd, "dilation", fn)
+    pads = conv_padding(padding, kernel, stride, dilation, fn)
+    output_sizes(fn, tuple(input.shape[-nd:]), kernel, stride, pads, dilation)
+    y = Conv.apply(_batched(input, unbatched), weight, bias, stride, pads, dilation, groups)
+    return _unbatched(y, unbatched)
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """1-D convolution. input (N, C_in, L) or (C_in, L), weight (C_out, C_in/groups, k) -> (N, C_out, L_out)."""
+    return convolution(input, weight, bias, stride, padding, dilation, groups, 1, "conv1d")
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-D convolution. input (N, C_in, H, W) or (C_in, H, W), weight (C_out, C_in/groups, kH, kW) ->
+    (N, C_out, H_out, W_out), H_out = floor((H + 2 padding - dilation (kH - 1) - 1) / stride) + 1."""
+    return convolution(input, weight, bias, stride, padding, dilation, groups, 2, "conv2d")
+
+
+def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """3-D convolution. input (N, C_in, D, H, W) or unbatched, weight (C_out, C_in/groups, kD, kH, kW)."""
+    return convolution(input, weight, bias, stride, padding, dilation, groups, 3, "conv3d")
+
+
+def transposed_convolution(input, weight, bias, stride, padding, output_padding, groups, dilation, nd, fn):
+    """The shared body of conv_transpose1d/2d/3d; ``fn`` names the caller in errors."""
+    unbatched = check_input(fn, input, weight, bias, nd, groups, transposed=True)
+    stride = ntuple(stride, nd, "stride", fn)
+    dilation = ntuple(dilation, nd, "dilation", fn)
+    if isinstance(padding, str):
+        raise ValueError(f"{fn}: padding must be an int or a tuple of {nd} ints (not {padding!r}) for a transposed "
+                         "convolution")
+    padding = ntuple(padding, nd, "padding", fn, minimum=0)
+    output_padding = ntuple(output_padding, nd, "output_padding", fn, minimum=0)
+    for op, s, d in zip(output_padding, stride, dilation):
+        if op >= max(s, d):
+            raise ValueError(f"{fn}: output_padding {output_padding} must be smaller than either stride {stride} "
+                             f"or dilation {dilation}")
+    kernel = tuple(weight.shape[2:])
+    sizes = tuple(input.shape[-nd:])
+    out = tuple((s - 1) * st - 2 * p + d * (k - 1) + op + 1
+                for s, st, p, d, k, op in zip(sizes, stride, padding, dilation, kernel, output_padding))
+    if any(o < 1 for o in out) or any(s < 1 for s in sizes):
+        terms = "; ".join(f"({s} - 1)*{st} - 2*{p} + {d}*({k} - 1) + {op} + 1 = {o}"
+                          for s, st, p, d, k, op, o in zip(sizes, stride, padding, dilation, kernel, output_padding, out))
+        raise ValueError(f"{fn}: the input {sizes} is too small for kernel {kernel} with padding {padding}: output "
+                         f"size (in - 1)*stride - 2*padding + dilation*(kernel - 1) + output_padding + 1 gives {terms}; "
+                         "each must be >= 1")
+    y = ConvTranspose.apply(_batched(input, unbatched), weight, bias, stride, padding, output_padding, dilation, groups)
+    return _unbatched(y, unbatched)
+
+
+def transposed_output_padding(fn, input_sizes, output_size, stride, padding, kernel, dilation):
+    """The output_padding that makes a transposed convolution produce ``output_size`` (a module's forward argument)."""
+    nd = len(kernel)
+    output_size = tuple(output_size)[-nd:]
+    if len(output_size) != nd:
+        raise ValueError(f"{fn}: output_size must have {nd} or {nd + 2} elements, got {tuple(output_size)}")
+    smallest = tuple((s - 1) * st - 2 * p + d * (k - 1) + 1
+                     for s, st, p, d, k in zip(input_sizes, stride, padding, dilation, kernel))
+    largest = tuple(m + st - 1 for m, st in zip(smallest, stride))
+    if any(not lo <= o <= hi for o, lo, hi in zip(output_size, smallest, largest)):
+        raise ValueError(f"{fn}: requested an output size of {output_size}, but valid sizes range from {smallest} to "
+                         f"{largest} (for an input of spatial size {tuple(input_sizes)})")
+    return tuple(o - m for o, m in zip(output_size, smallest))
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """1-D transposed convolution. input (N, C_in, L), weight (C_in, C_out/groups, k) -> (N, C_out, L_out),
+    L_out = (L - 1) stride - 2 padding + dilation (k - 1) + output_padding + 1."""
+    return transposed_convolution(input, weight, bias, stride, padding, output_padding, groups, dilation, 1,
+                                  "conv_transpose1d")
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """2-D transposed convolution. input (N, C_in, H, W), weight (C_in, C_out/groups, kH, kW) ->
+    (N, C_out, H_out, W_out), H_out = (H - 1) stride - 2 padding + dilation (kH - 1) + output_padding + 1."""
+    return transposed_convolution(input, weight, bias, stride, padding, output_padding, groups, dilation, 2,
+                                  "conv_transpose2d")
+
+
+def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """3-D transposed convolution. input (N, C_in, D, H, W), weight (C_in, C_out/groups, kD, kH, kW)."""
+    return transposed_convolution(input, weight, bias, stride, padding, output_padding, groups, dilation, 3,
+                                  "conv_transpose3d")
+
+
+__all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d"]

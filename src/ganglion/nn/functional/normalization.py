@@ -1,0 +1,293 @@
+"""Normalization layers as functions: ``batch_norm``, ``instance_norm``, ``layer_norm``, ``group_norm`` and
+``local_response_norm`` (PyTorch's names and arguments).
+
+Batch, instance, layer and group norm differ only in which elements share a mean and a variance, so one fused op,
+``Normalize``, does all four: forward in a few array passes (mean, then the variance of the centred values),
+backward in closed form. Each function below only
+says which axes the statistics are taken over and how the scale and shift broadcast.
+"""
+
+from ...autograd.function import Function
+from ...tensor import Tensor
+
+
+class Normalize(Function):
+    """y = (x - mean) / sqrt(var + eps) * weight + bias, with the biased mean and var taken over groups of x.
+
+    x: any shape. The statistics are taken over ``axes`` of x viewed as ``stats_view`` (a reshape of x; x's own shape
+    except for group norm), or are given as ``stats=(mean, var)`` (eval-mode batch norm). weight and bias (or None)
+    broadcast against x once reshaped to ``affine_shape``. ``running=(running_mean, running_var, momentum)`` updates
+    those arrays in place: r <- (1 - momentum) r + momentum s, with the unbiased variance s = var M / (M - 1) for M
+    elements per statistic (averaged over the batch when there is one statistic per sample, as instance norm does).
+
+    Backward, with xhat the normalized x, dxhat = dy * weight and means over the M elements of each statistic:
+        batch statistics:  dx = invstd (dxhat - mean(dxhat) - xhat mean(dxhat xhat))
+        given statistics:  dx = invstd dxhat
+        dweight = sum(dy xhat),  dbias = sum(dy)  over every axis that weight is broadcast along.
+    """
+
+    def forward(self, x, weight, bias, stats_view, axes, affine_shape, eps, stats=None, running=None):
+        xp = self.xp
+        eps = float(eps)  # a Python float keeps float32 data float32 (a NumPy float64 scalar would promote it)
+        if stats is None:
+            xv = x.reshape(stats_view)
+            mean = xv.mean(axis=axes, keepdims=True)
+            xhat = xv - mean
+            var = xp.square(xhat).mean(axis=axes, keepdims=True)  # two passes: no E[x^2] - E[x]^2 cancellation
+            invstd = 1.0 / xp.sqrt(var + eps)
+            xhat *= invstd
+            xhat = xhat.reshape(x.shape)
+            if running is not None:
+                self._update_running(mean, var, xv.size // mean.size, *running)
+        else:
+            mean, var = (s.reshape(affine_shape).astype(x.dtype, copy=False) for s in stats)
+            invstd = 1.0 / xp.sqrt(var + eps)
+            xhat = x - mean
+            xhat *= invstd
+        # y never shares memory with the saved xhat, so changing y in place cannot corrupt the backward
+        y = xhat * weight.reshape(affine_shape) if weight is not None else xhat.copy()
+        if bias is not None:
+            y += bias.reshape(affine_shape)
+        self.save(xhat, invstd, weight, stats_view, axes, affine_shape, stats is None)
+        return y
+
+    @staticmethod
+    def _update_running(mean, var, count, running_mean, running_var, momentum):
+        channels = running_mean.size
+        batch_mean = mean.reshape(-1, channels).mean(axis=0)
+        batch_var = var.reshape(-1, channels).mean(axis=0) * (count / (count - 1))
+        running_mean *= 1 - momentum
+        running_mean += (momentum * batch_mean).astype(running_mean.dtype, copy=False)
+        running_var *= 1 - momentum
+        running_var += (momentum * batch_var).astype(running_var.dtype, copy=False)
+
+    def backward(self, dy):
+        xhat, invstd, weight, stats_view, axes, affine_shape, batch_stats = self.saved
+        needs = self.needs_input_grad
+        broadcast_axes = tuple(i for i, n in enumerate(affine_shape) if n == 1)
+        if batch_stats and axes == broadcast_axes and tuple(stats_view) == dy.shape:
+            return self._backward_per_channel(dy, xhat, invstd, weight, axes, affine_shape, needs)
+        dx = dweight = dbias = None
+        if needs[0]:
+            dxhat = dy if weight is None else dy * weight.reshape(affine_shape)
+            if batch_stats:
+                dxhat = dxhat.reshape(stats_view)
+                xhat_v = xhat.reshape(stats_view)
+                mean_dxhat = dxhat.mean(axis=axes, keepdims=True)
+                mean_dxhat_xhat = (dxhat * xhat_v).mean(axis=axes, keepdims=True)
+                dx = xhat_v * -mean_dxhat_xhat
+                dx += dxhat
+                dx -= mean_dxhat
+                dx *= invstd
+                dx = dx.reshape(dy.shape)
+            else:
+                dx = dxhat * invstd
+        if needs[1]:
+            dweight = (dy * xhat).sum(axis=broadcast_axes).reshape(weight.shape)
+        if needs[2]:
+            dbias = dy.sum(axis=broadcast_axes).reshape(self.inputs[2].shape)
+        return dx, dweight, dbias
+
+    @staticmethod
+    def _backward_per_channel(dy, xhat, invstd, weight, axes, affine_shape, needs):
+        """Batch norm's case, where the statistics and the scale share their axes: sum(dy) and sum(dy xhat) serve
+        both the parameter gradients and dx = weight invstd (dy - sum(dy)/M - xhat sum(dy xhat)/M), so the backward
+        is a few passes over the data."""
+        sum_dy = dy.sum(axis=axes, keepdims=True)
+        sum_dy_xhat = (dy * xhat).sum(axis=axes, keepdims=True)
+        dx = None
+        if needs[0]:
+            m = dy.size // sum_dy.size
+            scale = invstd if weight is None else invstd * weight.reshape(affine_shape)
+            dx = dy * scale
+            dx -= xhat * (scale * sum_dy_xhat / m)
+            dx -= scale * sum_dy / m
+        dweight = sum_dy_xhat.reshape(weight.shape) if needs[1] else None
+        dbias = sum_dy.reshape(-1) if needs[2] else None
+        return dx, dweight, dbias
+
+
+class LocalResponseNorm(Function):
+    """b_c = a_c / (k + alpha/n * sum_{c'} a_{c'}^2)^beta, the sum over the n channels c' from c - n//2 to c + (n-1)//2
+    (zero beyond the edges). x: (N, C, *) -> same shape.
+
+    With d_c the denominator's base: da_j = dy_j d_j^-beta - (2 alpha beta / n) a_j sum_{c: j in window(c)} dy_c a_c
+    d_c^(-beta-1).
+    """
+
+    def forward(self, x, size, alpha, beta, k):
+        before, after = size // 2, (size - 1) // 2
+        d = self._window_sum(x * x, size, before, after) * (alpha / size) + k
+        scale = d ** (-beta)
+        self.save(x, d, scale, size, alpha, beta)
+        return x * scale
+
+    def _window_sum(self, a, size, before, after):
+        """s_c = sum of a over channels c - before .. c + after, zero-padded (a loop over the few offsets is exact,
+        unlike a difference of cumulative sums)."""
+        c = a.shape[1]
+        padded = self.xp.zeros((a.shape[0], c + size - 1) + a.shape[2:], dtype=a.dtype)
+        padded[:, before:before + c] = a
+        s = padded[:, 0:c].copy()
+        for offset in range(1, size):
+            s += padded[:, offset:offset + c]
+        return s
+
+    def backward(self, dy):
+        x, d, scale, size, alpha, beta = self.saved
+        t = dy * x * scale / d
+        # the transpose of the window: input j feeds outputs j - after .. j + before
+        back = self._window_sum(t, size, (size - 1) // 2, size // 2)
+        return dy * scale - (2 * alpha * beta / size) * x * back
+
+
+# ------------------------------------------------------------------------------------------------------ checks
+def _shape(t):
+    return tuple(t.shape)
+
+
+def _check_tensor(name, x):
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{name}: input must be a ganglion Tensor, got {type(x).__name__}")
+    if x.dtype.kind != "f":
+        raise TypeError(f"{name}: input must be a floating point tensor, got {x.dtype}")
+
+
+def _check_per_channel(name, channels, input, **tensors):
+    for arg, t in tensors.items():
+        if t is not None and _shape(t) != (channels,):
+            raise ValueError(
+                f"{name}: {arg} must have shape ({channels},), one value per channel of the input of shape "
+                f"{_shape(input)}, got {_shape(t)}"
+            )
+
+
+def _channel_affine_shape(x):
+    return (1, x.shape[1]) + (1,) * (x.ndim - 2)
+
+
+def _running(name, running_mean, running_var, momentum):
+    if running_mean is None:
+        return None
+    if isinstance(momentum, bool) or not isinstance(momentum, (int, float)):
+        raise TypeError(f"{name}: momentum must be a number, got {momentum!r}")
+    return running_mean.array, running_var.array, float(momentum)
+
+
+def _check_pair(name, running_mean, running_var):
+    if (running_mean is None) != (running_var is None):
+        raise ValueError(f"{name}: running_mean and running_var must be given together (or both be None)")
+
+
+# --------------------------------------------------------------------------------------------------- functions
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
+    """Batch normalization over every axis but the channels: (N, C, *) -> (N, C, *).
+
+    y = (x - mean) / sqrt(var + eps) * weight + bias, per channel. Training: mean and the biased var of the batch,
+    and running_mean / running_var (if given) are updated in place with ``momentum``, the variance unbiased.
+    Otherwise the running statistics are used.
+    """
+    _check_tensor("batch_norm", input)
+    if input.ndim < 2:
+        raise ValueError(f"batch_norm: expected input of shape (N, C, *), got {_shape(input)}")
+    _check_pair("batch_norm", running_mean, running_var)
+    channels = input.shape[1]
+    _check_per_channel("batch_norm", channels, input, running_mean=running_mean, running_var=running_var,
+                       weight=weight, bias=bias)
+    affine_shape = _channel_affine_shape(input)
+    if training:
+        if input.numel() // max(channels, 1) <= 1:
+            raise ValueError(f"Expected more than 1 value per channel when training, got input size {_shape(input)}")
+        axes = (0,) + tuple(range(2, input.ndim))
+        return Normalize.apply(input, weight, bias, stats_view=input.shape, axes=axes, affine_shape=affine_shape,
+                               eps=eps, running=_running("batch_norm", running_mean, running_var, momentum))
+    if running_mean is None:
+        raise ValueError("batch_norm: running_mean and running_var are required when training=False")
+    return Normalize.apply(input, weight, bias, stats_view=input.shape, axes=None, affine_shape=affine_shape,
+                           eps=eps, stats=(running_mean.array, running_var.array))
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
+                  momentum=0.1, eps=1e-5):
+    """Instance normalization: each sample's channel normalized over its own spatial axes. (N, C, *) -> (N, C, *).
+
+    y = (x - mean) / sqrt(var + eps) * weight + bias with mean and the biased var of x[n, c]. running_mean /
+    running_var (if given) follow the batch average of those statistics; ``use_input_stats=False`` uses them instead.
+    """
+    _check_tensor("instance_norm", input)
+    if input.ndim < 3:
+        raise ValueError(f"instance_norm: expected input of shape (N, C, *) with spatial axes, got {_shape(input)}")
+    _check_pair("instance_norm", running_mean, running_var)
+    channels = input.shape[1]
+    _check_per_channel("instance_norm", channels, input, running_mean=running_mean, running_var=running_var,
+                       weight=weight, bias=bias)
+    affine_shape = _channel_affine_shape(input)
+    if use_input_stats:
+        spatial = input.numel() // max(input.shape[0] * channels, 1)
+        if spatial <= 1:
+            raise ValueError(f"Expected more than 1 spatial element when training, got input size {_shape(input)}")
+        return Normalize.apply(input, weight, bias, stats_view=input.shape, axes=tuple(range(2, input.ndim)),
+                               affine_shape=affine_shape, eps=eps,
+                               running=_running("instance_norm", running_mean, running_var, momentum))
+    if running_mean is None:
+        raise ValueError("instance_norm: running_mean and running_var are required when use_input_stats=False")
+    return Normalize.apply(input, weight, bias, stats_view=input.shape, axes=None, affine_shape=affine_shape,
+                           eps=eps, stats=(running_mean.array, running_var.array))
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """Layer normalization over the trailing ``normalized_shape`` axes: (*, *normalized_shape) -> same shape.
+
+    y = (x - mean) / sqrt(var + eps) * weight + bias, mean and biased var over the normalized axes of each sample;
+    weight and bias have shape ``normalized_shape``.
+    """
+    _check_tensor("layer_norm", input)
+    normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    k = len(normalized_shape)
+    if k == 0 or input.ndim < k or _shape(input)[input.ndim - k:] != normalized_shape:
+        raise ValueError(
+            f"layer_norm: normalized_shape={normalized_shape} expects input of shape (*, "
+            f"{', '.join(map(str, normalized_shape))}), got {_shape(input)}"
+        )
+    for arg, t in (("weight", weight), ("bias", bias)):
+        if t is not None and _shape(t) != normalized_shape:
+            raise ValueError(f"layer_norm: {arg} must have shape {normalized_shape}, got {_shape(t)}")
+    axes = tuple(range(input.ndim - k, input.ndim))
+    affine_shape = (1,) * (input.ndim - k) + normalized_shape
+    return Normalize.apply(input, weight, bias, stats_view=input.shape, axes=axes, affine_shape=affine_shape, eps=eps)
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+    """Group normalization: the C channels split into ``num_groups`` groups, each normalized per sample over its
+    channels and spatial axes. (N, C, *) -> (N, C, *); weight and bias: (C,).
+    """
+    _check_tensor("group_norm", input)
+    if input.ndim < 2:
+        raise ValueError(f"group_norm: expected input of shape (N, C, *), got {_shape(input)}")
+    channels = input.shape[1]
+    if isinstance(num_groups, bool) or not isinstance(num_groups, int) or num_groups <= 0:
+        raise ValueError(f"group_norm: num_groups must be a positive int, got {num_groups!r}")
+    if channels % num_groups:
+        raise ValueError(
+            f"group_norm: the {channels} channels of input {_shape(input)} cannot be split into {num_groups} groups "
+            f"(num_channels must be divisible by num_groups)"
+        )
+    _check_per_channel("group_norm", channels, input, weight=weight, bias=bias)
+    stats_view = (input.shape[0], num_groups, -1)
+    return Normalize.apply(input, weight, bias, stats_view=stats_view, axes=(2,),
+                           affine_shape=_channel_affine_shape(input), eps=eps)
+
+
+def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
+    """Local response normalization across channels (AlexNet): (N, C, *) -> (N, C, *).
+
+    b_c = a_c / (k + alpha/size * sum_{c'=c-size//2}^{c+(size-1)//2} a_{c'}^2)^beta, channels beyond the edges
+    counting as zero (PyTorch's convention: alpha is divided by size).
+    """
+    _check_tensor("local_response_norm", input)
+    if input.ndim < 3:
+        raise ValueError(f"local_response_norm: expected input of shape (N, C, *) with 3 or more dimensions, got "
+                         f"{_shape(input)}")
+    if isinstance(size, bool) or not isinstance(size, int) or size <= 0:
+        raise ValueError(f"local_response_norm: size must be a positive int, got {size!r}")
+    return LocalResponseNorm.apply(input, size, float(alpha), float(beta), float(k))

@@ -1,0 +1,481 @@
+"""Pooling over the spatial dims of (N, C, *spatial) inputs: max, average, adaptive average and max, max unpooling.
+
+Every window reduction loops over the kernel offsets only (a 2x2 pool is four whole-array steps), never over
+output positions. Output sizes follow PyTorch: out = floor((in + 2 padding - dilation (k - 1) - 1) / stride) + 1,
+or ceil with ``ceil_mode`` where the last window must start inside the input or its left padding. Adaptive pools
+use PyTorch's windows: start_i = floor(i in / out), end_i = ceil((i + 1) in / out).
+
+Global pooling is the adaptive pool with output size 1 (``adaptive_avg_pool2d(x, 1)``, ``adaptive_max_pool2d(x, 1)``),
+computed as one reduction over the spatial dims.
+"""
+
+import math
+from itertools import product
+
+from ... import backend
+from ...autograd.function import Function
+from ._taps import apply_taps, window_taps
+from ._window import check_rank, element_strides, kernel_slices, ntuple, output_sizes, pad_array
+
+
+def _lowest(xp, dtype):
+    return -math.inf if dtype.kind == "f" else xp.iinfo(dtype).min
+
+
+def _index_dtype(count):
+    np = backend.np
+    return np.int8 if count <= 127 else np.int16 if count <= 32767 else np.int32
+
+
+def _crop(x, pads, sizes):
+    return x[(slice(None), slice(None)) + tuple(slice(lo, lo + s) for (lo, _), s in zip(pads, sizes))]
+
+
+def _window_pads(sizes, kernel, stride, padding, dilation, out):
+    """(lo, hi) per dim: ``padding`` on the left, and on the right what the last window needs (ceil_mode windows
+    may run past the padded input)."""
+    return tuple(
+        (p, max(0, (o - 1) * s + d * (k - 1) + 1 - size - p))
+        for size, k, s, p, d, o in zip(sizes, kernel, stride, padding, dilation, out)
+    )
+
+
+def _max_and_first(xp, candidates):
+    """Element-wise max over ``candidates`` (same-shaped arrays) and which one won, by PyTorch's rule: the first
+    maximum, except that NaN propagates and then the last NaN wins.
+
+    The winner's number is counted without masked writes: it is the number of leading candidates that are not the
+    maximum, accumulated with one compare, one ``and`` and one add per candidate.
+    """
+    best = xp.maximum(candidates[0], candidates[1]) if len(candidates) > 1 else xp.array(candidates[0], copy=True)
+    for v in candidates[2:]:
+        xp.maximum(best, v, out=best)
+    index_dtype = _index_dtype(len(candidates))
+    if len(candidates) == 1:
+        return best, xp.zeros(best.shape, dtype=index_dtype)
+    not_yet = candidates[0] != best
+    arg = not_yet.astype(index_dtype)
+    for v in candidates[1:-1]:
+        not_yet &= v != best
+        arg += not_yet
+    nan = best != best
+    if nan.any():  # rare: PyTorch points at the last NaN of the window
+        last = xp.zeros(best.shape, dtype=index_dtype)
+        for k, v in enumerate(candidates):
+            xp.copyto(last, k, where=v != v)
+        arg = xp.where(nan, last, arg)
+    return best, arg
+
+
+# ------------------------------------------------------------------------------------------------------ max
+class MaxPool(Function):
+    """y = max over each window of x padded with -inf; the gradient flows to the element that won."""
+
+    def forward(self, x, kernel, stride, dilation, padding, out, return_indices):
+        xp = self.xp
+        pads = _window_pads(x.shape[2:], kernel, stride, padding, dilation, out)
+        x_pad = pad_array(xp, x, pads, value=_lowest(xp, x.dtype))
+        slices = kernel_slices(kernel, stride, dilation, out)
+        lead = (slice(None), slice(None))
+        best, arg = _max_and_first(xp, [x_pad[lead + s] for s in slices])
+        if any(padding) and x.dtype.kind == "f":
+            empty = best == -math.inf
+            if empty.any():  # all -inf: PyTorch points at the window's first element inside the input, not padding
+                arg = xp.where(empty, self._first_inside(kernel, stride, dilation, padding, out, x.shape[2:]), arg)
+        overlap = any(s < d * (k - 1) + 1 for k, s, d in zip(kernel, stride, dilation))
+        tiled = kernel == stride and all(d == 1 for d in dilation) and all(
+            o * k == n for o, k, n in zip(out, kernel, x_pad.shape[2:]))
+        self.save(arg, x_pad.shape, pads, x.shape[2:], slices, overlap, tiled)
+        if not return_indices:
+            return best
+        return best, self._flat_indices(arg, kernel, stride, dilation, padding, out, x.shape[2:])
+
+    def _first_inside(self, kernel, stride, dilation, padding, out, sizes):
+        """For each window, the number of its first kernel offset that falls inside the input."""
+        xp = self.xp
+        offsets = list(product(*(range(k) for k in kernel)))
+        first = xp.full(out, len(offsets) - 1, dtype=_index_dtype(len(offsets)))
+        for number in range(len(offsets) - 1, -1, -1):
+            inside = True
+            for dim, (s, d, p, o, n) in enumerate(zip(stride, dilation, padding, out, sizes)):
+                shape = [1] * len(out)
+                shape[dim] = o
+                position = (xp.arange(o) * s - p + offsets[number][dim] * d).reshape(shape)
+                inside = inside & (position >= 0) & (position < n)
+            first = xp.where(inside, number, first)
+        return first
+
+    def _flat_indices(self, arg, kernel, stride, dilation, padding, out, sizes):
+        """PyTorch's indices: the flat position of each winner in its (unpadded) input plane."""
+        xp = self.xp
+        offsets = list(product(*(range(k) for k in kernel)))
+        flat = 0
+        for dim, (s, d, p, o, e) in enumerate(zip(stride, dilation, padding, out, element_strides(sizes))):
+            table = xp.asarray([off[dim] * d for off in offsets], dtype=xp.int64)
+            shape = [1] * len(out)
+            shape[dim] = o
+            base = (xp.arange(o, dtype=xp.int64) * s - p).reshape(shape)
+            flat = flat + (base + table[arg]) * e
+        return flat
+
+    def backward(self, dy, *_):
+        arg, padded_shape, pads, sizes, slices, overlap, tiled = self.saved
+        xp = self.xp
+        # windows that tile the padded input write every element once: no zero fill needed
+        dx = (xp.empty if tiled else xp.zeros)(padded_shape, dtype=dy.dtype)
+        lead = (slice(None), slice(None))
+        for k, s in enumerate(slices):
+            if overlap:
+                dx[lead + s] += dy * (arg == k)
+            else:
+                xp.multiply(dy, arg == k, out=dx[lead + s])
+        return _crop(dx, pads, sizes)
+
+
+# -------------------------------------------------------------------------------------------------- average
+class AvgPool(Function):
+    """y = (sum over each window of x padded with zeros) / divisor; dx spreads dy / divisor over each window."""
+
+    def forward(self, x, kernel, stride, padding, out, divisor):
+        xp = self.xp
+        divisor = xp.asarray(divisor, dtype=x.dtype)
+        nd = len(kernel)
+        tiled = kernel == stride and not any(padding) and all(o * k <= n for o, k, n in zip(out, kernel, x.shape[2:]))
+        padded_shape = pads = None
+        if tiled:  # windows tile the input: one reshape and one sum
+            cut = x[(slice(None), slice(None)) + tuple(slice(0, o * k) for o, k in zip(out, kernel))]
+            split = x.shape[:2] + tuple(v for o, k in zip(out, kernel) for v in (o, k))
+            y = cut.reshape(split).sum(axis=tuple(range(3, 3 + 2 * nd, 2))) / divisor
+        else:
+            pads = _window_pads(x.shape[2:], kernel, stride, padding, (1,) * nd, out)
+            x_pad = pad_array(xp, x, pads)
+            padded_shape = x_pad.shape
+            y = None
+            for s in kernel_slices(kernel, stride, (1,) * nd, out):
+                v = x_pad[(slice(None), slice(None)) + s]
+                y = v.copy() if y is None else xp.add(y, v, out=y)
+            y /= divisor
+        self.save(x.shape, kernel, stride, out, divisor, tiled, padded_shape, pads)
+        return y
+
+    def backward(self, dy):
+        x_shape, kernel, stride, out, divisor, tiled, padded_shape, pads = self.saved
+        xp = self.xp
+        g = dy / divisor
+        nd = len(kernel)
+        if tiled:
+            split = x_shape[:2] + tuple(v for o, k in zip(out, kernel) for v in (o, k))
+            expanded = xp.expand_dims(g, tuple(range(3, 3 + 2 * nd, 2)))
+            block = xp.broadcast_to(expanded, split).reshape(x_shape[:2] + tuple(o * k for o, k in zip(out, kernel)))
+            if block.shape == x_shape:
+                return block
+            dx = xp.zeros(x_shape, dtype=dy.dtype)
+            dx[(slice(None), slice(None)) + tuple(slice(0, s) for s in block.shape[2:])] = block
+            return dx
+        dx = xp.zeros(padded_shape, dtype=dy.dtype)
+        for s in kernel_slices(kernel, stride, (1,) * nd, out):
+            dx[(slice(None), slice(None)) + s] += g
+        return _crop(dx, pads, x_shape[2:])
+
+
+def _avg_divisor(sizes, kernel, stride, padding, out, count_include_pad, divisor_override):
+    """PyTorch's divisor per output position: the window's size clipped to the padded input (count_include_pad) or
+    to the input itself; a product of one factor per dim."""
+    np = backend.np
+    if divisor_override is not None:
+        return float(divisor_override)
+    divisor = np.ones(out)
+    for dim, (size, k, s, p, o) in enumerate(zip(sizes, kernel, stride, padding, out)):
+        start = np.arange(o) * s - p
+        end = np.minimum(start + k, size + p)
+        count = end - start if count_include_pad else np.minimum(end, size) - np.maximum(start, 0)
+        shape = [1] * len(out)
+        shape[dim] = o
+        divisor = divisor * count.reshape(shape)
+    return divisor
+
+
+# ------------------------------------------------------------------------------------------------ adaptive
+def adaptive_windows(size, out):
+    """PyTorch's adaptive windows: start_i = floor(i size / out), end_i = ceil((i + 1) size / out)."""
+    np = backend.np
+    i = np.arange(out)
+    return (i * size) // out, -((-(i + 1) * size) // out)
+
+
+class AdaptiveMaxPool(Function):
+    """y[o] = max of x over window o (windows of unequal size, possibly overlapping); indices as PyTorch's."""
+
+    def forward(self, x, out):
+        xp = self.xp
+        np = backend.np
+        sizes = x.shape[2:]
+        n, c = x.shape[:2]
+        if all(o == 1 for o in out):  # global max: one reduction over the flattened plane
+            rows = x.reshape(n, c, -1)
+            flat = xp.argmax(rows, axis=-1)
+            nan = rows != rows
+            if nan.any():  # PyTorch picks the last NaN of a window
+                last = rows.shape[-1] - 1 - xp.argmax(nan[..., ::-1], axis=-1)
+                flat = xp.where(nan.any(axis=-1), last, flat)
+            best = xp.take_along_axis(rows, flat[..., None], axis=-1)
+            shape = (n, c) + (1,) * len(sizes)
+            best, flat = best.reshape(shape), flat.reshape(shape)
+        else:
+            tables = []
+            for size, o in zip(sizes, out):
+                starts, ends = adaptive_windows(size, o)
+                tables.append(window_taps(size, starts, ends)[0])
+            strides = element_strides(sizes)
+            candidates, positions = [], []
+            for taps in product(*(range(t.shape[1]) for t in tables)):
+                grids = np.ix_(*(t[:, j] for t, j in zip(tables, taps)))
+                candidates.append(x[(slice(None), slice(None)) + tuple(xp.asarray(g) for g in grids)])
+                positions.append(sum(g * e for g, e in zip(grids, strides)))
+            best, arg = _max_and_first(xp, candidates)
+            flat = xp.asarray(np.stack([np.broadcast_to(p, out) for p in positions]))[arg, *_grid_index(xp, out)]
+        self.save(flat, x.shape)
+        return best, flat
+
+    def backward(self, dy, *_):
+        flat, shape = self.saved
+        return _scatter_planes(self.xp, dy, flat, shape)
+
+
+def _grid_index(xp, out):
+    """Index arrays selecting every output position (to pair with a per-position candidate number)."""
+    return tuple(xp.asarray(g) for g in backend.np.indices(out, sparse=True))
+
+
+def _scatter_planes(xp, values, flat, shape):
+    """An array of ``shape`` (N, C, *spatial) with ``values`` summed in at the flat in-plane positions ``flat``."""
+    n, c = shape[:2]
+    plane = math.prod(shape[2:])
+    rows = xp.arange(n * c, dtype=xp.int64).reshape((n, c) + (1,) * (flat.ndim - 2)) * plane
+    summed = xp.bincount((rows + flat).reshape(-1), weights=values.reshape(-1), minlength=n * c * plane)
+    return summed.astype(values.dtype).reshape(shape)
+
+
+class MaxUnpool(Function):
+    """y = zeros with y[n, c, indices[n, c, i]] = x[n, c, i] (the inverse of max pooling); dx = dy at indices."""
+
+    def forward(self, x, indices, out, fn):
+        xp = self.xp
+        n, c = x.shape[:2]
+        plane = math.prod(out)
+        flat = indices.reshape(n * c, -1).astype(xp.int64, copy=False)
+        if flat.size and (int(flat.min()) < 0 or int(flat.max()) >= plane):
+            bad = int(flat.min()) if int(flat.min()) < 0 else int(flat.max())
+            raise ValueError(f"{fn}: found an invalid max index {bad} (the output planes {tuple(out)} have {plane} "
+                             "positions)")
+        rows = xp.arange(n * c)[:, None]
+        y = xp.zeros((n * c, plane), dtype=x.dtype)
+        y[rows, flat] = x.reshape(n * c, -1)
+        self.save(rows, flat, x.shape)
+        return y.reshape((n, c) + tuple(out))
+
+    def backward(self, dy):
+        rows, flat, shape = self.saved
+        return dy.reshape(rows.shape[0], -1)[rows, flat].reshape(shape)
+
+
+# ----------------------------------------------------------------------------------------------- functions
+def _batched(fn, input, nd):
+    unbatched = check_rank(fn, input, nd)
+    return (input.reshape((1,) + tuple(input.shape)) if unbatched else input), unbatched
+
+
+def _unbatched(y, unbatched):
+    return y.reshape(tuple(y.shape[1:])) if unbatched else y
+
+
+def pool_args(fn, nd, kernel_size, stride, padding, dilation=1):
+    kernel = ntuple(kernel_size, nd, "kernel_size", fn)
+    if stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0):
+        stride = kernel
+    stride = ntuple(stride, nd, "stride", fn)
+    padding = ntuple(padding, nd, "padding", fn, minimum=0)
+    dilation = ntuple(dilation, nd, "dilation", fn)
+    if any(p > k // 2 for p, k in zip(padding, kernel)):
+        raise ValueError(f"{fn}: padding {padding} must be at most half of kernel_size {kernel}")
+    return kernel, stride, padding, dilation
+
+
+def max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, nd, fn):
+    """The shared body of max_pool1d/2d/3d; ``fn`` names the caller (a function or a layer) in errors."""
+    x, unbatched = _batched(fn, input, nd)
+    kernel, stride, padding, dilation = pool_args(fn, nd, kernel_size, stride, padding, dilation)
+    out = output_sizes(fn, x.shape[2:], kernel, stride, tuple((p, p) for p in padding), dilation, ceil_mode,
+                       what="pooling window", must_fit=False)
+    result = MaxPool.apply(x, kernel, stride, dilation, padding, out, bool(return_indices))
+    if return_indices:
+        return _unbatched(result[0], unbatched), _unbatched(result[1], unbatched)
+    return _unbatched(result, unbatched)
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """Max over sliding windows. (N, C, L) or (C, L) -> (N, C, L_out); indices are flat positions in L."""
+    return max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, 1, "max_pool1d")
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """Max over sliding windows. (N, C, H, W) or (C, H, W) -> (N, C, H_out, W_out), H_out =
+    floor((H + 2 padding - dilation (k - 1) - 1) / stride) + 1; indices are flat positions h W + w."""
+    return max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, 2, "max_pool2d")
+
+
+def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """Max over sliding windows. (N, C, D, H, W) or (C, D, H, W) -> (N, C, D_out, H_out, W_out)."""
+    return max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, 3, "max_pool3d")
+
+
+def avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, nd, fn):
+    """The shared body of avg_pool1d/2d/3d; ``fn`` names the caller in errors."""
+    x, unbatched = _batched(fn, input, nd)
+    kernel, stride, padding, _ = pool_args(fn, nd, kernel_size, stride, padding)
+    if divisor_override is not None and (isinstance(divisor_override, bool) or divisor_override == 0):
+        raise ValueError(f"{fn}: divisor_override must be a non-zero number, got {divisor_override!r}")
+    out = output_sizes(fn, x.shape[2:], kernel, stride, tuple((p, p) for p in padding), (1,) * nd, ceil_mode,
+                       what="pooling window", must_fit=False)
+    divisor = _avg_divisor(x.shape[2:], kernel, stride, padding, out, count_include_pad, divisor_override)
+    return _unbatched(AvgPool.apply(x, kernel, stride, padding, out, divisor), unbatched)
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+    """Mean over sliding windows. (N, C, L) or (C, L) -> (N, C, L_out)."""
+    return avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad, None, 1, "avg_pool1d")
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None):
+    """Mean over sliding windows. (N, C, H, W) or (C, H, W) -> (N, C, H_out, W_out); the divisor counts the
+    zero padding with ``count_include_pad`` and is ``divisor_override`` when given."""
+    return avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, 2,
+                    "avg_pool2d")
+
+
+def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None):
+    """Mean over sliding windows. (N, C, D, H, W) or (C, D, H, W) -> (N, C, D_out, H_out, W_out)."""
+    return avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, 3,
+                    "avg_pool3d")
+
+
+def adaptive_output_size(fn, output_size, sizes):
+    """``output_size`` (int, or a tuple whose None entries keep the input's size) as a tuple of ints >= 1."""
+    nd = len(sizes)
+    if isinstance(output_size, (tuple, list)):
+        if len(output_size) != nd:
+            raise ValueError(f"{fn}: output_size must be an int or a tuple of {nd} ints, got {tuple(output_size)}")
+        output_size = tuple(s if o is None else o for o, s in zip(output_size, sizes))
+    return ntuple(output_size, nd, "output_size", fn)
+
+
+def adaptive_avg_pool(input, output_size, nd, fn):
+    """The shared body of adaptive_avg_pool1d/2d/3d."""
+    x, unbatched = _batched(fn, input, nd)
+    sizes = tuple(x.shape[2:])
+    out = adaptive_output_size(fn, output_size, sizes)
+    spatial = tuple(range(2, 2 + nd))
+    if all(o == 1 for o in out):
+        y = x.mean(dim=spatial, keepdim=True)
+    elif all(s % o == 0 for s, o in zip(sizes, out)):  # equal windows that tile the input: a plain average pool
+        kernel = tuple(s // o for s, o in zip(sizes, out))
+        y = AvgPool.apply(x, kernel, kernel, (0,) * nd, out, float(math.prod(kernel)))
+    else:  # an average over a box is an average along each axis in turn
+        y = x
+        for dim, (size, o) in enumerate(zip(sizes, out)):
+            if size != o:
+                index, weight = window_taps(size, *adaptive_windows(size, o))
+                y = apply_taps(y, 2 + dim, index, weight)
+    return _unbatched(y, unbatched)
+
+
+def adaptive_avg_pool1d(input, output_size):
+    """Mean over PyTorch's adaptive windows. (N, C, L) or (C, L) -> (N, C, output_size)."""
+    return adaptive_avg_pool(input, output_size, 1, "adaptive_avg_pool1d")
+
+
+def adaptive_avg_pool2d(input, output_size):
+    """Mean over PyTorch's adaptive windows. (N, C, H, W) or (C, H, W) -> (N, C, *output_size); 1 is global
+    average pooling."""
+    return adaptive_avg_pool(input, output_size, 2, "adaptive_avg_pool2d")
+
+
+def adaptive_avg_pool3d(input, output_size):
+    """Mean over PyTorch's adaptive windows. (N, C, D, H, W) or (C, D, H, W) -> (N, C, *output_size)."""
+    return adaptive_avg_pool(input, output_size, 3, "adaptive_avg_pool3d")
+
+
+def adaptive_max_pool(input, output_size, return_indices, nd, fn):
+    """The shared body of adaptive_max_pool1d/2d/3d."""
+    x, unbatched = _batched(fn, input, nd)
+    if any(s < 1 for s in x.shape[2:]):
+        raise ValueError(f"{fn}: expected a non-empty spatial size, got input of shape {tuple(input.shape)}")
+    out = adaptive_output_size(fn, output_size, tuple(x.shape[2:]))
+    values, indices = AdaptiveMaxPool.apply(x, out)
+    values, indices = _unbatched(values, unbatched), _unbatched(indices, unbatched)
+    return (values, indices) if return_indices else values
+
+
+def adaptive_max_pool1d(input, output_size, return_indices=False):
+    """Max over PyTorch's adaptive windows. (N, C, L) or (C, L) -> (N, C, output_size)."""
+    return adaptive_max_pool(input, output_size, return_indices, 1, "adaptive_max_pool1d")
+
+
+def adaptive_max_pool2d(input, output_size, return_indices=False):
+    """Max over PyTorch's adaptive windows. (N, C, H, W) or (C, H, W) -> (N, C, *output_size); 1 is global max
+    pooling."""
+    return adaptive_max_pool(input, output_size, return_indices, 2, "adaptive_max_pool2d")
+
+
+def adaptive_max_pool3d(input, output_size, return_indices=False):
+    """Max over PyTorch's adaptive windows. (N, C, D, H, W) or (C, D, H, W) -> (N, C, *output_size)."""
+    return adaptive_max_pool(input, output_size, return_indices, 3, "adaptive_max_pool3d")
+
+
+def unpool_output_size(fn, sizes, kernel, stride, padding, output_size):
+    """Default (in - 1) stride - 2 padding + kernel per dim, or ``output_size`` checked to lie strictly within one
+    stride of it (as PyTorch)."""
+    nd = len(kernel)
+    default = tuple((s - 1) * st - 2 * p + k for s, st, p, k in zip(sizes, stride, padding, kernel))
+    if output_size is None:
+        return default
+    output_size = tuple(int(o) for o in output_size)
+    if len(output_size) == nd + 2:
+        output_size = output_size[2:]
+    if len(output_size) != nd:
+        raise ValueError(f"{fn}: output_size must have {nd} or {nd + 2} elements, got {output_size}")
+    for dim, (o, d, st) in enumerate(zip(output_size, default, stride)):
+        if not d - st < o < d + st:
+            raise ValueError(f"{fn}: invalid output_size {output_size} (dim {dim} must be between {d - st} and "
+                             f"{d + st}, exclusive)")
+    return output_size
+
+
+def max_unpool(input, indices, kernel_size, stride, padding, output_size, nd, fn):
+    """The shared body of max_unpool1d/2d/3d."""
+    x, unbatched = _batched(fn, input, nd)
+    if tuple(indices.shape) != tuple(input.shape):
+        raise ValueError(f"{fn}: expected indices of the input's shape {tuple(input.shape)}, got "
+                         f"{tuple(indices.shape)}")
+    idx = indices.reshape(tuple(x.shape))
+    kernel, stride, padding, _ = pool_args(fn, nd, kernel_size, stride, padding)
+    out = unpool_output_size(fn, x.shape[2:], kernel, stride, padding, output_size)
+    return _unbatched(MaxUnpool.apply(x, idx, out, fn), unbatched)
+
+
+def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """Inverse of max_pool1d: (N, C, L) values and indices -> (N, C, L_out) zeros with the values put back."""
+    return max_unpool(input, indices, kernel_size, stride, padding, output_size, 1, "max_unpool1d")
+
+
+def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """Inverse of max_pool2d: (N, C, H, W) values and indices -> (N, C, H_out, W_out), H_out =
+    (H - 1) stride - 2 padding + kernel (or ``output_size``)."""
+    return max_unpool(input, indices, kernel_size, stride, padding, output_size, 2, "max_unpool2d")
+
+
+def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """Inverse of max_pool3d: (N, C, D, H, W) values and indices -> (N, C, D_out, H_out, W_out)."""
+    return max_unpool(input, indices, kernel_size, stride, padding, output_size, 3, "max_unpool3d")

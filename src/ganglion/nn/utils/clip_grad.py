@@ -1,0 +1,209 @@
+"""Gradient clipping, usable in any training loop between ``loss.backward()`` and ``optimizer.step()``:
+
+    loss.backward()
+    nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)   # or clip_grad_value_(..., clip_value=0.5)
+    optimizer.step()
+
+``clip_grad_norm_`` rescales all gradients together so their global norm is at most max_norm (the direction is
+kept); ``clip_grad_value_`` clamps each element. PyTorch's names, arguments and results.
+"""
+
+import math
+import types
+import warnings
+
+import numpy as np
+
+from ... import backend
+from ...autograd.grad_mode import no_grad
+from ...tensor import Tensor
+
+#: gradients averaging more elements than this are measured one by one (the grouped path's copy would cost more)
+_GROUPED_MAX_MEAN_SIZE = 1 << 16
+
+
+def _tensors(name, tensors):
+    if isinstance(tensors, Tensor):
+        return [tensors]
+    try:
+        items = list(tensors)
+    except TypeError:
+        raise TypeError(f"{name}: expected a Tensor or an iterable of Tensors, got {type(tensors).__name__}") from None
+    for i, t in enumerate(items):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{name}: expected Tensors, got {type(t).__name__} at position {i}")
+    return items
+
+
+def _grads(name, parameters):
+    is_generator = isinstance(parameters, types.GeneratorType)
+    params = _tensors(name, parameters)
+    if is_generator and not params:
+        warnings.warn(f"{name}: `parameters` is an empty generator, no gradient clipping will occur.", stacklevel=3)
+    return [p.grad for p in params if p.grad is not None]
+
+
+def _norm_type(norm_type):
+    try:
+        value = float(norm_type)
+    except (TypeError, ValueError):
+        raise ValueError(f"norm_type must be a number (or 'inf'), got {norm_type!r}") from None
+    if math.isnan(value):
+        raise ValueError("norm_type must be a number, got nan")
+    return value
+
+
+def _vector_norm(xp, x, p):
+    """||x||_p of a flat array, in x's dtype (p = inf: max |x|, -inf: min |x|, 0: the number of non-zeros)."""
+    if x.size == 0:
+        return xp.zeros((), dtype=x.dtype)
+    if p == 2:
+        return backend.as_array(xp.sqrt(xp.vdot(x, x)))
+    if p == math.inf:
+        return backend.as_array(xp.abs(x).max())
+    if p == -math.inf:
+        return backend.as_array(xp.abs(x).min())
+    if p == 0:
+        return backend.as_array(xp.asarray(xp.count_nonzero(x), dtype=x.dtype))
+    if p == 1:
+        return backend.as_array(xp.abs(x).sum())
+    return backend.as_array((xp.abs(x) ** p).sum() ** (1.0 / p))
+
+
+def _grouped_norms(xp, arrays, p):
+    """The p-norm of each array, from one concatenated copy and one segmented reduction (``ufunc.reduceat``)."""
+    sizes = [a.size for a in arrays]
+    flat = xp.concatenate([a.reshape(-1) for a in arrays])
+    starts, start = [], 0
+    for size in sizes:
+        starts.append(start)
+        start += size
+    starts = xp.asarray(starts)
+    if p == 2:
+        return xp.sqrt(xp.add.reduceat(flat * flat, starts))
+    if p == math.inf:
+        return xp.maximum.reduceat(xp.abs(flat), starts)
+    if p == -math.inf:
+        return xp.minimum.reduceat(xp.abs(flat), starts)
+    if p == 0:
+        return xp.add.reduceat((flat != 0).astype(flat.dtype), starts)
+    if p == 1:
+        return xp.add.reduceat(xp.abs(flat), starts)
+    return xp.add.reduceat(xp.abs(flat) ** p, starts) ** (1.0 / p)
+
+
+def _per_tensor_norms(tensors, p, foreach):
+    """Each tensor's p-norm as a 0-d array of its dtype, in input order."""
+    norms = [None] * len(tensors)
+    groups = {}
+    for i, t in enumerate(tensors):
+        groups.setdefault((t.array.dtype, backend.device_of(t.array)), []).append(i)
+    for indices in groups.values():
+        arrays = [tensors[i].array for i in indices]
+        xp = backend.get_array_module(arrays[0])
+        nonempty = [i for i, a in zip(indices, arrays) if a.size > 0]
+        mean_size = sum(a.size for a in arrays) / len(arrays)
+        grouped = (foreach or (foreach is None and mean_size <= _GROUPED_MAX_MEAN_SIZE and len(nonempty) > 1))
+        if grouped and nonempty and hasattr(xp.add, "reduceat"):
+            values = _grouped_norms(xp, [tensors[i].array for i in nonempty], p)
+            for k, i in enumerate(nonempty):
+                norms[i] = values[k]
+        for i, a in zip(indices, arrays):
+            if norms[i] is None:
+                norms[i] = _vector_norm(xp, a.reshape(-1), p)
+    return norms
+
+
+def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=None):
+    """The norm of the norms of ``tensors`` (a Tensor or an iterable): ||(||t_1||_p, ..., ||t_n||_p)||_p, a 0-d Tensor.
+
+    For p > 0 this is the p-norm of all their elements taken as one vector. ``foreach`` (None: when it pays) measures
+    the tensors of a dtype from one concatenated copy instead of one by one; the result is the same.
+    """
+    tensors = _tensors("get_total_norm", tensors)
+    p = _norm_type(norm_type)
+    if not tensors:
+        return Tensor._wrap(backend.as_array(np.zeros((), dtype=backend.get_default_dtype())))
+    norms = _per_tensor_norms(tensors, p, foreach)
+    first = tensors[0].array
+    xp = backend.get_array_module(first)
+    dtype = xp.result_type(*[n.dtype for n in norms])
+    stacked = xp.stack([backend.to_device(n, backend.device_of(first)).astype(dtype) for n in norms])
+    total = _vector_norm(xp, stacked, p)
+    if error_if_nonfinite and not bool(xp.isfinite(total)):
+        raise RuntimeError(
+            f"The total norm of order {p} for gradients from `parameters` is non-finite ({float(total)}), so it "
+            f"cannot be clipped. To disable this error and scale the gradients by the non-finite norm anyway, set "
+            f"`error_if_nonfinite=False`"
+        )
+    return Tensor._wrap(total)
+
+
+def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None):
+    """Scale every gradient by min(1, max_norm / (total_norm + 1e-6)) in place (total_norm from ``get_total_norm``).
+
+    ``foreach`` is accepted for PyTorch compatibility: each gradient is scaled with one in-place array call either way.
+    """
+    _scale_(_grads("clip_grads_with_norm_", parameters), _max_norm(max_norm), total_norm)
+
+
+def _scale_(grads, max_norm, total_norm):
+    if not grads:
+        return
+    total = total_norm.array if isinstance(total_norm, Tensor) else backend.as_array(np.asarray(total_norm))
+    xp = backend.get_array_module(total)
+    coef = xp.minimum(max_norm / (total + 1e-6), 1.0)  # computed in the norm's dtype, as PyTorch
+    if bool(coef == 1.0):
+        return  # multiplying by exactly 1 changes nothing
+    with no_grad():
+        for grad in grads:
+            grad.array *= backend.to_device(coef, backend.device_of(grad.array)).astype(grad.array.dtype)
+
+
+def _max_norm(max_norm):
+    try:
+        value = float(max_norm)
+    except (TypeError, ValueError):
+        raise TypeError(f"max_norm must be a number, got {type(max_norm).__name__}") from None
+    if not value >= 0:
+        raise ValueError(f"max_norm must be >= 0, got {max_norm}")
+    return value
+
+
+def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None):
+    """Rescale the gradients of ``parameters`` so that their total norm is at most ``max_norm``.
+
+    total = ||(||g_1||, ..., ||g_n||)||_p over the parameters that have a gradient (p = norm_type, 'inf' for the
+    largest |g|);  every g *= min(1, max_norm / (total + 1e-6)).  Returns the total norm before clipping (0-d Tensor).
+    ``error_if_nonfinite=True`` raises RuntimeError when the total is nan or inf instead of scaling by it.
+    """
+    grads = _grads("clip_grad_norm_", parameters)
+    max_norm = _max_norm(max_norm)
+    total = get_total_norm(grads, norm_type, error_if_nonfinite, foreach)
+    _scale_(grads, max_norm, total)
+    return total
+
+
+def clip_grad_norm(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None):
+    """Deprecated alias of ``clip_grad_norm_`` (as in PyTorch)."""
+    warnings.warn("`ganglion.nn.utils.clip_grad_norm` is now deprecated in favor of "
+                  "`ganglion.nn.utils.clip_grad_norm_`.", FutureWarning, stacklevel=2)
+    return clip_grad_norm_(parameters, max_norm, norm_type, error_if_nonfinite, foreach)
+
+
+def clip_grad_value_(parameters, clip_value, foreach=None):
+    """Clamp every gradient element of ``parameters`` to [-clip_value, clip_value], in place.
+
+    ``foreach`` is accepted for PyTorch compatibility: each gradient is clamped with one in-place array call either
+    way.
+    """
+    grads = _grads("clip_grad_value_", parameters)
+    try:
+        clip_value = float(clip_value)
+    except (TypeError, ValueError):
+        raise TypeError(f"clip_value must be a number, got {type(clip_value).__name__}") from None
+    if not clip_value >= 0:
+        raise ValueError(f"clip_value must be >= 0, got {clip_value}")
+    for grad in grads:
+        xp = backend.get_array_module(grad.array)
+        xp.clip(grad.array, -clip_value, clip_value, out=grad.array)
