@@ -124,7 +124,8 @@ def test_load_csv_without_header_numeric_target_and_column_choice(tmp_path):
     np.testing.assert_array_equal(X, [[0, 2], [1, 5], [2, 8]])
     assert y.tolist() == [1, 4, 7] and X.dtype == np.float64
     assert datasets.load_csv(path, target_column=None).shape == (3, 4)
-    assert datasets.load_csv(path, header=True, target_column="0").shape == (2, 3)
+    X, y = datasets.load_csv(path, header=True, target_column="1")  # the first row names the columns
+    assert X.shape == (2, 3) and y.tolist() == [4, 7]
 
 
 def test_data_row_with_a_name_is_not_taken_for_a_header(tmp_path):

@@ -87,6 +87,30 @@ def test_large_parameters_are_updated_slice_by_slice_and_still_match_torch(name,
     assert "grad" not in bucket._scratch  # the gradients were never gathered into one array
 
 
+@pytest.mark.parametrize("name,kwargs", [ROWS[1], ROWS[4], ROWS[7], ROWS[0]], ids=["adam", "rmsprop", "nadam", "sgd"])
+def test_long_arrays_cut_into_chunks_on_threads_give_the_same_bits(name, kwargs, monkeypatch):
+    """A parameter of 600k numbers is updated in cache-sized chunks on a few threads: the same result, scalars
+    included (NAdam's mu_product is computed once per chunk and must still be advanced once per step)."""
+    from ganglion.optim import _state as base
+
+    rng = np.random.default_rng(0)
+    start = rng.standard_normal((1000, 600)).astype(np.float32)
+    grads = [rng.standard_normal((1000, 600)).astype(np.float32) for _ in range(4)]
+    assert len(base.chunks(0, start.size)) > 1  # the first run below does use chunks
+    results = []
+    for chunk in (base._CHUNK, 1 << 40):
+        monkeypatch.setattr(base, "_CHUNK", chunk)
+        p = nn.Parameter(g.from_numpy(start.copy()))
+        opt = OPTIMIZER_PAIRS[name][0]([p], **kwargs)
+        for gr in grads:
+            p.grad = g.from_numpy(gr)
+            opt.step()
+        results.append((p.detach().numpy().copy(), opt.state_dict()["state"][0]))
+    np.testing.assert_array_equal(results[0][0], results[1][0])
+    for key, value in results[0][1].items():
+        np.testing.assert_array_equal(value.numpy(), results[1][1][key].numpy(), err_msg=key)
+
+
 def test_nadam_keeps_mu_product_as_a_float32_scalar_like_torch(make_pair):
     pair = make_pair(np.float64)
     ours, theirs = optim.NAdam(pair.ours.parameters(), lr=0.003), torch.optim.NAdam(pair.theirs.parameters(),

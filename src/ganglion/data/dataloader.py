@@ -7,6 +7,7 @@ same with 0, 1 or 8 workers, threads or processes, and ``ganglion.manual_seed`` 
 
 import multiprocessing
 import numbers
+import sys
 import warnings
 
 import numpy as np
@@ -162,6 +163,8 @@ class DataLoader:
         if self.worker_type == "thread":
             return ThreadPool(self._make_fetcher, self.num_workers, base_seed, self.worker_init_fn)
         context = self.multiprocessing_context
+        if context is None and sys.platform.startswith("linux"):
+            context = "fork"  # starts in milliseconds and needs nothing picklable (newer Pythons default otherwise)
         if context is None or isinstance(context, str):
             context = multiprocessing.get_context(context)
         return ProcessPool(self._make_fetcher, self.num_workers, base_seed, self.worker_init_fn, context)

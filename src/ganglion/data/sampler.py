@@ -133,8 +133,12 @@ class BatchSampler(Sampler):
         self.sampler, self.batch_size, self.drop_last = sampler, int(batch_size), bool(drop_last)
 
     def __iter__(self):
+        # start the sampler now, so a random order is drawn when the epoch starts, not at its first batch
+        return self._batches(iter(self.sampler))
+
+    def _batches(self, indices):
         batch = []
-        for index in self.sampler:
+        for index in indices:
             batch.append(index)
             if len(batch) == self.batch_size:
                 yield batch

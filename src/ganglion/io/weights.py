@@ -14,8 +14,8 @@ from ..tensor import Tensor
 from .atomic import atomic_write_bytes
 
 
-def save(tensors, path, metadata=None):
-    """Write a dict of name -> Tensor (e.g. ``model.state_dict()``) to a safetensors file, atomically.
+def to_bytes(tensors, metadata=None):
+    """The bytes of a safetensors file holding a dict of name -> Tensor (or array), keys kept in order.
 
     ``metadata``: an optional dict of JSON-serializable values, stored in the file's header.
     """
@@ -28,11 +28,17 @@ def save(tensors, path, metadata=None):
         array = value.array if isinstance(value, Tensor) else value
         if not hasattr(array, "shape"):
             raise TypeError(f"save: value for {name!r} is a {type(value).__name__}, not a Tensor or array")
-        arrays[name] = np.ascontiguousarray(backend.to_numpy(array))
+        array = backend.to_numpy(array)
+        arrays[name] = array if array.flags.c_contiguous else array.copy()  # (ascontiguousarray makes 0-d 1-d)
     header = {"ganglion.keys": json.dumps(list(arrays))}  # safetensors itself does not keep the dict's order
     if metadata is not None:
         header["ganglion"] = json.dumps(metadata)
-    atomic_write_bytes(path, _st_save(arrays, metadata=header))
+    return _st_save(arrays, metadata=header)
+
+
+def save(tensors, path, metadata=None):
+    """Write a dict of name -> Tensor (e.g. ``model.state_dict()``) to a safetensors file, atomically."""
+    atomic_write_bytes(path, to_bytes(tensors, metadata))
 
 
 def load_with_metadata(path):
@@ -42,10 +48,15 @@ def load_with_metadata(path):
         raise FileNotFoundError(f"load: no such file: {path!r}")
     with open(path, "rb") as f:
         raw = f.read()
+    return load_with_metadata_bytes(raw, path)
+
+
+def load_with_metadata_bytes(raw, where="<bytes>"):
+    """``load_with_metadata`` for the bytes of a safetensors file (e.g. read from inside a zip)."""
     try:
         arrays = _st_load(raw)
     except (SafetensorError, ValueError, OSError) as e:
-        raise ValueError(f"load: {path!r} is not a valid safetensors file ({e})") from None
+        raise ValueError(f"load: {where!r} is not a valid safetensors file ({e})") from None
     header_len = int.from_bytes(raw[:8], "little")
     header = json.loads(raw[8:8 + header_len])
     meta = header.get("__metadata__") or {}

@@ -1,11 +1,12 @@
-"""Resizing as two matrix products: out = K_rows @ image @ K_cols^T, one pass per axis, width first.
+"""Resizing as two separable passes, out = K_rows @ image @ K_cols^T, width first; each pass is a few vectorized
+gather-multiply-adds, one per filter tap (K is banded, so the zeros are never touched).
 
 Row ``o`` of a resampling matrix K (out_size x in_size) holds the filter weights of output pixel ``o``: centred on
 ``c = start + (o + 0.5) * scale`` (``scale = length / out_size``), the filter stretched by ``max(scale, 1)`` when
 shrinking (antialiasing), restricted to the crop box ``[start, start + length)`` and normalised to sum to 1. This is
 the convolution resampling Pillow uses; for uint8 images the weights are rounded to 22-bit fixed point and each pass
 is rounded back to uint8, as Pillow does, so results agree with Pillow's ``Image.resize`` pixel for pixel.
-Crops of different images in a batch simply give different matrices (one batched matrix product).
+Crops of different images in a batch simply give different taps.
 """
 
 import enum
@@ -25,14 +26,15 @@ class InterpolationMode(enum.Enum):
 
 def interpolation_mode(value, owner, accepted=tuple(InterpolationMode)):
     """``value`` (an InterpolationMode or its name) as an InterpolationMode, checked against ``accepted``."""
+    given = value
     if isinstance(value, str):
         try:
             value = InterpolationMode(value.lower())
         except ValueError:
-            value = None
+            pass
     if value not in accepted:
         names = ", ".join(m.value for m in accepted)
-        raise ValueError(f"{owner}: unsupported interpolation {value!r}; accepted: {names}")
+        raise ValueError(f"{owner}: unsupported interpolation {given!r}; accepted: {names}")
     return value
 
 
@@ -50,23 +52,24 @@ def _cubic(x, a=-0.5):  # Keys' cubic convolution kernel with a = -0.5, as Pillo
 _FILTERS = {InterpolationMode.BILINEAR: (_triangle, 1.0), InterpolationMode.BICUBIC: (_cubic, 2.0)}
 
 
-def weights(in_size, out_size, start, length, mode, antialias=True):
-    """Resampling matrices of shape (N, out_size, in_size) for crop boxes ``[start, start + length)`` (arrays of N
-    integers) of an axis of ``in_size`` pixels."""
-    start = np.asarray(start, dtype=np.float64).reshape(-1, 1, 1)
-    length = np.asarray(length, dtype=np.float64).reshape(-1, 1, 1)
+def weights(out_size, start, length, mode, antialias=True):
+    """The filter taps of each output pixel for crop boxes ``[start, start + length)`` (arrays of N ints) of one
+    axis: ``first`` (N, out_size), the input index of the first tap, and ``taps`` (N, out_size, K), weights summing
+    to 1 (zero past a pixel's support). Row ``o`` of the dense matrix K holds ``taps[o]`` from column ``first[o]``."""
+    start = np.asarray(start, dtype=np.float64).reshape(-1, 1)
+    length = np.asarray(length, dtype=np.float64).reshape(-1, 1)
     fn, support = _FILTERS[mode]
     scale = length / out_size
     stretch = np.maximum(scale, 1.0) if antialias else np.ones_like(scale)
     support = support * stretch
-    centre = (np.arange(out_size, dtype=np.float64).reshape(1, -1, 1) + 0.5) * scale  # relative to the box
+    centre = (np.arange(out_size, dtype=np.float64) + 0.5) * scale  # relative to the box, (N, out)
     lo = np.clip(np.trunc(centre - support + 0.5), 0, length)
     hi = np.clip(np.trunc(centre + support + 0.5), 0, length)
-    pos = np.arange(in_size, dtype=np.float64).reshape(1, 1, -1) - start  # input pixel index relative to the box
-    k = fn((pos - centre + 0.5) / stretch)
-    k = np.where((pos >= lo) & (pos < hi), k, 0.0)
+    pos = lo[..., None] + np.arange(max(int((hi - lo).max()), 1))  # (N, out, K), relative to the box
+    k = np.where(pos < hi[..., None], fn((pos - centre[..., None] + 0.5) / stretch[..., None]), 0.0)
     total = k.sum(axis=2, keepdims=True)
-    return np.divide(k, total, out=np.zeros_like(k), where=total != 0)
+    taps = np.divide(k, total, out=np.zeros_like(k), where=total != 0)
+    return (lo + start).astype(np.int64), taps
 
 
 def _fixed_point(k):
@@ -74,15 +77,24 @@ def _fixed_point(k):
     return np.trunc(np.where(k < 0, scaled - 0.5, scaled + 0.5))
 
 
-def _pass(x, k, axis, integer):
-    """Resample ``x`` (N, H, W, C) along ``axis`` (1: rows, 2: columns) with matrices ``k`` (N or 1, out, in)."""
-    if axis == 2:
-        moved = x.transpose(0, 1, 3, 2)                      # (N, H, C, W)
-        out = moved @ k.transpose(0, 2, 1)[:, None]         # (N, H, C, Wo)
-        out = out.transpose(0, 1, 3, 2)
-    else:
-        n, h, w, c = x.shape
-        out = (k @ x.reshape(n, h, w * c)).reshape(n, k.shape[1], w, c)
+def _pass(x, first, taps, axis, integer):
+    """Resample ``x`` (N, H, W, C) along ``axis`` (1: rows, 2: columns): output pixel o is the sum over taps j of
+    taps[o, j] * x[first[o] + j] (``first`` and ``taps`` per image, or one set for all)."""
+    size = x.shape[axis]
+    shared = first.shape[0] == 1
+    batch = None if shared else np.arange(x.shape[0])[:, None]
+    out = 0.0
+    for j in range(taps.shape[2]):
+        index = np.minimum(first + j, size - 1)  # taps past the edge have weight 0
+        w = taps[:, :, j]
+        if axis == 1:
+            gathered = x[:, index[0]] if shared else x[batch, index]          # (N, Ho, W, C)
+            out = out + gathered * w[:, :, None, None]
+        else:
+            gathered = x[:, :, index[0]] if shared else x[batch, :, index]    # (N, H, Wo, C) or (N, Wo, H, C)
+            out = out + gathered * (w[:, None, :, None] if shared else w[:, :, None, None])
+    if axis == 2 and not shared:
+        out = out.transpose(0, 2, 1, 3)
     if integer:
         out = np.clip(np.floor((out + (1 << (_PRECISION_BITS - 1))) / (1 << _PRECISION_BITS)), 0, 255)
     return out
@@ -109,14 +121,12 @@ def resize_boxes(x, out_h, out_w, boxes, mode, antialias=True):
     same = lambda a: bool(np.all(a == a[0]))  # noqa: E731
     integer = x.dtype == np.uint8
     work = x.astype(np.float64 if integer else (x.dtype if x.dtype.kind == "f" else np.float32), copy=False)
-    if not (same(left) and same(width) and left[0] == 0 and width[0] == w == out_w):
-        kw = weights(w, out_w, left if not same(left) else left[:1], width if not same(width) else width[:1], mode,
-                     antialias)
-        kw = _fixed_point(kw) if integer else kw.astype(work.dtype)
-        work = _pass(work, kw, 2, integer)
-    if not (same(top) and same(height) and top[0] == 0 and height[0] == h == out_h):
-        kh = weights(h, out_h, top if not same(top) else top[:1], height if not same(height) else height[:1], mode,
-                     antialias)
-        kh = _fixed_point(kh) if integer else kh.astype(work.dtype)
-        work = _pass(work, kh, 1, integer)
+    for axis, start, length, size, out_size in ((2, left, width, w, out_w), (1, top, height, h, out_h)):
+        if same(start) and same(length) and start[0] == 0 and length[0] == size == out_size:
+            continue  # this axis is unchanged (Pillow skips the pass too)
+        if same(start) and same(length):
+            start, length = start[:1], length[:1]
+        first, taps = weights(out_size, start, length, mode, antialias)
+        taps = _fixed_point(taps) if integer else taps.astype(work.dtype)
+        work = _pass(work, first, taps, axis, integer)
     return work.astype(x.dtype) if integer else work.astype(x.dtype if x.dtype.kind == "f" else work.dtype)

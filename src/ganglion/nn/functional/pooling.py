@@ -14,6 +14,7 @@ from itertools import product
 
 from ... import backend
 from ...autograd.function import Function
+from ...autograd.grad_mode import is_grad_enabled
 from ._taps import apply_taps, window_taps
 from ._window import check_rank, element_strides, kernel_slices, ntuple, output_sizes, pad_array
 
@@ -40,9 +41,9 @@ def _window_pads(sizes, kernel, stride, padding, dilation, out):
     )
 
 
-def _max_and_first(xp, candidates):
+def _max_and_first(xp, candidates, want_arg=True):
     """Element-wise max over ``candidates`` (same-shaped arrays) and which one won, by PyTorch's rule: the first
-    maximum, except that NaN propagates and then the last NaN wins.
+    maximum, except that NaN propagates and then the last NaN wins. ``want_arg=False`` skips the winner (None).
 
     The winner's number is counted without masked writes: it is the number of leading candidates that are not the
     maximum, accumulated with one compare, one ``and`` and one add per candidate.
@@ -50,6 +51,8 @@ def _max_and_first(xp, candidates):
     best = xp.maximum(candidates[0], candidates[1]) if len(candidates) > 1 else xp.array(candidates[0], copy=True)
     for v in candidates[2:]:
         xp.maximum(best, v, out=best)
+    if not want_arg:
+        return best, None
     index_dtype = _index_dtype(len(candidates))
     if len(candidates) == 1:
         return best, xp.zeros(best.shape, dtype=index_dtype)
@@ -58,12 +61,14 @@ def _max_and_first(xp, candidates):
     for v in candidates[1:-1]:
         not_yet &= v != best
         arg += not_yet
-    nan = best != best
-    if nan.any():  # rare: PyTorch points at the last NaN of the window
-        last = xp.zeros(best.shape, dtype=index_dtype)
-        for k, v in enumerate(candidates):
-            xp.copyto(last, k, where=v != v)
-        arg = xp.where(nan, last, arg)
+    # one pass to rule NaN out: a sum is NaN if any term is (or if +inf meets -inf, which only costs the check below)
+    if best.dtype.kind == "f" and best.size and bool(xp.isnan(best.sum())):
+        nan = best != best
+        if nan.any():  # PyTorch points at the last NaN of the window
+            last = xp.zeros(best.shape, dtype=index_dtype)
+            for k, v in enumerate(candidates):
+                xp.copyto(last, k, where=v != v)
+            arg = xp.where(nan, last, arg)
     return best, arg
 
 
@@ -77,8 +82,9 @@ class MaxPool(Function):
         x_pad = pad_array(xp, x, pads, value=_lowest(xp, x.dtype))
         slices = kernel_slices(kernel, stride, dilation, out)
         lead = (slice(None), slice(None))
-        best, arg = _max_and_first(xp, [x_pad[lead + s] for s in slices])
-        if any(padding) and x.dtype.kind == "f":
+        want_arg = return_indices or (self.needs_input_grad[0] and is_grad_enabled())
+        best, arg = _max_and_first(xp, [x_pad[lead + s] for s in slices], want_arg)
+        if want_arg and any(padding) and x.dtype.kind == "f":
             empty = best == -math.inf
             if empty.any():  # all -inf: PyTorch points at the window's first element inside the input, not padding
                 arg = xp.where(empty, self._first_inside(kernel, stride, dilation, padding, out, x.shape[2:]), arg)

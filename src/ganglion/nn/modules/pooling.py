@@ -6,6 +6,7 @@ one reduction over the spatial dims; follow them with ``Flatten()`` for (N, C).
 """
 
 from ..functional import pooling as P
+from ..functional._window import ntuple
 from ..module import Module
 
 
@@ -75,6 +76,10 @@ class AvgPool1d(_AvgPoolNd):
 
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
         super().__init__(kernel_size, stride, padding, ceil_mode, count_include_pad)
+        # PyTorch keeps these three as 1-tuples for the 1-D average pool only
+        self.kernel_size, self.stride, self.padding = (
+            ntuple(v, 1, name, "AvgPool1d", minimum=0) for v, name in
+            ((self.kernel_size, "kernel_size"), (self.stride, "stride"), (self.padding, "padding")))
 
 
 class AvgPool2d(_AvgPoolNd):

@@ -14,12 +14,13 @@ import warnings
 
 from ... import backend
 from ...factories import empty
-from ...ops import index_select, stack
+from ...ops import cat, index_select, stack
 from ...tensor import Tensor
 from .. import init
 from ..functional import recurrent as R
 from ..module import Module
 from ..parameter import Parameter
+from ..functional.dropout import dropout as _dropout
 from ..utils.rnn import PackedSequence, packed_to_padded, padded_to_packed
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
@@ -55,6 +56,39 @@ def _check_state(module, name, h, expected):
         raise ValueError(f"{module!r}: expected {name} of shape {expected}, got {tuple(h.shape)}")
     if h.dtype != module.weight_ih_dtype():
         raise TypeError(f"{module!r}: {name} dtype {h.dtype} does not match the weights' {module.weight_ih_dtype()}")
+
+
+def recurrent_stack(mode, x, hx, weights, num_layers, bidirectional=False, dropout=0.0, training=False,
+                    batch_sizes=None):
+    """Run ``num_layers`` stacked recurrent layers (each one or two directions) over a time-major sequence.
+
+    x: (T, B, I). hx: one initial state per layer and direction, layer-major (forward before reverse): h (B, P), or
+    (h, c) for LSTM. weights: per layer and direction, (w_ih, w_hh, b_ih, b_hh) plus w_hr for LSTM (None without a
+    projection). Dropout with probability ``dropout`` is applied to every layer's output but the last, in training.
+    Returns the last layer's output (T, B, D * P) (directions concatenated) and the final states in hx's order.
+    """
+    directions = 2 if bidirectional else 1
+    layer_input, finals = x, []
+    for layer in range(num_layers):
+        outs = []
+        for d in range(directions):
+            k = layer * directions + d
+            opts = {"batch_sizes": batch_sizes, "reverse": d == 1}
+            if mode == "LSTM":
+                out, h, c = R.LSTMSequence.apply(layer_input, hx[k][0], hx[k][1], *weights[k], **opts)
+                finals.append((h, c))
+            elif mode == "GRU":
+                out, h = R.GRUSequence.apply(layer_input, hx[k], *weights[k], **opts)
+                finals.append(h)
+            else:
+                nonlinearity = "tanh" if mode == "RNN_TANH" else "relu"
+                out, h = R.RNNSequence.apply(layer_input, hx[k], *weights[k], nonlinearity=nonlinearity, **opts)
+                finals.append(h)
+            outs.append(out)
+        layer_input = outs[0] if directions == 1 else cat(outs, dim=2)
+        if dropout > 0 and training and layer < num_layers - 1:
+            layer_input = _dropout(layer_input, dropout, training=True)
+    return layer_input, finals
 
 
 class RNNBase(Module):
@@ -194,7 +228,7 @@ class RNNBase(Module):
                 x = x.transpose(0, 1)
         states = self._initial_states(hx, x.shape[1], batched, sorted_indices, x)
         weights = [self._layer_weights(k) for k in range(self.num_layers * self._directions)]
-        out, finals = R.recurrent_stack(
+        out, finals = recurrent_stack(
             self.mode, x, states, weights, self.num_layers, self.bidirectional, self.dropout, self.training, sizes
         )
         finals = [list(s) for s in zip(*finals)] if self.mode == "LSTM" else [finals]

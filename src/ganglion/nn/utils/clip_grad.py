@@ -155,7 +155,7 @@ def _scale_(grads, max_norm, total_norm):
     coef = xp.minimum(max_norm / (total + 1e-6), 1.0)  # computed in the norm's dtype, as PyTorch
     if bool(coef == 1.0):
         return  # multiplying by exactly 1 changes nothing
-    with no_grad():
+    with no_grad(), backend.errstate(invalid="ignore"):  # a non-finite norm makes nan gradients, as in PyTorch
         for grad in grads:
             grad.array *= backend.to_device(coef, backend.device_of(grad.array)).astype(grad.array.dtype)
 

@@ -1,0 +1,267 @@
+"""``Layer``: the Keras face of an ``nn.Module``. Weights are created lazily by ``build(input_shape)`` from the first
+input; ``call(inputs, training=None)`` computes. A Layer is an ``nn.Module``, so its parameters, ``state_dict`` and
+``train()``/``eval()`` are the engine's; what it adds is Keras' naming, lazy building, symbolic calls for the
+functional API, ``get_config`` and Keras' weight names and layouts (``get_weights``/``set_weights``).
+
+Keras layers run in inference mode unless told otherwise: a new layer is in eval mode, ``fit`` switches the model
+to training mode for its steps, and ``call(..., training=True)`` overrides it for one call.
+"""
+
+import inspect
+
+import numpy as np
+
+from ... import backend
+from ...autograd.grad_mode import no_grad
+from ...nn.module import Module
+from ...tensor import Tensor
+from ..naming import to_snake_case, unique_name
+
+
+def as_tensor(x, dtype=None):
+    """NumPy arrays, lists and numbers become Tensors (float64 data becomes float32, as everywhere in ganglion)."""
+    if isinstance(x, Tensor):
+        return x
+    from ...factories import tensor
+
+    return tensor(np.asarray(x), dtype=dtype)
+
+
+class KerasWeight:
+    """How one Keras-visible weight maps onto an engine parameter: name, the parameter, and the layout change."""
+
+    def __init__(self, name, parameter, to_keras=None, from_keras=None):
+        self.name, self.parameter = name, parameter
+        self.to_keras = to_keras or (lambda a: a)
+        self.from_keras = from_keras or (lambda a: a)
+
+    @property
+    def shape(self):
+        return tuple(self.to_keras(backend.to_numpy(self.parameter.array)).shape)
+
+    def numpy(self):
+        return np.array(self.to_keras(backend.to_numpy(self.parameter.array)))
+
+    def assign(self, value):
+        value = self.from_keras(np.asarray(value.numpy() if hasattr(value, "numpy") else value))
+        if tuple(value.shape) != tuple(self.parameter.shape):
+            raise ValueError(
+                f"weight {self.name!r}: expected a value of shape {self.shape} (Keras layout), got {np.shape(value)}"
+            )
+        with no_grad():
+            self.parameter.array[...] = backend.to_device(value.astype(self.parameter.dtype), self.parameter.device)
+
+
+class Layer(Module):
+    """Base class of Keras layers (and models). Subclass it: create weights in ``build``, compute in ``call``."""
+
+    def __init__(self, trainable=True, name=None, dtype=None, input_shape=None, input_dim=None, batch_size=None,
+                 **kwargs):
+        super().__init__()
+        unknown = set(kwargs) - {"autocast", "input_length", "batch_input_shape"}
+        if unknown:
+            raise TypeError(f"{type(self).__name__}: unexpected keyword argument(s) {sorted(unknown)}")
+        d = self.__dict__
+        d["training"] = False
+        d["name"] = name or unique_name(to_snake_case(type(self).__name__))
+        d["built"] = False
+        d["_trainable"] = bool(trainable)
+        d["_regularizers"] = []  # (keras weight name, regularizer) pairs whose penalties join the training loss
+        d["dtype_policy"] = backend.resolve_dtype(dtype) if dtype is not None else None
+        if input_dim is not None and input_shape is None:
+            input_shape = (input_dim,)
+        if kwargs.get("batch_input_shape") is not None:
+            shape = tuple(kwargs["batch_input_shape"])
+            batch_size, input_shape = shape[0], shape[1:]
+        d["_input_shape_arg"] = None if input_shape is None else tuple(input_shape)
+        d["_batch_size_arg"] = batch_size
+        d["_call_takes_training"] = "training" in inspect.signature(self.call).parameters
+        d["_inbound_nodes"] = []
+
+    # ------------------------------------------------------------------------------------------- building
+    def build(self, input_shape):
+        """Create the weights for inputs of ``input_shape`` (batch dimension first, possibly None)."""
+        self.built = True
+
+    def _maybe_build(self, input_shape):
+        if not self.built:
+            self.build(input_shape)
+            self.__dict__["built"] = True
+            self.train(self.training)  # modules made in build take the layer's mode
+            if not self._trainable:
+                self.requires_grad_(False)
+
+    def add_weight(self, name, shape, initializer="glorot_uniform", regularizer=None, trainable=True,
+                   constraint=None, dtype=None):
+        """Create a weight of Keras ``shape`` and register it under ``name`` (a Parameter, or a buffer if not
+        trainable)."""
+        from ...nn.parameter import Parameter
+        from ..initializers import get as get_initializer
+
+        value = get_initializer(initializer)(tuple(shape), dtype=dtype or self.dtype_policy or backend.float32)
+        param = Parameter(value, requires_grad=bool(trainable))
+        if trainable:
+            setattr(self, name, param)
+        else:
+            param.requires_grad = False
+            self.register_buffer(name, param)
+        if regularizer is not None:
+            self.add_regularizer(name, regularizer)
+        if constraint is not None:
+            self.__dict__.setdefault("_constraints", []).append((name, constraint))
+        return param
+
+    def add_regularizer(self, weight_name, regularizer):
+        from ..regularizers import get as get_regularizer
+
+        self._regularizers.append((weight_name, get_regularizer(regularizer)))
+
+    # ------------------------------------------------------------------------------------------- calling
+    def call(self, inputs, *args, **kwargs):
+        return inputs
+
+    def __call__(self, inputs, *args, **kwargs):
+        from .input_layer import KerasTensor, symbolic_call
+
+        if any(isinstance(t, KerasTensor) for t in _flat(inputs)):
+            return symbolic_call(self, inputs, args, kwargs)
+        inputs = _map(as_tensor, inputs)
+        self._maybe_build(_shapes(inputs))
+        if self._call_takes_training and kwargs.get("training") is None:
+            kwargs["training"] = self.training
+        return self.call(inputs, *args, **kwargs)
+
+    def forward(self, *args, **kwargs):
+        return self.__call__(*args, **kwargs)
+
+    def compute_output_shape(self, input_shape):
+        """Output shape for ``input_shape`` (None for unknown dims), found by running the layer on a small batch."""
+        from .input_layer import infer_output_shape
+
+        return infer_output_shape(self, input_shape)
+
+    # ---------------------------------------------------------------------------------------------- weights
+    def keras_weights(self):
+        """This layer's own weights as Keras sees them (name, layout); subclasses with other layouts override."""
+        own = [KerasWeight(n, p) for n, p in self._parameters.items() if p is not None]
+        own += [KerasWeight(n, b) for n, b in self._buffers.items() if b is not None and b.dtype.kind == "f"]
+        return own
+
+    def _all_keras_weights(self):
+        out, seen = [], set()
+        stack = [self]
+        while stack:
+            layer = stack.pop(0)
+            if id(layer) in seen:
+                continue
+            seen.add(id(layer))
+            if isinstance(layer, Layer):
+                out.extend(layer.keras_weights())
+                stack.extend(m for m in layer._modules.values() if isinstance(m, Layer))
+        return out
+
+    @property
+    def weights(self):
+        return self._all_keras_weights()
+
+    @property
+    def trainable_weights(self):
+        return [w for w in self.weights if w.parameter.requires_grad] if self.trainable else []
+
+    @property
+    def non_trainable_weights(self):
+        return [w for w in self.weights if not (self.trainable and w.parameter.requires_grad)]
+
+    @property
+    def trainable_variables(self):
+        return self.trainable_weights
+
+    def get_weights(self):
+        """The weights as NumPy arrays in Keras' order and layouts."""
+        return [w.numpy() for w in self.weights]
+
+    def set_weights(self, weights):
+        own = self.weights
+        if len(weights) != len(own):
+            raise ValueError(
+                f"{self.name}: set_weights expects {len(own)} arrays ({[w.name for w in own]}), got {len(weights)}"
+            )
+        for w, value in zip(own, weights):
+            w.assign(value)
+
+    def count_params(self):
+        if not self.built:
+            raise ValueError(f"{self.name} is not built yet: call it on data or give it an input shape first")
+        return int(sum(int(np.prod(w.shape)) for w in self.weights))
+
+    @property
+    def trainable(self):
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        """Freeze (False) or unfreeze a layer and everything inside it, as for fine-tuning."""
+        self.__dict__["_trainable"] = bool(value)
+        for m in self.modules():
+            if isinstance(m, Layer):
+                m.__dict__["_trainable"] = bool(value)
+            for p in m._parameters.values():
+                if p is not None:
+                    p.requires_grad = bool(value)
+
+    @property
+    def losses(self):
+        """Regularization penalties of this layer and the layers inside it, as scalar Tensors (graph-connected)."""
+        out = []
+        for m in self.modules():
+            for name, reg in getattr(m, "_regularizers", ()):
+                if m.built:
+                    out.append(reg(m._penalty_target(name)))
+        return out
+
+    def _penalty_target(self, name):
+        """The engine parameter behind Keras weight ``name`` (penalties are sums, so the layout does not matter)."""
+        return getattr(self, name)
+
+    # ---------------------------------------------------------------------------------------------- config
+    def get_config(self):
+        config = {"name": self.name, "trainable": self.trainable}
+        if self.dtype_policy is not None:
+            config["dtype"] = str(self.dtype_policy)
+        if self._input_shape_arg is not None:
+            config["input_shape"] = list(self._input_shape_arg)
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def _get_name(self):
+        return type(self).__name__
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _flat(x):
+    if isinstance(x, (list, tuple)):
+        out = []
+        for item in x:
+            out.extend(_flat(item))
+        return out
+    if isinstance(x, dict):
+        return _flat(list(x.values()))
+    return [x]
+
+
+def _map(fn, x):
+    if isinstance(x, (list, tuple)):
+        return type(x)(_map(fn, item) for item in x)
+    if isinstance(x, dict):
+        return {k: _map(fn, v) for k, v in x.items()}
+    return fn(x)
+
+
+def _shapes(x):
+    """The nested structure of ``x`` with each tensor replaced by its shape."""
+    return _map(lambda t: tuple(t.shape), x)

@@ -1,0 +1,129 @@
+"""Symbolic tensors for the functional API: ``Input(shape)`` makes a ``KerasTensor`` (a shape with an unknown batch
+size, and the layer call that produced it); calling a layer on KerasTensors records a ``Node`` and returns new
+KerasTensors. ``Model(inputs, outputs)`` later replays the recorded nodes on real data."""
+
+import numpy as np
+
+from ... import backend
+from ...autograd.grad_mode import no_grad
+from .base import Layer, _flat, _map
+
+
+class KerasTensor:
+    """A placeholder: ``shape`` (batch dimension None), ``dtype``, and the (layer, node, index) that made it."""
+
+    def __init__(self, shape, dtype="float32", history=None, name=None):
+        self.shape = tuple(shape)
+        self.dtype = np.dtype(dtype)
+        self._keras_history = history
+        self.name = name
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    def __repr__(self):
+        return f"<KerasTensor shape={self.shape}, dtype={self.dtype}, name={self.name}>"
+
+
+class Node:
+    """One call of a layer in a functional graph: which KerasTensors went in, which came out, extra arguments."""
+
+    def __init__(self, layer, inputs, outputs, args, kwargs):
+        self.layer, self.inputs, self.outputs, self.args, self.kwargs = layer, inputs, outputs, args, kwargs
+        self.input_tensors = [t for t in _flat(inputs) if isinstance(t, KerasTensor)]
+        self.output_tensors = _flat(outputs)
+
+
+def _dummy(shape, dtype):
+    """A small real batch shaped like ``shape`` (batch and unknown dims set to 2)."""
+    concrete = tuple(2 if s is None else s for s in shape)
+    if np.dtype(dtype).kind in "iu":
+        return np.zeros(concrete, dtype=dtype)
+    return np.random.default_rng(0).standard_normal(concrete).astype(dtype)
+
+
+def infer_output_shape(layer, input_shape, args=(), kwargs=None, dtypes=None):
+    """Run ``layer`` once on a small batch (no graph, inference mode) to learn its output shapes.
+
+    Returns the output's nested structure of shapes with the batch dimension set to None.
+    """
+    from ...factories import tensor
+
+    shapes = input_shape
+    dummy = _map(lambda s: tensor(_dummy(s, backend.float32)), _as_shape_tree(shapes)) if dtypes is None else dtypes
+    was_training = layer.training
+    layer.eval()
+    try:
+        with no_grad():
+            out = layer(dummy, *args, **(kwargs or {}))
+    finally:
+        layer.train(was_training)
+    return _map(lambda t: (None,) + tuple(t.shape[1:]), out)
+
+
+def _as_shape_tree(shape):
+    """Tell a single shape (a tuple of ints/None) from a list of shapes."""
+    if isinstance(shape, (list, tuple)) and shape and all(isinstance(s, (list, tuple)) for s in shape):
+        return [tuple(s) for s in shape]
+    return tuple(shape)
+
+
+def symbolic_call(layer, inputs, args, kwargs):
+    """Record ``layer(inputs)`` for the functional API and return KerasTensors shaped like its outputs."""
+    from ...factories import tensor
+
+    dummy = _map(lambda t: tensor(_dummy(t.shape, t.dtype)) if isinstance(t, KerasTensor) else t, inputs)
+    layer._maybe_build(_map(lambda t: t.shape if isinstance(t, KerasTensor) else tuple(t.shape), inputs))
+    was_training = layer.training
+    layer.eval()
+    try:
+        with no_grad():
+            out = Layer.__call__(layer, dummy, *args, **kwargs)
+    finally:
+        layer.train(was_training)
+    node_index = len(layer._inbound_nodes)
+    counter = iter(range(10**9))
+
+    def to_symbolic(t):
+        return KerasTensor((None,) + tuple(t.shape[1:]), t.dtype, history=(layer, node_index, next(counter)),
+                           name=layer.name)
+
+    outputs = _map(to_symbolic, out)
+    layer._inbound_nodes.append(Node(layer, inputs, outputs, args, kwargs))
+    return outputs
+
+
+class InputLayer(Layer):
+    """The entry of a functional graph or a Sequential: holds the input shape, passes data through."""
+
+    def __init__(self, shape=None, batch_size=None, dtype=None, name=None, input_shape=None, **kwargs):
+        shape = input_shape if shape is None else shape
+        if shape is None:
+            raise ValueError("InputLayer: shape is required, e.g. InputLayer(shape=(4,))")
+        super().__init__(name=name or None, dtype=dtype, **kwargs)
+        self.shape = tuple(shape)
+        self.batch_size = batch_size
+        self.built = True
+        self.output = KerasTensor((batch_size,) + self.shape, dtype or "float32", history=(self, 0, 0),
+                                  name=self.name)
+        self._inbound_nodes.append(Node(self, [], self.output, (), {}))
+
+    def call(self, inputs):
+        return inputs
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"shape": list(self.shape), "batch_size": self.batch_size})
+        return config
+
+
+def Input(shape=None, batch_size=None, dtype=None, name=None, batch_shape=None):
+    """A symbolic input of ``shape`` (without the batch dimension): ``x = Input(shape=(4,))``."""
+    if batch_shape is not None:
+        batch_size, shape = batch_shape[0], batch_shape[1:]
+    if shape is None:
+        raise ValueError("Input: shape is required, e.g. Input(shape=(4,))")
+    if isinstance(shape, int):
+        shape = (shape,)
+    return InputLayer(shape=tuple(shape), batch_size=batch_size, dtype=dtype, name=name).output

@@ -1,0 +1,166 @@
+"""``Model``: a Layer that trains. Three ways to make one, as in Keras:
+
+- functional: ``Model(inputs=Input(...), outputs=...)`` replays the recorded layer calls on real data;
+- subclassed: define layers in ``__init__`` and the forward pass in ``call(self, inputs, training=None)``;
+- ``Sequential`` (in sequential.py), a stack of layers.
+"""
+
+from ..layers.base import Layer, _flat, _map
+from ..layers.input_layer import InputLayer, KerasTensor
+from .summary import print_summary
+from .training import Trainer
+
+
+class Model(Trainer, Layer):
+    """A trainable Keras model (see the module docstring for the three ways to build one)."""
+
+    def __init__(self, *args, **kwargs):
+        inputs = kwargs.pop("inputs", None)
+        outputs = kwargs.pop("outputs", None)
+        if len(args) == 2 and inputs is None and outputs is None:
+            inputs, outputs = args
+        elif args:
+            raise TypeError("Model() takes inputs and outputs (functional API) or only keyword arguments")
+        super().__init__(**kwargs)
+        self.__dict__["_functional"] = inputs is not None or outputs is not None
+        if self._functional:
+            if inputs is None or outputs is None:
+                raise ValueError("a functional Model needs both inputs= and outputs=")
+            self._init_graph(inputs, outputs)
+
+    # -------------------------------------------------------------------------------------- functional graph
+    def _init_graph(self, inputs, outputs):
+        for t in _flat(inputs) + _flat(outputs):
+            if not isinstance(t, KerasTensor):
+                raise ValueError(f"Model inputs and outputs must be symbolic tensors from keras.Input and layer calls, "
+                                 f"got {type(t).__name__}")
+        d = self.__dict__
+        d["_inputs_struct"], d["_outputs_struct"] = inputs, outputs
+        d["inputs"], d["outputs"] = _flat(inputs), _flat(outputs)
+        nodes = []
+        seen = set()
+        stack = [(t, False) for t in reversed(self.outputs)]
+        while stack:  # depth-first post-order over the nodes that produced the outputs
+            t, expanded = stack.pop()
+            layer, node_index, _ = t._keras_history
+            node = layer._inbound_nodes[node_index]
+            if expanded:
+                if id(node) not in seen:
+                    seen.add(id(node))
+                    nodes.append(node)
+                continue
+            if id(node) in seen:
+                continue
+            stack.append((t, True))
+            for parent in reversed(node.input_tensors):
+                stack.append((parent, False))
+        input_ids = {id(t) for t in self.inputs}
+        for node in nodes:
+            if isinstance(node.layer, InputLayer) and id(node.outputs) not in input_ids:
+                raise ValueError(f"Graph disconnected: the output needs input {node.layer.name!r}, which is not in "
+                                 "the model's inputs")
+        d["_nodes"] = nodes
+        layers = []
+        for node in nodes:
+            if node.layer not in layers:
+                layers.append(node.layer)
+        for layer in layers:
+            self.add_module(layer.name, layer)
+        d["_layer_list"] = layers
+        d["output_names"] = [t._keras_history[0].name for t in self.outputs]
+        self.built = True
+
+    def call(self, inputs, training=None):
+        if not self._functional:
+            raise NotImplementedError(f"{type(self).__name__} must define call(self, inputs, training=None)")
+        given = _flat(inputs)
+        if len(given) != len(self.inputs):
+            raise ValueError(f"{self.name} expects {len(self.inputs)} input(s), got {len(given)}")
+        values = {}
+        for t, value in zip(self.inputs, given):
+            expected = t.shape[1:]
+            got = tuple(value.shape[1:])
+            if len(expected) != len(got) or any(e is not None and e != g for e, g in zip(expected, got)):
+                raise ValueError(f"Input {t.name!r} of {self.name} expects shape {t.shape}, got {tuple(value.shape)}")
+            values[id(t)] = value
+        for node in self._nodes:
+            if isinstance(node.layer, InputLayer):
+                continue
+            args = _map(lambda kt: values[id(kt)] if isinstance(kt, KerasTensor) else kt, node.inputs)
+            kwargs = dict(node.kwargs)
+            if node.layer._call_takes_training:
+                kwargs["training"] = training
+            out = node.layer(args, *node.args, **kwargs)
+            for kt, value in zip(node.output_tensors, _flat(out)):
+                values[id(kt)] = value
+        return _map(lambda kt: values[id(kt)], self._outputs_struct)
+
+    # ------------------------------------------------------------------------------------------------ layers
+    @property
+    def layers(self):
+        if self._functional:
+            return list(self._layer_list)
+        return [m for m in self._modules.values() if isinstance(m, Layer)]
+
+    def get_layer(self, name=None, index=None):
+        """The layer called ``name`` (or at position ``index``)."""
+        layers = self.layers
+        if index is not None:
+            if not -len(layers) <= index < len(layers):
+                raise ValueError(f"get_layer: index {index} is out of range for {len(layers)} layers")
+            return layers[index]
+        for layer in layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(f"No such layer: {name}. Existing layers are: {[l.name for l in layers]}")
+
+    def _summary_rows(self):
+        rows = []
+        for layer in self.layers:
+            shape = None
+            if layer._inbound_nodes:
+                outs = layer._inbound_nodes[-1].output_tensors
+                shape = outs[0].shape if len(outs) == 1 else [o.shape for o in outs]
+            params = f"{layer.count_params():,}" if layer.built else "0 (unbuilt)"
+            rows.append((f"{layer.name} ({type(layer).__name__})", shape, params))
+        return rows
+
+    def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False, show_trainable=False,
+                layer_range=None):
+        """Print Keras' table of layers, output shapes and parameter counts."""
+        print_summary(self, line_length, positions, print_fn)
+
+    def count_params(self):
+        return int(sum(int(w.numpy().size) for w in self.weights))
+
+    # ------------------------------------------------------------------------------------------------ config
+    def get_config(self):
+        if not self._functional:
+            return super().get_config()
+        from ..saving.serialization import functional_config
+
+        return functional_config(self)
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        if "layers" in config and "input_layers" in config:
+            from ..saving.serialization import functional_from_config
+
+            return functional_from_config(cls, config, custom_objects)
+        return cls(**config)
+
+    def save(self, filepath, overwrite=True):
+        """Write the model (config, weights, optimizer state) to one ``.keras`` file, atomically."""
+        from ..saving import save_model
+
+        save_model(self, filepath, overwrite=overwrite)
+
+    def save_weights(self, filepath, overwrite=True):
+        from ..saving import save_weights
+
+        save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath):
+        from ..saving import load_weights
+
+        load_weights(self, filepath)

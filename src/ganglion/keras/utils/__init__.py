@@ -1,0 +1,29 @@
+"""``keras.utils``: ``to_categorical`` and ``set_random_seed``."""
+
+import numpy as np
+
+
+def to_categorical(x, num_classes=None):
+    """Integer class labels (any shape) to one-hot float32 rows: (n,) -> (n, num_classes)."""
+    x = np.asarray(x.numpy() if hasattr(x, "numpy") else x)
+    if x.size and (x.dtype.kind == "f" and not np.all(np.mod(x, 1) == 0)):
+        raise ValueError("to_categorical: labels must be whole numbers")
+    labels = x.astype(np.int64)
+    if labels.ndim > 1 and labels.shape[-1] == 1:
+        labels = labels[..., 0]
+    if num_classes is None:
+        num_classes = int(labels.max()) + 1 if labels.size else 0
+    if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
+        raise ValueError(f"to_categorical: labels must be in [0, {num_classes}), got {labels.min()}..{labels.max()}")
+    return np.eye(num_classes, dtype=np.float32)[labels]
+
+
+def set_random_seed(seed):
+    """Seed ganglion's generator (and NumPy's and Python's, as Keras does)."""
+    import random
+
+    from ... import manual_seed
+
+    random.seed(seed)
+    np.random.seed(seed)
+    manual_seed(seed)
