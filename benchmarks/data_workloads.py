@@ -77,9 +77,11 @@ def make_per_image():
 def make_batched():
     images, _ = _images()
 
+    batch = images[..., None]  # (N, H, W, 1): NumPy images are channels-last
+
     def make_ganglion():
         transform = ganglion_pipeline()
-        return lambda: transform(images)
+        return lambda: transform(batch)
 
     def make_torch():
         return lambda: torch_batch_pipeline(images)
@@ -119,7 +121,7 @@ def make_loader_epoch(num_workers=0):
 
 
 WORKLOADS = {
-    "data: ToTensor+Normalize+RandomCrop+Flip, 60000 28x28 images one by one": make_per_image,
-    "data: the same pipeline on one (60000, 28, 28) batch": make_batched,
-    "data: DataLoader epoch, 60000 28x28 images, batch 64, shuffle": make_loader_epoch,
+    "data: crop+flip+ToTensor+Normalize, 60k 28x28, per image": make_per_image,
+    "data: crop+flip+ToTensor+Normalize, 60k 28x28, one batch": make_batched,
+    "data: DataLoader epoch, 60k 28x28, batch 64, shuffle": make_loader_epoch,
 }

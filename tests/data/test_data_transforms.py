@@ -315,7 +315,8 @@ def test_compose_lambda_and_repr():
 @pytest.mark.parametrize("make,error,match", [
     (lambda: T.Resize(0), ValueError, "Resize: size must be a positive int"),
     (lambda: T.Resize((3, 4), max_size=10), ValueError, "max_size is only allowed with an int size"),
-    (lambda: T.Resize(4, interpolation="lanczos"), ValueError, "unsupported interpolation 'lanczos'; accepted: nearest"),
+    (lambda: T.Resize(4, interpolation="lanczos"), ValueError,
+     "unsupported interpolation 'lanczos'; accepted: nearest"),
     (lambda: T.RandomRotation(10, interpolation="bicubic"), ValueError, "accepted: nearest, bilinear"),
     (lambda: T.CenterCrop((3, 0)), ValueError, "CenterCrop: size must be"),
     (lambda: T.RandomCrop(4, padding=-1), ValueError, "padding must be a non-negative int"),
@@ -344,6 +345,8 @@ def test_bad_arguments_are_named(make, error, match):
     (lambda: T.Resize(4)("image"), TypeError, "Resize: expected an image as a NumPy array"),
     (lambda: T.Resize(4)(np.zeros((2, 2, 2, 2, 2))), ValueError, r"got \(2, 2, 2, 2, 2\)"),
     (lambda: T.Resize(4)(np.zeros((0, 5))), ValueError, "empty"),
+    (lambda: T.RandomCrop(4)(np.zeros((10, 8, 8), np.uint8)), ValueError, r"\(N, H, W\) add the channel axis"),
+    (lambda: T.ToTensor()(np.zeros((2, 3, 8, 8), np.uint8)), ValueError, "NumPy images are channels-last"),
     (lambda: T.Resize(4)(np.zeros((5, 5), np.int32)), TypeError, "uint8 or floating image"),
     (lambda: T.Grayscale()(np.zeros((4, 4, 2), np.uint8)), ValueError, "expected 1 or 3 channels, got 2"),
     (lambda: T.RandomErasing(p=1, value=(1, 2))(np.zeros((9, 9, 3))), ValueError, "value has 2 entries"),

@@ -132,7 +132,8 @@ def test_input_without_grad_still_gives_weight_grads(shape):
 
 def test_conv_transpose_output_size_argument_matches_torch():
     g.manual_seed(0)
-    ours, theirs = nn.ConvTranspose2d(2, 3, 3, stride=2, padding=1), torch.nn.ConvTranspose2d(2, 3, 3, stride=2, padding=1)
+    ours = nn.ConvTranspose2d(2, 3, 3, stride=2, padding=1)
+    theirs = torch.nn.ConvTranspose2d(2, 3, 3, stride=2, padding=1)
     _copy_weights(ours, theirs)
     x = np.random.default_rng(3).standard_normal((1, 2, 4, 5)).astype(np.float32)
     for size in [(7, 9), (8, 10), (1, 3, 8, 9)]:

@@ -138,6 +138,18 @@ def test_nan_and_infinity_propagate_and_index_like_torch(fn):
     np.testing.assert_array_equal(i.numpy(), ti.numpy())
 
 
+@pytest.mark.parametrize("fn", [
+    lambda f, x: f.adaptive_avg_pool2d(x, (3, 2)), lambda f, x: f.adaptive_avg_pool2d(x, 1),
+    lambda f, x: f.avg_pool2d(x, 3, 2, 1, ceil_mode=True), lambda f, x: f.interpolate(x, size=(2, 3), mode="area"),
+], ids=["adaptive_uneven", "global", "avg_ceil", "area"])
+def test_infinite_inputs_average_like_torch(fn):
+    """A window holding inf averages to inf (not NaN): windows shorter than the widest skip their missing taps."""
+    x = np.ones((1, 2, 5, 4), dtype=np.float32)
+    x[0, 0, 4, 3] = np.inf
+    x[0, 1, 0, 0] = -np.inf
+    np.testing.assert_array_equal(fn(F, g.tensor(x)).numpy(), fn(torch.nn.functional, torch.tensor(x)).numpy())
+
+
 # ------------------------------------------------------------------------------------------- float64 gradcheck
 GRADCHECK = [
     ("max_pool1d", lambda x: F.max_pool1d(x, 3, 2, 1, ceil_mode=True), (1, 2, 7)),

@@ -70,8 +70,8 @@ def test_dropout_only_between_layers_and_only_in_training(rng):
     theirs = _copy_to_torch(ours, torch.nn.LSTM(4, 5, num_layers=3, dropout=0.4))
     theirs.eval()
     ours.eval()
-    np.testing.assert_allclose(ours(g.from_numpy(x))[0].detach().numpy(), theirs(torch.from_numpy(x))[0].detach().numpy(),
-                               atol=1e-6)
+    expected = theirs(torch.from_numpy(x))[0].detach().numpy()
+    np.testing.assert_allclose(ours(g.from_numpy(x))[0].detach().numpy(), expected, atol=1e-6)
     ours.train()
     g.manual_seed(3)
     a = ours(g.from_numpy(x))[0].detach().numpy()
@@ -136,7 +136,10 @@ def test_cells_match_torch(cls, kw, batched, with_state, rng):
     for a, b in zip(gout, tout):
         assert tuple(a.shape) == tuple(b.shape)
         np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), atol=1e-12)
-    sum(((a * g.tensor(wi, dtype=g.float64)).sum() for a, wi in zip(gout, w)), g.tensor(0.0, dtype=g.float64)).backward()
+    loss = g.tensor(0.0, dtype=g.float64)
+    for a, wi in zip(gout, w):
+        loss = loss + (a * g.tensor(wi, dtype=g.float64)).sum()
+    loss.backward()
     sum((b * torch.from_numpy(wi)).sum() for b, wi in zip(tout, w)).backward()
     np.testing.assert_allclose(gx.grad.numpy(), tx.grad.numpy(), atol=1e-12)
     for a, b in zip(gs, ts):
@@ -167,3 +170,46 @@ def test_extreme_inputs_stay_finite():
     (out.sum() + c.sum()).backward()
     assert np.isfinite(out.detach().numpy()).all() and np.isfinite(layer.weight_hh_l0.grad.numpy()).all()
     assert np.abs(out.detach().numpy()).max() <= 1.0
+
+
+def test_loads_torch_weights_and_matches(rng):
+    theirs = torch.nn.GRU(3, 5, num_layers=2, bidirectional=True, batch_first=True).double()
+    ours = nn.GRU(3, 5, num_layers=2, bidirectional=True, batch_first=True).double()
+    ours.load_state_dict(theirs.state_dict())
+    x = rng.standard_normal((2, 4, 3))
+    np.testing.assert_allclose(ours(g.tensor(x, dtype=g.float64))[0].detach().numpy(),
+                               theirs(torch.from_numpy(x))[0].detach().numpy(), atol=1e-12)
+
+
+def test_results_survive_later_calls(rng):
+    """Work arrays are reused between calls: what a call returned must not change when later calls run."""
+    layer = nn.LSTM(3, 4, num_layers=2, bidirectional=True)
+    x1, x2 = (g.from_numpy(rng.standard_normal((5, 2, 3)).astype(np.float32)) for _ in range(2))
+    out1, (h1, c1) = layer(x1)
+    kept = [t.detach().numpy().copy() for t in (out1, h1, c1)]
+    (out1.sum() + c1.sum()).backward()
+    grads = [p.grad.numpy().copy() for p in layer.parameters()]
+    for _ in range(2):
+        out2, (h2, c2) = layer(x2)
+        (out2.sum() + c2.sum()).backward()
+        with g.no_grad():
+            layer(x2)
+    for t, before in zip((out1, h1, c1), kept):
+        np.testing.assert_array_equal(t.detach().numpy(), before)
+    layer.zero_grad()
+    out1, (h1, c1) = layer(x1)
+    (out1.sum() + c1.sum()).backward()
+    for p, before in zip(layer.parameters(), grads):
+        np.testing.assert_allclose(p.grad.numpy(), before, rtol=1e-6)
+
+
+def test_retain_graph_allows_a_second_backward(rng):
+    layer = nn.GRU(3, 4)
+    out, h = layer(g.from_numpy(rng.standard_normal((5, 2, 3)).astype(np.float32)))
+    loss = out.sum() + h.sum()
+    loss.backward(retain_graph=True)
+    first = layer.weight_hh_l0.grad.numpy().copy()
+    layer(g.from_numpy(rng.standard_normal((5, 2, 3)).astype(np.float32)))[0].sum().backward()  # reuses work arrays
+    layer.zero_grad()
+    loss.backward()
+    np.testing.assert_allclose(layer.weight_hh_l0.grad.numpy(), first, rtol=1e-6)

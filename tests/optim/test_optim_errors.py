@@ -98,3 +98,15 @@ def test_a_bad_group_is_rejected_and_not_added():
     with pytest.raises(TypeError, match="dict"):
         opt.add_param_group(_params())
     assert len(opt.param_groups) == 1
+
+
+@pytest.mark.parametrize("cls", ALL, ids=NAMES)
+def test_a_one_element_tensor_lr_works_and_a_longer_one_is_refused(cls):
+    p, q = nn.Parameter(g.ones(3)), nn.Parameter(g.ones(3))
+    by_tensor, by_float = cls([p], lr=g.tensor(0.01)), cls([q], lr=0.01)
+    for opt, param in ((by_tensor, p), (by_float, q)):
+        param.grad = g.full((3,), 0.5)
+        opt.step()
+    assert p.detach().numpy().tolist() == q.detach().numpy().tolist() != [1.0, 1.0, 1.0]
+    with pytest.raises(ValueError, match="1-element"):
+        cls(_params(), lr=g.ones(2))

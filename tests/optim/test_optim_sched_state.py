@@ -14,7 +14,7 @@ import ganglion as g
 from ganglion import nn, optim
 from ganglion.optim import lr_scheduler as schedules
 from optim_table import OPTIMIZER_PAIRS
-from sched_table import IDS, ROWS, reference
+from sched_table import IDS, ROWS
 
 
 def _optimizer(row, framework="ganglion"):

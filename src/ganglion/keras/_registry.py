@@ -1,5 +1,36 @@
-"""Name lookups shared by activations, initializers, losses, metrics, optimizers and regularizers: one ``get``
-that accepts a name, an instance, a class or a function, and says which names exist when it fails."""
+"""Name lookups shared by activations, initializers, losses, metrics, optimizers and regularizers: one ``lookup``
+that accepts a name, a saved ``{"class_name", "config"}``, an instance, a class or a function, and says which names
+exist when it fails. Beyond each module's own table, a name may be a class or function registered with
+``keras.saving.register_keras_serializable`` or one given in ``custom_objects`` while a model loads
+(``custom_object_scope``)."""
+
+import contextlib
+
+#: registered objects: "package>name" and the bare name -> class or function
+REGISTRY = {}
+
+_SCOPES = []  # the custom_objects dicts in effect (innermost last)
+
+
+@contextlib.contextmanager
+def custom_object_scope(*objects):
+    """Within the block, names in the given dicts resolve to their objects (as ``custom_objects=`` does)."""
+    merged = {}
+    for mapping in objects:
+        merged.update(mapping or {})
+    _SCOPES.append(merged)
+    try:
+        yield merged
+    finally:
+        _SCOPES.pop()
+
+
+def custom_object(name):
+    """The object called ``name`` in the active custom_object_scope or the registry, or None."""
+    for scope in reversed(_SCOPES):
+        if name in scope:
+            return scope[name]
+    return REGISTRY.get(name)
 
 
 def lookup(kind, identifier, table, instantiate=True):
@@ -10,15 +41,21 @@ def lookup(kind, identifier, table, instantiate=True):
         key = identifier
         if key not in table:
             key = identifier.lower()
-        if key not in table:
-            raise ValueError(f"unknown {kind} {identifier!r}; accepted names are: {', '.join(sorted(table))}")
-        found = table[key]
+        if key in table:
+            found = table[key]
+        else:
+            found = custom_object(identifier)
+            if found is None:
+                raise ValueError(f"unknown {kind} {identifier!r}; accepted names are: {', '.join(sorted(table))}")
         return found() if instantiate and isinstance(found, type) else found
     if isinstance(identifier, dict) and "class_name" in identifier:
         found = lookup(kind, identifier["class_name"], table, instantiate=False)
-        return found(**identifier.get("config", {})) if isinstance(found, type) else found
+        if isinstance(found, type):
+            config = identifier.get("config") or {}
+            return found.from_config(config) if hasattr(found, "from_config") else found(**config)
+        return found
     if isinstance(identifier, type):
         return identifier() if instantiate else identifier
-    if isinstance(identifier, (int, float, bool, list, tuple, set)):
+    if isinstance(identifier, (int, float, bool, list, tuple, set, dict)):
         raise ValueError(f"could not interpret {kind} {identifier!r}: give a name, an instance or a function")
     return identifier  # an instance or a function: the caller checks that it is the right kind

@@ -14,7 +14,7 @@ def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
         return F.relu(x)
     from ..ops import where
 
-    y = where(x >= threshold, x, negative_slope * (x - threshold))
+    y = where(x > threshold, x, negative_slope * (x - threshold))
     return y.clamp(max=max_value) if max_value is not None else y
 
 
@@ -89,11 +89,94 @@ def mish(x):
     return F.mish(x)
 
 
+def celu(x, alpha=1.0):
+    """max(x, 0) + min(alpha (exp(x / alpha) - 1), 0)."""
+    return F.celu(x, alpha)
+
+
+def glu(x, axis=-1):
+    """a * sigmoid(b), where a and b are the two halves of ``x`` along ``axis``."""
+    return F.glu(x, dim=axis)
+
+
+def hard_tanh(x):
+    """clip(x, -1, 1)."""
+    return F.hardtanh(x)
+
+
+def hard_shrink(x, threshold=0.5):
+    """x where |x| > threshold, else 0."""
+    return F.hardshrink(x, threshold)
+
+
+def soft_shrink(x, threshold=0.5):
+    """x - threshold above threshold, x + threshold below -threshold, 0 between."""
+    return F.softshrink(x, threshold)
+
+
+def tanh_shrink(x):
+    """x - tanh(x)."""
+    return F.tanhshrink(x)
+
+
+def threshold(x, threshold, default_value):
+    """x where x > threshold, else ``default_value``."""
+    return F.threshold(x, threshold, default_value)
+
+
+def log_sigmoid(x):
+    """log(sigmoid(x)) = -softplus(-x)."""
+    return F.logsigmoid(x)
+
+
+def squareplus(x, b=4):
+    """(x + sqrt(x^2 + b)) / 2, a smooth ReLU (b >= 0)."""
+    if b < 0:
+        raise ValueError(f"squareplus: b must be >= 0, got {b}")
+    return (x + (x * x + b).sqrt()) * 0.5
+
+
+def sparse_plus(x):
+    """0 for x <= -1, (x + 1)^2 / 4 for -1 < x < 1, x for x >= 1."""
+    from ..ops import where
+
+    inner = x.clamp(-1.0, 1.0) + 1.0
+    return where(x >= 1.0, x, inner * inner * 0.25)
+
+
+def sparse_sigmoid(x):
+    """0 for x <= -1, (x + 1) / 2 for -1 < x < 1, 1 for x >= 1."""
+    return ((x + 1.0) * 0.5).clamp(0.0, 1.0)
+
+
+def sparsemax(x, axis=-1):
+    """Euclidean projection of x onto the probability simplex along ``axis``: max(x - tau, 0), with tau chosen so
+    the result sums to 1 (sparse, unlike softmax). The support is found by sorting; tau = (sum of x over the
+    support - 1) / support size is computed with Tensor ops, so the gradient is exact."""
+    from .. import backend
+    from ..tensor import Tensor
+
+    xp = backend.get_array_module(x.array)
+    z = xp.moveaxis(x.array, axis, -1)
+    z_sorted = -xp.sort(-z, axis=-1)
+    ranks = xp.arange(1, z.shape[-1] + 1, dtype=z.dtype)
+    in_support = 1 + ranks * z_sorted > xp.cumsum(z_sorted, axis=-1)
+    k = in_support.sum(axis=-1, keepdims=True)
+    kth = xp.take_along_axis(z_sorted, k - 1, axis=-1)
+    mask = Tensor._wrap(xp.moveaxis((z >= kth).astype(z.dtype), -1, axis))
+    size = Tensor._wrap(xp.moveaxis(k.astype(z.dtype), -1, axis))
+    tau = ((x * mask).sum(dim=axis, keepdim=True) - 1.0) / size
+    return F.relu(x - tau)
+
+
 _ALL = {
     "linear": linear, "relu": relu, "sigmoid": sigmoid, "tanh": tanh, "softmax": softmax,
     "log_softmax": log_softmax, "elu": elu, "selu": selu, "softplus": softplus, "softsign": softsign, "silu": silu,
     "swish": swish, "gelu": gelu, "exponential": exponential, "leaky_relu": leaky_relu, "relu6": relu6,
-    "hard_sigmoid": hard_sigmoid, "hard_silu": hard_silu, "hard_swish": hard_swish, "mish": mish,
+    "hard_sigmoid": hard_sigmoid, "hard_silu": hard_silu, "hard_swish": hard_swish, "mish": mish, "celu": celu,
+    "glu": glu, "hard_tanh": hard_tanh, "hard_shrink": hard_shrink, "soft_shrink": soft_shrink,
+    "tanh_shrink": tanh_shrink, "threshold": threshold, "log_sigmoid": log_sigmoid, "squareplus": squareplus,
+    "sparse_plus": sparse_plus, "sparse_sigmoid": sparse_sigmoid, "sparsemax": sparsemax,
 }
 
 

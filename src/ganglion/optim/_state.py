@@ -1,14 +1,12 @@
 """Flat storage for an optimizer: the parameters of one group (per dtype and device) in one array, with their state.
 
 A ``Bucket`` keeps, for its parameters: the flat parameter array (each parameter's ``.array`` is a view into it), a
-flat gradient buffer and scratch arrays (allocated when first used), one flat array per state entry, the per-parameter scalars (such as NAdam's
-``mu_product``), each parameter's step count, and which state entries each parameter has (PyTorch creates state
-lazily, SGD's momentum buffer only once momentum is used, so "has it yet" is part of the state). ``chunks`` and
-``pool`` cut a long update into cache-sized pieces run on a few threads.
+flat gradient buffer and scratch arrays (allocated when first used), one flat array per state entry, the
+per-parameter scalars (such as NAdam's ``mu_product``), each parameter's step count, and which state entries each
+parameter has (PyTorch creates state lazily, SGD's momentum buffer only once momentum is used, so "has it yet" is
+part of the state). ``chunks`` cuts a long update into pieces that stay in the CPU's cache.
 """
 
-import os
-from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
 
 import numpy as np
@@ -20,7 +18,6 @@ _SCRATCH = ("tmp", "tmp2", "tmp3")
 
 #: a rule runs on chunks of this many elements (a few hundred KB: they stay in cache across the rule's passes)
 _CHUNK = 1 << 18
-_POOL = None
 
 
 def chunks(start, stop):
@@ -31,14 +28,6 @@ def chunks(start, stop):
     if bounds[-1] - bounds[-2] < _CHUNK // 2:  # fold a short tail into the previous chunk
         del bounds[-2]
     return list(zip(bounds, bounds[1:]))
-
-
-def pool():
-    """The threads that run a long update's chunks (NumPy releases the GIL inside its loops)."""
-    global _POOL
-    if _POOL is None:
-        _POOL = ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1), thread_name_prefix="ganglion-optim")
-    return _POOL
 
 
 class Bucket:

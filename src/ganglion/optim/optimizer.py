@@ -179,8 +179,9 @@ class Optimizer:
         self._opt_called = True
         with no_grad():
             for gi, group in enumerate(self.param_groups):
+                hyper = _as_numbers(group)
                 for bucket in self._group_buckets(gi):
-                    self._step_bucket(group, bucket)
+                    self._step_bucket(hyper, bucket)
         return loss
 
     def _step_bucket(self, group, b):
@@ -202,8 +203,8 @@ class Optimizer:
     def _run_update(self, group, b, s, indices, g, names):
         """Run the rule on slice ``s`` of the bucket, which holds the parameters ``indices`` (all alike).
 
-        A long slice is cut into chunks that stay in the CPU's cache through the rule's dozen passes, run on a few
-        threads (NumPy releases the GIL in its loops); the rule is elementwise, so the result is the same.
+        A long slice (on the CPU) is worked through in chunks that stay in cache across the rule's dozen passes over
+        its arrays; the rule is elementwise, so the result is the same to the bit.
         """
         first = indices[0]
         new = frozenset(n for n in names if not b.has(n, first))
@@ -213,21 +214,13 @@ class Optimizer:
         scalars = {n: b.scalars[n][first] for n in names if n in b.scalars}
         start, stop, _ = s.indices(b.flat.size)
 
-        def run(lo, hi):  # the rule on bucket elements lo:hi (g's elements lo - start : hi - start)
+        for lo, hi in _state.chunks(start, stop) if b.xp is np else [(start, stop)]:
             part = slice(lo, hi)
-            state = UpdateState(b, part, step=step, new=new, **scalars)
+            state = UpdateState(b, part, step=step, new=new, **scalars)  # every chunk starts from the same scalars
             for n in names:
                 if n not in scalars:
                     setattr(state, n, b.state[n][part])
             self.update(group, b.flat[part], g[lo - start:hi - start], state)
-            return state
-
-        chunks = _state.chunks(start, stop) if b.xp is np else [(start, stop)]
-        if len(chunks) == 1:
-            state = run(start, stop)
-        else:
-            states = list(_state.pool().map(lambda bounds: run(*bounds), chunks))
-            state = states[0]  # every chunk computed the same scalars
         for i in indices:
             b.steps[i] = step
         for n in scalars:
@@ -328,7 +321,8 @@ class Optimizer:
         saved_groups = state_dict["param_groups"]
         if len(saved_groups) != len(self.param_groups):
             raise ValueError(
-                f"loaded state dict has {len(saved_groups)} parameter group(s), the optimizer has {len(self.param_groups)}"
+                f"loaded state dict has {len(saved_groups)} parameter group(s), the optimizer has "
+                f"{len(self.param_groups)}"
             )
         for gi, (group, saved) in enumerate(zip(self.param_groups, saved_groups)):
             if len(saved["params"]) != len(group["params"]):
@@ -382,9 +376,19 @@ def _scalar_dtype():
 
 
 # ------------------------------------------------------------------------------------------- argument checks
+def _as_numbers(group):
+    """The group with its 1-element Tensor hyperparameters (PyTorch allows a Tensor lr) as Python numbers."""
+    if not any(isinstance(v, Tensor) for k, v in group.items() if k != "params"):
+        return group
+    return {k: v.item() if isinstance(v, Tensor) and k != "params" else v for k, v in group.items()}
+
+
 def check_non_negative(name, value):
-    """Raise ValueError naming ``name`` when ``value`` is negative or not a number, as PyTorch does."""
+    """Raise ValueError naming ``name`` when ``value`` is negative or not a number, as PyTorch does (a Tensor must
+    have one element)."""
     if isinstance(value, Tensor):
+        if value.numel() != 1:
+            raise ValueError(f"Tensor {name} must be 1-element, got shape {tuple(value.shape)}")
         value = value.item()
     if not isinstance(value, (int, float)) or isinstance(value, bool) or math.isnan(value) or value < 0.0:
         raise ValueError(f"Invalid {name}: {value}")

@@ -21,7 +21,8 @@ class RAdam(Optimizer):
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, decoupled_weight_decay=False,
                  *, foreach=None, maximize=False):
         super().__init__(params, dict(lr=lr, betas=_as_tuple(betas), eps=eps, weight_decay=weight_decay,
-                                      maximize=maximize, foreach=foreach, decoupled_weight_decay=decoupled_weight_decay))
+                                      maximize=maximize, foreach=foreach,
+                                      decoupled_weight_decay=decoupled_weight_decay))
 
     def _check_group(self, group):
         check_non_negative("learning rate", group["lr"])

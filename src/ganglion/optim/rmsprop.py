@@ -8,7 +8,7 @@ class RMSprop(Optimizer):
     """Root mean square propagation.
 
     g = -grad if maximize else grad;  g += weight_decay * p;  v = alpha v + (1 - alpha) g^2;
-    centered:  a = alpha a + (1 - alpha) g,  d = sqrt(v - a^2) + eps;   otherwise  d = sqrt(v) + eps;
+    centered:  a = alpha a + (1 - alpha) g,  d = sqrt(max(v - a^2, 0)) + eps;   otherwise  d = sqrt(v) + eps;
     with momentum:  b = momentum b + g / d,  p -= lr b;   without:  p -= lr g / d.
 
     State per parameter: step, square_avg (v), momentum_buffer (b, when momentum > 0), grad_avg (a, when centered).
@@ -48,6 +48,7 @@ class RMSprop(Optimizer):
             lerp_(a, g, 1 - alpha, tmp)
             xp.multiply(a, a, out=tmp)
             xp.subtract(v, tmp, out=tmp)
+            xp.maximum(tmp, 0, out=tmp)  # rounding can leave v - a^2 just below 0 (nan in PyTorch)
             xp.sqrt(tmp, out=tmp)
         else:
             xp.sqrt(v, out=tmp)

@@ -48,9 +48,11 @@ def _split_sizes(n, test_size, train_size, default_test=0.25):
         raise ValueError(
             f"train_test_split: test_size + train_size = {sum(fractions)} is more than 1; reduce one of them"
         )
-    n_test = (math.ceil(test_size * n) if isinstance(test_size, float) else test_size) if test_size is not None else None
-    n_train = (math.floor(train_size * n) if isinstance(train_size, float) else train_size) if train_size is not None \
-        else None
+    n_test = n_train = None
+    if test_size is not None:
+        n_test = math.ceil(test_size * n) if isinstance(test_size, float) else test_size
+    if train_size is not None:
+        n_train = math.floor(train_size * n) if isinstance(train_size, float) else train_size
     if n_train is None:
         n_train = n - n_test
     elif n_test is None:
@@ -179,7 +181,8 @@ class KFold:
             yield np.flatnonzero(folds != k), np.flatnonzero(folds == k)
 
     def __repr__(self):
-        return f"{type(self).__name__}(n_splits={self.n_splits}, random_state={self.random_state}, shuffle={self.shuffle})"
+        return (f"{type(self).__name__}(n_splits={self.n_splits}, random_state={self.random_state}, "
+                f"shuffle={self.shuffle})")
 
 
 class StratifiedKFold(KFold):

@@ -2,6 +2,8 @@
 
 import numbers
 
+import numpy as np
+
 from .. import _random
 
 
@@ -18,6 +20,12 @@ class Transform:
     def __repr__(self):
         args = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_") and k != "generator")
         return f"{type(self).__name__}({args})"
+
+
+def random_ints(rng, high, size):
+    """Uniform integers in [0, high) (``high`` broadcast against ``size``): floor(u * high) for u in [0, 1), several
+    times cheaper per call than ``Generator.integers`` with array bounds, which matters one image at a time."""
+    return np.floor(rng.random(size) * np.asarray(high, dtype=np.float64)).astype(np.int64)
 
 
 def is_number(x):

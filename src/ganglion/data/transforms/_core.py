@@ -105,7 +105,8 @@ class Normalize(Transform):
             if array.ndim < 3:
                 raise ValueError(f"Normalize: expected an array of shape (..., H, W, C), got {array.shape}")
         else:
-            raise TypeError(f"Normalize: expected a Tensor (from ToTensor) or a NumPy array, got {type(tensor).__name__}")
+            raise TypeError(
+                f"Normalize: expected a Tensor (from ToTensor) or a NumPy array, got {type(tensor).__name__}")
         if array.dtype.kind != "f":
             raise TypeError(f"Normalize: expected a floating image (apply ToTensor first), got dtype {array.dtype}")
         channels = array.shape[axis]

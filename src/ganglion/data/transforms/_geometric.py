@@ -7,7 +7,7 @@ import numbers
 import numpy as np
 
 from . import _geometry as geo
-from ._base import Transform, check_probability, is_number, min_max, size_pair, symmetric_range
+from ._base import Transform, check_probability, is_number, min_max, random_ints, size_pair, symmetric_range
 from ._image import ImageBatch
 from ._resample import InterpolationMode, interpolation_mode, resize_boxes
 
@@ -83,7 +83,8 @@ def _padding(owner, padding):
         padding = (padding[0], padding[1], padding[0], padding[1])
     if not (isinstance(padding, (tuple, list)) and len(padding) == 4
             and all(isinstance(p, numbers.Integral) and not isinstance(p, bool) and p >= 0 for p in padding)):
-        raise ValueError(f"{owner}: padding must be a non-negative int or a sequence of 2 or 4 of them, got {padding!r}")
+        raise ValueError(
+            f"{owner}: padding must be a non-negative int or a sequence of 2 or 4 of them, got {padding!r}")
     return tuple(int(p) for p in padding)
 
 
@@ -127,7 +128,7 @@ class RandomCrop(Transform):
             h, w = x.shape[1], x.shape[2]
         if h < ch or w < cw:
             raise ValueError(f"RandomCrop: crop size {(ch, cw)} is larger than the (padded) image size {(h, w)}")
-        corner = self._rng().integers(0, (h - ch + 1, w - cw + 1), (batch.n, 2))
+        corner = random_ints(self._rng(), (h - ch + 1, w - cw + 1), (batch.n, 2))
         return batch.wrap(geo.crop(x, corner[:, 0], corner[:, 1], ch, cw))
 
 
@@ -163,8 +164,8 @@ class RandomResizedCrop(Transform):
         else:
             fh, fw = height, width
         h, w = np.where(found, h, fh), np.where(found, w, fw)
-        top = np.where(found, rng.integers(0, height - h + 1), (height - fh) // 2)
-        left = np.where(found, rng.integers(0, width - w + 1), (width - fw) // 2)
+        top = np.where(found, random_ints(rng, height - h + 1, n), (height - fh) // 2)
+        left = np.where(found, random_ints(rng, width - w + 1, n), (width - fw) // 2)
         return top, left, h, w
 
     def __call__(self, img):
@@ -233,7 +234,8 @@ class RandomRotation(Transform):
         batch = ImageBatch(img, "RandomRotation")
         angle = self._rng().uniform(self.degrees[0], self.degrees[1], batch.n)
         n = batch.n
-        forward = geo.affine_matrices(angle, np.zeros((n, 2)), np.ones(n), np.zeros((n, 2)), _center(batch, self.center))
+        center = _center(batch, self.center)
+        forward = geo.affine_matrices(angle, np.zeros((n, 2)), np.ones(n), np.zeros((n, 2)), center)
         return _warp(batch, forward, self.interpolation, self.expand, self.fill)
 
 
@@ -247,7 +249,8 @@ class RandomAffine(Transform):
         self.degrees = symmetric_range("RandomAffine", "degrees", degrees)
         if translate is not None and not (isinstance(translate, (tuple, list)) and len(translate) == 2
                                           and all(is_number(t) and 0 <= t <= 1 for t in translate)):
-            raise ValueError(f"RandomAffine: translate must be an (fx, fy) pair of fractions in [0, 1], got {translate!r}")
+            raise ValueError(
+                f"RandomAffine: translate must be an (fx, fy) pair of fractions in [0, 1], got {translate!r}")
         self.translate = translate
         self.scale = None if scale is None else min_max("RandomAffine", "scale", scale, positive=True)
         self.shear = None if shear is None else self._shear(shear)

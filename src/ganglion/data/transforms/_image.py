@@ -15,6 +15,9 @@ import numpy as np
 from ... import backend
 from ...tensor import Tensor
 
+# A larger last axis on an array is taken for a layout mistake ((N, H, W) or (C, H, W)) rather than for channels
+_MAX_ARRAY_CHANNELS = 4
+
 
 def _pil_module():
     try:
@@ -49,10 +52,9 @@ class ImageBatch:
             else:
                 self.lead, self.gray2d = array.shape[:-3], False
                 self.array = array.reshape((-1,) + array.shape[-3:]).transpose(0, 2, 3, 1)
-        elif type(image) is np.ndarray or isinstance(image, np.ndarray) or is_pil_image(image):
-            self.kind = "pil" if is_pil_image(image) else "array"
-            self.pil_mode = image.mode if self.kind == "pil" else None
-            array = np.asarray(image.convert("L") if self.pil_mode == "1" else image)
+        elif isinstance(image, np.ndarray) or is_pil_image(image):
+            self.kind = "array" if isinstance(image, np.ndarray) else "pil"
+            array = image if self.kind == "array" else np.asarray(image.convert("L") if image.mode == "1" else image)
             if array.ndim == 2:
                 self.lead, self.gray2d, self.array = (), True, array[None, :, :, None]
             elif array.ndim == 3:
@@ -62,6 +64,12 @@ class ImageBatch:
             else:
                 raise ValueError(
                     f"{owner}: expected an array of shape (H, W), (H, W, C) or (N, H, W, C), got {array.shape}"
+                )
+            if array.ndim >= 3 and array.shape[-1] > _MAX_ARRAY_CHANNELS:
+                raise ValueError(
+                    f"{owner}: NumPy images are channels-last, (H, W, C) or (N, H, W, C), with at most "
+                    f"{_MAX_ARRAY_CHANNELS} channels; got shape {array.shape}. For a batch of grey images (N, H, W) "
+                    "add the channel axis (x[..., None]); for channels-first data use a Tensor"
                 )
         else:
             raise TypeError(

@@ -6,7 +6,7 @@ import numpy as np
 
 from ...tensor import Tensor
 from . import _color
-from ._base import Transform, check_probability, is_number, min_max, symmetric_range
+from ._base import Transform, check_probability, is_number, min_max, random_ints, symmetric_range
 from ._image import ImageBatch
 
 
@@ -114,8 +114,8 @@ class RandomErasing(Transform):
         first = ok.argmax(axis=1)
         found = ok[np.arange(n), first]
         h, w = h[np.arange(n), first], w[np.arange(n), first]
-        top = rng.integers(0, np.maximum(height - h + 1, 1))
-        left = rng.integers(0, np.maximum(width - w + 1, 1))
+        top = random_ints(rng, np.maximum(height - h + 1, 1), n)
+        left = random_ints(rng, np.maximum(width - w + 1, 1), n)
         return top, left, h, w, found
 
     def __call__(self, img):

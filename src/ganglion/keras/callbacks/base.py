@@ -19,8 +19,14 @@ class Callback:
     def on_train_end(self, logs=None): ...
     def on_epoch_begin(self, epoch, logs=None): ...
     def on_epoch_end(self, epoch, logs=None): ...
-    def on_train_batch_begin(self, batch, logs=None): ...
-    def on_train_batch_end(self, batch, logs=None): ...
+    def on_train_batch_begin(self, batch, logs=None):
+        self.on_batch_begin(batch, logs=logs)  # Keras' older hook names still work when overridden
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.on_batch_end(batch, logs=logs)
+
+    def on_batch_begin(self, batch, logs=None): ...
+    def on_batch_end(self, batch, logs=None): ...
     def on_test_begin(self, logs=None): ...
     def on_test_end(self, logs=None): ...
     def on_test_batch_begin(self, batch, logs=None): ...
@@ -49,10 +55,16 @@ class History(Callback):
 
 
 class CallbackList:
-    """Calls the same hook on every callback, in order."""
+    """Calls the same hook on every callback, in order: the user's callbacks first, then ``History`` and the
+    progress bar, as in Keras (so values a callback adds to the epoch's logs, such as ``learning_rate``, are
+    recorded and shown)."""
 
     def __init__(self, callbacks, model, params):
-        self.callbacks = list(callbacks)
+        from .progbar import ProgbarLogger
+
+        callbacks = list(callbacks)
+        rank = lambda cb: 2 if isinstance(cb, ProgbarLogger) else 1 if isinstance(cb, History) else 0  # noqa: E731
+        self.callbacks = sorted(callbacks, key=rank)  # stable: the user's order is kept
         for cb in self.callbacks:
             if not isinstance(cb, Callback):
                 raise TypeError(f"callbacks must be keras.callbacks.Callback instances, got {type(cb).__name__}")
@@ -63,8 +75,13 @@ class CallbackList:
         if not hook.startswith("on_"):
             raise AttributeError(hook)
 
-        def call(*args, **kwargs):
+        indexed = "epoch" in hook or "batch" in hook  # hooks called with (epoch or batch, logs)
+
+        def call(*args, logs=None):
+            if len(args) > (1 if indexed else 0):
+                args, logs = args[:-1], args[-1]
+            logs = {} if logs is None else logs  # every callback sees a dict, the same one
             for cb in self.callbacks:
-                getattr(cb, hook)(*args, **kwargs)
+                getattr(cb, hook)(*args, logs)
 
         return call

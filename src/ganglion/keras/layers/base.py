@@ -77,6 +77,7 @@ class Layer(Module):
         d["_batch_size_arg"] = batch_size
         d["_call_takes_training"] = "training" in inspect.signature(self.call).parameters
         d["_inbound_nodes"] = []
+        d["_added_losses"] = []
 
     # ------------------------------------------------------------------------------------------- building
     def build(self, input_shape):
@@ -85,6 +86,7 @@ class Layer(Module):
 
     def _maybe_build(self, input_shape):
         if not self.built:
+            self.__dict__["_build_input_shape"] = input_shape
             self.build(input_shape)
             self.__dict__["built"] = True
             self.train(self.training)  # modules made in build take the layer's mode
@@ -121,18 +123,34 @@ class Layer(Module):
         return inputs
 
     def __call__(self, inputs, *args, **kwargs):
-        from .input_layer import KerasTensor, symbolic_call
+        """Symbolic inputs (``keras.Input``) record a node of the functional graph; real data runs ``forward``
+        (through the module's hooks, if any are registered)."""
+        if type(inputs) is not Tensor and _is_symbolic(inputs):
+            return _input_layer().symbolic_call(self, inputs, args, kwargs)
+        if self._has_hooks:
+            return Module.__call__(self, inputs, *args, **kwargs)
+        return self.forward(inputs, *args, **kwargs)
 
-        if any(isinstance(t, KerasTensor) for t in _flat(inputs)):
-            return symbolic_call(self, inputs, args, kwargs)
-        inputs = _map(as_tensor, inputs)
-        self._maybe_build(_shapes(inputs))
-        if self._call_takes_training and kwargs.get("training") is None:
-            kwargs["training"] = self.training
+    def forward(self, inputs, *args, **kwargs):
+        """The eager call: NumPy inputs become Tensors, the layer builds itself from the first input's shape, and
+        ``call`` runs with ``training`` defaulting to the layer's mode."""
+        if type(inputs) is not Tensor:
+            inputs = _map(as_tensor, inputs)
+        if not self.built:
+            self._maybe_build(_shapes(inputs))
+        d = self.__dict__
+        if d["_call_takes_training"] and kwargs.get("training") is None:
+            kwargs["training"] = d["training"]
+        if d["_added_losses"]:
+            d["_added_losses"] = []  # losses from add_loss belong to the latest call
         return self.call(inputs, *args, **kwargs)
 
-    def forward(self, *args, **kwargs):
-        return self.__call__(*args, **kwargs)
+    def add_loss(self, loss):
+        """Add a scalar Tensor (computed in ``call``) to this layer's losses; ``fit`` adds it to the training loss.
+        Losses added during a call replace those of the layer's previous call, as in Keras."""
+        if not isinstance(loss, Tensor):
+            loss = as_tensor(loss)
+        self.__dict__["_added_losses"] = self._added_losses + [loss]
 
     def compute_output_shape(self, input_shape):
         """Output shape for ``input_shape`` (None for unknown dims), found by running the layer on a small batch."""
@@ -211,13 +229,19 @@ class Layer(Module):
 
     @property
     def losses(self):
-        """Regularization penalties of this layer and the layers inside it, as scalar Tensors (graph-connected)."""
-        out = []
+        """Regularization penalties and ``add_loss`` values of this layer and the layers inside it, as scalar
+        Tensors connected to the graph."""
+        return [value for value in (term() for term in self._loss_terms()) if value is not None]
+
+    def _loss_terms(self):
+        """Zero-argument callables, one per loss term, found once (``fit`` calls them at every step)."""
+        terms = []
         for m in self.modules():
             for name, reg in getattr(m, "_regularizers", ()):
-                if m.built:
-                    out.append(reg(m._penalty_target(name)))
-        return out
+                terms.append(_Penalty(m, name, reg))
+            if isinstance(m, Layer):
+                terms.append(_AddedLosses(m))
+        return terms
 
     def _penalty_target(self, name):
         """The engine parameter behind Keras weight ``name`` (penalties are sums, so the layout does not matter)."""
@@ -241,6 +265,63 @@ class Layer(Module):
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+class _Penalty:
+    """``reg(weight)`` for one regularized weight of a layer (nothing before the layer is built). The weight is
+    looked up once; an activity penalty (name ``__activity__``) reads the layer's latest output every time."""
+
+    __slots__ = ("layer", "name", "reg", "target")
+
+    def __init__(self, layer, name, reg):
+        self.layer, self.name, self.reg, self.target = layer, name, reg, None
+
+    def __call__(self):
+        target = self.target
+        if target is None:
+            if not self.layer.built:
+                return None
+            target = self.layer._penalty_target(self.name)
+            if self.name != "__activity__":
+                self.target = target
+        return self.reg(target)
+
+
+class _AddedLosses:
+    """The sum of what ``layer.add_loss`` received during the layer's latest call (None when nothing)."""
+
+    __slots__ = ("layer",)
+
+    def __init__(self, layer):
+        self.layer = layer
+
+    def __call__(self):
+        added = self.layer.__dict__["_added_losses"]
+        if not added:
+            return None
+        total = added[0]
+        for value in added[1:]:
+            total = total + value
+        return total
+
+
+_INPUT_LAYER = []
+
+
+def _input_layer():
+    """The input_layer module (it imports this one, so it is looked up on first use)."""
+    if not _INPUT_LAYER:
+        from . import input_layer
+
+        _INPUT_LAYER.append(input_layer)
+    return _INPUT_LAYER[0]
+
+
+def _is_symbolic(x):
+    kt = _input_layer().KerasTensor
+    if isinstance(x, (list, tuple, dict)):
+        return any(isinstance(t, kt) for t in _flat(x))
+    return isinstance(x, kt)
 
 
 def _flat(x):

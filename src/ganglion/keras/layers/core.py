@@ -1,72 +1,82 @@
 """Core layers: ``Dense`` (over ``nn.Linear``) and ``Activation``."""
 
+from ...nn.functional.linear import linear
 from ...nn.modules.linear import Linear
 from .. import activations as keras_activations
 from .. import initializers
-from .base import KerasWeight, Layer
+from . import _adapters as A
+from .base import Layer
+
+_KERNEL_LAYOUT = A.WeightLayout((1, 0))  # engine (units, in) <-> Keras (in, units)
 
 
-class Dense(Layer):
+class Dense(A.WeightTable, Layer):
     """y = activation(x @ kernel + bias).  x: (batch, ..., in) -> (batch, ..., units).
 
-    The engine's ``nn.Linear`` does the work; Keras sees its weight as ``kernel`` of shape (in, units).
+    The engine's ``nn.Linear`` holds the weights and ``nn.functional.linear`` computes; Keras sees the engine
+    weight (units, in) as ``kernel`` of shape (in, units). Regularizers join ``losses``; constraints run after each
+    optimizer step on the kernel in Keras' layout.
     """
 
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
                  kernel_constraint=None, bias_constraint=None, **kwargs):
         super().__init__(**kwargs)
-        if not isinstance(units, int) or isinstance(units, bool) or units <= 0:
-            raise ValueError(f"Dense: units must be a positive int, got {units!r}")
-        self.units = units
+        self.units = A.positive_int(units, "units", "Dense")
         self.activation = keras_activations.get(activation)
-        self.use_bias = use_bias
+        self.use_bias = bool(use_bias)
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
-        if kernel_regularizer is not None:
-            self.add_regularizer("kernel", kernel_regularizer)
-        if bias_regularizer is not None:
-            self.add_regularizer("bias", bias_regularizer)
-        self.kernel_constraint, self.bias_constraint = kernel_constraint, bias_constraint
+        self.kernel_regularizer = A.regularizer_or_none(kernel_regularizer)
+        self.bias_regularizer = A.regularizer_or_none(bias_regularizer)
+        self.kernel_constraint = A.constraint_or_none(kernel_constraint)
+        self.bias_constraint = A.constraint_or_none(bias_constraint)
+        self._init_activity(activity_regularizer)
+        self._add_regularizers([("kernel", self.kernel_regularizer), ("bias", self.bias_regularizer)])
 
     def build(self, input_shape):
         in_features = input_shape[-1]
         if in_features is None:
             raise ValueError(f"{self.name}: the last dimension of the input must be known, got shape {input_shape}")
-        self.linear = Linear(in_features, self.units, bias=self.use_bias)
-        self.kernel_initializer.fill(self.linear.weight, keras_shape=(in_features, self.units), transpose=True)
+        self.linear = Linear(in_features, self.units, bias=self.use_bias, dtype=self.dtype_policy)
+        A.fill(self.linear.weight, self.kernel_initializer, (in_features, self.units), _KERNEL_LAYOUT)
         if self.use_bias:
-            self.bias_initializer.fill(self.linear.bias, keras_shape=(self.units,))
+            A.fill(self.linear.bias, self.bias_initializer, (self.units,))
         self.built = True
+        self._add_constraints([("kernel", self.kernel_constraint), ("bias", self.bias_constraint)])
 
-    # Keras' names for the engine's parameters: kernel is the transposed weight
+    def _weight_table(self):
+        table = [("kernel", self.linear.weight, _KERNEL_LAYOUT)]
+        if self.use_bias:
+            table.append(("bias", self.linear.bias, A.IDENTITY))
+        return table
+
+    # Keras' names for the engine's parameters
     @property
     def kernel(self):
-        return self.keras_weights()[0]
+        return self._keras_weight("kernel")
 
     @property
     def bias(self):
-        return self.keras_weights()[1] if self.use_bias else None
-
-    def keras_weights(self):
-        if not self.built:
-            return []
-        out = [KerasWeight("kernel", self.linear.weight, to_keras=lambda a: a.T, from_keras=lambda a: a.T)]
-        if self.use_bias:
-            out.append(KerasWeight("bias", self.linear.bias))
-        return out
-
-    def _penalty_target(self, name):
-        return self.linear.weight if name == "kernel" else self.linear.bias
+        return self._keras_weight("bias")
 
     def call(self, inputs):
-        if inputs.shape[-1] != self.linear.in_features:
+        engine = self.linear
+        if inputs.shape[-1] != engine.in_features or inputs.ndim < 2:
             raise ValueError(
-                f"Input 0 of layer {self.name!r} is incompatible: expected shape (None, {self.linear.in_features}), "
-                f"got {tuple(inputs.shape)}"
+                f"Input 0 of layer {self.name!r} (Dense) is incompatible with the layer: expected axis -1 of the "
+                f"input shape to have value {engine.in_features} (shape (None, {engine.in_features})), got shape "
+                f"{tuple(inputs.shape)}"
             )
-        y = self.linear(inputs)
-        return self.activation(y) if self.activation is not None else y
+        y = linear(inputs, engine.weight, engine.bias)
+        if self.activation is not None:
+            y = self.activation(y)
+        if self.activity_regularizer is not None:
+            self._record_activity(y)
+        return y
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[:-1]) + (self.units,)
 
     def get_config(self):
         config = super().get_config()
@@ -74,12 +84,18 @@ class Dense(Layer):
             "units": self.units, "activation": keras_activations.serialize(self.activation), "use_bias": self.use_bias,
             "kernel_initializer": initializers.serialize(self.kernel_initializer),
             "bias_initializer": initializers.serialize(self.bias_initializer),
+            "kernel_regularizer": A.serialize_regularizer(self.kernel_regularizer),
+            "bias_regularizer": A.serialize_regularizer(self.bias_regularizer),
+            "activity_regularizer": A.serialize_regularizer(self.activity_regularizer),
+            "kernel_constraint": A.serialize_constraint(self.kernel_constraint),
+            "bias_constraint": A.serialize_constraint(self.bias_constraint),
         })
         return config
 
 
 class Activation(Layer):
-    """Apply an activation function (a name such as "relu" or a function from ``keras.activations``)."""
+    """Apply an activation function (a name such as "relu" or a function from ``keras.activations``).
+    x: any shape -> the same shape."""
 
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)
@@ -87,6 +103,9 @@ class Activation(Layer):
 
     def call(self, inputs):
         return self.activation(inputs) if self.activation is not None else inputs
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
 
     def get_config(self):
         config = super().get_config()

@@ -1,28 +1,30 @@
 """What ``fit``, ``evaluate`` and ``predict`` accept as data, turned into batches of Tensors: NumPy arrays, ganglion
-Tensors, lists or dicts of them (several inputs or outputs), a ``Dataset`` or a ``DataLoader``."""
+Tensors, lists or dicts of them (several inputs or outputs), a ``Dataset``, a ``DataLoader`` or any iterable of
+``(x, y[, sample_weight])`` batches.
+
+In-memory arrays are converted once (float64 to the default float, as everywhere in ganglion; integer labels kept)
+and each batch is a view or a gathered copy of them wrapped as a Tensor, so a step costs no conversion.
+"""
 
 import math
 
 import numpy as np
 
 from ... import backend
-from ...factories import tensor
 from ...tensor import Tensor
 
 
-def _to_numpy(x, what):
-    if isinstance(x, Tensor):
-        return backend.to_numpy(x.array)
-    if hasattr(x, "detach") and hasattr(x, "numpy"):  # a torch.Tensor
-        return x.detach().cpu().numpy()
-    array = np.asarray(x)
-    if array.dtype == object:
-        raise ValueError(f"{what}: could not read the data as a numeric array (ragged or mixed types)")
-    return array
+def _is_nested_numbers(x):
+    """A (nested) list of plain numbers: one array written as lists, not several inputs."""
+    while isinstance(x, (list, tuple)):
+        if not x:
+            return True
+        x = x[0]
+    return isinstance(x, (int, float, bool, np.number))
 
 
 def _map(fn, x):
-    if isinstance(x, (list, tuple)):
+    if isinstance(x, (list, tuple)) and not _is_nested_numbers(x):
         return [_map(fn, v) for v in x]
     if isinstance(x, dict):
         return {k: _map(fn, v) for k, v in x.items()}
@@ -30,15 +32,33 @@ def _map(fn, x):
 
 
 def _leaves(x):
-    if isinstance(x, (list, tuple)):
+    if isinstance(x, (list, tuple)) and not _is_nested_numbers(x):
         return [leaf for v in x for leaf in _leaves(v)]
     if isinstance(x, dict):
         return [leaf for v in x.values() for leaf in _leaves(v)]
     return [x]
 
 
-def _as_batch_tensor(array):
-    return tensor(array)
+def as_array(x, what):
+    """One leaf of user data as a backend array in the dtype the engine computes in."""
+    if isinstance(x, Tensor):
+        array = x.array
+    elif hasattr(x, "detach") and hasattr(x, "numpy"):  # a torch.Tensor
+        array = x.detach().cpu().numpy()
+    else:
+        try:
+            array = np.asarray(x)
+        except ValueError:
+            raise ValueError(f"{what}: could not read the data as an array (ragged nested lists?)") from None
+    if array.dtype == object or array.dtype.kind in "USV":
+        raise ValueError(f"{what}: expected numbers, got an array of dtype {array.dtype} (ragged or mixed data?)")
+    if array.dtype.kind == "c":
+        raise ValueError(f"{what}: complex numbers are not supported")
+    if array.dtype == np.float64 and backend.get_default_dtype() != np.float64:
+        array = array.astype(backend.get_default_dtype())
+    if array.ndim == 0:
+        raise ValueError(f"{what}: expected an array with a batch dimension, got a scalar")
+    return array
 
 
 class ArrayData:
@@ -47,31 +67,39 @@ class ArrayData:
     def __init__(self, x, y=None, sample_weight=None, batch_size=32, shuffle=False):
         if x is None:
             raise ValueError("x is required: pass the input data as an array (or a list/dict of arrays)")
-        self.x = _map(lambda a: _to_numpy(a, "x"), x)
-        self.y = None if y is None else _map(lambda a: _to_numpy(a, "y"), y)
-        self.sample_weight = None if sample_weight is None else _to_numpy(sample_weight, "sample_weight")
-        if batch_size is not None and (not isinstance(batch_size, (int, np.integer)) or batch_size <= 0):
+        if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer))
+                                       or batch_size <= 0):
             raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+        self.x = _map(lambda a: as_array(a, "x"), x)
+        self.y = None if y is None else _map(lambda a: as_array(a, "y"), y)
+        self.sample_weight = None if sample_weight is None else as_array(sample_weight, "sample_weight")
+        if self.sample_weight is not None and self.sample_weight.ndim > 1 and self.sample_weight.shape[1:] != (1,):
+            raise ValueError(f"sample_weight must hold one weight per sample, shape (n,), got shape "
+                             f"{self.sample_weight.shape}")
         self.batch_size = int(batch_size or 32)
         self.shuffle = shuffle
-        counts = {("x", i): len(a) for i, a in enumerate(_leaves(self.x))}
+        counts = {f"x{_suffix(i)}": len(a) for i, a in enumerate(_leaves(self.x))}
         if self.y is not None:
-            counts.update({("y", i): len(a) for i, a in enumerate(_leaves(self.y))})
+            counts.update({f"y{_suffix(i)}": len(a) for i, a in enumerate(_leaves(self.y))})
         if self.sample_weight is not None:
-            counts[("sample_weight", 0)] = len(self.sample_weight)
-        sizes = sorted(set(counts.values()))
-        if len(sizes) > 1:
-            detail = ", ".join(f"{k[0]}{'' if k[1] == 0 else f'[{k[1]}]'}: {v}" for k, v in counts.items())
-            raise ValueError(f"Data cardinality is ambiguous: x and y must have the same number of samples ({detail})")
-        self.n = sizes[0]
+            counts["sample_weight"] = len(self.sample_weight)
+        if len(set(counts.values())) > 1:
+            detail = ", ".join(f"{k} sizes: {v}" for k, v in counts.items())
+            raise ValueError(f"Data cardinality is ambiguous: x and y (and sample_weight) must have the same number "
+                             f"of samples; got {detail}")
+        self.n = next(iter(counts.values()))
         if self.n == 0:
             raise ValueError("the data is empty: x has 0 samples")
 
     def take(self, index):
+        data = object.__new__(ArrayData)
+        data.__dict__.update(self.__dict__)
         pick = lambda a: a[index]  # noqa: E731
-        return ArrayData(_map(pick, self.x), None if self.y is None else _map(pick, self.y),
-                         None if self.sample_weight is None else self.sample_weight[index], self.batch_size,
-                         self.shuffle)
+        data.x = _map(pick, self.x)
+        data.y = None if self.y is None else _map(pick, self.y)
+        data.sample_weight = None if self.sample_weight is None else self.sample_weight[index]
+        data.n = len(_leaves(data.x)[0])
+        return data
 
     def split(self, fraction):
         """(train, validation): the last ``fraction`` of the samples, before any shuffling, as Keras does."""
@@ -88,19 +116,44 @@ class ArrayData:
     def steps(self):
         return math.ceil(self.n / self.batch_size)
 
+    def to_device(self, device):
+        """Move the arrays to ``device`` once (a GPU model then gets batches already there)."""
+        if device is None or device.type == "cpu":
+            return self
+        move = lambda a: backend.to_device(a, device)  # noqa: E731
+        self.x = _map(move, self.x)
+        self.y = None if self.y is None else _map(move, self.y)
+        if self.sample_weight is not None:
+            self.sample_weight = move(self.sample_weight)
+        return self
+
     def batches(self, rng=None):
         """Yield (x, y, sample_weight) batches of Tensors (y and sample_weight may be None)."""
         order = rng.permutation(self.n) if (self.shuffle and rng is not None) else None
+        wrap = Tensor._wrap
+        single_x = type(self.x) is not list and type(self.x) is not dict
+        single_y = self.y is not None and type(self.y) is not list and type(self.y) is not dict
+        x, y, sw = self.x, self.y, self.sample_weight
+        if order is not None and backend.gpu_in_use:
+            order = backend.to_device(order, backend.device_of(_leaves(x)[0]))
         for start in range(0, self.n, self.batch_size):
-            idx = slice(start, start + self.batch_size) if order is None else order[start:start + self.batch_size]
-            xb = _map(lambda a: _as_batch_tensor(a[idx]), self.x)
-            yb = None if self.y is None else _map(lambda a: _as_batch_tensor(a[idx]), self.y)
-            sw = None if self.sample_weight is None else _as_batch_tensor(self.sample_weight[idx])
-            yield xb, yb, sw
+            if order is None:
+                idx = slice(start, start + self.batch_size)
+                pick = lambda a: wrap(a[idx])  # noqa: E731
+            else:
+                idx = order[start:start + self.batch_size]
+                pick = lambda a: wrap(a.take(idx, axis=0))  # noqa: E731
+            xb = pick(x) if single_x else _map(pick, x)
+            yb = None if y is None else (pick(y) if single_y else _map(pick, y))
+            yield xb, yb, None if sw is None else pick(sw)
+
+
+def _suffix(i):
+    return "" if i == 0 else f"[{i}]"
 
 
 class LoaderData:
-    """Batches from a ``DataLoader`` (or any iterable of (x, y[, sample_weight]) batches)."""
+    """Batches from a ``DataLoader`` (or any iterable of ``(x, y[, sample_weight])`` batches or of x alone)."""
 
     def __init__(self, loader):
         self.loader = loader
@@ -109,35 +162,144 @@ class LoaderData:
         except TypeError:
             self.steps = None
 
+    def to_device(self, device):
+        self.device = device
+        return self
+
     def batches(self, rng=None):
+        device = getattr(self, "device", None)
+        convert = lambda v: _ensure_tensor(v, device)  # noqa: E731
         for batch in self.loader:
-            if isinstance(batch, (list, tuple)):
+            if isinstance(batch, (list, tuple)) and not _is_leaf(batch):
                 if len(batch) == 1:
-                    yield _map(_ensure_tensor, batch[0]), None, None
+                    yield _map(convert, batch[0]), None, None
                 elif len(batch) == 2:
-                    yield _map(_ensure_tensor, batch[0]), _map(_ensure_tensor, batch[1]), None
+                    yield _map(convert, batch[0]), _map(convert, batch[1]), None
                 elif len(batch) == 3:
-                    yield tuple(_map(_ensure_tensor, b) for b in batch)
+                    x, y, sw = batch
+                    yield _map(convert, x), _map(convert, y), None if sw is None else convert(sw)
                 else:
-                    raise ValueError(f"a data batch must be (x,), (x, y) or (x, y, sample_weight); got {len(batch)} items")
+                    raise ValueError(f"a data batch must be (x,), (x, y) or (x, y, sample_weight); got a sequence of "
+                                     f"{len(batch)} items")
             else:
-                yield _map(_ensure_tensor, batch), None, None
+                yield _map(convert, batch), None, None
 
 
-def _ensure_tensor(x):
-    return x if isinstance(x, Tensor) else tensor(np.asarray(x))
+def _is_leaf(batch):
+    """A list of numbers (one sample) rather than an (x, y) pair."""
+    return bool(batch) and all(isinstance(v, (int, float)) for v in batch)
+
+
+def _ensure_tensor(x, device=None):
+    if isinstance(x, Tensor):
+        array = x.array
+        if array.dtype == np.float64 and backend.get_default_dtype() != np.float64:
+            return Tensor._wrap(array.astype(backend.get_default_dtype()))
+        if device is not None and device.type != "cpu":
+            return Tensor._wrap(backend.to_device(array, device))
+        return x
+    array = as_array(x, "batch")
+    if device is not None and device.type != "cpu":
+        array = backend.to_device(array, device)
+    return Tensor._wrap(array)
 
 
 def adapt(x, y=None, sample_weight=None, batch_size=None, shuffle=False):
-    """Pick the adapter for ``x``: a DataLoader or Dataset is batched as it is; arrays are sliced."""
+    """Pick the adapter for ``x``: a DataLoader, Dataset or other iterable of batches is read as it is; arrays are
+    sliced."""
     from ...data import DataLoader, Dataset
 
     if isinstance(x, DataLoader):
-        if y is not None:
-            raise ValueError("y must not be given when x is a DataLoader (its batches hold the targets)")
+        _no_targets(y, sample_weight, "a DataLoader")
         return LoaderData(x)
     if isinstance(x, Dataset):
-        if y is not None:
-            raise ValueError("y must not be given when x is a Dataset (its items hold the targets)")
+        _no_targets(y, sample_weight, "a Dataset")
         return LoaderData(DataLoader(x, batch_size=batch_size or 32, shuffle=shuffle))
+    if _is_batch_iterable(x):
+        _no_targets(y, sample_weight, "an iterable of batches")
+        return LoaderData(x)
     return ArrayData(x, y, sample_weight, batch_size, shuffle)
+
+
+def _no_targets(y, sample_weight, what):
+    if y is not None or sample_weight is not None:
+        raise ValueError(f"y and sample_weight must not be given when x is {what} (its batches hold the targets)")
+
+
+def _is_batch_iterable(x):
+    """A generator or other iterable that is not array-like (arrays, lists, tuples and dicts are data)."""
+    if isinstance(x, (np.ndarray, Tensor, list, tuple, dict, str, bytes)) or hasattr(x, "__array__"):
+        return False
+    return hasattr(x, "__iter__") or hasattr(x, "__next__")
+
+
+class EpochIterator:
+    """The batches of one epoch after another, as Keras runs them.
+
+    Without ``steps_per_epoch`` every epoch is one pass over the data (reshuffled). With it, an epoch is the next
+    ``steps_per_epoch`` batches of a pass that carries on across epochs; when the pass ends early the epoch ends
+    there (Keras warns that the input ran out of data) and the next epoch starts a new pass.
+    """
+
+    def __init__(self, data, steps_per_epoch=None, rng=None):
+        if steps_per_epoch is not None and (isinstance(steps_per_epoch, bool) or
+                                            not isinstance(steps_per_epoch, (int, np.integer)) or steps_per_epoch <= 0):
+            raise ValueError(f"steps_per_epoch must be a positive int or None, got {steps_per_epoch!r}")
+        self.data, self.steps_per_epoch, self.rng = data, steps_per_epoch, rng
+        self._current = None
+        self.ran_out = False  # the latest epoch ended before steps_per_epoch batches
+
+    @property
+    def steps(self):
+        """Batches per epoch (None when unknown)."""
+        known = self.data.steps
+        if self.steps_per_epoch is None:
+            return known
+        return self.steps_per_epoch if known is None else min(self.steps_per_epoch, known)
+
+    def epoch(self):
+        """Yield (step, (x, y, sample_weight)) for one epoch."""
+        if self.steps_per_epoch is None:
+            yield from enumerate(self.data.batches(self.rng))
+            return
+        known = self.data.steps
+        if self._current is None:
+            self._current, self._seen = iter(self.data.batches(self.rng)), 0
+        self.ran_out = False
+        for step in range(self.steps_per_epoch):
+            if known is not None and self._seen >= known:
+                self.ran_out = True
+                break
+            try:
+                batch = next(self._current)
+            except StopIteration:
+                self.ran_out, self._current = True, None
+                return
+            self._seen += 1
+            yield step, batch
+        if known is not None and self._seen >= known:
+            self._current = None
+
+
+def class_weights_to_sample_weights(y, class_weight, sample_weight=None):
+    """Per-sample weights from a {class: weight} dict: the class of a one-hot row is its argmax, of an integer
+    label the label itself (times ``sample_weight`` when given)."""
+    if isinstance(y, (list, dict)):
+        raise ValueError("class_weight is only supported for models with one output; use sample_weight instead")
+    if not isinstance(class_weight, dict):
+        raise ValueError(f"class_weight must be a dict mapping class indices to weights, got {type(class_weight).__name__}")
+    y = backend.to_numpy(y)
+    if y.ndim > 1 and y.shape[-1] > 1:
+        labels = y.argmax(axis=-1)
+    elif y.dtype.kind == "f" and y.size and np.all((y == 0) | (y == 1)):
+        labels = y.reshape(len(y)).astype(np.int64)
+    else:
+        labels = np.round(y.reshape(len(y))).astype(np.int64)
+    missing = sorted(set(np.unique(labels).tolist()) - {int(k) for k in class_weight})
+    if missing:
+        raise ValueError(f"class_weight has no weight for class(es) {missing}; it has {sorted(class_weight)}")
+    table = {int(k): float(v) for k, v in class_weight.items()}
+    weights = np.array([table[int(c)] for c in labels], dtype=backend.get_default_dtype())
+    if sample_weight is not None:
+        weights = weights * backend.to_numpy(sample_weight).reshape(len(weights))
+    return weights

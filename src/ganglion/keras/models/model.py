@@ -5,8 +5,11 @@
 - ``Sequential`` (in sequential.py), a stack of layers.
 """
 
+import numpy as np
+
 from ..layers.base import Layer, _flat, _map
 from ..layers.input_layer import InputLayer, KerasTensor
+from ..naming import unique_name
 from .summary import print_summary
 from .training import Trainer
 
@@ -21,6 +24,8 @@ class Model(Trainer, Layer):
             inputs, outputs = args
         elif args:
             raise TypeError("Model() takes inputs and outputs (functional API) or only keyword arguments")
+        if (inputs is not None or outputs is not None) and type(self) is Model and not kwargs.get("name"):
+            kwargs["name"] = unique_name("functional")  # Keras' name for a model built from inputs and outputs
         super().__init__(**kwargs)
         self.__dict__["_functional"] = inputs is not None or outputs is not None
         if self._functional:
@@ -67,13 +72,15 @@ class Model(Trainer, Layer):
         for layer in layers:
             self.add_module(layer.name, layer)
         d["_layer_list"] = layers
-        d["output_names"] = [t._keras_history[0].name for t in self.outputs]
+        d["output_names"] = (list(outputs) if isinstance(outputs, dict)
+                             else [t._keras_history[0].name for t in self.outputs])
+        d["input_names"] = list(inputs) if isinstance(inputs, dict) else [t.name for t in self.inputs]
         self.built = True
 
     def call(self, inputs, training=None):
         if not self._functional:
             raise NotImplementedError(f"{type(self).__name__} must define call(self, inputs, training=None)")
-        given = _flat(inputs)
+        given = self._standardize_inputs(inputs)
         if len(given) != len(self.inputs):
             raise ValueError(f"{self.name} expects {len(self.inputs)} input(s), got {len(given)}")
         values = {}
@@ -95,6 +102,18 @@ class Model(Trainer, Layer):
                 values[id(kt)] = value
         return _map(lambda kt: values[id(kt)], self._outputs_struct)
 
+    def _standardize_inputs(self, inputs):
+        """The given inputs in the order of ``self.inputs`` (a dict is matched by key, or by Input name)."""
+        if not isinstance(inputs, dict):
+            return _flat(inputs)
+        struct = self._inputs_struct
+        keys = list(struct) if isinstance(struct, dict) else self.input_names
+        missing = [k for k in keys if k not in inputs]
+        if missing:
+            raise ValueError(f"{self.name}: the input dict has no entry for {missing}; expected keys {keys}, got "
+                             f"{list(inputs)}")
+        return [inputs[k] for k in keys]
+
     # ------------------------------------------------------------------------------------------------ layers
     @property
     def layers(self):
@@ -114,24 +133,34 @@ class Model(Trainer, Layer):
                 return layer
         raise ValueError(f"No such layer: {name}. Existing layers are: {[l.name for l in layers]}")
 
-    def _summary_rows(self):
-        rows = []
-        for layer in self.layers:
-            shape = None
-            if layer._inbound_nodes:
-                outs = layer._inbound_nodes[-1].output_tensors
-                shape = outs[0].shape if len(outs) == 1 else [o.shape for o in outs]
-            params = f"{layer.count_params():,}" if layer.built else "0 (unbuilt)"
-            rows.append((f"{layer.name} ({type(layer).__name__})", shape, params))
-        return rows
+    def _is_chain(self):
+        """Keras' "sequential-like" test for the summary: every depth of the graph holds one node with at most one
+        input, and no layer is called twice. Other graphs get the "Connected to" column."""
+        if not self._functional:
+            return True
+        depth = {}
+        for node in reversed(self._nodes):  # outputs first: a node is one deeper than its deepest consumer
+            consumers = [depth[id(n)] for n in self._nodes if id(n) in depth
+                         and any(t in n.input_tensors for t in node.output_tensors)]
+            depth[id(node)] = max(consumers) + 1 if consumers else 0
+        by_depth = {}
+        for node in self._nodes:
+            by_depth.setdefault(depth[id(node)], []).append(node)
+        if any(len(nodes) > 1 or len(nodes[0].input_tensors) > 1 for nodes in by_depth.values()):
+            return False
+        return len({id(n.layer) for n in self._nodes}) == len(self._nodes)
 
     def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False, show_trainable=False,
                 layer_range=None):
-        """Print Keras' table of layers, output shapes and parameter counts."""
-        print_summary(self, line_length, positions, print_fn)
+        """Print Keras' table of layers, output shapes and parameter counts (see summary.py)."""
+        print_summary(self, line_length, positions, print_fn, show_trainable, layer_range, expand_nested)
 
     def count_params(self):
-        return int(sum(int(w.numpy().size) for w in self.weights))
+        """The number of weights (trainable or not) in the model."""
+        if not self.built and not self.weights:
+            raise ValueError(f"{self.name} is not built yet: call it on data, give its first layer an input_shape, "
+                             "or call build(input_shape) before count_params()")
+        return int(sum(int(np.prod(w.shape)) for w in {id(w.parameter): w for w in self.weights}.values()))
 
     # ------------------------------------------------------------------------------------------------ config
     def get_config(self):
@@ -150,17 +179,19 @@ class Model(Trainer, Layer):
         return cls(**config)
 
     def save(self, filepath, overwrite=True):
-        """Write the model (config, weights, optimizer state) to one ``.keras`` file, atomically."""
+        """Write the model (config, weights, compile settings, optimizer state) to one ``.keras`` file, atomically."""
         from ..saving import save_model
 
         save_model(self, filepath, overwrite=overwrite)
 
     def save_weights(self, filepath, overwrite=True):
+        """Write the weights alone to a safetensors file (any name; Keras' ``.weights.h5`` is fine)."""
         from ..saving import save_weights
 
         save_weights(self, filepath, overwrite=overwrite)
 
-    def load_weights(self, filepath):
+    def load_weights(self, filepath, skip_mismatch=False):
+        """Read weights from ``save_weights`` or from a ``.keras`` file into this model (same architecture)."""
         from ..saving import load_weights
 
-        load_weights(self, filepath)
+        load_weights(self, filepath, skip_mismatch=skip_mismatch)

@@ -1,5 +1,6 @@
 """``Sequential``: a plain stack of layers, each feeding the next."""
 
+from ...tensor import Tensor
 from ..layers.base import Layer
 from ..layers.input_layer import Input, InputLayer, KerasTensor
 from .model import Model
@@ -33,31 +34,44 @@ class Sequential(Model):
         if any(layer.name == other.name for other in self._stack):
             raise ValueError(f"All layers added to a Sequential model should have unique names; {layer.name!r} is "
                              "already in the model")
+        was_built = self.built
         self._stack.append(layer)
         self.add_module(layer.name, layer)
-        self.__dict__["built"] = False
         first = self._stack[0]
         if self._input is None and first._input_shape_arg is not None:
             self.__dict__["_input"] = InputLayer(shape=first._input_shape_arg, batch_size=first._batch_size_arg)
-        if self._input is not None:
+        elif self._input is None and _known_input_shape(first) is not None:  # a built model as the first block
+            self.__dict__["_input"] = InputLayer(shape=_known_input_shape(first)[1:])
+        if self._input is None:
+            self.__dict__["built"] = False
+        elif was_built and len(self._stack) > 1:  # only the new layer is traced
+            self.__dict__["outputs"] = [layer(self.outputs[0])]
+            self.__dict__["output_names"] = [layer.name]
+        else:
             self._build_graph()
 
     def pop(self):
+        """Remove the last layer and return it."""
         if not self._stack:
             raise TypeError("there are no layers in the model to pop")
         layer = self._stack.pop()
         delattr(self, layer.name)
         if self._input is not None and self._stack:
             self._build_graph()
+        elif not self._stack:
+            self.__dict__["built"] = False
         return layer
 
     def _build_graph(self):
         x = self._input.output
         for layer in self._stack:
             x = layer(x)
-        self.__dict__["outputs"] = [x]
-        self.__dict__["inputs"] = [self._input.output]
-        self.__dict__["built"] = True
+        d = self.__dict__
+        d["outputs"] = [x]
+        d["inputs"] = [self._input.output]
+        d["output_names"] = [self._stack[-1].name] if self._stack else []
+        d["_expected_shape"] = tuple(self._input.output.shape)
+        d["built"] = True
 
     def build(self, input_shape=None):
         """Create the weights for inputs of ``input_shape`` (batch dimension included, e.g. (None, 4))."""
@@ -72,6 +86,9 @@ class Sequential(Model):
             self.build(input_shape)
 
     def call(self, inputs, training=None):
+        expected = self.__dict__.get("_expected_shape")
+        if expected is not None and isinstance(inputs, Tensor) and inputs.shape[1:] != expected[1:]:
+            _check_shape(self, expected, tuple(inputs.shape))
         x = inputs
         for layer in self._stack:
             x = layer(x, training=training) if layer._call_takes_training else layer(x)
@@ -92,7 +109,8 @@ class Sequential(Model):
     def get_config(self):
         from ..saving.serialization import serialize_layer
 
-        config = {"name": self.name, "layers": [serialize_layer(layer) for layer in self._stack]}
+        config = {"name": self.name, "trainable": self.trainable,
+                  "layers": [serialize_layer(layer) for layer in self._stack]}
         if self._input is not None:
             config["input_shape"] = list(self._input.shape)
         return config
@@ -101,9 +119,24 @@ class Sequential(Model):
     def from_config(cls, config, custom_objects=None):
         from ..saving.serialization import deserialize_layer
 
-        model = cls(name=config.get("name"))
+        model = cls(name=config.get("name"), trainable=config.get("trainable", True))
         if config.get("input_shape") is not None:
             model.add(Input(shape=tuple(config["input_shape"])))
         for layer_config in config["layers"]:
             model.add(deserialize_layer(layer_config, custom_objects))
         return model
+
+
+def _check_shape(model, expected, got):
+    """ValueError unless ``got`` fits ``expected`` (None matches any size)."""
+    if len(got) != len(expected) or any(e is not None and e != g for e, g in zip(expected[1:], got[1:])):
+        raise ValueError(f"Input 0 of {model.name!r} ({type(model).__name__}) is incompatible with the model: expected "
+                         f"shape {expected}, got {got}")
+
+
+def _known_input_shape(layer):
+    """The input shape of a built Sequential or single-input functional model, else None."""
+    inputs = getattr(layer, "inputs", None) if getattr(layer, "built", False) else None
+    if isinstance(layer, Model) and inputs and len(inputs) == 1:
+        return tuple(inputs[0].shape)
+    return None

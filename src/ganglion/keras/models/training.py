@@ -1,333 +1,461 @@
 """Keras' training API, written once on the engine's loop: ``compile``, ``fit``, ``evaluate``, ``predict``,
-``train_on_batch``, ``test_on_batch``, ``predict_on_batch``. Each training step is the same
-``zero_grad / backward / step`` a PyTorch-style user writes by hand."""
+``train_on_batch``, ``test_on_batch``, ``predict_on_batch``. A training step is the ``zero_grad / backward / step``
+a PyTorch-style user writes by hand; what Keras adds around it is kept off the per-step path: data converted once
+(data_adapter.py), metrics recorded and computed when read (compile_utils.py), loss terms, constraints and
+callback hooks looked up once per call of ``fit``.
+
+Override ``train_step(self, data)`` / ``test_step(self, data)`` (``data`` is ``(x, y, sample_weight)``, returning a
+logs dict) for custom logic, as in Keras.
+"""
+
+import time
+import warnings
 
 import numpy as np
 
 from ... import backend
 from ...autograd.grad_mode import no_grad
-from ...tensor import Tensor
-from .. import losses as keras_losses
-from .. import metrics as keras_metrics
 from .. import optimizers as keras_optimizers
-from ..callbacks import CallbackList, History, ProgbarLogger
-from ..callbacks.progbar import format_logs
-from .data_adapter import ArrayData, adapt
+from ..callbacks import Callback, CallbackList, History, ProgbarLogger
+from .compile_utils import CompiledLoss, CompiledMetrics, flatten
+from .data_adapter import ArrayData, EpochIterator, adapt, class_weights_to_sample_weights
 
 
-def _flatten(x):
-    if isinstance(x, (list, tuple)):
-        return list(x)
-    return [x]
+def _overrides(cb, *hooks):
+    """Whether callback ``cb`` defines any of ``hooks`` itself (the base class's are no-ops)."""
+    return any(getattr(type(cb), h, None) is not getattr(Callback, h, None) for h in hooks)
+
+
+def _batch_len(x):
+    return int(flatten(x)[0].shape[0])
 
 
 class Trainer:
-    """Mixed into ``Model``: everything about compiling and running training, evaluation and prediction."""
+    """Mixed into ``Model``: compiling, and running training, evaluation and prediction."""
 
     compiled = False
     optimizer = None
     stop_training = False
+    _train_context = None
+    _initial_epoch = 0
 
     # ------------------------------------------------------------------------------------------------ compile
     def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None, weighted_metrics=None,
                 run_eagerly=False, steps_per_execution=1, jit_compile="auto", auto_scale_loss=True):
-        """Choose the optimizer, the loss (one, or one per output) and the metrics to report."""
+        """Choose the optimizer, the loss (one, or one per output, with ``loss_weights``) and the metrics."""
         self.optimizer = keras_optimizers.get(optimizer)
-        self._loss_spec, self._loss_weights = loss, loss_weights
-        self._metric_spec = metrics
-        self._compiled_losses = None  # resolved per output at the first batch, when the outputs are known
-        self._compiled_metrics = None
+        self._compile_loss = CompiledLoss(loss, loss_weights)
+        self._compile_metrics = CompiledMetrics(metrics, weighted_metrics)
+        self.__dict__["_compile_spec"] = {"loss": loss, "loss_weights": loss_weights, "metrics": metrics,
+                                          "weighted_metrics": weighted_metrics}
         self.__dict__["compiled"] = True
 
-    def _check_compiled(self, what):
+    def _assert_compiled(self, what):
         if not self.compiled:
-            raise RuntimeError(f"You must call compile() before {what}")
+            raise ValueError(f"You must call compile() before {what}()")
 
-    def _output_names(self):
-        return getattr(self, "output_names", None) or ["output"]
+    @property
+    def metrics(self):
+        """The loss tracker, then the compiled metrics (once the first batch has built them)."""
+        if not self.compiled:
+            return []
+        cm = self._compile_metrics
+        return [cm.loss_tracker] + [t for t in cm.output_loss_trackers if t is not None] + \
+            [m for _, m, _ in cm.metrics or ()]
 
-    def _resolve_losses(self, n_outputs):
-        spec = self._loss_spec
-        if spec is None:
-            raise ValueError("compile(loss=...) is required to train or evaluate: give a loss name or function")
-        names = self._output_names()
-        if isinstance(spec, dict):
-            missing = [n for n in names if n not in spec]
-            if missing:
-                raise ValueError(f"loss dict has no entry for output(s) {missing}; outputs are {names}")
-            per_output = [spec[n] for n in names[:n_outputs]]
-        elif isinstance(spec, (list, tuple)):
-            if len(spec) != n_outputs:
-                raise ValueError(f"compile got {len(spec)} losses for a model with {n_outputs} output(s)")
-            per_output = list(spec)
-        else:
-            per_output = [spec] * n_outputs
-        losses = []
-        for item in per_output:
-            fn = keras_losses.get(item)
-            losses.append(fn)
-        weights = self._loss_weights
-        if weights is None:
-            weights = [1.0] * n_outputs
-        elif isinstance(weights, dict):
-            weights = [weights.get(n, 1.0) for n in names[:n_outputs]]
-        elif len(weights) != n_outputs:
-            raise ValueError(f"compile got {len(weights)} loss_weights for a model with {n_outputs} output(s)")
-        return list(zip(losses, weights))
+    @property
+    def metrics_names(self):
+        return [m.name for m in self.metrics]
 
-    def _resolve_metrics(self, ys, preds):
-        spec = self._metric_spec or []
-        if isinstance(spec, dict):
-            per_output = [_flatten(spec.get(n, [])) for n in self._output_names()[:len(preds)]]
-        elif spec and isinstance(spec[0], (list, tuple)):
-            per_output = [list(s) for s in spec]
-        else:
-            per_output = [list(spec)] * len(preds)
-        resolved = []
-        for i, (names, y, p) in enumerate(zip(per_output, ys, preds)):
-            loss_name = keras_losses.name_of(self._compiled_losses[i][0])
-            for m in names:
-                if m in ("accuracy", "acc"):
-                    metric = keras_metrics.resolve_accuracy(loss_name, tuple(y.shape), tuple(p.shape))
-                    if m == "acc":
-                        metric.name = "acc"
-                else:
-                    metric = keras_metrics.get(m) if not isinstance(m, keras_metrics.Metric) else m
-                if len(preds) > 1:
-                    metric.name = f"{self._output_names()[i]}_{metric.name}"
-                resolved.append((i, metric))
-        return resolved
+    def reset_metrics(self):
+        if self.compiled:
+            self._compile_metrics.reset()
 
-    # ---------------------------------------------------------------------------------------------- one batch
-    def _compute_loss(self, y, y_pred, sample_weight):
-        preds = _flatten(y_pred)
-        ys = _flatten(y) if isinstance(y, (list, tuple)) else (
-            [y[n] for n in self._output_names()] if isinstance(y, dict) else [y]
-        )
-        if len(ys) != len(preds):
-            raise ValueError(f"the model has {len(preds)} output(s) but y holds {len(ys)} target(s)")
-        if self._compiled_losses is None:
-            self._compiled_losses = self._resolve_losses(len(preds))
-            self._compiled_metrics = self._resolve_metrics(ys, preds)
-        total = None
-        for (fn, weight), target, pred in zip(self._compiled_losses, ys, preds):
-            if isinstance(fn, keras_losses.Loss):
-                value = fn(target, pred, sample_weight=sample_weight)
-            else:
-                per = fn(target, pred)
-                if sample_weight is not None:
-                    per = per * sample_weight.type(per.dtype).reshape(
-                        tuple(per.shape[:1]) + (1,) * (per.ndim - 1))
-                value = per.mean()
-            value = value * weight if weight != 1.0 else value
-            total = value if total is None else total + value
-        penalties = self.losses
-        for penalty in penalties:
-            total = total + penalty
-        return total, ys, preds
+    def get_metrics_result(self):
+        """The current values of the loss and metrics: {name: float}."""
+        return self._compile_metrics.results()
 
-    def _update_metrics(self, loss, ys, preds, sample_weight, n):
-        self._loss_tracker.update_state(float(loss.item()), sample_weight=n)
-        for i, metric in self._compiled_metrics:
-            metric.update_state(ys[i], preds[i].detach(), sample_weight)
-        return self._logs()
+    # ------------------------------------------------------------------------------------------- outputs, y
+    def _output_names(self, preds, y_pred):
+        if isinstance(y_pred, dict):
+            return list(y_pred)
+        names = getattr(self, "output_names", None)
+        if names and len(names) == len(preds):
+            return list(names)
+        return ["output"] if len(preds) == 1 else [f"output_{i + 1}" for i in range(len(preds))]
 
-    def _logs(self):
-        logs = {"loss": self._loss_tracker.result()}
-        for _, metric in self._compiled_metrics or []:
-            logs[metric.name] = float(metric.result())
-        return logs
+    def _targets(self, y, names):
+        """y as one entry per output (None for an output without a target)."""
+        if y is None:
+            return [None] * len(names)
+        if isinstance(y, dict):
+            unknown = sorted(set(y) - set(names))
+            if unknown:
+                raise ValueError(f"y has key(s) {unknown} that name no output; the outputs are {names}")
+            return [y.get(name) for name in names]
+        if isinstance(y, (list, tuple)):
+            if len(y) != len(names):
+                raise ValueError(f"the model has {len(names)} output(s) {names} but y holds {len(y)} target(s)")
+            return list(y)
+        if len(names) != 1:
+            raise ValueError(f"the model has {len(names)} outputs {names}: give y as a list or a dict of "
+                             f"{len(names)} targets")
+        return [y]
 
-    def _reset_metrics(self):
-        self._loss_tracker = keras_metrics.Mean(name="loss")
-        for _, metric in self._compiled_metrics or []:
-            metric.reset_state()
+    def _ensure_compiled_for(self, ys, preds, names):
+        if self._compile_loss.entries is None:
+            self._compile_loss.build(names)
+            losses = [entry[0] for entry in self._compile_loss.entries]
+            self._compile_metrics.build(ys, preds, losses, names)
+
+    # ------------------------------------------------------------------------------------------------ losses
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """The compiled loss of ``y_pred`` against ``y`` plus the model's regularization losses (a scalar Tensor)."""
+        self._assert_compiled("compute_loss")
+        preds = flatten(y_pred)
+        names = self._output_names(preds, y_pred)
+        ys = self._targets(y, names)
+        self._ensure_compiled_for(ys, preds, names)
+        total, _ = self._compile_loss(ys, preds, sample_weight)
+        return self._add_model_losses(total)
+
+    def _add_model_losses(self, total):
+        context = self._train_context
+        terms = context["terms"] if context is not None else self._loss_terms()
+        for term in terms:
+            value = term()
+            if value is not None:
+                total = total + value
+        return total
+
+    def _step_loss(self, x, y, sample_weight, training):
+        """Forward pass and loss of one batch; the metrics record it. Returns the loss Tensor."""
+        y_pred = self(x, training=training)
+        preds = flatten(y_pred)
+        names = self._output_names(preds, y_pred)
+        ys = self._targets(y, names)
+        self._ensure_compiled_for(ys, preds, names)
+        total, per_output = self._compile_loss(ys, preds, sample_weight)
+        total = self._add_model_losses(total)
+        self._compile_metrics.record(total, per_output, ys, preds, sample_weight, _batch_len(x))
+        return total
+
+    # ------------------------------------------------------------------------------------------------- steps
+    def train_step(self, data):
+        """One training step on ``data`` = (x, y, sample_weight): forward, loss, backward, optimizer update.
+        Returns the logs (the running loss and metrics)."""
+        self._train_batch(*data)
+        return self.get_metrics_result()
+
+    def _train_batch(self, x, y, sample_weight):
+        loss = self._step_loss(x, y, sample_weight, training=True)
+        optimizer = self.optimizer
+        if not optimizer.built:
+            self._build_optimizer()
+        for p in optimizer._params:
+            p.grad = None
+        loss.backward()
+        optimizer.apply_gradients()
+        context = self._train_context
+        for layer, name, constraint in (context["constraints"] if context is not None else self._constraints()):
+            with no_grad():
+                target = layer._penalty_target(name)
+                target.array[...] = constraint(target).array
+
+    def test_step(self, data):
+        """Loss and metrics of one batch without training; returns the running logs."""
+        self._test_batch(*data)
+        return self.get_metrics_result()
+
+    def _test_batch(self, x, y, sample_weight):
+        with no_grad():
+            self._step_loss(x, y, sample_weight, training=False)
+
+    def predict_step(self, data):
+        x = data[0] if isinstance(data, tuple) else data
+        with no_grad():
+            return self(x, training=False)
+
+    def _build_optimizer(self):
+        """Build the optimizer on the trainable parameters, in the model's order (saved states rely on it)."""
+        params = [p for p in self.parameters() if p.requires_grad]
+        self.optimizer.build(params)
 
     def _ensure_optimizer(self):
         if not self.optimizer.built:
-            self.optimizer.build([p for p in self.parameters() if p.requires_grad])
+            self._build_optimizer()
 
-    def train_step(self, x, y, sample_weight=None):
-        """Forward, loss, backward and one optimizer update on one batch; returns the batch's loss Tensor."""
-        y_pred = self(x, training=True)
-        loss, ys, preds = self._compute_loss(y, y_pred, sample_weight)
-        self._ensure_optimizer()
-        for p in self.optimizer._params:
-            p.grad = None
-        loss.backward()
-        self.optimizer.apply_gradients()
-        self._apply_constraints()
-        return loss, ys, preds
+    def _constraints(self):
+        return [(m, name, c) for m in self.modules() for name, c in m.__dict__.get("_constraints", ())]
 
-    def _apply_constraints(self):
-        for m in self.modules():
-            for name, constraint in getattr(m, "__dict__", {}).get("_constraints", ()):
-                with no_grad():
-                    target = m._penalty_target(name)
-                    target.array[...] = constraint(target).array
+    def _enter(self):
+        """Look up once what every step needs (loss terms, constraints, the optimizer's parameters)."""
+        if self.compiled and self.optimizer.built:
+            wanted = [p for p in self.parameters() if p.requires_grad]
+            if {id(p) for p in wanted} != {id(p) for p in self.optimizer._params}:
+                self.optimizer.build(wanted)  # trainable flags changed since the optimizer was built
+        self.__dict__["_train_context"] = {"terms": self._loss_terms(), "constraints": self._constraints()}
+
+    def _exit(self):
+        self.__dict__["_train_context"] = None
+
+    def _custom(self, name):
+        return getattr(type(self), name) is not getattr(Trainer, name)
 
     # ------------------------------------------------------------------------------------------------------ fit
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None, validation_split=0.0,
             validation_data=None, shuffle=True, class_weight=None, sample_weight=None, initial_epoch=0,
             steps_per_epoch=None, validation_steps=None, validation_batch_size=None, validation_freq=1):
         """Train for ``epochs`` epochs; returns a ``History`` whose ``history`` maps each metric to its values."""
-        self._check_compiled("fit")
-        if not isinstance(epochs, int) or epochs < 0:
-            raise ValueError(f"epochs must be a non-negative int, got {epochs!r}")
+        self._assert_compiled("fit")
+        for arg, value in (("epochs", epochs), ("initial_epoch", initial_epoch)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+                raise ValueError(f"{arg} must be a non-negative int, got {value!r}")
         data = adapt(x, y, sample_weight, batch_size, shuffle)
         if class_weight is not None:
-            if not isinstance(data, ArrayData):
+            if not isinstance(data, ArrayData) or data.y is None:
                 raise ValueError("class_weight needs in-memory arrays for x and y")
-            data.sample_weight = _class_weights(data.y, class_weight, data.sample_weight)
+            data.sample_weight = class_weights_to_sample_weights(data.y, class_weight, data.sample_weight)
         val = None
         if validation_data is not None:
             val = _validation(validation_data, validation_batch_size or batch_size)
         elif validation_split:
             if not isinstance(data, ArrayData):
-                raise ValueError("validation_split needs in-memory arrays; pass validation_data for a Dataset")
+                raise ValueError("validation_split needs in-memory arrays; pass validation_data for a Dataset or "
+                                 "DataLoader")
             data, val = data.split(validation_split)
             val.shuffle = False
-        steps = data.steps if steps_per_epoch is None else min(steps_per_epoch, data.steps or steps_per_epoch)
-        verbose = 1 if verbose == "auto" else verbose
+        device = _device_of(self)
+        data.to_device(device)
+        if val is not None:
+            val.to_device(device)
+        rng = np.random.default_rng(int(backend.default_generator.numpy.integers(2**63)))
+        iterator = EpochIterator(data, steps_per_epoch, rng)
+        verbose = 1 if verbose == "auto" else int(verbose)
         history = History()
-        cbs = [history] + list(callbacks or [])
+        cbs = list(callbacks or [])
+        cbs.append(history)
         if verbose:
-            cbs.append(ProgbarLogger(verbose))
-        callback_list = CallbackList(cbs, self, {"epochs": epochs, "steps": steps, "verbose": verbose})
-        self.history = history
+            progbar = ProgbarLogger()
+            progbar.verbose = verbose
+            cbs.append(progbar)
+        params = {"epochs": epochs, "steps": iterator.steps, "verbose": verbose}
+        callback_list = CallbackList(cbs, self, params)
+        begin = [cb.on_train_batch_begin for cb in cbs if _overrides(cb, "on_train_batch_begin", "on_batch_begin")]
+        end = [cb.on_train_batch_end for cb in cbs if _overrides(cb, "on_train_batch_end", "on_batch_end")]
+        custom_step = self._custom("train_step")
+        self.__dict__["history"] = history
         self.stop_training = False
-        rng = np.random.default_rng(backend.default_generator.numpy.integers(2**63))
-        callback_list.on_train_begin()
-        logs = {}
-        for epoch in range(initial_epoch, epochs):
-            self._reset_metrics()
-            self.train()
-            callback_list.on_epoch_begin(epoch)
-            for step, (xb, yb, swb) in enumerate(data.batches(rng)):
-                if steps_per_epoch is not None and step >= steps_per_epoch:
+        self.__dict__["_initial_epoch"] = int(initial_epoch)
+        self._enter()
+        try:
+            callback_list.on_train_begin()  # BackupAndRestore may move _initial_epoch past finished epochs
+            epoch_logs = {}
+            for epoch in range(max(int(initial_epoch), self._initial_epoch), epochs):
+                self.reset_metrics()
+                self.train()
+                callback_list.on_epoch_begin(epoch)
+                steps_run, logs = 0, None
+                for step, batch in iterator.epoch():
+                    for hook in begin:
+                        hook(step)
+                    if custom_step:
+                        logs = self.train_step(batch)
+                    else:
+                        self._train_batch(*batch)
+                    steps_run += 1
+                    if end:
+                        logs = logs if custom_step else self.get_metrics_result()
+                        for hook in end:
+                            hook(step, logs)
+                    if self.stop_training:
+                        break
+                if steps_run == 0:
+                    warnings.warn("fit: the input ran out of data; stopping training (give steps_per_epoch that "
+                                  "the data can provide, or data that repeats)", stacklevel=2)
                     break
-                callback_list.on_train_batch_begin(step)
-                if yb is None:
-                    raise ValueError("fit needs targets: pass y, or batches of (x, y) from the Dataset/DataLoader")
-                loss, ys, preds = self.train_step(xb, yb, swb)
-                logs = self._update_metrics(loss, ys, preds, swb, _batch_len(xb))
-                callback_list.on_train_batch_end(step, logs)
+                epoch_logs = dict(logs) if custom_step and logs else self.get_metrics_result()
+                if val is not None and _validate_now(epoch, validation_freq):
+                    val_logs = self._evaluate_data(val, validation_steps)
+                    epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
+                self.train()
+                callback_list.on_epoch_end(epoch, epoch_logs)
                 if self.stop_training:
                     break
+            callback_list.on_train_end(epoch_logs)
+        finally:
+            self._exit()
             self.eval()
-            logs = dict(self._logs())
-            if val is not None and (epoch + 1) % validation_freq == 0:
-                val_logs = self._evaluate_data(val, steps=validation_steps)
-                logs.update({f"val_{k}": v for k, v in val_logs.items()})
-            callback_list.on_epoch_end(epoch, logs)
-            if self.stop_training:
-                break
-        callback_list.on_train_end(logs)
-        self.eval()
         return history
 
     # ------------------------------------------------------------------------------------------------ evaluate
     def _evaluate_data(self, data, steps=None, callback_list=None):
-        self._reset_metrics()
+        """Loss and metrics over ``data`` in inference mode (the metrics start from zero)."""
+        self.reset_metrics()
+        was_training = self.training
         self.eval()
-        with no_grad():
-            for step, (xb, yb, swb) in enumerate(data.batches(None)):
-                if steps is not None and step >= steps:
-                    break
-                if callback_list:
+        custom = self._custom("test_step")
+        logs = None
+        try:
+            for step, batch in EpochIterator(data, steps).epoch():
+                if callback_list is not None:
                     callback_list.on_test_batch_begin(step)
-                if yb is None:
+                if batch[1] is None and not custom:
                     raise ValueError("evaluate needs targets: pass y, or batches of (x, y)")
-                y_pred = self(xb, training=False)
-                loss, ys, preds = self._compute_loss(yb, y_pred, swb)
-                logs = self._update_metrics(loss, ys, preds, swb, _batch_len(xb))
-                if callback_list:
-                    callback_list.on_test_batch_end(step, logs)
-        return self._logs()
+                if custom:
+                    logs = self.test_step(batch)
+                else:
+                    self._test_batch(*batch)
+                if callback_list is not None:
+                    callback_list.on_test_batch_end(step, logs if custom else self.get_metrics_result())
+        finally:
+            self.train(was_training)
+        return dict(logs) if custom and logs else self.get_metrics_result()
 
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
                  callbacks=None, return_dict=False):
-        """Loss and metrics on the data: a list [loss, metric...] (a float alone without metrics), or a dict."""
-        self._check_compiled("evaluate")
-        data = adapt(x, y, sample_weight, batch_size, False)
-        callback_list = CallbackList(list(callbacks or []), self, {"steps": data.steps})
+        """Loss and metrics on the data: a list [loss, metric...] in ``metrics_names`` order (a float when there is
+        only the loss), or a dict with ``return_dict=True``."""
+        self._assert_compiled("evaluate")
+        data = adapt(x, y, sample_weight, batch_size, False).to_device(_device_of(self))
+        callback_list = CallbackList(list(callbacks or []), self, {"steps": data.steps, "verbose": verbose})
+        start = time.perf_counter()
         callback_list.on_test_begin()
-        logs = self._evaluate_data(data, steps, callback_list)
+        own = self._train_context is None
+        if own:
+            self._enter()
+        try:
+            logs = self._evaluate_data(data, steps, callback_list)
+        finally:
+            if own:
+                self._exit()
         callback_list.on_test_end(logs)
-        if verbose:  # "auto" and 1 print the summary line Keras ends its bar with
-            n = data.steps or 0
-            print(f"{n}/{n} {'━' * 20} - {format_logs(logs)}")
+        if verbose:
+            _print_done(data.steps if steps is None else min(steps, data.steps or steps), start, logs)
         if return_dict:
             return logs
-        values = list(logs.values())
+        values = self._compile_metrics.ordered_results()
         return values[0] if len(values) == 1 else values
 
     # ------------------------------------------------------------------------------------------------- predict
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
-        """The model's outputs for ``x``, batched, in inference mode and without a graph: NumPy arrays."""
-        data = adapt(x, None, None, batch_size, False)
-        outputs = []
+        """The model's outputs for ``x``, batched, in inference mode and without a graph: NumPy arrays (a list or
+        dict of them for several outputs)."""
+        data = adapt(x, None, None, batch_size, False).to_device(_device_of(self))
+        callback_list = CallbackList(list(callbacks or []), self, {"steps": data.steps, "verbose": verbose})
+        was_training = self.training
         self.eval()
-        with no_grad():
-            for step, (xb, _, _) in enumerate(data.batches(None)):
-                if steps is not None and step >= steps:
-                    break
-                out = self(xb, training=False)
-                outputs.append([backend.to_numpy(o.array) for o in _flatten(out)])
+        outputs, structure, start = [], None, time.perf_counter()
+        callback_list.on_predict_begin()
+        try:
+            for step, (xb, _, _) in EpochIterator(data, steps).epoch():
+                callback_list.on_predict_batch_begin(step)
+                out = self.predict_step((xb,))
+                structure = out
+                outputs.append([backend.to_numpy(o.array) for o in flatten(out)])
+                callback_list.on_predict_batch_end(step, {"outputs": out})
+        finally:
+            self.train(was_training)
+        callback_list.on_predict_end()
         if not outputs:
-            raise ValueError("predict got no data")
+            raise ValueError("predict got no data: x is empty (or steps=0)")
+        if verbose:
+            _print_done(len(outputs), start, {})
         merged = [np.concatenate([batch[i] for batch in outputs]) for i in range(len(outputs[0]))]
-        return merged[0] if len(merged) == 1 else merged
+        if isinstance(structure, dict):
+            return dict(zip(structure, merged))
+        return merged if isinstance(structure, (list, tuple)) else merged[0]
 
+    # -------------------------------------------------------------------------------------------- on_batch
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
-        self._check_compiled("train_on_batch")
-        data = ArrayData(x, y, sample_weight, batch_size=None, shuffle=False)
+        """One training step on one batch; returns the running loss and metrics (since the last reset_metrics)."""
+        self._assert_compiled("train_on_batch")
+        data = ArrayData(x, y, sample_weight, batch_size=None).to_device(_device_of(self))
         if class_weight is not None:
-            data.sample_weight = _class_weights(data.y, class_weight, data.sample_weight)
+            data.sample_weight = class_weights_to_sample_weights(data.y, class_weight, data.sample_weight)
         data.batch_size = data.n
-        xb, yb, swb = next(data.batches())
-        self._reset_metrics()
+        batch = next(data.batches())
         self.train()
-        loss, ys, preds = self.train_step(xb, yb, swb)
-        self.eval()
-        logs = self._update_metrics(loss, ys, preds, swb, data.n)
-        return logs if return_dict else _as_list(logs)
+        self._enter()
+        try:
+            logs = self.train_step(batch) if self._custom("train_step") else (self._train_batch(*batch) or
+                                                                              self.get_metrics_result())
+        finally:
+            self._exit()
+            self.eval()
+        return logs if return_dict else self._flat_logs(logs)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
-        self._check_compiled("test_on_batch")
-        data = ArrayData(x, y, sample_weight, batch_size=None, shuffle=False)
+        """Loss and metrics on one batch (running since the last reset_metrics), without training."""
+        self._assert_compiled("test_on_batch")
+        data = ArrayData(x, y, sample_weight, batch_size=None).to_device(_device_of(self))
         data.batch_size = data.n
-        logs = self._evaluate_data(data)
-        return logs if return_dict else _as_list(logs)
+        batch = next(data.batches())
+        was_training = self.training
+        self.eval()
+        self._enter()
+        try:
+            logs = self.test_step(batch) if self._custom("test_step") else (self._test_batch(*batch) or
+                                                                            self.get_metrics_result())
+        finally:
+            self._exit()
+            self.train(was_training)
+        return logs if return_dict else self._flat_logs(logs)
 
     def predict_on_batch(self, x):
-        return self.predict(x, batch_size=len(_flatten(x)[0]))
+        """The outputs for one batch, as NumPy arrays."""
+        data = ArrayData(x, None, None, batch_size=None).to_device(_device_of(self))
+        data.batch_size = data.n
+        was_training = self.training
+        self.eval()
+        try:
+            out = self.predict_step(next(data.batches()))
+        finally:
+            self.train(was_training)
+        if isinstance(out, dict):
+            return {k: backend.to_numpy(v.array) for k, v in out.items()}
+        arrays = [backend.to_numpy(o.array) for o in flatten(out)]
+        return arrays if isinstance(out, (list, tuple)) else arrays[0]
+
+    def _flat_logs(self, logs):
+        values = self._compile_metrics.ordered_results() if not self._custom("train_step") else list(logs.values())
+        return values[0] if len(values) == 1 else values
 
 
-def _as_list(logs):
-    values = list(logs.values())
-    return values[0] if len(values) == 1 else values
-
-
-def _batch_len(xb):
-    first = _flatten(xb)[0] if not isinstance(xb, dict) else next(iter(xb.values()))
-    return first.shape[0] if isinstance(first, Tensor) else len(first)
+def _validate_now(epoch, freq):
+    if isinstance(freq, int):
+        if freq <= 0:
+            raise ValueError(f"validation_freq must be a positive int or a list of epochs, got {freq}")
+        return (epoch + 1) % freq == 0
+    return epoch + 1 in freq
 
 
 def _validation(validation_data, batch_size):
     if isinstance(validation_data, (tuple, list)):
         if len(validation_data) not in (2, 3):
-            raise ValueError("validation_data must be (x_val, y_val) or (x_val, y_val, sample_weight)")
+            raise ValueError(f"validation_data must be (x_val, y_val) or (x_val, y_val, val_sample_weight), got a "
+                             f"{type(validation_data).__name__} of {len(validation_data)} items")
         return ArrayData(*validation_data, batch_size=batch_size, shuffle=False)
     return adapt(validation_data, batch_size=batch_size)
 
 
-def _class_weights(y, class_weight, sample_weight):
-    if isinstance(y, (list, dict)):
-        raise ValueError("class_weight is only supported for models with one output")
-    labels = y.argmax(axis=-1) if (y.ndim > 1 and y.shape[-1] > 1) else y.reshape(len(y)).round().astype(np.int64)
-    missing = sorted(set(np.unique(labels).tolist()) - set(class_weight))
-    if missing:
-        raise ValueError(f"class_weight has no weight for class(es) {missing}")
-    weights = np.array([class_weight[int(c)] for c in labels], dtype=np.float64)
-    return weights if sample_weight is None else weights * sample_weight
+def _device_of(model):
+    for p in model.parameters():
+        return p.device
+    return None
+
+
+def _print_done(steps, start, logs):
+    elapsed = time.perf_counter() - start
+    per_step = elapsed / max(steps or 1, 1)
+    text = f"{steps}/{steps} {'━' * 20} {_format_time(elapsed)} {_format_time(per_step)}/step"
+    metrics = " - ".join(f"{k}: {v:.4f}" for k, v in logs.items() if isinstance(v, float))
+    print(text + (f" - {metrics}" if metrics else ""))
+
+
+def _format_time(seconds):
+    if seconds >= 1:
+        return f"{seconds:.0f}s"
+    if seconds >= 1e-3:
+        return f"{seconds * 1e3:.0f}ms"
+    return f"{seconds * 1e6:.0f}us"

@@ -3,6 +3,7 @@
 from .._registry import lookup
 from .algorithms import SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, Lion, Nadam, RMSprop
 from .base import Optimizer
+from . import schedules
 
 _ALL = {
     "sgd": SGD, "adam": Adam, "adamw": AdamW, "adamax": Adamax, "nadam": Nadam, "rmsprop": RMSprop,

@@ -60,7 +60,10 @@ class Adamax(Optimizer):
 
 
 class Nadam(Adamax):
+    """Adam with Nesterov momentum (the engine's NAdam, whose momentum schedule is Keras')."""
+
     engine = optim.NAdam
+    _extra_scalars = 1  # Keras keeps the product of the momentum schedule as one variable
 
 
 class RMSprop(Optimizer):

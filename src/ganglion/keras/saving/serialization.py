@@ -1,20 +1,47 @@
 """Layers and models to JSON-ready configs and back. Classes are found by name in a registry (the built-in layers,
-classes registered with ``register_keras_serializable``, or ``custom_objects``); nothing from a file is executed."""
+classes registered with ``register_keras_serializable``, or ``custom_objects``); nothing from a file is executed.
 
-_REGISTRY = {}
+A layer's entry is ``{"class_name", "config"}`` plus, for a layer built from data (a subclassed model),
+``"build_config": {"input_shape": ...}`` so that loading can create its weights before they are filled in."""
+
+import inspect
+
+from .._registry import REGISTRY as _REGISTRY
+from .._registry import custom_object_scope
 
 
 def register_keras_serializable(package="Custom", name=None):
-    """Decorator: make a custom layer/model/loss loadable by ``load_model`` under ``package>name``."""
+    """Decorator: make a custom layer, model, loss, metric, activation... loadable by ``load_model`` (and usable by
+    name in configs) under ``package>name`` and its bare name."""
+    if not isinstance(package, str) or ">" in package:
+        raise ValueError(f"register_keras_serializable: package must be a string without '>', got {package!r}")
 
-    def decorate(cls):
-        key = f"{package}>{name or cls.__name__}"
-        _REGISTRY[key] = cls
-        _REGISTRY.setdefault(cls.__name__, cls)
-        cls._registered_name = key
-        return cls
+    def decorate(obj):
+        if not (inspect.isclass(obj) or callable(obj)):
+            raise TypeError(f"register_keras_serializable: expected a class or a function, got {obj!r}")
+        if inspect.isclass(obj) and not hasattr(obj, "get_config"):
+            raise ValueError(f"register_keras_serializable: class {obj.__name__} needs a get_config method")
+        bare = name or obj.__name__
+        key = f"{package}>{bare}"
+        _REGISTRY[key] = obj
+        _REGISTRY[bare] = obj
+        obj._registered_name = key
+        return obj
 
     return decorate
+
+
+def get_registered_object(name, custom_objects=None, module_objects=None):
+    """The class or function registered (or given in ``custom_objects``) under ``name``, or None."""
+    for table in (custom_objects or {}, _REGISTRY, module_objects or {}):
+        if name in table:
+            return table[name]
+    return None
+
+
+def get_registered_name(obj):
+    """``package>name`` for a registered object, its plain name otherwise."""
+    return getattr(obj, "_registered_name", None) or getattr(obj, "__name__", type(obj).__name__)
 
 
 def _builtin_layers():
@@ -37,18 +64,58 @@ def find_class(class_name, custom_objects=None):
 
 
 def serialize_layer(layer):
-    return {"class_name": getattr(type(layer), "_registered_name", type(layer).__name__),
-            "config": layer.get_config()}
+    """{"class_name", "config"} (and "build_config" for a layer built from data)."""
+    entry = {"class_name": getattr(type(layer), "_registered_name", type(layer).__name__),
+             "config": layer.get_config()}
+    shape = layer.__dict__.get("_build_input_shape")
+    if shape is not None and not getattr(layer, "_functional", False) and not hasattr(layer, "_stack"):
+        entry["build_config"] = {"input_shape": _plain(shape)}
+    return entry
+
+
+def _plain(shape):
+    if isinstance(shape, (list, tuple)) and shape and all(isinstance(s, (list, tuple)) for s in shape):
+        return [_plain(s) for s in shape]
+    return None if shape is None else list(shape)
 
 
 def deserialize_layer(config, custom_objects=None):
+    """A layer (or model) from ``serialize_layer``'s entry; names in ``custom_objects`` resolve anywhere inside."""
+    if not isinstance(config, dict) or "class_name" not in config:
+        raise ValueError(f"a layer entry must be {{'class_name': ..., 'config': ...}}, got {config!r}")
     cls = find_class(config["class_name"], custom_objects)
-    if hasattr(cls, "from_config"):
-        try:
-            return cls.from_config(config["config"], custom_objects=custom_objects)
-        except TypeError:
-            return cls.from_config(config["config"])
-    return cls(**config["config"])
+    with custom_object_scope(custom_objects or {}):
+        inner = config.get("config") or {}
+        if hasattr(cls, "from_config"):
+            takes_objects = "custom_objects" in inspect.signature(cls.from_config).parameters
+            layer = cls.from_config(inner, custom_objects=custom_objects) if takes_objects else cls.from_config(inner)
+        else:
+            layer = cls(**inner)
+        build = config.get("build_config")
+        if build and not layer.built:
+            _build_from_shape(layer, build["input_shape"])
+    return layer
+
+
+def _build_from_shape(layer, shape):
+    """Create a data-built layer's weights by calling it once on zeros of the recorded input shape."""
+    import numpy as np
+
+    from ...autograd.grad_mode import no_grad
+    from ...factories import tensor
+
+    def zeros(s):
+        if isinstance(s, list) and s and all(isinstance(v, list) for v in s):
+            return [zeros(v) for v in s]
+        return tensor(np.zeros(tuple(1 if d is None else d for d in s), dtype=np.float32))
+
+    was_training = layer.training
+    layer.eval()
+    try:
+        with no_grad():
+            layer(zeros(shape))
+    finally:
+        layer.train(was_training)
 
 
 def functional_config(model):
@@ -65,9 +132,10 @@ def functional_config(model):
         for node in layer._inbound_nodes:
             if not any(node is n for n in model._nodes):
                 continue
-            calls.append({"inputs": _nest(node.inputs, ref, KerasTensor), "kwargs": dict(node.kwargs)})
+            calls.append({"inputs": _nest(node.inputs, ref, KerasTensor), "args": _nest(list(node.args), ref, KerasTensor),
+                          "kwargs": _nest(dict(node.kwargs), ref, KerasTensor)})
         layers.append({**serialize_layer(layer), "name": layer.name, "calls": calls})
-    return {"name": model.name, "layers": layers,
+    return {"name": model.name, "trainable": model.trainable, "layers": layers,
             "input_layers": _nest(model._inputs_struct, ref, KerasTensor),
             "output_layers": _nest(model._outputs_struct, ref, KerasTensor)}
 
@@ -118,9 +186,10 @@ def functional_from_config(cls, config, custom_objects=None):
             name, i, call = item
             try:
                 inputs = resolve(call["inputs"])
+                resolve([call.get("args", []), call.get("kwargs", {})])
             except KeyError:
                 continue
-            out = created[name][0](inputs, **call.get("kwargs", {}))
+            out = created[name][0](inputs, *resolve(call.get("args", [])), **resolve(call.get("kwargs", {})))
             outputs[(name, i)] = out if isinstance(out, (list, tuple)) else [out]
             pending.remove(item)
             progressed = True
@@ -128,4 +197,4 @@ def functional_from_config(cls, config, custom_objects=None):
             raise ValueError("the saved model graph is inconsistent: some layer inputs are never produced")
     inputs = resolve(config["input_layers"])
     outs = resolve(config["output_layers"])
-    return cls(inputs=inputs, outputs=outs, name=config.get("name"))
+    return cls(inputs=inputs, outputs=outs, name=config.get("name"), trainable=config.get("trainable", True))

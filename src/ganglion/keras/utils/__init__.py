@@ -2,6 +2,8 @@
 
 import numpy as np
 
+from .plot import plot_model  # noqa: F401
+
 
 def to_categorical(x, num_classes=None):
     """Integer class labels (any shape) to one-hot float32 rows: (n,) -> (n, num_classes)."""

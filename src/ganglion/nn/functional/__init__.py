@@ -17,8 +17,10 @@ from .recurrent import gru_cell, lstm_cell, rnn_relu_cell, rnn_tanh_cell
 from .embedding import embedding
 from .conv import conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d, conv_transpose3d
 from .pooling import (
+    avg_pool1d, avg_pool2d, avg_pool3d, max_pool1d, max_pool2d, max_pool3d, max_unpool1d, max_unpool2d, max_unpool3d,
+)
+from .pooling_adaptive import (
     adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d, adaptive_max_pool1d, adaptive_max_pool2d,
-    adaptive_max_pool3d, avg_pool1d, avg_pool2d, avg_pool3d, max_pool1d, max_pool2d, max_pool3d, max_unpool1d,
-    max_unpool2d, max_unpool3d,
+    adaptive_max_pool3d,
 )
 from .sampling import interpolate, pixel_shuffle, pixel_unshuffle

@@ -14,7 +14,7 @@ from ... import backend
 class Scratch:
     """Large NumPy work arrays reused across calls, keyed by shape and dtype, at most ``limit`` bytes kept."""
 
-    def __init__(self, limit=256 << 20):
+    def __init__(self, limit=128 << 20):
         self.limit, self.kept, self.free = limit, 0, OrderedDict()
 
     def take(self, xp, shape, dtype):

@@ -13,54 +13,70 @@ from ...autograd.function import Function
 
 
 class AxisTaps(Function):
-    """y = sum_t w[:, t] * take(x, index[:, t], axis);  dx[j] = sum over (i, t) with index[i, t] = j of w[i, t] dy[i]."""
+    """y = sum_t w[:, t] take(x, index[:, t], axis);  dx[j] = sum over (i, t) with index[i, t] = j of w[i, t] dy[i].
 
-    def forward(self, x, axis, index, weight):
+    ``rows``: optional, per tap the output rows it applies to (None: all); a window shorter than the table's width
+    skips its missing taps instead of weighting a stand-in value by 0, which would turn an infinite value into NaN.
+    """
+
+    def forward(self, x, axis, index, weight, rows):
         xp = self.xp
         n_out, n_taps = index.shape
         w_shape = [1] * x.ndim
-        w_shape[axis] = n_out
+        lead = (slice(None),) * axis
         y = None
         for t in range(n_taps):
-            v = xp.take(x, xp.asarray(index[:, t]), axis=axis)
+            where = slice(None) if rows is None or rows[t] is None else rows[t]
+            w_shape[axis] = len(range(n_out)[where]) if isinstance(where, slice) else len(where)
+            v = xp.take(x, xp.asarray(index[where, t]), axis=axis)
             if weight is not None:
-                v *= xp.asarray(weight[:, t].reshape(w_shape), dtype=x.dtype)
+                v *= xp.asarray(weight[where, t].reshape(w_shape), dtype=x.dtype)
             if y is None:
                 y = v
-            else:
+            elif isinstance(where, slice):
                 y += v
-        self.save(x.shape, axis, index, weight, w_shape)
+            else:
+                y[lead + (xp.asarray(where),)] += v
+        self.save(x.shape, axis, index, weight, rows)
         return y
 
     def backward(self, dy):
-        shape, axis, index, weight, w_shape = self.saved
+        shape, axis, index, weight, rows = self.saved
         xp = self.xp
-        dx = xp.zeros(shape, dtype=dy.dtype)
         np = backend.np
+        dx = xp.zeros(shape, dtype=dy.dtype)
         lead = (slice(None),) * axis
+        w_shape = [1] * dy.ndim
         for t in range(index.shape[1]):
-            g = dy if weight is None else dy * xp.asarray(weight[:, t].reshape(w_shape), dtype=dy.dtype)
-            column = index[:, t]
+            where = slice(None) if rows is None or rows[t] is None else rows[t]
+            g = dy if isinstance(where, slice) else dy[lead + (xp.asarray(where),)]
+            if weight is not None:
+                w_shape[axis] = g.shape[axis]
+                g = g * xp.asarray(weight[where, t].reshape(w_shape), dtype=dy.dtype)
+            column = index[where, t]
             starts = np.flatnonzero(np.concatenate(([True], column[1:] != column[:-1])))
             sums = xp.add.reduceat(g, xp.asarray(starts), axis=axis)
             dx[lead + (xp.asarray(column[starts]),)] += sums
         return dx
 
 
-def apply_taps(input, axis, index, weight=None):
-    """Resample ``input`` along ``axis`` with the (out, taps) tables ``index`` (ints) and ``weight`` (floats or None
-    for a single tap of weight 1); tables are NumPy arrays on the host, columns non-decreasing."""
-    return AxisTaps.apply(input, axis, index, weight)
+def apply_taps(input, axis, index, weight=None, rows=None):
+    """Resample ``input`` along ``axis`` with the (out, taps) tables ``index`` (ints) and ``weight`` (floats, or None
+    for a single tap of weight 1), and optionally ``rows`` (see AxisTaps). Tables are NumPy arrays on the host, their
+    columns non-decreasing."""
+    return AxisTaps.apply(input, axis, index, weight, rows)
 
 
 def window_taps(in_size, starts, ends):
     """Tables averaging ``x[start_i:end_i]`` for each output i: index (out, T) clamped into each window, weight
-    1 / window length inside the window and 0 on the clamped padding."""
+    1 / window length, and per tap the rows whose window reaches that far (None where all do)."""
     np = backend.np
     starts, ends = np.asarray(starts), np.asarray(ends)
     lengths = ends - starts
     taps = int(lengths.max())
     offsets = starts[:, None] + np.arange(taps)[None, :]
     index = np.minimum(offsets, ends[:, None] - 1)
-    weight = np.where(offsets < ends[:, None], 1.0 / lengths[:, None], 0.0)
-    return index, weight
+    weight = np.broadcast_to(1.0 / lengths[:, None], index.shape)
+    inside = offsets < ends[:, None]
+    rows = [None if inside[:, t].all() else np.flatnonzero(inside[:, t]) for t in range(taps)]
+    return index, weight, rows

@@ -176,13 +176,14 @@ def im2col(x, layout):
     return view.reshape(n, c * k_total, layout.length)
 
 
-def to_layout(xp, y, layout):
-    """(N, C, *out) -> (N, C, L) in ``layout`` (zeros at the flat layout's skipped positions)."""
+def to_layout(xp, y, layout, margin=0):
+    """(N, C, *out) -> (N, C, margin + L + margin) in ``layout``: zeros in the margins and at the flat layout's
+    skipped positions, the values at [margin, margin + L)."""
     n, c = y.shape[:2]
-    if layout.gapless():
+    if layout.gapless() and not margin:
         return xp.ascontiguousarray(y).reshape(n, c, layout.length)
-    full = xp.zeros((n, c, layout.length), dtype=y.dtype)
-    from_layout(full, layout)[...] = y
+    full = xp.zeros((n, c, layout.length + 2 * margin), dtype=y.dtype)
+    from_layout(full[:, :, margin:margin + layout.length], layout)[...] = y
     return full
 
 

@@ -8,10 +8,14 @@ Backward (both): dW is one batched product of the gradient with the saved column
 conv, im2col for conv_transpose). Layouts and the window arithmetic live in ``_window``.
 """
 
+import math
+from itertools import product
+
 from ...autograd.function import Function
 from ...tensor import Tensor
 from ._window import (
-    Layout, check_rank, col2im, from_layout, im2col, ntuple, output_sizes, pad_array, spatial_shape_text, to_layout,
+    Layout, as_strided, check_rank, col2im, element_strides, from_layout, im2col, ntuple, output_sizes, pad_array,
+    spatial_shape_text, to_layout,
 )
 
 
@@ -60,6 +64,45 @@ def _weight_grad(xp, dy, cols, groups):
     return xp.swapaxes(grad, -1, -2)
 
 
+def _spread(xp, dy, margin, weight, groups, layout, channels):
+    """col2im(W^T dy): from dy (N, out, L) in ``layout`` back to (N, channels, *padded), the adjoint of im2col
+    followed by W. ``dy`` carries ``margin`` zeros on both sides of its L positions (see ``spread_margin``).
+
+    In the flat layout this is done row by row instead of offset by offset: dy is shifted by the offsets of the
+    kernel's last dim only (a copy of out x kw rows, not channels x prod(kernel)), one product with the weights
+    (that dim flipped) gives every row offset's contribution, and one add per row offset puts them in place.
+    Measured about twice as fast as col2im of the full W^T dy.
+    """
+    if not layout.flat:
+        return col2im(xp, _mix_transposed(_weight_matrix(weight, groups), dy, groups), channels, layout)
+    n, out, _ = dy.shape
+    kw, dw = layout.kernel[-1], layout.dilation[-1]
+    og, cg = out // groups, channels // groups
+    span = layout.length + margin
+    item = dy.itemsize
+    s_n, s_c = dy.strides[:2]
+    # shifted[n, g, o, j, q] = dy[n, g og + o, q - (kw - 1 - j) dw]
+    shifted = as_strided(dy, (n, groups, og, kw, span), (s_n, og * s_c, s_c, dw * item, item))
+    shifted = shifted.reshape(n, groups, og * kw, span)
+    rows = math.prod(layout.kernel[:-1])
+    w = weight.reshape(groups, og, cg, rows, kw)[..., ::-1]
+    w = w.transpose(0, 3, 2, 1, 4).reshape(groups, rows * cg, og * kw)
+    per_row = (w @ shifted).reshape(n, groups, rows, cg, span)
+    if rows == 1 and span == math.prod(layout.padded):  # a 1-wide kernel covering the input: nothing to shift
+        return per_row.reshape((n, channels) + layout.padded)
+    dx = xp.zeros((n, groups, cg, math.prod(layout.padded)), dtype=dy.dtype)
+    e = element_strides(layout.padded)
+    for r, offset in enumerate(product(*(range(k) for k in layout.kernel[:-1]))):
+        start = sum(k * d * ed for k, d, ed in zip(offset, layout.dilation, e))
+        dx[:, :, :, start:start + span] += per_row[:, :, r]
+    return dx.reshape((n, channels) + layout.padded)
+
+
+def spread_margin(layout):
+    """The zeros ``_spread`` needs on each side of the gradient's positions (0 outside the flat layout)."""
+    return layout.dilation[-1] * (layout.kernel[-1] - 1) if layout.flat else 0
+
+
 def _sum_bias(dy):
     return dy.sum(axis=(0,) + tuple(range(2, dy.ndim)))
 
@@ -99,12 +142,13 @@ class Conv(Function):
         if need_b:
             db = _sum_bias(dy)
         if need_x or need_w:
-            dy_layout = to_layout(xp, dy, layout)
+            margin = spread_margin(layout) if need_x else 0
+            dy_wide = to_layout(xp, dy, layout, margin)
             if need_w:
+                dy_layout = dy_wide[:, :, margin:margin + layout.length] if margin else dy_wide
                 dw = _weight_grad(xp, dy_layout, cols, groups).reshape(weight.shape)
             if need_x:
-                w2 = _weight_matrix(weight, groups)
-                dx_pad = col2im(xp, _mix_transposed(w2, dy_layout, groups), x_shape[1], layout)
+                dx_pad = _spread(xp, dy_wide, margin, weight, groups, layout, x_shape[1])
                 dx = _crop(dx_pad, pads, x_shape[2:])
         return dx, dw, db
 
@@ -123,9 +167,10 @@ class ConvTranspose(Function):
         out = tuple(f - 2 * p + op for f, p, op in zip(full, padding, output_padding))
         buffer = tuple(max(f, p + o) for f, p, o in zip(full, padding, out))
         layout = Layout(buffer, kernel, stride, dilation, x.shape[2:])
-        x_layout = to_layout(xp, x, layout)
-        w2 = _weight_matrix(weight, groups)
-        y_buffer = col2im(xp, _mix_transposed(w2, x_layout, groups), weight.shape[1] * groups, layout)
+        margin = spread_margin(layout)
+        x_wide = to_layout(xp, x, layout, margin)
+        x_layout = x_wide[:, :, margin:margin + layout.length] if margin else x_wide
+        y_buffer = _spread(xp, x_wide, margin, weight, groups, layout, weight.shape[1] * groups)
         pads = tuple((p, b - p - o) for p, b, o in zip(padding, buffer, out))
         y = _crop(y_buffer, pads, out)
         y = y + bias.reshape((-1,) + (1,) * len(out)) if bias is not None else xp.ascontiguousarray(y)
@@ -173,7 +218,8 @@ def check_input(fn, input, weight, bias, nd, groups, transposed):
     if not isinstance(groups, int) or isinstance(groups, bool) or groups < 1:
         raise ValueError(f"{fn}: groups must be a positive int, got {groups!r}")
     unbatched = check_rank(fn, input, nd)
-    layout = "(in_channels, out_channels/groups, *kernel)" if transposed else "(out_channels, in_channels/groups, *kernel)"
+    layout = ("(in_channels, out_channels/groups, *kernel)" if transposed
+              else "(out_channels, in_channels/groups, *kernel)")
     if weight.ndim != nd + 2:
         raise ValueError(f"{fn}: expected a {nd + 2}-D weight {layout}, got shape {tuple(weight.shape)}")
     channels = weight.shape[0] if transposed else weight.shape[1] * groups
@@ -252,10 +298,11 @@ def transposed_convolution(input, weight, bias, stride, padding, output_padding,
                 for s, st, p, d, k, op in zip(sizes, stride, padding, dilation, kernel, output_padding))
     if any(o < 1 for o in out) or any(s < 1 for s in sizes):
         terms = "; ".join(f"({s} - 1)*{st} - 2*{p} + {d}*({k} - 1) + {op} + 1 = {o}"
-                          for s, st, p, d, k, op, o in zip(sizes, stride, padding, dilation, kernel, output_padding, out))
+                          for s, st, p, d, k, op, o in zip(sizes, stride, padding, dilation, kernel, output_padding,
+                                                           out))
         raise ValueError(f"{fn}: the input {sizes} is too small for kernel {kernel} with padding {padding}: output "
-                         f"size (in - 1)*stride - 2*padding + dilation*(kernel - 1) + output_padding + 1 gives {terms}; "
-                         "each must be >= 1")
+                         "size (in - 1)*stride - 2*padding + dilation*(kernel - 1) + output_padding + 1 gives "
+                         f"{terms}; each must be >= 1")
     y = ConvTranspose.apply(_batched(input, unbatched), weight, bias, stride, padding, output_padding, dilation, groups)
     return _unbatched(y, unbatched)
 

@@ -57,7 +57,8 @@ def check_indices(owner, input, num_embeddings):
         if low < 0 or high >= num_embeddings:
             bad = low if low < 0 else high
             raise IndexError(
-                f"{owner}: index {bad} is out of range for {num_embeddings} embeddings (valid: 0 to {num_embeddings - 1})"
+                f"{owner}: index {bad} is out of range for {num_embeddings} embeddings "
+                f"(valid: 0 to {num_embeddings - 1})"
             )
 
 

@@ -18,8 +18,8 @@ state; in reverse, unstarted ones keep h0) and output 0, so padded steps never c
 """
 
 from ...autograd.function import Function
+from ...autograd.grad_mode import is_grad_enabled
 from ._scratch import SCRATCH
-
 
 
 def _order(T, reverse):
@@ -92,6 +92,14 @@ class _Sequence(Function):
                 total += b
         return total
 
+    def _keep(self, scratch, *saved):
+        """Keep what backward needs when a graph is being recorded; otherwise hand the work arrays back now."""
+        if is_grad_enabled() and any(self.needs_input_grad):
+            self.scratch = scratch
+            self.save(*saved)
+        else:
+            SCRATCH.give(*scratch)
+
     def free(self):
         SCRATCH.give(*self.__dict__.pop("scratch", ()))
         super().free()
@@ -152,8 +160,7 @@ class LSTMSequence(_Sequence):
         SCRATCH.give(xw.base)
         out, h_n = self._outputs(S, sizes, reverse)
         c_n = (C[0] if reverse else C[T]).copy()
-        self.scratch = (G, C, TC, M)
-        self.save(X1, x.shape, S, C, G, TC, M, w_ih, wh, w_hr, sizes, reverse)
+        self._keep((G, C, TC, M), X1, x.shape, S, C, G, TC, M, w_ih, wh, w_hr, sizes, reverse)
         return out, h_n, c_n
 
     def backward(self, dout, dh_n, dc_n):
@@ -169,6 +176,7 @@ class LSTMSequence(_Sequence):
         tmp = xp.empty((B, H), dtype=G.dtype)
         acc = xp.empty((4, B, P), dtype=G.dtype)
         dm_buf = xp.empty((B, H), dtype=G.dtype) if w_hr is not None else None
+        first = T - 1 if reverse else 0
         for t, src, dst in reversed(_order(T, reverse)):
             n = sizes[t]
             g, tc, z, dcn, dhn, k = G[:, t, :n], TC[t, :n], dZ[:, t, :n], dc[:n], dh[:n], tmp[:n]
@@ -195,8 +203,10 @@ class LSTMSequence(_Sequence):
             z[3] *= g[1]
             z[1:] *= dcn
             dcn *= g[2]
+            if t == first and not self.needs_input_grad[1]:
+                break  # dh0 is not wanted: skip the last product
             xp.matmul(z, wh, out=acc[:, :n])
-            xp.add.reduce(acc[:, :n], axis=0, out=dhn)
+            xp.sum(acc[:, :n], axis=0, out=dhn)
         needs = self.needs_input_grad
         Z = dZ.reshape(4, T * B, H)
         Zt = Z.transpose(0, 2, 1)
@@ -224,7 +234,8 @@ class GRUSequence(_Sequence):
         n = tanh(x W_in^T + b_in + r (h W_hn^T + b_hn)),   h' = (1 - z) n + z h
 
     Backward per step: dn = dh (1 - z) (1 - n^2);  dz = dh (h - n) z (1 - z);  dr = dn (h W_hn^T + b_hn) r (1 - r);
-    the h-side pre-activation gradient is (dr, dz, dn r), the x-side one (dr, dz, dn);  dh_prev = dh z + (dr, dz, dn r) W_hh.
+    the h-side pre-activation gradient is (dr, dz, dn r), the x-side one (dr, dz, dn);
+    dh_prev = dh z + (dr, dz, dn r) W_hh.
     """
 
     def forward(self, x, h0, w_ih, w_hh, b_ih, b_hh, batch_sizes=None, reverse=False):
@@ -262,8 +273,7 @@ class GRUSequence(_Sequence):
             self._carry((S,), n, B, src, dst)
         SCRATCH.give(xw.base)
         out, h_n = self._outputs(S, sizes, reverse)
-        self.scratch = (HH, N)
-        self.save(X1, x.shape, S, HH, N, w_ih, wh, sizes, reverse)
+        self._keep((HH, N), X1, x.shape, S, HH, N, w_ih, wh, sizes, reverse)
         return out, h_n
 
     def backward(self, dout, dh_n):
@@ -278,6 +288,7 @@ class GRUSequence(_Sequence):
         dh = dh_n.copy()
         one_minus_z = xp.empty((B, H), dtype=HH.dtype)
         acc = xp.empty((3, B, H), dtype=HH.dtype)
+        first = T - 1 if reverse else 0
         for t, src, dst in reversed(_order(T, reverse)):
             n = sizes[t]
             hh, new, d, dn, dhn, omz = HH[:, t, :n], N[t, :n], D[:, t, :n], DN[t, :n], dh[:n], one_minus_z[:n]
@@ -296,6 +307,8 @@ class GRUSequence(_Sequence):
             d[0] *= hh[2]
             d[0] *= dn
             xp.multiply(dn, hh[0], out=d[2])
+            if t == first and not self.needs_input_grad[1]:
+                break  # dh0 is not wanted: skip the last product
             dhn *= hh[1]
             xp.matmul(d, wh, out=acc[:, :n])
             dhn += acc[0, :n]
@@ -347,7 +360,7 @@ class RNNSequence(_Sequence):
             self._carry((S,), n, B, src, dst)
         SCRATCH.give(xw.base)
         out, h_n = self._outputs(S, sizes, reverse)
-        self.save(X1, x.shape, S, w_ih, w_hh, nonlinearity, sizes, reverse)
+        self._keep((), X1, x.shape, S, w_ih, w_hh, nonlinearity, sizes, reverse)
         return out, h_n
 
     def backward(self, dout, dh_n):
@@ -358,6 +371,7 @@ class RNNSequence(_Sequence):
         if sizes[-1] < B:
             dZ.fill(0)
         dh = dh_n.copy()
+        first = T - 1 if reverse else 0
         for t, src, dst in reversed(_order(T, reverse)):
             n = sizes[t]
             h, z, dhn = S[dst, :n], dZ[t, :n], dh[:n]
@@ -368,6 +382,8 @@ class RNNSequence(_Sequence):
                 z *= dhn
             else:
                 xp.multiply(dhn, h > 0, out=z)
+            if t == first and not self.needs_input_grad[1]:
+                break  # dh0 is not wanted: skip the last product
             xp.matmul(z, w_hh, out=dhn)
         needs = self.needs_input_grad
         Z = dZ.reshape(T * B, H)

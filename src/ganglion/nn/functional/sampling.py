@@ -20,7 +20,7 @@ import math
 from ... import backend
 from ...tensor import Tensor
 from ._taps import apply_taps
-from .pooling import adaptive_avg_pool
+from .pooling_adaptive import adaptive_avg_pool
 
 _MODES = {"nearest": None, "nearest-exact": None, "area": None, "linear": 3, "bilinear": 4, "bicubic": 4,
           "trilinear": 5}

@@ -6,6 +6,7 @@ one reduction over the spatial dims; follow them with ``Flatten()`` for (N, C).
 """
 
 from ..functional import pooling as P
+from ..functional import pooling_adaptive as A
 from ..functional._window import ntuple
 from ..module import Module
 
@@ -103,7 +104,7 @@ class _AdaptiveAvgPoolNd(Module):
         self.output_size = output_size
 
     def forward(self, input):
-        return P.adaptive_avg_pool(input, self.output_size, self._nd, self)
+        return A.adaptive_avg_pool(input, self.output_size, self._nd, self)
 
     def extra_repr(self):
         return f"output_size={self.output_size}"
@@ -136,7 +137,7 @@ class _AdaptiveMaxPoolNd(Module):
         self.output_size, self.return_indices = output_size, return_indices
 
     def forward(self, input):
-        return P.adaptive_max_pool(input, self.output_size, self.return_indices, self._nd, self)
+        return A.adaptive_max_pool(input, self.output_size, self.return_indices, self._nd, self)
 
     def extra_repr(self):
         return f"output_size={self.output_size}"

@@ -42,9 +42,9 @@ def _check_nonlinearity(owner, nonlinearity):
 def _check_input_tensor(module, x):
     if not isinstance(x, Tensor):
         raise TypeError(f"{module!r}: input must be a Tensor or a PackedSequence, got {type(x).__name__}")
-    if x.dtype != module.weight_ih_dtype():
+    if x.dtype != module._weight_dtype():
         raise TypeError(
-            f"{module!r}: input dtype {x.dtype} does not match the weights' {module.weight_ih_dtype()}; convert one "
+            f"{module!r}: input dtype {x.dtype} does not match the weights' {module._weight_dtype()}; convert one "
             "(x.float(), x.double(), module.double())"
         )
 
@@ -54,8 +54,8 @@ def _check_state(module, name, h, expected):
         raise TypeError(f"{module!r}: {name} must be a Tensor, got {type(h).__name__}")
     if tuple(h.shape) != expected:
         raise ValueError(f"{module!r}: expected {name} of shape {expected}, got {tuple(h.shape)}")
-    if h.dtype != module.weight_ih_dtype():
-        raise TypeError(f"{module!r}: {name} dtype {h.dtype} does not match the weights' {module.weight_ih_dtype()}")
+    if h.dtype != module._weight_dtype():
+        raise TypeError(f"{module!r}: {name} dtype {h.dtype} does not match the weights' {module._weight_dtype()}")
 
 
 def recurrent_stack(mode, x, hx, weights, num_layers, bidirectional=False, dropout=0.0, training=False,
@@ -147,8 +147,11 @@ class RNNBase(Module):
         for p in self.parameters():
             init.uniform_(p, -bound, bound)
 
-    def weight_ih_dtype(self):
+    def _weight_dtype(self):
         return self.weight_ih_l0.dtype
+
+    def flatten_parameters(self):
+        """Nothing to do, kept for code written for PyTorch: the ops read each weight in place, in any layout."""
 
     @property
     def _flat_weights(self):
@@ -216,7 +219,8 @@ class RNNBase(Module):
             _check_input_tensor(self, data)
             if data.ndim != 2 or data.shape[1] != self.input_size:
                 raise ValueError(
-                    f"{self!r}: expected packed data of shape (sum(lengths), {self.input_size}), got {tuple(data.shape)}"
+                    f"{self!r}: expected packed data of shape (sum(lengths), {self.input_size}), "
+                    f"got {tuple(data.shape)}"
                 )
             sizes = [int(b) for b in backend.to_numpy(batch_sizes.array)]
             x, batched = packed_to_padded(data, sizes), True
@@ -316,7 +320,7 @@ class RNNCellBase(Module):
         for p in self.parameters():
             init.uniform_(p, -bound, bound)
 
-    def weight_ih_dtype(self):
+    def _weight_dtype(self):
         return self.weight_ih.dtype
 
     def _prepare(self, x, hx, names):

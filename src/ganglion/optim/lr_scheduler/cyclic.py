@@ -6,7 +6,7 @@ import math
 from .base import LRScheduler, check_optimizer, functions_state, per_group
 
 
-def _set_momentum(optimizer, use_beta1, group, value):
+def _set_momentum(use_beta1, group, value):
     if use_beta1:
         group["betas"] = (value, *group["betas"][1:])
     else:
@@ -64,7 +64,7 @@ class CyclicLR(LRScheduler):
             self.max_momentums = per_group("max_momentum", optimizer, max_momentum)
             if last_epoch == -1:
                 for top, bottom, group in zip(self.max_momentums, self.base_momentums, optimizer.param_groups):
-                    _set_momentum(optimizer, self.use_beta1, group, top)
+                    _set_momentum(self.use_beta1, group, top)
                     group["max_momentum"] = top
                     group["base_momentum"] = bottom
         super().__init__(optimizer, last_epoch)
@@ -90,7 +90,7 @@ class CyclicLR(LRScheduler):
                for base_lr, max_lr in zip(self.base_lrs, self.max_lrs)]
         if self.cycle_momentum:
             for group, bottom, top in zip(self.optimizer.param_groups, self.base_momentums, self.max_momentums):
-                _set_momentum(self.optimizer, self.use_beta1, group, top - (top - bottom) * scale_factor * height)
+                _set_momentum(self.use_beta1, group, top - (top - bottom) * scale_factor * height)
         return lrs
 
     def state_dict(self):
@@ -163,7 +163,7 @@ class OneCycleLR(LRScheduler):
             bottoms = per_group("base_momentum", optimizer, base_momentum)
             if last_epoch == -1:
                 for top, bottom, group in zip(tops, bottoms, optimizer.param_groups):
-                    _set_momentum(optimizer, self.use_beta1, group, top)
+                    _set_momentum(self.use_beta1, group, top)
                     group["max_momentum"] = top
                     group["base_momentum"] = bottom
         super().__init__(optimizer, last_epoch)
@@ -189,7 +189,7 @@ class OneCycleLR(LRScheduler):
                     lrs.append(self._anneal(group[phase["start_lr"]], group[phase["end_lr"]], pct))
                     if self.cycle_momentum:
                         momentum = self._anneal(group[phase["start_momentum"]], group[phase["end_momentum"]], pct)
-                        _set_momentum(self.optimizer, self.use_beta1, group, momentum)
+                        _set_momentum(self.use_beta1, group, momentum)
                     break
                 start = end
         return lrs

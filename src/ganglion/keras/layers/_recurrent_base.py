@@ -1,0 +1,371 @@
+"""What the Keras recurrent layers share (see ``recurrent.py`` for the layers and the weight mapping): the Keras
+arguments, the engine module's weights seen in Keras' layout (``_GateLayout``, GRU's stacked bias), dropout masks,
+initial and carried states, and the call that picks the fused engine op or the step loop."""
+
+import numbers
+
+import numpy as np
+
+from ... import backend
+from ...autograd.grad_mode import no_grad
+from ...factories import tensor
+from ...nn.functional.dropout import keep_mask
+from ...ops import cat
+from .. import activations as keras_activations
+from .. import initializers
+from . import _recurrent_steps
+from ._adapters import (
+    ActivityRegularization, constraint_or_none, positive_int, regularizer_or_none,
+    serialize_constraint, serialize_regularizer,
+)
+from .base import KerasWeight, Layer, as_tensor
+
+
+class _GateLayout:
+    """Engine rows (G u, *) in the engine's gate order <-> Keras (*, G u) in Keras' order (transposed if 2-D).
+
+    ``order[k]`` is the engine gate holding Keras gate k. Works on NumPy arrays and Tensors (constraints see
+    Tensors)."""
+
+    def __init__(self, units, order):
+        self.units, self.order = units, tuple(order)
+        self.inverse = tuple(self.order.index(k) for k in range(len(self.order)))
+
+    def _blocks(self, a, order):
+        u = self.units
+        if list(order) == list(range(len(order))):
+            return a
+        parts = [a[k * u:(k + 1) * u] for k in order]
+        return cat(parts, 0) if hasattr(a, "requires_grad") else np.concatenate(parts, axis=0)
+
+    @staticmethod
+    def _t(a):
+        if a.ndim < 2:
+            return a
+        return a.transpose(0, 1) if hasattr(a, "requires_grad") else a.T
+
+    def to_keras(self, a):
+        return self._t(self._blocks(a, self.order))
+
+    def from_keras(self, a):
+        return self._blocks(self._t(a), self.inverse)
+
+
+class _KerasViewConstraint:
+    """A Keras constraint on an engine parameter: it sees (and returns) the weight in Keras' layout."""
+
+    def __init__(self, constraint, layout):
+        self.constraint, self.layout = constraint, layout
+
+    def __call__(self, weight):
+        return self.layout.from_keras(self.constraint(self.layout.to_keras(weight)))
+
+
+class _StackedBias(KerasWeight):
+    """Keras' GRU bias (2, 3u) over the engine's two vectors: row 0 = bias_ih, row 1 = bias_hh."""
+
+    def __init__(self, name, input_bias, recurrent_bias, layout):
+        super().__init__(name, input_bias)
+        self.recurrent_bias, self.layout = recurrent_bias, layout
+
+    @property
+    def shape(self):
+        return (2,) + tuple(self.parameter.shape)
+
+    def numpy(self):
+        return np.stack([self.layout.to_keras(backend.to_numpy(p.array)) for p in (self.parameter,
+                                                                                      self.recurrent_bias)])
+
+    def assign(self, value):
+        value = np.asarray(value.numpy() if hasattr(value, "numpy") else value)
+        if value.shape != self.shape:
+            raise ValueError(f"weight {self.name!r}: expected a value of shape {self.shape} (Keras layout), got "
+                             f"{value.shape}")
+        with no_grad():
+            for row, p in zip(value, (self.parameter, self.recurrent_bias)):
+                p.array[...] = backend.to_device(self.layout.from_keras(row).astype(p.dtype), p.device)
+
+
+def _probability(owner, name, value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0.0 <= value < 1.0:
+        raise ValueError(f"{owner}: {name} must be a number in [0, 1), got {value!r}")
+    return float(value)
+
+
+class _Recurrent(ActivityRegularization, Layer):
+    """What SimpleRNN, LSTM and GRU share: arguments, weights and their layouts, masks, states, the call."""
+
+    _cell = "simple"
+    _gates = 1
+    _order = (0,)
+    _fused_activation = "tanh"
+
+    def _setup(self, units, activation, recurrent_activation, use_bias, kernel_initializer, recurrent_initializer,
+               bias_initializer, kernel_regularizer, recurrent_regularizer, bias_regularizer, activity_regularizer,
+               kernel_constraint, recurrent_constraint, bias_constraint, dropout, recurrent_dropout, seed,
+               return_sequences, return_state, go_backwards, stateful, unroll):
+        kind = type(self).__name__
+        self.units = positive_int(units, "units", kind)
+        self.activation = keras_activations.get(activation)
+        self.recurrent_activation = keras_activations.get(recurrent_activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.recurrent_initializer = initializers.get(recurrent_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizer_or_none(kernel_regularizer)
+        self.recurrent_regularizer = regularizer_or_none(recurrent_regularizer)
+        self.bias_regularizer = regularizer_or_none(bias_regularizer)
+        self.kernel_constraint = constraint_or_none(kernel_constraint)
+        self.recurrent_constraint = constraint_or_none(recurrent_constraint)
+        self.bias_constraint = constraint_or_none(bias_constraint)
+        self.dropout = _probability(kind, "dropout", dropout)
+        self.recurrent_dropout = _probability(kind, "recurrent_dropout", recurrent_dropout)
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)):
+            raise ValueError(f"{kind}: seed must be an int or None, got {seed!r}")
+        self.seed = seed
+        self.__dict__["_generator"] = None if seed is None else backend.Generator().manual_seed(int(seed))
+        self.return_sequences, self.return_state = bool(return_sequences), bool(return_state)
+        self.go_backwards, self.stateful, self.unroll = bool(go_backwards), bool(stateful), bool(unroll)
+        self.__dict__["_states"] = None
+        self.__dict__["_force_steps"] = False  # tests run the step loop where the fused op would serve
+        self.zero_output_for_mask = False  # masked steps output zeros instead of the previous output
+        for name, reg in (("kernel", self.kernel_regularizer), ("recurrent_kernel", self.recurrent_regularizer),
+                          ("bias", self.bias_regularizer if self.use_bias else None)):
+            if reg is not None:
+                self.add_regularizer(name, reg)
+        self._init_activity(activity_regularizer)
+
+    # ------------------------------------------------------------------------------------------------ build
+    def _has_recurrent_bias(self):
+        return False
+
+    def build(self, input_shape):
+        if isinstance(input_shape, list) and input_shape and isinstance(input_shape[0], (tuple, list)):
+            input_shape = input_shape[0]  # [sequence, *initial states]
+        if len(input_shape) != 3:
+            raise ValueError(f"Input 0 of layer {self.name!r} ({type(self).__name__}) is incompatible with the layer: "
+                             f"expected ndim=3 (batch, timesteps, features), found ndim={len(input_shape)}. Full "
+                             f"shape received: {tuple(input_shape)}")
+        features = input_shape[-1]
+        if features is None:
+            raise ValueError(f"{self.name!r}: the last dimension (features) of the input must be known, got shape "
+                             f"{tuple(input_shape)}")
+        kw = {"dtype": self.dtype_policy} if self.dtype_policy is not None else {}
+        self.rnn = self._engine(int(features), kw)
+        if self.use_bias and not self._has_recurrent_bias():
+            self.rnn.bias_hh_l0 = None  # Keras has one bias; the engine adds bias_hh only when there is one
+        self.__dict__["_features"] = int(features)
+        u, g = self.units, self._gates
+        layout = _GateLayout(u, self._order)
+        self.__dict__["_layout"] = layout
+        values = {"kernel": self.kernel_initializer.sample((features, g * u)),
+                  "recurrent_kernel": self.recurrent_initializer.sample((u, g * u))}
+        if self.use_bias:
+            values["bias"] = self._initial_bias()
+        for w in self._weights():
+            w.assign(values[w.name])
+        constraints = [("kernel", self.kernel_constraint), ("recurrent_kernel", self.recurrent_constraint)]
+        if self.use_bias:  # GRU's (2, 3u) bias is constrained row by row, each row one engine vector
+            names = ("bias_input", "bias_recurrent") if self._has_recurrent_bias() else ("bias_input",)
+            constraints += [(name, self.bias_constraint) for name in names]
+        for name, con in constraints:
+            if con is not None:
+                self.__dict__.setdefault("_constraints", []).append((name, _KerasViewConstraint(con, layout)))
+        self.built = True
+
+    def _initial_bias(self):
+        return self.bias_initializer.sample((self._gates * self.units,))
+
+    # ---------------------------------------------------------------------------------------------- weights
+    def keras_weights(self):
+        return self._weights() if self.built else []
+
+    def _weights(self):
+        layout = self._layout
+        out = [KerasWeight("kernel", self.rnn.weight_ih_l0, layout.to_keras, layout.from_keras),
+               KerasWeight("recurrent_kernel", self.rnn.weight_hh_l0, layout.to_keras, layout.from_keras)]
+        if self.use_bias:
+            if self._has_recurrent_bias():
+                out.append(_StackedBias("bias", self.rnn.bias_ih_l0, self.rnn.bias_hh_l0, layout))
+            else:
+                out.append(KerasWeight("bias", self.rnn.bias_ih_l0, layout.to_keras, layout.from_keras))
+        return out
+
+    def _penalty_target(self, name):
+        if name == "__activity__":
+            return self._activity_target()
+        if name == "kernel":
+            return self.rnn.weight_ih_l0
+        if name == "recurrent_kernel":
+            return self.rnn.weight_hh_l0
+        if name == "bias_recurrent":
+            return self.rnn.bias_hh_l0
+        if name == "bias_input":
+            return self.rnn.bias_ih_l0
+        if self._has_recurrent_bias():  # a penalty is a sum, so both vectors together are the (2, 3u) bias
+            return cat([self.rnn.bias_ih_l0, self.rnn.bias_hh_l0], 0)
+        return self.rnn.bias_ih_l0
+
+    def _named(self, name):
+        return next((w for w in self.keras_weights() if w.name == name), None)
+
+    @property
+    def kernel(self):
+        return self._named("kernel")
+
+    @property
+    def recurrent_kernel(self):
+        return self._named("recurrent_kernel")
+
+    @property
+    def bias(self):
+        return self._named("bias")
+
+    # ------------------------------------------------------------------------------------------------ call
+    @property
+    def _state_count(self):
+        return 1
+
+    def _uses_fused_op(self, training):
+        if self._force_steps or (training and self.recurrent_dropout > 0):
+            return False
+        return self.activation is getattr(keras_activations, self._fused_activation) and self._fused_gates_ok()
+
+    def _fused_gates_ok(self):
+        return True
+
+    def dropout_masks(self, count, shape, p, like):
+        """``count`` inverted-dropout masks of ``shape`` (0 or 1 / (1 - p)) with ``like``'s dtype and device, one
+        per gate where Keras draws one per gate; each is reused at every time step, as Keras does."""
+        masks = []
+        for _ in range(count):
+            keep = keep_mask(shape, p, backend.float64, "cpu", self._generator) * (1.0 / (1.0 - p))
+            masks.append(tensor(keep, dtype=like.dtype, device=like.device))
+        return masks
+
+    def _split_inputs(self, inputs, initial_state):
+        if isinstance(inputs, (list, tuple)):
+            if not inputs:
+                raise ValueError(f"{self.name!r}: got an empty list of inputs")
+            inputs, extra = inputs[0], list(inputs[1:])
+            if extra:
+                if initial_state is not None:
+                    raise ValueError(f"{self.name!r}: initial states were given both in the inputs list and as "
+                                     "initial_state")
+                initial_state = extra
+        return inputs, initial_state
+
+    def _check_sequence(self, x):
+        if x.ndim != 3:
+            raise ValueError(f"Input 0 of layer {self.name!r} ({type(self).__name__}) is incompatible with the layer: "
+                             f"expected ndim=3 (batch, timesteps, features), found ndim={x.ndim}. Full shape "
+                             f"received: {tuple(x.shape)}")
+        if x.shape[-1] != self._features:
+            raise ValueError(f"Input 0 of layer {self.name!r} ({type(self).__name__}) is incompatible with the layer: "
+                             f"expected axis -1 of input shape to have value {self._features}, got shape "
+                             f"{tuple(x.shape)}")
+        if x.shape[1] == 0:
+            raise ValueError(f"{self.name!r}: the input sequence has no time steps, shape {tuple(x.shape)}")
+
+    def _initial_states(self, initial_state, x):
+        batch = x.shape[0]
+        if initial_state is None:
+            if self.stateful and self._states is not None:
+                if self._states[0].shape[0] != batch:
+                    raise ValueError(f"{self.name!r} is stateful with states for batches of {self._states[0].shape[0]}"
+                                     f", got a batch of {batch}; call reset_states() first")
+                return list(self._states)
+            return None
+        states = list(initial_state) if isinstance(initial_state, (list, tuple)) else [initial_state]
+        if len(states) != self._state_count:
+            raise ValueError(f"{self.name!r} ({type(self).__name__}) expects {self._state_count} initial state "
+                             f"tensor(s) of shape (batch, {self.units}), got {len(states)}")
+        states = [as_tensor(s).type(x.dtype) for s in states]
+        for s in states:
+            if tuple(s.shape) != (batch, self.units):
+                raise ValueError(f"{self.name!r}: expected initial states of shape ({batch}, {self.units}), got "
+                                 f"{tuple(s.shape)}")
+        return states
+
+    def __call__(self, inputs, *args, **kwargs):
+        # initial states travel in the inputs list, so the functional API records them as graph inputs
+        initial_state = kwargs.pop("initial_state", None)
+        if initial_state is not None:
+            if isinstance(inputs, (list, tuple)):
+                raise ValueError(f"{self.name!r}: initial states were given both in the inputs list and as "
+                                 "initial_state")
+            inputs = [inputs] + _as_list(initial_state)
+        return super().__call__(inputs, *args, **kwargs)
+
+    def call(self, inputs, initial_state=None, training=None, mask=None):
+        x, initial_state = self._split_inputs(inputs, initial_state)
+        self._check_sequence(x)
+        states = self._initial_states(initial_state, x)
+        mask = self._check_mask(mask, x)
+        if self.go_backwards:
+            x = x[:, ::-1]
+            mask = mask[:, ::-1] if mask is not None else None
+        if mask is None and self._uses_fused_op(training):
+            if training and self.dropout > 0:
+                (mask,) = self.dropout_masks(1, (x.shape[0], 1, x.shape[2]), self.dropout, x)
+                x = x * mask
+            out, finals = self._run_fused(x, states)
+        else:
+            out, finals = _recurrent_steps.run(self, x, states, training, mask)
+        if self.stateful:
+            self.__dict__["_states"] = [f.detach() for f in finals]
+        y = out if self.return_sequences else out[:, -1]
+        result = [y] + finals if self.return_state else y
+        if self.activity_regularizer is not None:
+            self._record_activity(cat([t.reshape(-1) for t in ([y] + finals if self.return_state else [y])], 0))
+        return result
+
+    def _check_mask(self, mask, x):
+        """Keras' mask (batch, timesteps): False skips a step (states kept, previous output repeated)."""
+        if mask is None:
+            return None
+        mask = as_tensor(mask)
+        if tuple(mask.shape) != tuple(x.shape[:2]):
+            raise ValueError(f"{self.name!r}: mask must have shape (batch, timesteps) = {tuple(x.shape[:2])}, got "
+                             f"{tuple(mask.shape)}")
+        return mask if mask.dtype == backend.bool_ else mask != 0
+
+    def _run_fused(self, x, states):
+        hx = None
+        if states is not None:
+            hx = tuple(s.unsqueeze(0) for s in states) if self._state_count == 2 else states[0].unsqueeze(0)
+        out, h_n = self.rnn(x, hx)
+        finals = [h.squeeze(0) for h in h_n] if self._state_count == 2 else [h_n.squeeze(0)]
+        return out, finals
+
+    def reset_states(self, states=None):
+        """Forget the carried states of a stateful layer (or set them to ``states``)."""
+        self.__dict__["_states"] = None if states is None else [as_tensor(s) for s in _as_list(states)]
+
+    reset_state = reset_states
+
+    # ---------------------------------------------------------------------------------------------- config
+    def get_config(self):
+        config = super().get_config()
+        config.update({
+            "units": self.units, "activation": keras_activations.serialize(self.activation),
+            "use_bias": self.use_bias,
+            "kernel_initializer": initializers.serialize(self.kernel_initializer),
+            "recurrent_initializer": initializers.serialize(self.recurrent_initializer),
+            "bias_initializer": initializers.serialize(self.bias_initializer),
+            "kernel_regularizer": serialize_regularizer(self.kernel_regularizer),
+            "recurrent_regularizer": serialize_regularizer(self.recurrent_regularizer),
+            "bias_regularizer": serialize_regularizer(self.bias_regularizer),
+            "activity_regularizer": serialize_regularizer(self.activity_regularizer),
+            "kernel_constraint": serialize_constraint(self.kernel_constraint),
+            "recurrent_constraint": serialize_constraint(self.recurrent_constraint),
+            "bias_constraint": serialize_constraint(self.bias_constraint),
+            "dropout": self.dropout, "recurrent_dropout": self.recurrent_dropout, "seed": self.seed,
+            "return_sequences": self.return_sequences, "return_state": self.return_state,
+            "go_backwards": self.go_backwards, "stateful": self.stateful, "unroll": self.unroll,
+        })
+        return config
+
+
+def _as_list(x):
+    return list(x) if isinstance(x, (list, tuple)) else [x]

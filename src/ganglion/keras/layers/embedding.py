@@ -1,0 +1,86 @@
+"""``Embedding``: Keras' lookup table over the engine's ``nn.Embedding`` / ``nn.functional.embedding``.
+
+The weight ``embeddings`` (input_dim, output_dim) has the same layout in both faces.
+"""
+
+from ...nn.functional.embedding import embedding
+from ...nn.modules.embedding import Embedding as EngineEmbedding
+from .. import initializers
+from . import _adapters as A
+from .base import Layer
+
+# Keras' short names for its default embedding initializers
+_INITIALIZER_ALIASES = {"uniform": "random_uniform", "normal": "random_normal"}
+
+
+class Embedding(A.WeightTable, Layer):
+    """y = embeddings[x]: integer indices (batch, ...) in [0, input_dim) -> (batch, ..., output_dim).
+
+    Float inputs are cast to integers, as Keras does. ``mask_zero=True`` is accepted and kept in the config (index 0
+    is then reserved for padding, so input_dim should be vocabulary + 1), but no mask is propagated to later layers:
+    padded steps are processed like any other.
+    """
+
+    def __init__(self, input_dim, output_dim, embeddings_initializer="uniform", embeddings_regularizer=None,
+                 embeddings_constraint=None, mask_zero=False, weights=None, activity_regularizer=None, **kwargs):
+        super().__init__(**kwargs)
+        self.input_dim = A.positive_int(input_dim, "input_dim", "Embedding")
+        self.output_dim = A.positive_int(output_dim, "output_dim", "Embedding")
+        initializer = embeddings_initializer
+        if isinstance(initializer, str):
+            initializer = _INITIALIZER_ALIASES.get(initializer, initializer)
+        self.embeddings_initializer = initializers.get(initializer)
+        self.embeddings_regularizer = A.regularizer_or_none(embeddings_regularizer)
+        self.embeddings_constraint = A.constraint_or_none(embeddings_constraint)
+        self.mask_zero = bool(mask_zero)
+        self._init_activity(activity_regularizer)
+        self._add_regularizers([("embeddings", self.embeddings_regularizer)])
+        if weights is not None:
+            self._maybe_build(None)
+            self.set_weights(weights)
+
+    def build(self, input_shape=None):
+        self.embedding = EngineEmbedding(self.input_dim, self.output_dim, dtype=self.dtype_policy)
+        A.fill(self.embedding.weight, self.embeddings_initializer, (self.input_dim, self.output_dim))
+        self.built = True
+        self._add_constraints([("embeddings", self.embeddings_constraint)])
+
+    def _weight_table(self):
+        return [("embeddings", self.embedding.weight, A.IDENTITY)]
+
+    @property
+    def embeddings(self):
+        return self._keras_weight("embeddings")
+
+    def call(self, inputs):
+        x = inputs if inputs.dtype.kind in "iu" else inputs.long()
+        if x.array.size:
+            low, high = int(x.array.min()), int(x.array.max())
+            if low < 0 or high >= self.input_dim:
+                bad = low if low < 0 else high
+                raise ValueError(f"{A.who(self)}: index {bad} is out of range for input_dim="
+                                 f"{self.input_dim} (valid indices: 0 to {self.input_dim - 1}); input shape "
+                                 f"{tuple(inputs.shape)}")
+        return self._record_activity(embedding(x, self.embedding.weight))
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape) + (self.output_dim,)
+
+    def compute_mask(self, inputs, mask=None):
+        """Keras' padding mask (x != 0) when mask_zero is set; later layers do not consume it."""
+        if not self.mask_zero:
+            return None
+        return inputs != 0
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({
+            "input_dim": self.input_dim, "output_dim": self.output_dim,
+            "embeddings_initializer": initializers.serialize(self.embeddings_initializer),
+            "embeddings_regularizer": A.serialize_regularizer(self.embeddings_regularizer),
+            "embeddings_constraint": A.serialize_constraint(self.embeddings_constraint),
+            "mask_zero": self.mask_zero,
+            "activity_regularizer": A.serialize_regularizer(self.activity_regularizer),
+        })
+        return config
+

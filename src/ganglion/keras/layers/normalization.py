@@ -1,0 +1,408 @@
+"""Normalization layers: ``BatchNormalization``, ``LayerNormalization``, ``GroupNormalization``, adapters over
+``nn.BatchNorm1d`` / ``nn.LayerNorm`` / ``nn.GroupNorm`` and ``nn.functional``'s ``batch_norm``, ``layer_norm`` and
+``group_norm``. Keras normalizes along ``axis`` (channels-last by default); the engine wants channels at axis 1 (or
+the normalized axes last), so the input is reshaped or permuted at the door and back on the way out.
+
+Keras names: ``gamma`` (the engine's ``weight``), ``beta`` (``bias``), ``moving_mean`` (``running_mean``) and
+``moving_variance`` (``running_var``); the moving statistics are non-trainable.
+"""
+
+import numbers
+
+from ...autograd.grad_mode import no_grad
+from ...factories import zeros
+from ...nn import functional as F
+from ...nn.modules.normalization import BatchNorm1d, GroupNorm, LayerNorm
+from .. import initializers
+from ._adapters import (
+    IDENTITY, LayoutConstraint, check_rank, constraint_or_none, fill, regularizer_or_none, serialize_constraint,
+    serialize_regularizer,
+)
+from .base import KerasWeight, Layer
+
+
+def _axis_arg(layer, axis, allow_list):
+    if isinstance(axis, (list, tuple)) and allow_list:
+        if not axis or not all(isinstance(a, numbers.Integral) and not isinstance(a, bool) for a in axis):
+            raise ValueError(f"{layer}: axis must be an int or a non-empty list of ints, got {axis!r}")
+        return [int(a) for a in axis]
+    if not isinstance(axis, numbers.Integral) or isinstance(axis, bool):
+        kinds = "an int or a list of ints" if allow_list else "an int"
+        raise ValueError(f"{layer}: axis must be {kinds}, got {axis!r}")
+    return int(axis)
+
+
+def _positive_axes(layer, axes, ndim):
+    """Normalize (possibly negative) axes against an input of rank ``ndim``; the batch axis 0 cannot be one."""
+    out = []
+    for a in axes:
+        if not -ndim <= a < ndim or a % ndim == 0:
+            raise ValueError(f"{layer.name!r} ({type(layer).__name__}): invalid axis {a} for inputs of rank {ndim} "
+                             f"(expected an axis in [1, {ndim - 1}] or [-{ndim - 1}, -1])")
+        out.append(a % ndim)
+    if len(set(out)) != len(out):
+        raise ValueError(f"{layer.name!r} ({type(layer).__name__}): duplicate axes {axes}")
+    return sorted(out)
+
+
+def _known(layer, input_shape, axes):
+    sizes = [input_shape[a] for a in axes]
+    if any(s is None for s in sizes):
+        raise ValueError(f"{layer.name!r} ({type(layer).__name__}): the normalized axes {axes} of the input must have "
+                         f"a known size, got input shape {tuple(input_shape)}")
+    return sizes
+
+
+def _check_input(layer, x):
+    """Rank and the sizes of the normalized axes must match the build."""
+    check_rank(layer, x.shape, layer._ndim)
+    for a, size in zip(layer._axes, layer._sizes):
+        if x.shape[a] != size:
+            raise ValueError(f"Input 0 of layer {layer.name!r} ({type(layer).__name__}) is incompatible with the "
+                             f"layer: expected axis {a} of input shape to have value {size}, got shape "
+                             f"{tuple(x.shape)}")
+
+
+def _move_last(x, axes):
+    """Permute ``axes`` to the end (in order); returns the permuted tensor and the permutation to undo it."""
+    rest = [d for d in range(x.ndim) if d not in axes]
+    perm = rest + list(axes)
+    if perm == list(range(x.ndim)):
+        return x, None
+    inverse = [perm.index(d) for d in range(x.ndim)]
+    return x.permute(*perm), inverse
+
+
+class _Normalization(Layer):
+    """What the three share: gamma/beta with initializers, regularizers, constraints; their config."""
+
+    def _init_affine(self, center, scale, beta_initializer, gamma_initializer, beta_regularizer, gamma_regularizer,
+                     beta_constraint, gamma_constraint):
+        self.center, self.scale = bool(center), bool(scale)
+        self.beta_initializer = initializers.get(beta_initializer)
+        self.gamma_initializer = initializers.get(gamma_initializer)
+        self.beta_regularizer = regularizer_or_none(beta_regularizer)
+        self.gamma_regularizer = regularizer_or_none(gamma_regularizer)
+        self.beta_constraint = constraint_or_none(beta_constraint)
+        self.gamma_constraint = constraint_or_none(gamma_constraint)
+
+    def _fill_affine(self, module, keras_shape):
+        """Initialize the engine module's weight (gamma) and bias (beta); attach the regularizers and constraints
+        of those that exist."""
+        for name, param, init, reg, con in (
+                ("gamma", module.weight, self.gamma_initializer, self.gamma_regularizer, self.gamma_constraint),
+                ("beta", module.bias, self.beta_initializer, self.beta_regularizer, self.beta_constraint)):
+            if param is None:
+                continue
+            fill(param, init, keras_shape)
+            if reg is not None:
+                self.add_regularizer(name, reg)
+            if con is not None:
+                self.__dict__.setdefault("_constraints", []).append((name, LayoutConstraint(con, IDENTITY)))
+
+    def _penalty_target(self, name):
+        return self._module.weight if name == "gamma" else self._module.bias
+
+    def _affine_weights(self):
+        out = []
+        if self.scale:
+            out.append(KerasWeight("gamma", self._module.weight))
+        if self.center:
+            out.append(KerasWeight("beta", self._module.bias))
+        return out
+
+    def _named(self, name):
+        for w in self.keras_weights():
+            if w.name == name:
+                return w
+        return None
+
+    @property
+    def gamma(self):
+        return self._named("gamma")
+
+    @property
+    def beta(self):
+        return self._named("beta")
+
+    def _affine_config(self):
+        return {
+            "center": self.center, "scale": self.scale,
+            "beta_initializer": initializers.serialize(self.beta_initializer),
+            "gamma_initializer": initializers.serialize(self.gamma_initializer),
+            "beta_regularizer": serialize_regularizer(self.beta_regularizer),
+            "gamma_regularizer": serialize_regularizer(self.gamma_regularizer),
+            "beta_constraint": serialize_constraint(self.beta_constraint),
+            "gamma_constraint": serialize_constraint(self.gamma_constraint),
+        }
+
+    def _drop_unused_affine(self, module):
+        """The engine module has weight and bias together; Keras can keep one without the other."""
+        if not self.scale and module.weight is not None:
+            module.weight = None
+        if not self.center and module.bias is not None:
+            module.bias = None
+
+
+class BatchNormalization(_Normalization):
+    """y = gamma (x - mean) / sqrt(var + epsilon) + beta per feature along ``axis``.  Any rank in, same shape out.
+
+    Training (``training=True`` and the layer trainable): mean and the biased variance of the batch (over every axis
+    but ``axis``); then, with Keras' momentum convention,
+        moving_mean = moving_mean * momentum + mean * (1 - momentum),
+        moving_variance = moving_variance * momentum + var * (1 - momentum).
+    Otherwise (inference, or a frozen layer, as Keras 3) the moving statistics are used. The engine's
+    ``nn.BatchNorm1d`` holds the weights; ``nn.functional.batch_norm`` computes.
+    """
+
+    def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True, beta_initializer="zeros",
+                 gamma_initializer="ones", moving_mean_initializer="zeros", moving_variance_initializer="ones",
+                 beta_regularizer=None, gamma_regularizer=None, beta_constraint=None, gamma_constraint=None,
+                 synchronized=False, **kwargs):
+        super().__init__(**kwargs)
+        self.axis = _axis_arg("BatchNormalization", axis, allow_list=False)
+        if isinstance(momentum, bool) or not isinstance(momentum, numbers.Real) or not 0.0 <= momentum <= 1.0:
+            raise ValueError(f"BatchNormalization: momentum must be a number in [0, 1], got {momentum!r}")
+        if isinstance(epsilon, bool) or not isinstance(epsilon, numbers.Real) or epsilon <= 0:
+            raise ValueError(f"BatchNormalization: epsilon must be a positive number, got {epsilon!r}")
+        if synchronized:
+            raise ValueError("BatchNormalization: synchronized=True needs several replicas (Keras supports it only "
+                             "with the TensorFlow backend); ganglion trains on one device, use synchronized=False")
+        self.momentum, self.epsilon, self.synchronized = float(momentum), float(epsilon), False
+        self._init_affine(center, scale, beta_initializer, gamma_initializer, beta_regularizer, gamma_regularizer,
+                          beta_constraint, gamma_constraint)
+        self.moving_mean_initializer = initializers.get(moving_mean_initializer)
+        self.moving_variance_initializer = initializers.get(moving_variance_initializer)
+
+    def build(self, input_shape):
+        ndim = len(input_shape)
+        if ndim < 2:
+            raise ValueError(f"{self.name!r} (BatchNormalization): expected inputs of rank >= 2 (batch, ..., "
+                             f"features), got shape {tuple(input_shape)}")
+        self._ndim = ndim
+        self._axes = _positive_axes(self, [self.axis], ndim)
+        self._sizes = _known(self, input_shape, self._axes)
+        channels = self._sizes[0]
+        kw = {"dtype": self.dtype_policy} if self.dtype_policy is not None else {}
+        # Keras' momentum weighs the old value; the engine's weighs the new one
+        self.bn = BatchNorm1d(channels, eps=self.epsilon, momentum=1.0 - self.momentum,
+                              affine=self.center or self.scale, bias=self.center, **kw)
+        self._drop_unused_affine(self.bn)
+        self._fill_affine(self.bn, (channels,))
+        fill(self.bn.running_mean, self.moving_mean_initializer, (channels,))
+        fill(self.bn.running_var, self.moving_variance_initializer, (channels,))
+        self.built = True
+
+    @property
+    def _module(self):
+        return self.bn
+
+    def keras_weights(self):
+        if not self.built:
+            return []
+        return self._affine_weights() + [KerasWeight("moving_mean", self.bn.running_mean),
+                                         KerasWeight("moving_variance", self.bn.running_var)]
+
+    @property
+    def moving_mean(self):
+        return self._named("moving_mean")
+
+    @property
+    def moving_variance(self):
+        return self._named("moving_variance")
+
+    def _to_engine(self, x):
+        """(N, C, *) for ``nn.functional.batch_norm``, and how to undo it: axis 1 is used as is, the last axis
+        becomes rows (M, C), any other axis is permuted last first."""
+        axis = self._axes[0]
+        if axis == 1:
+            return x, lambda y: y
+        moved, inverse = _move_last(x, [axis])
+        shape = tuple(moved.shape)
+        rows = moved.reshape(-1, shape[-1])
+
+        def back(y):
+            y = y.reshape(shape)
+            return y.permute(*inverse) if inverse is not None else y
+
+        return rows, back
+
+    def call(self, inputs, training=None):
+        _check_input(self, inputs)
+        x, back = self._to_engine(inputs)
+        if training and self.trainable:
+            y = self._batch_statistics(x)
+        else:
+            y = F.batch_norm(x, self.bn.running_mean, self.bn.running_var, self.bn.weight, self.bn.bias, False, 0.0,
+                             self.epsilon)
+        return back(y)
+
+    def _batch_statistics(self, x):
+        """Normalize with the batch's statistics and move the moving ones toward them (Keras' convention)."""
+        bn, channels = self.bn, x.shape[1]
+        count = x.numel() // channels  # values per channel
+        mean = zeros(channels, dtype=x.dtype, device=x.device)
+        var = zeros(channels, dtype=x.dtype, device=x.device)
+        if count > 1:
+            # momentum 1 makes the engine write this batch's mean and unbiased variance into (mean, var)
+            y = F.batch_norm(x, mean, var, bn.weight, bn.bias, True, 1.0, self.epsilon)
+            batch_var = var.array * ((count - 1) / count)  # Keras moves toward the biased variance
+        else:
+            # one value per channel: x - mean is 0, so y = beta, and no gradient reaches x or gamma (as Keras)
+            centred = x * 0.0
+            y = centred * bn.weight.reshape(1, -1, *([1] * (x.ndim - 2))) if bn.weight is not None else centred
+            if bn.bias is not None:
+                y = y + bn.bias.reshape(1, -1, *([1] * (x.ndim - 2)))
+            mean.array[...] = x.array.reshape(channels)
+            batch_var = var.array
+        m = self.momentum
+        with no_grad():
+            for running, batch in ((bn.running_mean.array, mean.array), (bn.running_var.array, batch_var)):
+                running *= m
+                running += ((1.0 - m) * batch).astype(running.dtype, copy=False)
+        return y
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({
+            "axis": self.axis, "momentum": self.momentum, "epsilon": self.epsilon, **self._affine_config(),
+            "moving_mean_initializer": initializers.serialize(self.moving_mean_initializer),
+            "moving_variance_initializer": initializers.serialize(self.moving_variance_initializer),
+            "synchronized": self.synchronized,
+        })
+        return config
+
+
+class LayerNormalization(_Normalization):
+    """y = gamma (x - mean) / sqrt(var + epsilon) + beta, mean and biased var per sample over ``axis`` (an int or a
+    list).  Any rank in, same shape out; gamma and beta have the shape of the normalized axes.
+
+    ``rms_scaling=True`` (Keras 3): y = gamma x / sqrt(mean(x^2) + epsilon), no centring and no beta.
+    """
+
+    def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True, rms_scaling=False, beta_initializer="zeros",
+                 gamma_initializer="ones", beta_regularizer=None, gamma_regularizer=None, beta_constraint=None,
+                 gamma_constraint=None, **kwargs):
+        super().__init__(**kwargs)
+        self.axis = _axis_arg("LayerNormalization", axis, allow_list=True)
+        if isinstance(epsilon, bool) or not isinstance(epsilon, numbers.Real) or epsilon <= 0:
+            raise ValueError(f"LayerNormalization: epsilon must be a positive number, got {epsilon!r}")
+        self.epsilon, self.rms_scaling = float(epsilon), bool(rms_scaling)
+        self._init_affine(center, scale, beta_initializer, gamma_initializer, beta_regularizer, gamma_regularizer,
+                          beta_constraint, gamma_constraint)
+
+    def build(self, input_shape):
+        ndim = len(input_shape)
+        self._ndim = ndim
+        axes = self.axis if isinstance(self.axis, list) else [self.axis]
+        self._axes = _positive_axes(self, axes, ndim)
+        self._sizes = _known(self, input_shape, self._axes)
+        shape = tuple(self._sizes)
+        use_gamma = self.scale or self.rms_scaling
+        use_beta = self.center and not self.rms_scaling
+        kw = {"dtype": self.dtype_policy} if self.dtype_policy is not None else {}
+        self.layer_norm = LayerNorm(shape, eps=self.epsilon, elementwise_affine=use_gamma or use_beta, bias=use_beta,
+                                    **kw)
+        if not use_gamma and self.layer_norm.weight is not None:
+            self.layer_norm.weight = None
+        self._fill_affine(self.layer_norm, shape)
+        self.built = True
+
+    @property
+    def _module(self):
+        return self.layer_norm
+
+    def keras_weights(self):
+        if not self.built:
+            return []
+        out = []
+        if self.layer_norm.weight is not None:
+            out.append(KerasWeight("gamma", self.layer_norm.weight))
+        if self.layer_norm.bias is not None:
+            out.append(KerasWeight("beta", self.layer_norm.bias))
+        return out
+
+    def call(self, inputs, training=None):  # same in training and inference
+        _check_input(self, inputs)
+        x, inverse = _move_last(inputs, self._axes)
+        ln = self.layer_norm
+        if self.rms_scaling:
+            dims = tuple(range(x.ndim - len(self._axes), x.ndim))
+            y = x / ((x * x).mean(dim=dims, keepdim=True) + self.epsilon).sqrt()
+            y = y * ln.weight if ln.weight is not None else y
+        else:
+            y = F.layer_norm(x, ln.normalized_shape, ln.weight, ln.bias, self.epsilon)
+        return y.permute(*inverse) if inverse is not None else y
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"axis": self.axis, "epsilon": self.epsilon, "rms_scaling": self.rms_scaling,
+                       **self._affine_config()})
+        return config
+
+
+class GroupNormalization(_Normalization):
+    """Group normalization: the features along ``axis`` split into ``groups`` groups of consecutive features, each
+    normalized per sample over its features and every other non-batch axis; then gamma, beta per feature.
+
+    y = gamma (x - mean) / sqrt(var + epsilon) + beta.  Any rank >= 2 in, same shape out.
+    """
+
+    def __init__(self, groups=32, axis=-1, epsilon=1e-3, center=True, scale=True, beta_initializer="zeros",
+                 gamma_initializer="ones", beta_regularizer=None, gamma_regularizer=None, beta_constraint=None,
+                 gamma_constraint=None, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(groups, bool) or not isinstance(groups, numbers.Integral) or groups <= 0:
+            raise ValueError(f"GroupNormalization: groups must be a positive int, got {groups!r}")
+        self.groups = int(groups)
+        self.axis = _axis_arg("GroupNormalization", axis, allow_list=False)
+        if isinstance(epsilon, bool) or not isinstance(epsilon, numbers.Real) or epsilon <= 0:
+            raise ValueError(f"GroupNormalization: epsilon must be a positive number, got {epsilon!r}")
+        self.epsilon = float(epsilon)
+        self._init_affine(center, scale, beta_initializer, gamma_initializer, beta_regularizer, gamma_regularizer,
+                          beta_constraint, gamma_constraint)
+
+    def build(self, input_shape):
+        ndim = len(input_shape)
+        if ndim < 2:
+            raise ValueError(f"{self.name!r} (GroupNormalization): expected inputs of rank >= 2, got shape "
+                             f"{tuple(input_shape)}")
+        self._ndim = ndim
+        self._axes = _positive_axes(self, [self.axis], ndim)
+        self._sizes = _known(self, input_shape, self._axes)
+        channels = self._sizes[0]
+        if channels < self.groups:
+            raise ValueError(f"{self.name!r} (GroupNormalization): number of groups ({self.groups}) cannot be more "
+                             f"than the number of channels ({channels}) of input shape {tuple(input_shape)}")
+        if channels % self.groups:
+            raise ValueError(f"{self.name!r} (GroupNormalization): number of groups ({self.groups}) must be a "
+                             f"divisor of the number of channels ({channels}) of input shape {tuple(input_shape)}")
+        kw = {"dtype": self.dtype_policy} if self.dtype_policy is not None else {}
+        self.group_norm = GroupNorm(self.groups, channels, eps=self.epsilon, affine=self.center or self.scale,
+                                    bias=self.center, **kw)
+        self._drop_unused_affine(self.group_norm)
+        self._fill_affine(self.group_norm, (channels,))
+        self.built = True
+
+    @property
+    def _module(self):
+        return self.group_norm
+
+    def keras_weights(self):
+        return self._affine_weights() if self.built else []
+
+    def call(self, inputs, training=None):  # same in training and inference
+        _check_input(self, inputs)
+        axis = self._axes[0]
+        gn = self.group_norm
+        if axis == 1:
+            return F.group_norm(inputs, self.groups, gn.weight, gn.bias, self.epsilon)
+        perm = [0, axis] + [d for d in range(1, inputs.ndim) if d != axis]
+        inverse = [perm.index(d) for d in range(inputs.ndim)]
+        y = F.group_norm(inputs.permute(*perm), self.groups, gn.weight, gn.bias, self.epsilon)
+        return y.permute(*inverse)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"groups": self.groups, "axis": self.axis, "epsilon": self.epsilon, **self._affine_config()})
+        return config

@@ -1,0 +1,177 @@
+"""The Keras loss classes: each wraps one loss function with its options, Keras' default name and the reduction
+(``loss = Huber(delta=2.0); loss(y_true, y_pred, sample_weight=w)``)."""
+
+from ...autograd.grad_mode import no_grad
+from . import functions as fn
+from .loss import LossFunctionWrapper
+
+_DEFAULT = "sum_over_batch_size"
+
+
+class MeanSquaredError(LossFunctionWrapper):
+    """mean((y_true - y_pred)^2) per sample, reduced over the batch."""
+
+    fn = staticmethod(fn.mean_squared_error)
+
+    def __init__(self, reduction=_DEFAULT, name="mean_squared_error", dtype=None):
+        super().__init__(fn.mean_squared_error, reduction=reduction, name=name, dtype=dtype)
+
+
+class MeanAbsoluteError(LossFunctionWrapper):
+    """mean(|y_true - y_pred|) per sample, reduced over the batch."""
+
+    fn = staticmethod(fn.mean_absolute_error)
+
+    def __init__(self, reduction=_DEFAULT, name="mean_absolute_error", dtype=None):
+        super().__init__(fn.mean_absolute_error, reduction=reduction, name=name, dtype=dtype)
+
+
+class MeanAbsolutePercentageError(LossFunctionWrapper):
+    """100 * mean(|y_true - y_pred| / max(|y_true|, eps)) per sample."""
+
+    fn = staticmethod(fn.mean_absolute_percentage_error)
+
+    def __init__(self, reduction=_DEFAULT, name="mean_absolute_percentage_error", dtype=None):
+        super().__init__(fn.mean_absolute_percentage_error, reduction=reduction, name=name, dtype=dtype)
+
+
+class MeanSquaredLogarithmicError(LossFunctionWrapper):
+    """mean((log(y_pred + 1) - log(y_true + 1))^2) per sample (inputs floored at eps)."""
+
+    fn = staticmethod(fn.mean_squared_logarithmic_error)
+
+    def __init__(self, reduction=_DEFAULT, name="mean_squared_logarithmic_error", dtype=None):
+        super().__init__(fn.mean_squared_logarithmic_error, reduction=reduction, name=name, dtype=dtype)
+
+
+class CosineSimilarity(LossFunctionWrapper):
+    """-cos(y_true, y_pred) along ``axis``."""
+
+    fn = staticmethod(fn.cosine_similarity)
+
+    def __init__(self, axis=-1, reduction=_DEFAULT, name="cosine_similarity", dtype=None):
+        super().__init__(fn.cosine_similarity, reduction=reduction, name=name, dtype=dtype, axis=axis)
+
+
+class Huber(LossFunctionWrapper):
+    """Quadratic for |error| <= delta, linear beyond."""
+
+    fn = staticmethod(fn.huber)
+
+    def __init__(self, delta=1.0, reduction=_DEFAULT, name="huber_loss", dtype=None):
+        super().__init__(fn.huber, reduction=reduction, name=name, dtype=dtype, delta=delta)
+
+
+class LogCosh(LossFunctionWrapper):
+    """mean(log(cosh(y_pred - y_true))) per sample."""
+
+    fn = staticmethod(fn.log_cosh)
+
+    def __init__(self, reduction=_DEFAULT, name="log_cosh", dtype=None):
+        super().__init__(fn.log_cosh, reduction=reduction, name=name, dtype=dtype)
+
+
+class Hinge(LossFunctionWrapper):
+    """mean(max(1 - y_true y_pred, 0)); labels -1/1 (0/1 are converted)."""
+
+    fn = staticmethod(fn.hinge)
+
+    def __init__(self, reduction=_DEFAULT, name="hinge", dtype=None):
+        super().__init__(fn.hinge, reduction=reduction, name=name, dtype=dtype)
+
+
+class SquaredHinge(LossFunctionWrapper):
+    """mean(max(1 - y_true y_pred, 0)^2); labels -1/1 (0/1 are converted)."""
+
+    fn = staticmethod(fn.squared_hinge)
+
+    def __init__(self, reduction=_DEFAULT, name="squared_hinge", dtype=None):
+        super().__init__(fn.squared_hinge, reduction=reduction, name=name, dtype=dtype)
+
+
+class CategoricalHinge(LossFunctionWrapper):
+    """max(max_{wrong} y_pred - y_pred[true] + 1, 0) for one-hot y_true."""
+
+    fn = staticmethod(fn.categorical_hinge)
+
+    def __init__(self, reduction=_DEFAULT, name="categorical_hinge", dtype=None):
+        super().__init__(fn.categorical_hinge, reduction=reduction, name=name, dtype=dtype)
+
+
+class KLDivergence(LossFunctionWrapper):
+    """sum(y_true log(y_true / y_pred)) per sample."""
+
+    fn = staticmethod(fn.kl_divergence)
+
+    def __init__(self, reduction=_DEFAULT, name="kl_divergence", dtype=None):
+        super().__init__(fn.kl_divergence, reduction=reduction, name=name, dtype=dtype)
+
+
+class Poisson(LossFunctionWrapper):
+    """mean(y_pred - y_true log(y_pred + eps)) per sample."""
+
+    fn = staticmethod(fn.poisson)
+
+    def __init__(self, reduction=_DEFAULT, name="poisson", dtype=None):
+        super().__init__(fn.poisson, reduction=reduction, name=name, dtype=dtype)
+
+
+class BinaryCrossentropy(LossFunctionWrapper):
+    """Binary cross-entropy of probabilities (or logits with ``from_logits=True``), averaged over the last axis."""
+
+    fn = staticmethod(fn.binary_crossentropy)
+
+    def __init__(self, from_logits=False, label_smoothing=0.0, axis=-1, reduction=_DEFAULT,
+                 name="binary_crossentropy", dtype=None):
+        super().__init__(fn.binary_crossentropy, reduction=reduction, name=name, dtype=dtype,
+                         from_logits=from_logits, label_smoothing=label_smoothing, axis=axis)
+
+
+class BinaryFocalCrossentropy(LossFunctionWrapper):
+    """Binary cross-entropy scaled by (1 - p_t)^gamma (and alpha / 1 - alpha with class balancing)."""
+
+    fn = staticmethod(fn.binary_focal_crossentropy)
+
+    def __init__(self, apply_class_balancing=False, alpha=0.25, gamma=2.0, from_logits=False, label_smoothing=0.0,
+                 axis=-1, reduction=_DEFAULT, name="binary_focal_crossentropy", dtype=None):
+        super().__init__(fn.binary_focal_crossentropy, reduction=reduction, name=name, dtype=dtype,
+                         apply_class_balancing=apply_class_balancing, alpha=alpha, gamma=gamma,
+                         from_logits=from_logits, label_smoothing=label_smoothing, axis=axis)
+
+
+class CategoricalCrossentropy(LossFunctionWrapper):
+    """Cross-entropy of one-hot labels and class probabilities (or logits with ``from_logits=True``)."""
+
+    fn = staticmethod(fn.categorical_crossentropy)
+
+    def __init__(self, from_logits=False, label_smoothing=0.0, axis=-1, reduction=_DEFAULT,
+                 name="categorical_crossentropy", dtype=None):
+        super().__init__(fn.categorical_crossentropy, reduction=reduction, name=name, dtype=dtype,
+                         from_logits=from_logits, label_smoothing=label_smoothing, axis=axis)
+
+
+class SparseCategoricalCrossentropy(LossFunctionWrapper):
+    """Cross-entropy of integer labels and class probabilities (or logits); labels equal to ``ignore_class`` are
+    left out of the loss and of the mean."""
+
+    fn = staticmethod(fn.sparse_categorical_crossentropy)
+
+    def __init__(self, from_logits=False, ignore_class=None, reduction=_DEFAULT,
+                 name="sparse_categorical_crossentropy", dtype=None):
+        super().__init__(fn.sparse_categorical_crossentropy, reduction=reduction, name=name, dtype=dtype,
+                         from_logits=from_logits, ignore_class=ignore_class)
+        self.ignore_class = ignore_class
+
+    def mask(self, y_true, y_pred):
+        if self.ignore_class is None:
+            return None
+        labels = y_true
+        if labels.ndim == y_pred.ndim and labels.shape[-1] == 1:
+            labels = labels.reshape(tuple(labels.shape[:-1]))
+        with no_grad():
+            return labels != self.ignore_class
+
+
+CLASSES = (MeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError, MeanSquaredLogarithmicError,
+           CosineSimilarity, Huber, LogCosh, Hinge, SquaredHinge, CategoricalHinge, KLDivergence, Poisson,
+           BinaryCrossentropy, BinaryFocalCrossentropy, CategoricalCrossentropy, SparseCategoricalCrossentropy)
