@@ -15,12 +15,13 @@ from harness import time_pair  # noqa: E402
 
 import cnn_workloads  # noqa: E402
 import data_workloads  # noqa: E402
+import keras_workloads  # noqa: E402
 import mlp_workloads  # noqa: E402
 import optim_workloads  # noqa: E402
 import rnn_workloads  # noqa: E402
 
 ALL = {**mlp_workloads.WORKLOADS, **rnn_workloads.WORKLOADS, **optim_workloads.WORKLOADS,
-       **data_workloads.WORKLOADS, **cnn_workloads.WORKLOADS}
+       **data_workloads.WORKLOADS, **cnn_workloads.WORKLOADS, **keras_workloads.WORKLOADS}
 
 
 def main(argv=None):

@@ -11,7 +11,8 @@ class Adagrad(Optimizer):
     clr = lr / (1 + (t - 1) * lr_decay);  s += g^2;  p -= clr * g / (sqrt(s) + eps).
 
     State per parameter: step, sum (s, starting at initial_accumulator_value). As in PyTorch, the state of the
-    parameters given at construction exists from the start (so ``state_dict()`` lists it before any step).
+    parameters given at construction exists from the start (so ``state_dict()`` lists it before any step). A param
+    group's own initial_accumulator_value is used for its parameters (PyTorch uses the constructor's for all).
     """
 
     eager_state = True

@@ -30,10 +30,11 @@ def flatten(x):
 
 
 def _as_loss(item):
+    """A Loss object (a function is wrapped, as Keras does); None stays None (an output without a loss)."""
     loss = keras_losses.get(item)
-    if loss is None:
-        raise ValueError("compile: a loss entry is None; give a loss name, a Loss or a function")
-    return loss if isinstance(loss, keras_losses.Loss) else keras_losses.LossFunctionWrapper(loss)
+    if loss is None or isinstance(loss, keras_losses.Loss):
+        return loss
+    return keras_losses.LossFunctionWrapper(loss)
 
 
 def _logit_twin(loss):

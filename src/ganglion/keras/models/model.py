@@ -65,10 +65,11 @@ class Model(Trainer, Layer):
                 raise ValueError(f"Graph disconnected: the output needs input {node.layer.name!r}, which is not in "
                                  "the model's inputs")
         d["_nodes"] = nodes
-        layers = []
-        for node in nodes:
-            if node.layer not in layers:
-                layers.append(node.layer)
+        layers = _layers_by_depth(nodes, self.outputs)
+        names = [layer.name for layer in layers]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"All layer names in a model should be unique; {duplicates} appear more than once")
         for layer in layers:
             self.add_module(layer.name, layer)
         d["_layer_list"] = layers
@@ -195,3 +196,31 @@ class Model(Trainer, Layer):
         from ..saving import load_weights
 
         load_weights(self, filepath, skip_mismatch=skip_mismatch)
+
+
+def _layers_by_depth(nodes, outputs):
+    """The graph's layers in Keras' order: deepest first (a node is one deeper than its deepest consumer; a layer
+    as deep as its deepest node), ties in the order a depth-first walk from the outputs first meets them."""
+    depth = {}
+    for node in reversed(nodes):  # ``nodes`` is post-order: consumers come after their inputs
+        consumers = [depth[id(n)] for n in nodes if id(n) in depth
+                     and any(t is o for t in n.input_tensors for o in node.output_tensors)]
+        depth[id(node)] = max(consumers) + 1 if consumers else 0
+    first_seen = {}
+    stack = list(reversed(outputs))
+    visited = set()
+    while stack:  # pre-order from the outputs, inputs in order
+        t = stack.pop()
+        layer, node_index, _ = t._keras_history
+        node = layer._inbound_nodes[node_index]
+        first_seen.setdefault(id(layer), len(first_seen))
+        if id(node) in visited:
+            continue
+        visited.add(id(node))
+        stack.extend(reversed(node.input_tensors))
+    layer_depth, layers = {}, []
+    for node in nodes:
+        if id(node.layer) not in layer_depth:
+            layers.append(node.layer)
+        layer_depth[id(node.layer)] = max(layer_depth.get(id(node.layer), 0), depth[id(node)])
+    return sorted(layers, key=lambda la: (-layer_depth[id(la)], first_seen[id(la)]))

@@ -162,11 +162,11 @@ class Optimizer:
             if g is None:
                 continue
             array = g.array if isinstance(g, Tensor) else np.asarray(g)
-            if hasattr(v, "from_keras"):
-                array = v.from_keras(backend.to_numpy(array))
-            if tuple(array.shape) != tuple(p.shape):
+            if tuple(array.shape) != tuple(v.shape):
                 raise ValueError(f"{type(self).__name__}.apply: gradient of shape {tuple(array.shape)} for a variable "
                                  f"of shape {tuple(v.shape)}")
+            if hasattr(v, "from_keras"):  # a Keras weight: its gradient comes in Keras' layout
+                array = v.from_keras(backend.to_numpy(array))
             p.grad = Tensor._wrap(backend.to_device(np.asarray(array, dtype=p.dtype), p.device))
         return self.apply_gradients()
 
@@ -207,7 +207,9 @@ class Optimizer:
 
 def _serialize_schedule(schedule):
     if hasattr(schedule, "get_config"):
-        return {"class_name": getattr(type(schedule), "_registered_name", type(schedule).__name__),
+        from ..saving.serialization import registered_name_of
+
+        return {"class_name": registered_name_of(type(schedule)),
                 "config": schedule.get_config()}
     raise ValueError(f"cannot save a learning-rate function {schedule!r}: use a keras.optimizers.schedules class "
                      "(or a LearningRateSchedule subclass with get_config)")

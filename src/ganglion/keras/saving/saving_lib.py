@@ -26,7 +26,7 @@ import numpy as np
 from ...io.atomic import atomic_write_bytes
 from ...io.weights import load_with_metadata_bytes, to_bytes
 from ..naming import to_snake_case
-from .serialization import deserialize_layer, serialize_layer
+from .serialization import deserialize_layer, registered_name_of, serialize_layer
 
 FORMAT, VERSION = "ganglion.keras", 1
 WEIGHTS_FORMAT = "ganglion.keras.weights"
@@ -133,7 +133,7 @@ def _serialize_compile(model):
         raise ValueError(f"model.save: cannot save the metric {x!r}; use a name or a keras.metrics class")
 
     opt = model.optimizer
-    return {"optimizer": {"class_name": getattr(type(opt), "_registered_name", type(opt).__name__),
+    return {"optimizer": {"class_name": registered_name_of(type(opt)),
                           "config": opt.get_config()},
             "loss": loss_entry(spec["loss"]), "loss_weights": spec["loss_weights"],
             "metrics": metric_entry(spec["metrics"]), "weighted_metrics": metric_entry(spec["weighted_metrics"])}
@@ -255,6 +255,7 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     """Rebuild a model saved by ``model.save``: architecture, weights and, when it was compiled, the compile
     settings and the optimizer's state (so ``fit`` continues where it stopped)."""
     what = "load_model"
+    filepath = os.fspath(filepath)
     members = _read_archive(filepath, what)
     if _METADATA in members:
         metadata = _read_json(members[_METADATA], _METADATA, filepath, what)

@@ -41,7 +41,14 @@ def get_registered_object(name, custom_objects=None, module_objects=None):
 
 def get_registered_name(obj):
     """``package>name`` for a registered object, its plain name otherwise."""
-    return getattr(obj, "_registered_name", None) or getattr(obj, "__name__", type(obj).__name__)
+    return registered_name_of(obj if inspect.isclass(obj) or inspect.isfunction(obj) else type(obj))
+
+
+def registered_name_of(obj):
+    """The name a class or function is saved under: its own registration (not one inherited from a registered
+    base class), else its plain name."""
+    own = obj.__dict__.get("_registered_name") if hasattr(obj, "__dict__") else None
+    return own or obj.__name__
 
 
 def _builtin_layers():
@@ -65,7 +72,7 @@ def find_class(class_name, custom_objects=None):
 
 def serialize_layer(layer):
     """{"class_name", "config"} (and "build_config" for a layer built from data)."""
-    entry = {"class_name": getattr(type(layer), "_registered_name", type(layer).__name__),
+    entry = {"class_name": registered_name_of(type(layer)),
              "config": layer.get_config()}
     shape = layer.__dict__.get("_build_input_shape")
     if shape is not None and not getattr(layer, "_functional", False) and not hasattr(layer, "_stack"):
