@@ -36,11 +36,13 @@ class Node:
 
 
 def _dummy(shape, dtype):
-    """A small real batch shaped like ``shape`` (batch and unknown dims set to 2)."""
+    """A small real batch shaped like ``shape`` (batch and unknown dims set to 2). Floats are drawn from
+    [0.1, 0.9): valid for logs, roots and divisions, and index 0 once cast to integers (Embedding), so that running
+    any layer on it only tells its output shape."""
     concrete = tuple(2 if s is None else s for s in shape)
-    if np.dtype(dtype).kind in "iu":
+    if np.dtype(dtype).kind in "iub":
         return np.zeros(concrete, dtype=dtype)
-    return np.random.default_rng(0).standard_normal(concrete).astype(dtype)
+    return np.random.default_rng(0).uniform(0.1, 0.9, concrete).astype(dtype)
 
 
 def infer_output_shape(layer, input_shape, args=(), kwargs=None, dtypes=None):
@@ -95,35 +97,49 @@ def symbolic_call(layer, inputs, args, kwargs):
 
 
 class InputLayer(Layer):
-    """The entry of a functional graph or a Sequential: holds the input shape, passes data through."""
+    """The entry of a functional graph or a Sequential: holds the input shape (without the batch dimension) and
+    dtype, and passes data through."""
 
-    def __init__(self, shape=None, batch_size=None, dtype=None, name=None, input_shape=None, **kwargs):
+    def __init__(self, shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None, input_tensor=None,
+                 name=None, input_shape=None, **kwargs):
+        if sparse:
+            raise ValueError("InputLayer: sparse inputs are not supported by ganglion.keras")
+        if input_tensor is not None:
+            raise ValueError("InputLayer: input_tensor is not supported; give shape (and dtype) instead")
+        if batch_shape is not None:
+            batch_size, shape = batch_shape[0], tuple(batch_shape[1:])
         shape = input_shape if shape is None else shape
         if shape is None:
             raise ValueError("InputLayer: shape is required, e.g. InputLayer(shape=(4,))")
+        if isinstance(shape, int):
+            shape = (shape,)
+        if not all(s is None or (isinstance(s, (int, np.integer)) and s > 0) for s in shape):
+            raise ValueError(f"InputLayer: shape must hold positive ints (or None), got {tuple(shape)}")
         super().__init__(name=name or None, dtype=dtype, **kwargs)
-        self.shape = tuple(shape)
+        self.shape = tuple(None if s is None else int(s) for s in shape)
         self.batch_size = batch_size
         self.built = True
         self.output = KerasTensor((batch_size,) + self.shape, dtype or "float32", history=(self, 0, 0),
                                   name=self.name)
         self._inbound_nodes.append(Node(self, [], self.output, (), {}))
 
+    @property
+    def batch_shape(self):
+        return (self.batch_size,) + self.shape
+
     def call(self, inputs):
         return inputs
 
     def get_config(self):
         config = super().get_config()
-        config.update({"shape": list(self.shape), "batch_size": self.batch_size})
+        config.update({"shape": list(self.shape), "batch_size": self.batch_size, "dtype": str(self.output.dtype)})
         return config
 
 
-def Input(shape=None, batch_size=None, dtype=None, name=None, batch_shape=None):
-    """A symbolic input of ``shape`` (without the batch dimension): ``x = Input(shape=(4,))``."""
-    if batch_shape is not None:
-        batch_size, shape = batch_shape[0], batch_shape[1:]
-    if shape is None:
+def Input(shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None, name=None, tensor=None):
+    """A symbolic input of ``shape`` (without the batch dimension): ``x = Input(shape=(4,))``; returns the
+    ``KerasTensor`` that layers are called on."""
+    if shape is None and batch_shape is None:
         raise ValueError("Input: shape is required, e.g. Input(shape=(4,))")
-    if isinstance(shape, int):
-        shape = (shape,)
-    return InputLayer(shape=tuple(shape), batch_size=batch_size, dtype=dtype, name=name).output
+    return InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, sparse=sparse, batch_shape=batch_shape,
+                      input_tensor=tensor, name=name).output

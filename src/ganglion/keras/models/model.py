@@ -11,10 +11,11 @@ from ..layers.base import Layer, _flat, _map
 from ..layers.input_layer import InputLayer, KerasTensor
 from ..naming import unique_name
 from .summary import print_summary
+from .evaluation import Evaluation
 from .training import Trainer
 
 
-class Model(Trainer, Layer):
+class Model(Trainer, Evaluation, Layer):
     """A trainable Keras model (see the module docstring for the three ways to build one)."""
 
     def __init__(self, *args, **kwargs):

@@ -113,6 +113,7 @@ class Sequential(Model):
                   "layers": [serialize_layer(layer) for layer in self._stack]}
         if self._input is not None:
             config["input_shape"] = list(self._input.shape)
+            config["input_dtype"] = str(self._input.output.dtype)
         return config
 
     @classmethod
@@ -121,7 +122,7 @@ class Sequential(Model):
 
         model = cls(name=config.get("name"), trainable=config.get("trainable", True))
         if config.get("input_shape") is not None:
-            model.add(Input(shape=tuple(config["input_shape"])))
+            model.add(Input(shape=tuple(config["input_shape"]), dtype=config.get("input_dtype")))
         for layer_config in config["layers"]:
             model.add(deserialize_layer(layer_config, custom_objects))
         return model

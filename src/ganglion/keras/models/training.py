@@ -8,7 +8,6 @@ Override ``train_step(self, data)`` / ``test_step(self, data)`` (``data`` is ``(
 logs dict) for custom logic, as in Keras.
 """
 
-import time
 import warnings
 
 import numpy as np
@@ -16,14 +15,10 @@ import numpy as np
 from ... import backend
 from ...autograd.grad_mode import no_grad
 from .. import optimizers as keras_optimizers
-from ..callbacks import Callback, CallbackList, History, ProgbarLogger
+from ..callbacks import CallbackList, History, ProgbarLogger
 from .compile_utils import CompiledLoss, CompiledMetrics, flatten
 from .data_adapter import ArrayData, EpochIterator, adapt, class_weights_to_sample_weights
-
-
-def _overrides(cb, *hooks):
-    """Whether callback ``cb`` defines any of ``hooks`` itself (the base class's are no-ops)."""
-    return any(getattr(type(cb), h, None) is not getattr(Callback, h, None) for h in hooks)
+from .evaluation import _device_of, _overrides
 
 
 def _batch_len(x):
@@ -274,6 +269,10 @@ class Trainer:
                     warnings.warn("fit: the input ran out of data; stopping training (give steps_per_epoch that "
                                   "the data can provide, or data that repeats)", stacklevel=2)
                     break
+                if iterator.ran_out:
+                    warnings.warn(f"fit: the input ran out of data after {steps_run} of steps_per_epoch="
+                                  f"{steps_per_epoch} steps in epoch {epoch + 1}; the next epoch starts a new pass "
+                                  "(make sure the data can provide steps_per_epoch * epochs batches)", stacklevel=2)
                 epoch_logs = dict(logs) if custom_step and logs else self.get_metrics_result()
                 if val is not None and _validate_now(epoch, validation_freq):
                     val_logs = self._evaluate_data(val, validation_steps)
@@ -287,140 +286,6 @@ class Trainer:
             self._exit()
             self.eval()
         return history
-
-    # ------------------------------------------------------------------------------------------------ evaluate
-    def _evaluate_data(self, data, steps=None, callback_list=None):
-        """Loss and metrics over ``data`` in inference mode (the metrics start from zero)."""
-        self.reset_metrics()
-        was_training = self.training
-        self.eval()
-        custom = self._custom("test_step")
-        logs = None
-        try:
-            for step, batch in EpochIterator(data, steps).epoch():
-                if callback_list is not None:
-                    callback_list.on_test_batch_begin(step)
-                if batch[1] is None and not custom:
-                    raise ValueError("evaluate needs targets: pass y, or batches of (x, y)")
-                if custom:
-                    logs = self.test_step(batch)
-                else:
-                    self._test_batch(*batch)
-                if callback_list is not None:
-                    callback_list.on_test_batch_end(step, logs if custom else self.get_metrics_result())
-        finally:
-            self.train(was_training)
-        return dict(logs) if custom and logs else self.get_metrics_result()
-
-    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
-                 callbacks=None, return_dict=False):
-        """Loss and metrics on the data: a list [loss, metric...] in ``metrics_names`` order (a float when there is
-        only the loss), or a dict with ``return_dict=True``."""
-        self._assert_compiled("evaluate")
-        data = adapt(x, y, sample_weight, batch_size, False).to_device(_device_of(self))
-        callback_list = CallbackList(list(callbacks or []), self, {"steps": data.steps, "verbose": verbose})
-        start = time.perf_counter()
-        callback_list.on_test_begin()
-        own = self._train_context is None
-        if own:
-            self._enter()
-        try:
-            logs = self._evaluate_data(data, steps, callback_list)
-        finally:
-            if own:
-                self._exit()
-        callback_list.on_test_end(logs)
-        if verbose:
-            _print_done(data.steps if steps is None else min(steps, data.steps or steps), start, logs)
-        if return_dict:
-            return logs
-        values = self._compile_metrics.ordered_results()
-        return values[0] if len(values) == 1 else values
-
-    # ------------------------------------------------------------------------------------------------- predict
-    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
-        """The model's outputs for ``x``, batched, in inference mode and without a graph: NumPy arrays (a list or
-        dict of them for several outputs)."""
-        data = adapt(x, None, None, batch_size, False).to_device(_device_of(self))
-        callback_list = CallbackList(list(callbacks or []), self, {"steps": data.steps, "verbose": verbose})
-        was_training = self.training
-        self.eval()
-        outputs, structure, start = [], None, time.perf_counter()
-        callback_list.on_predict_begin()
-        try:
-            for step, (xb, _, _) in EpochIterator(data, steps).epoch():
-                callback_list.on_predict_batch_begin(step)
-                out = self.predict_step((xb,))
-                structure = out
-                outputs.append([backend.to_numpy(o.array) for o in flatten(out)])
-                callback_list.on_predict_batch_end(step, {"outputs": out})
-        finally:
-            self.train(was_training)
-        callback_list.on_predict_end()
-        if not outputs:
-            raise ValueError("predict got no data: x is empty (or steps=0)")
-        if verbose:
-            _print_done(len(outputs), start, {})
-        merged = [np.concatenate([batch[i] for batch in outputs]) for i in range(len(outputs[0]))]
-        if isinstance(structure, dict):
-            return dict(zip(structure, merged))
-        return merged if isinstance(structure, (list, tuple)) else merged[0]
-
-    # -------------------------------------------------------------------------------------------- on_batch
-    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
-        """One training step on one batch; returns the running loss and metrics (since the last reset_metrics)."""
-        self._assert_compiled("train_on_batch")
-        data = ArrayData(x, y, sample_weight, batch_size=None).to_device(_device_of(self))
-        if class_weight is not None:
-            data.sample_weight = class_weights_to_sample_weights(data.y, class_weight, data.sample_weight)
-        data.batch_size = data.n
-        batch = next(data.batches())
-        self.train()
-        self._enter()
-        try:
-            logs = self.train_step(batch) if self._custom("train_step") else (self._train_batch(*batch) or
-                                                                              self.get_metrics_result())
-        finally:
-            self._exit()
-            self.eval()
-        return logs if return_dict else self._flat_logs(logs)
-
-    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
-        """Loss and metrics on one batch (running since the last reset_metrics), without training."""
-        self._assert_compiled("test_on_batch")
-        data = ArrayData(x, y, sample_weight, batch_size=None).to_device(_device_of(self))
-        data.batch_size = data.n
-        batch = next(data.batches())
-        was_training = self.training
-        self.eval()
-        self._enter()
-        try:
-            logs = self.test_step(batch) if self._custom("test_step") else (self._test_batch(*batch) or
-                                                                            self.get_metrics_result())
-        finally:
-            self._exit()
-            self.train(was_training)
-        return logs if return_dict else self._flat_logs(logs)
-
-    def predict_on_batch(self, x):
-        """The outputs for one batch, as NumPy arrays."""
-        data = ArrayData(x, None, None, batch_size=None).to_device(_device_of(self))
-        data.batch_size = data.n
-        was_training = self.training
-        self.eval()
-        try:
-            out = self.predict_step(next(data.batches()))
-        finally:
-            self.train(was_training)
-        if isinstance(out, dict):
-            return {k: backend.to_numpy(v.array) for k, v in out.items()}
-        arrays = [backend.to_numpy(o.array) for o in flatten(out)]
-        return arrays if isinstance(out, (list, tuple)) else arrays[0]
-
-    def _flat_logs(self, logs):
-        values = self._compile_metrics.ordered_results() if not self._custom("train_step") else list(logs.values())
-        return values[0] if len(values) == 1 else values
-
 
 def _validate_now(epoch, freq):
     if isinstance(freq, int):
@@ -437,25 +302,3 @@ def _validation(validation_data, batch_size):
                              f"{type(validation_data).__name__} of {len(validation_data)} items")
         return ArrayData(*validation_data, batch_size=batch_size, shuffle=False)
     return adapt(validation_data, batch_size=batch_size)
-
-
-def _device_of(model):
-    for p in model.parameters():
-        return p.device
-    return None
-
-
-def _print_done(steps, start, logs):
-    elapsed = time.perf_counter() - start
-    per_step = elapsed / max(steps or 1, 1)
-    text = f"{steps}/{steps} {'━' * 20} {_format_time(elapsed)} {_format_time(per_step)}/step"
-    metrics = " - ".join(f"{k}: {v:.4f}" for k, v in logs.items() if isinstance(v, float))
-    print(text + (f" - {metrics}" if metrics else ""))
-
-
-def _format_time(seconds):
-    if seconds >= 1:
-        return f"{seconds:.0f}s"
-    if seconds >= 1e-3:
-        return f"{seconds * 1e3:.0f}ms"
-    return f"{seconds * 1e6:.0f}us"
