@@ -6,6 +6,12 @@ linear 400 -> 120 - ReLU - linear 120 -> 84 - ReLU - linear 84 -> 10, cross-entr
 
     python benchmarks/run.py --only LeNet            # the ratio
     python benchmarks/cnn_workloads.py --profile     # where ganglion's time goes (cProfile, top functions)
+
+Measuring note: in one process, OpenBLAS's worker threads keep spinning for a while after each of ganglion's matrix
+products and take a core from PyTorch's thread pool when PyTorch runs next; on a 2-core machine that tripled
+PyTorch's step time here (3.8 ms alone, 11-13 ms interleaved). ``OPENBLAS_NUM_THREADS=1`` removes the effect (PyTorch
+keeps its own threads; ganglion's batched products are single-threaded at these sizes anyway) and gives the honest
+ratio.
 """
 
 import numpy as np

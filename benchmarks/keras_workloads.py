@@ -160,7 +160,7 @@ def make_pair():
 
 
 WORKLOADS = {
-    "keras iris example: fit 50 epochs, batch 2, val 0.2 (vs torch loop)": make_pair,
+    "keras iris fit, 50 epochs of batch 2, val 0.2": make_pair,
 }
 
 

@@ -38,7 +38,8 @@ def test_nested_sequential_blocks():
     model = Sequential([Input(shape=(4,)), block, Dense(2)])
     assert [layer.name for layer in model.layers] == ["block", model.layers[1].name]
     assert model.count_params() == (4 * 6 + 6) + (6 * 6 + 6) + (6 * 2 + 2)
-    assert len(model.get_weights()) == 6 and tuple(model(_x()).shape) == (6, 2)
+    assert [w.shape for w in model.get_weights()] == [(4, 6), (6,), (6, 6), (6,), (6, 2), (2,)]  # depth first
+    assert tuple(model(_x()).shape) == (6, 2)
 
 
 def test_functional_shared_layer_and_dict_inputs():
@@ -174,3 +175,52 @@ def test_unknown_activation_and_bad_layer_arguments():
 def test_subclassed_model_must_define_call():
     with pytest.raises(NotImplementedError, match="must define call"):
         Model()(_x())
+
+
+class Affine(layers.Layer):
+    """y = x @ w + b + offset; ``offset`` is a non-trainable weight, ``w`` regularized and constrained."""
+
+    def __init__(self, units, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+
+    def build(self, input_shape):
+        self.w = self.add_weight(shape=(input_shape[-1], self.units), initializer="ones", regularizer="l2",
+                                 constraint=lambda t: t.clamp(max=1.0))
+        self.b = self.add_weight("b", (self.units,), initializer="zeros")
+        self.offset = self.add_weight(shape=(self.units,), initializer="ones", trainable=False)
+
+    def call(self, inputs):
+        return inputs @ self.w + self.b + self.offset
+
+
+def test_custom_layer_weights_from_add_weight():
+    layer = Affine(2)
+    model = Sequential([Input(shape=(3,)), layer])
+    assert [w.name for w in layer.weights] == ["w", "b", "offset"] and layer.count_params() == 10
+    assert [w.name for w in model.trainable_weights] == ["w", "b"] and len(model.losses) == 1
+    np.testing.assert_allclose(model.losses[0].item(), 0.01 * 6)
+    model.compile(optimizer=optimizers.SGD(0.1), loss="mse")
+    model.fit(_x(8, 3), np.full((8, 2), 5.0, dtype=np.float32), epochs=2, verbose=0)
+    w, b, offset = layer.get_weights()
+    assert np.all(w <= 1.0) and np.any(b != 0) and np.all(offset == 1.0)  # constraint kept w <= 1
+    with pytest.raises(ValueError, match="shape is required"):
+        layer.add_weight()
+
+
+def test_constraints_and_penalties_of_lazily_built_subclassed_models():
+    class Net(Model):
+        def __init__(self):
+            super().__init__()
+            self.hidden = Dense(4, kernel_constraint=lambda t: t.clamp(min=0.0), kernel_regularizer="l1")
+            self.out = Dense(1)
+
+        def call(self, inputs, training=None):
+            return self.out(self.hidden(inputs))
+
+    ganglion.manual_seed(0)
+    model = Net()
+    model.compile(optimizer=optimizers.SGD(0.05), loss="mse")
+    model.fit(_x(8, 3), -np.ones((8, 1), dtype=np.float32), epochs=3, batch_size=4, verbose=0)
+    assert model.hidden.get_weights()[0].min() >= 0.0  # the constraint ran from the first fit on
+    assert len(model.losses) == 1

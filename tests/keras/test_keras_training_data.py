@@ -172,3 +172,30 @@ def test_labels_that_do_not_fit_the_loss():
     model.compile(optimizer="sgd", loss="categorical_crossentropy")
     with pytest.raises(ValueError, match="categorical_crossentropy expects one-hot labels"):
         model.fit(x, y, verbose=0)
+
+
+class CustomStep(Sequential):
+    """Keras' pattern for custom training logic: override train_step, use compute_loss and the optimizer."""
+
+    def train_step(self, data):
+        x, y = data
+        loss = self.compute_loss(y=y, y_pred=self(x, training=True))
+        weights = self.trainable_weights
+        for w in weights:
+            w.parameter.grad = None
+        loss.backward()
+        self.optimizer.apply([w.grad for w in weights], weights)
+        return {"custom_loss": loss.item()}
+
+
+def test_custom_train_step_is_used_and_matches_the_built_in_one():
+    x, y = _data(12)
+    builtin = _model()
+    builtin.fit(x, y, batch_size=4, epochs=2, shuffle=False, verbose=0)
+    ganglion.manual_seed(0)
+    custom = CustomStep([Dense(6, activation="relu", input_shape=(4,)), Dense(3, activation="softmax")])
+    custom.compile(optimizer=optimizers.SGD(0.1), loss="sparse_categorical_crossentropy")
+    history = custom.fit(x, y, batch_size=4, epochs=2, shuffle=False, verbose=0)
+    assert list(history.history) == ["custom_loss"] and custom.optimizer.iterations == 6
+    for a, b in zip(builtin.get_weights(), custom.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)

@@ -54,16 +54,22 @@ class Initializer:
 
 
 class Zeros(Initializer):
+    """All zeros (Keras' default bias initializer)."""
+
     def sample(self, shape, generator=None):
         return np.zeros(shape)
 
 
 class Ones(Initializer):
+    """All ones."""
+
     def sample(self, shape, generator=None):
         return np.ones(shape)
 
 
 class Constant(Initializer):
+    """Every element equal to ``value``."""
+
     def __init__(self, value=0.0):
         self.value = value
 
@@ -264,4 +270,5 @@ def get(identifier):
 
 
 def serialize(initializer):
+    """{"class_name", "config"}: what ``get`` (and a saved model's config) turns back into the initializer."""
     return {"class_name": type(initializer).__name__, "config": initializer.get_config()}

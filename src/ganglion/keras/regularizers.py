@@ -6,8 +6,11 @@ from ._registry import lookup
 
 
 class Regularizer:
+    """Base class: ``regularizer(weight)`` returns the scalar penalty Tensor added to the training loss. Subclass it
+    and define ``__call__`` (and ``get_config`` for saving)."""
+
     def __call__(self, weight):
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must define __call__(self, weight)")
 
     def get_config(self):
         return dict(vars(self))
@@ -50,14 +53,17 @@ class L2(L1L2):
 
 
 def l1(l1=0.01):
+    """Keras' function form of ``L1``."""
     return L1(l1)
 
 
 def l2(l2=0.01):
+    """Keras' function form of ``L2``."""
     return L2(l2)
 
 
 def l1_l2(l1=0.01, l2=0.01):
+    """Keras' function form of ``L1L2`` (both factors 0.01 by default)."""
     return L1L2(l1, l2)
 
 
@@ -70,4 +76,5 @@ def get(identifier):
 
 
 def serialize(regularizer):
+    """{"class_name", "config"} for a saved model's config."""
     return {"class_name": type(regularizer).__name__, "config": regularizer.get_config()}

@@ -42,6 +42,19 @@ class KerasWeight:
     def numpy(self):
         return np.array(self.to_keras(backend.to_numpy(self.parameter.array)))
 
+    @property
+    def grad(self):
+        """The parameter's gradient in Keras' layout (what ``optimizer.apply(grads, weights)`` expects), or None."""
+        g = self.parameter.grad
+        return None if g is None else Tensor._wrap(self.to_keras(g.array))
+
+    @property
+    def trainable(self):
+        return bool(self.parameter.requires_grad)
+
+    def __repr__(self):
+        return f"<KerasWeight {self.name} shape={self.shape}>"
+
     def assign(self, value):
         value = self.from_keras(np.asarray(value.numpy() if hasattr(value, "numpy") else value))
         if tuple(value.shape) != tuple(self.parameter.shape):
@@ -93,25 +106,70 @@ class Layer(Module):
             if not self._trainable:
                 self.requires_grad_(False)
 
-    def add_weight(self, name, shape, initializer="glorot_uniform", regularizer=None, trainable=True,
-                   constraint=None, dtype=None):
-        """Create a weight of Keras ``shape`` and register it under ``name`` (a Parameter, or a buffer if not
-        trainable)."""
+    def add_weight(self, *args, shape=None, initializer=None, dtype=None, trainable=True, autocast=True,
+                   regularizer=None, constraint=None, aggregation="none", name=None):
+        """Create a weight of Keras ``shape`` and register it as attribute ``name`` (a Parameter, or a buffer when not
+        trainable); returns it. Keras 3's order (``add_weight(shape, initializer, ...)``) and Keras 2's
+        (``add_weight(name, shape, ...)``) are both accepted. ``initializer`` defaults to "glorot_uniform"."""
         from ...nn.parameter import Parameter
         from ..initializers import get as get_initializer
 
-        value = get_initializer(initializer)(tuple(shape), dtype=dtype or self.dtype_policy or backend.float32)
-        param = Parameter(value, requires_grad=bool(trainable))
+        if args and isinstance(args[0], str):  # Keras 2: add_weight(name, shape, ...)
+            name, args = args[0], args[1:]
+        if args:
+            if shape is not None or len(args) > 2:
+                raise TypeError(f"{self.name}.add_weight: give shape, initializer and the rest by keyword")
+            shape = args[0]
+            if len(args) == 2:
+                initializer = args[1]
+        if shape is None:
+            raise ValueError(f"{self.name}.add_weight: shape is required, e.g. add_weight(shape=(4, 3))")
+        shape = (shape,) if isinstance(shape, int) else tuple(shape)
+        if any(not isinstance(s, (int, np.integer)) or s < 0 for s in shape):
+            raise ValueError(f"{self.name}.add_weight: shape must hold non-negative ints, got {shape}")
+        auto = name is None
+        name = name or _free_name(self, "variable")
+        if name in self.__dict__ or name in self._modules:
+            raise ValueError(f"{self.name}.add_weight: the layer already has an attribute {name!r}")
+        value = get_initializer(initializer or "glorot_uniform")(shape, dtype=dtype or self.dtype_policy
+                                                                 or backend.float32)
+        param = Parameter(value, requires_grad=bool(trainable) and self._trainable)
         if trainable:
             setattr(self, name, param)
         else:
-            param.requires_grad = False
             self.register_buffer(name, param)
         if regularizer is not None:
             self.add_regularizer(name, regularizer)
         if constraint is not None:
             self.__dict__.setdefault("_constraints", []).append((name, constraint))
+        if auto:  # ``self.kernel = self.add_weight(...)`` renames it (see __setattr__)
+            self.__dict__.setdefault("_auto_weight_names", set()).add(name)
         return param
+
+    def __setattr__(self, name, value):
+        auto = self.__dict__.get("_auto_weight_names")
+        if auto and isinstance(value, Tensor):
+            old = next((k for k in auto if self.__dict__.get(k) is value), None)
+            if old is not None and old != name:
+                self._rename_weight(old, name)
+                return
+        super().__setattr__(name, value)
+
+    def _rename_weight(self, old, new):
+        """Give a weight made by add_weight without a name the attribute name it is assigned to."""
+        d = self.__dict__
+        d["_auto_weight_names"].discard(old)
+        value = d[old]
+        trainable = old in self._parameters
+        self._forget(old)
+        object.__delattr__(self, old)
+        if trainable:
+            Module.__setattr__(self, new, value)
+        else:
+            self.register_buffer(new, value)
+        d["_regularizers"] = [(new if n == old else n, r) for n, r in self._regularizers]
+        if "_constraints" in d:
+            d["_constraints"] = [(new if n == old else n, c) for n, c in d["_constraints"]]
 
     def add_regularizer(self, weight_name, regularizer):
         from ..regularizers import get as get_regularizer
@@ -166,16 +224,17 @@ class Layer(Module):
         return own
 
     def _all_keras_weights(self):
+        """This layer's weights, then each sublayer's in order, depth first (Keras' order); shared ones once."""
         out, seen = [], set()
         stack = [self]
         while stack:
-            layer = stack.pop(0)
+            layer = stack.pop()
             if id(layer) in seen:
                 continue
             seen.add(id(layer))
-            if isinstance(layer, Layer):
-                out.extend(layer.keras_weights())
-                stack.extend(m for m in layer._modules.values() if isinstance(m, Layer))
+            out.extend(w for w in layer.keras_weights() if id(w.parameter) not in seen)
+            seen.update(id(w.parameter) for w in layer.keras_weights())
+            stack.extend(reversed([m for m in layer._modules.values() if isinstance(m, Layer)]))
         return out
 
     @property
@@ -265,6 +324,15 @@ class Layer(Module):
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _free_name(layer, base):
+    """``base``, or ``base_1``, ``base_2``... whichever the layer does not use yet."""
+    name, i = base, 0
+    while name in layer.__dict__ or name in layer._parameters or name in layer._buffers:
+        i += 1
+        name = f"{base}_{i}"
+    return name
 
 
 class _Penalty:

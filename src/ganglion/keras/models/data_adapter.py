@@ -204,6 +204,22 @@ def _ensure_tensor(x, device=None):
     return Tensor._wrap(array)
 
 
+def pack(x, y=None, sample_weight=None):
+    """A batch as Keras hands it to ``train_step``: (x,), (x, y) or (x, y, sample_weight)."""
+    if sample_weight is not None:
+        return (x, y, sample_weight)
+    return (x,) if y is None else (x, y)
+
+
+def unpack(data):
+    """(x, y, sample_weight) from what ``pack`` made (or a bare x)."""
+    if not isinstance(data, tuple):
+        return data, None, None
+    if not 1 <= len(data) <= 3:
+        raise ValueError(f"a batch must be (x,), (x, y) or (x, y, sample_weight); got a tuple of {len(data)}")
+    return tuple(data) + (None,) * (3 - len(data))
+
+
 def adapt(x, y=None, sample_weight=None, batch_size=None, shuffle=False):
     """Pick the adapter for ``x``: a DataLoader, Dataset or other iterable of batches is read as it is; arrays are
     sliced."""

@@ -8,7 +8,7 @@ import numpy as np
 from ... import backend
 from ..callbacks import Callback, CallbackList
 from .compile_utils import flatten
-from .data_adapter import ArrayData, EpochIterator, adapt, class_weights_to_sample_weights
+from .data_adapter import ArrayData, EpochIterator, adapt, class_weights_to_sample_weights, pack
 
 
 class Evaluation:
@@ -31,7 +31,7 @@ class Evaluation:
                 if batch[1] is None and not custom:
                     raise ValueError("evaluate needs targets: pass y, or batches of (x, y)")
                 if custom:
-                    logs = self.test_step(batch)
+                    logs = self.test_step(pack(*batch))
                 else:
                     self._test_batch(*batch)
                 count += 1
@@ -110,12 +110,12 @@ class Evaluation:
         self.train()
         self._enter()
         try:
-            logs = self.train_step(batch) if self._custom("train_step") else (self._train_batch(*batch) or
+            logs = self.train_step(pack(*batch)) if self._custom("train_step") else (self._train_batch(*batch) or
                                                                               self.get_metrics_result())
         finally:
             self._exit()
             self.eval()
-        return logs if return_dict else self._flat_logs(logs)
+        return logs if return_dict else self._flat_logs(logs, "train_step")
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         """Loss and metrics on one batch (running since the last reset_metrics), without training."""
@@ -127,12 +127,12 @@ class Evaluation:
         self.eval()
         self._enter()
         try:
-            logs = self.test_step(batch) if self._custom("test_step") else (self._test_batch(*batch) or
+            logs = self.test_step(pack(*batch)) if self._custom("test_step") else (self._test_batch(*batch) or
                                                                             self.get_metrics_result())
         finally:
             self._exit()
             self.train(was_training)
-        return logs if return_dict else self._flat_logs(logs)
+        return logs if return_dict else self._flat_logs(logs, "test_step")
 
     def predict_on_batch(self, x):
         """The outputs for one batch, as NumPy arrays."""
@@ -149,8 +149,9 @@ class Evaluation:
         arrays = [backend.to_numpy(o.array) for o in flatten(out)]
         return arrays if isinstance(out, (list, tuple)) else arrays[0]
 
-    def _flat_logs(self, logs):
-        values = self._compile_metrics.ordered_results() if not self._custom("train_step") else list(logs.values())
+    def _flat_logs(self, logs, step):
+        """Logs as Keras' list (metrics_names order); a custom ``step``'s own dict in its order."""
+        values = list(logs.values()) if self._custom(step) else self._compile_metrics.ordered_results()
         return values[0] if len(values) == 1 else values
 
 

@@ -116,6 +116,17 @@ class Model(Trainer, Evaluation, Layer):
                              f"{list(inputs)}")
         return [inputs[k] for k in keys]
 
+    @property
+    def input_shape(self):
+        """The input's shape (batch dimension None), a list of shapes for several inputs."""
+        shapes = [t.shape for t in getattr(self, "inputs", None) or []]
+        return shapes[0] if len(shapes) == 1 else shapes or None
+
+    @property
+    def output_shape(self):
+        shapes = [t.shape for t in getattr(self, "outputs", None) or []]
+        return shapes[0] if len(shapes) == 1 else shapes or None
+
     # ------------------------------------------------------------------------------------------------ layers
     @property
     def layers(self):

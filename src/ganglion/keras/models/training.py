@@ -17,7 +17,7 @@ from ...autograd.grad_mode import no_grad
 from .. import optimizers as keras_optimizers
 from ..callbacks import CallbackList, History, ProgbarLogger
 from .compile_utils import CompiledLoss, CompiledMetrics, flatten
-from .data_adapter import ArrayData, EpochIterator, adapt, class_weights_to_sample_weights
+from .data_adapter import ArrayData, EpochIterator, adapt, class_weights_to_sample_weights, pack, unpack
 from .evaluation import _device_of, _overrides
 
 
@@ -116,7 +116,12 @@ class Trainer:
 
     def _add_model_losses(self, total):
         context = self._train_context
-        terms = context["terms"] if context is not None else self._loss_terms()
+        if context is None:
+            terms = self._loss_terms()
+        else:  # looked up after the first forward pass, which builds lazily built layers
+            terms = context["terms"]
+            if terms is None:
+                terms = context["terms"] = self._loss_terms()
         for term in terms:
             value = term()
             if value is not None:
@@ -137,9 +142,9 @@ class Trainer:
 
     # ------------------------------------------------------------------------------------------------- steps
     def train_step(self, data):
-        """One training step on ``data`` = (x, y, sample_weight): forward, loss, backward, optimizer update.
-        Returns the logs (the running loss and metrics)."""
-        self._train_batch(*data)
+        """One training step on ``data`` = (x, y) or (x, y, sample_weight): forward, loss, backward, optimizer
+        update. Returns the logs (the running loss and metrics). Override it for custom training logic."""
+        self._train_batch(*unpack(data))
         return self.get_metrics_result()
 
     def _train_batch(self, x, y, sample_weight):
@@ -152,14 +157,20 @@ class Trainer:
         loss.backward()
         optimizer.apply_gradients()
         context = self._train_context
-        for layer, name, constraint in (context["constraints"] if context is not None else self._constraints()):
+        if context is None:
+            constraints = self._constraints()
+        else:
+            constraints = context["constraints"]
+            if constraints is None:
+                constraints = context["constraints"] = self._constraints()
+        for layer, name, constraint in constraints:
             with no_grad():
                 target = layer._penalty_target(name)
                 target.array[...] = constraint(target).array
 
     def test_step(self, data):
         """Loss and metrics of one batch without training; returns the running logs."""
-        self._test_batch(*data)
+        self._test_batch(*unpack(data))
         return self.get_metrics_result()
 
     def _test_batch(self, x, y, sample_weight):
@@ -184,12 +195,14 @@ class Trainer:
         return [(m, name, c) for m in self.modules() for name, c in m.__dict__.get("_constraints", ())]
 
     def _enter(self):
-        """Look up once what every step needs (loss terms, constraints, the optimizer's parameters)."""
+        """Start a run of steps: the loss terms and constraints are then looked up once, at the first step (after
+        the forward pass has built any lazily built layer); an optimizer built before the trainable flags changed
+        is rebuilt on the trainable parameters."""
         if self.compiled and self.optimizer.built:
             wanted = [p for p in self.parameters() if p.requires_grad]
             if {id(p) for p in wanted} != {id(p) for p in self.optimizer._params}:
                 self.optimizer.build(wanted)  # trainable flags changed since the optimizer was built
-        self.__dict__["_train_context"] = {"terms": self._loss_terms(), "constraints": self._constraints()}
+        self.__dict__["_train_context"] = {"terms": None, "constraints": None}
 
     def _exit(self):
         self.__dict__["_train_context"] = None
@@ -255,7 +268,7 @@ class Trainer:
                     for hook in begin:
                         hook(step)
                     if custom_step:
-                        logs = self.train_step(batch)
+                        logs = self.train_step(pack(*batch))
                     else:
                         self._train_batch(*batch)
                     steps_run += 1

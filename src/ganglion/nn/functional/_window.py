@@ -20,6 +20,7 @@ import math
 from itertools import product
 
 from ... import backend
+from ._scratch import SCRATCH
 
 SPATIAL_NAMES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
 
@@ -105,15 +106,26 @@ def as_strided(x, shape, strides):
 
 
 def pad_array(xp, x, pads, value=0):
-    """``x`` padded with ``value`` by (lo, hi) per spatial dim, as a new C-contiguous array (``x`` itself, made
-    contiguous, when there is nothing to pad)."""
+    """``x`` padded with ``value`` by (lo, hi) per spatial dim, as a C-contiguous array; ``x`` itself (made
+    contiguous) when there is nothing to pad. A padded copy comes from ``SCRATCH``: give it back when done."""
     if not any(lo or hi for lo, hi in pads):
         return xp.ascontiguousarray(x)
-    lead = x.shape[:x.ndim - len(pads)]
-    shape = lead + tuple(s + lo + hi for s, (lo, hi) in zip(x.shape[len(lead):], pads))
-    out = xp.full(shape, value, dtype=x.dtype) if value else xp.zeros(shape, dtype=x.dtype)
-    out[(Ellipsis,) + tuple(slice(lo, lo + s) for s, (lo, _) in zip(x.shape[len(lead):], pads))] = x
+    lead = x.ndim - len(pads)
+    shape = x.shape[:lead] + tuple(s + lo + hi for s, (lo, hi) in zip(x.shape[lead:], pads))
+    out = SCRATCH.take(xp, shape, x.dtype)
+    everything = [slice(None)] * out.ndim
+    for dim, (size, (lo, _)) in enumerate(zip(x.shape[lead:], pads)):  # only the border is filled
+        for border in (slice(0, lo), slice(lo + size, None)):
+            index = list(everything)
+            index[lead + dim] = border
+            out[tuple(index)] = value
+    out[(Ellipsis,) + tuple(slice(lo, lo + s) for s, (lo, _) in zip(x.shape[lead:], pads))] = x
     return out
+
+
+def give_back(*arrays, keep=()):
+    """Return scratch arrays to ``SCRATCH``, except those in ``keep`` (inputs that were passed through)."""
+    SCRATCH.give(*(a for a in arrays if not any(a is k for k in keep)))
 
 
 def element_strides(sizes):
@@ -159,7 +171,8 @@ class Layout:
 
 
 def im2col(x, layout):
-    """cols (N, C * prod(kernel), L) from the padded, C-contiguous x (N, C, *padded), in ``layout``'s order."""
+    """cols (N, C * prod(kernel), L) from the padded, C-contiguous x (N, C, *padded), in ``layout``'s order: a copy
+    taken from ``SCRATCH`` (give it back when done), or a view of x for a one-element kernel."""
     n, c = x.shape[:2]
     item = x.itemsize
     kernel, dilation = layout.kernel, layout.dilation
@@ -173,16 +186,22 @@ def im2col(x, layout):
         view = as_strided(x, (n, c) + kernel + layout.out,
                           x.strides[:2] + tuple(d * st for d, st in zip(dilation, spatial))
                           + tuple(s * st for s, st in zip(layout.stride, spatial)))
-    return view.reshape(n, c * k_total, layout.length)
+    shape = (n, c * k_total, layout.length)
+    if k_total == 1:  # nothing to copy when every window is one element (a view where the strides allow)
+        return view.reshape(shape)
+    cols = SCRATCH.take(backend.get_array_module(x), shape, x.dtype)
+    cols.reshape(view.shape)[...] = view
+    return cols
 
 
 def to_layout(xp, y, layout, margin=0):
     """(N, C, *out) -> (N, C, margin + L + margin) in ``layout``: zeros in the margins and at the flat layout's
-    skipped positions, the values at [margin, margin + L)."""
+    skipped positions, the values at [margin, margin + L). A scratch array, or a view of y when y already is that."""
     n, c = y.shape[:2]
     if layout.gapless() and not margin:
         return xp.ascontiguousarray(y).reshape(n, c, layout.length)
-    full = xp.zeros((n, c, layout.length + 2 * margin), dtype=y.dtype)
+    full = SCRATCH.take(xp, (n, c, layout.length + 2 * margin), y.dtype)
+    full.fill(0)
     from_layout(full[:, :, margin:margin + layout.length], layout)[...] = y
     return full
 

@@ -11,15 +11,21 @@ conv, im2col for conv_transpose). Layouts and the window arithmetic live in ``_w
 import math
 from itertools import product
 
+from ... import backend
 from ...autograd.function import Function
+from ...autograd.grad_mode import is_grad_enabled
 from ...tensor import Tensor
+from ._scratch import SCRATCH
 from ._window import (
-    Layout, as_strided, check_rank, col2im, element_strides, from_layout, im2col, ntuple, output_sizes, pad_array,
-    spatial_shape_text, to_layout,
+    Layout, as_strided, check_rank, col2im, element_strides, from_layout, give_back, im2col, ntuple, output_sizes,
+    pad_array, spatial_shape_text, to_layout,
 )
 
 
 # ------------------------------------------------------------------------------------------- array kernels
+# Large temporaries come from SCRATCH (see ``_scratch``) and go back as soon as they are consumed; the columns a
+# convolution saves for its backward go back in ``free``, once the graph has been used.
+
 def _weight_matrix(weight, groups):
     """(out, C/G, *k) -> (out, C/G * K), or (G, out/G, C/G * K) with groups."""
     out = weight.shape[0]
@@ -28,20 +34,30 @@ def _weight_matrix(weight, groups):
     return weight.reshape(groups, out // groups, -1)
 
 
-def _mix(w2, cols, groups):
+def _matmul(xp, a, b, scratch):
+    """a @ b (batched, broadcasting), into a SCRATCH array when ``scratch`` (the caller gives it back)."""
+    if not scratch:
+        return a @ b
+    np = backend.np
+    shape = np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + (a.shape[-2], b.shape[-1])
+    return xp.matmul(a, b, out=SCRATCH.take(xp, shape, np.result_type(a.dtype, b.dtype)))
+
+
+def _mix(xp, w2, cols, groups, scratch=False):
     """W cols per group: (out, CK) @ (N, CK, L) -> (N, out, L)."""
     if groups == 1:
-        return w2 @ cols
+        return _matmul(xp, w2, cols, scratch)
     n, ck, length = cols.shape
-    return (w2 @ cols.reshape(n, groups, ck // groups, length)).reshape(n, -1, length)
+    return _matmul(xp, w2, cols.reshape(n, groups, ck // groups, length), scratch).reshape(n, -1, length)
 
 
-def _mix_transposed(w2, dy, groups):
-    """W^T dy per group: (N, out, L) -> (N, CK, L)."""
+def _mix_transposed(xp, w2, dy, groups):
+    """W^T dy per group: (N, out, L) -> (N, CK, L), a SCRATCH array."""
     if groups == 1:
-        return w2.T @ dy
+        return _matmul(xp, w2.T, dy, True)
     n, out, length = dy.shape
-    return (w2.transpose(0, 2, 1) @ dy.reshape(n, groups, out // groups, length)).reshape(n, -1, length)
+    w_t = w2.transpose(0, 2, 1)
+    return _matmul(xp, w_t, dy.reshape(n, groups, out // groups, length), True).reshape(n, -1, length)
 
 
 def _weight_grad(xp, dy, cols, groups):
@@ -57,7 +73,10 @@ def _weight_grad(xp, dy, cols, groups):
         cols = cols.reshape(n, groups, ck // groups, length)
     dy_t = xp.swapaxes(dy, -1, -2)
     if out <= length:  # the batched product's (N, CK, out) temporary is at most the size of cols
-        return xp.swapaxes((cols @ dy_t).sum(axis=0), -1, -2)
+        per_example = _matmul(xp, cols, dy_t, True)
+        grad = per_example.sum(axis=0)
+        give_back(per_example)
+        return xp.swapaxes(grad, -1, -2)
     grad = cols[0] @ dy_t[0]
     for i in range(1, n):
         grad += cols[i] @ dy_t[i]
@@ -65,8 +84,8 @@ def _weight_grad(xp, dy, cols, groups):
 
 
 def _spread(xp, dy, margin, weight, groups, layout, channels):
-    """col2im(W^T dy): from dy (N, out, L) in ``layout`` back to (N, channels, *padded), the adjoint of im2col
-    followed by W. ``dy`` carries ``margin`` zeros on both sides of its L positions (see ``spread_margin``).
+    """col2im(W^T dy): from dy (N, out, L) in ``layout`` back to a new (N, channels, *padded), the adjoint of
+    im2col followed by W. ``dy`` carries ``margin`` zeros on both sides of its L positions (see ``spread_margin``).
 
     In the flat layout this is done row by row instead of offset by offset: dy is shifted by the offsets of the
     kernel's last dim only (a copy of out x kw rows, not channels x prod(kernel)), one product with the weights
@@ -74,7 +93,10 @@ def _spread(xp, dy, margin, weight, groups, layout, channels):
     Measured about twice as fast as col2im of the full W^T dy.
     """
     if not layout.flat:
-        return col2im(xp, _mix_transposed(_weight_matrix(weight, groups), dy, groups), channels, layout)
+        cols = _mix_transposed(xp, _weight_matrix(weight, groups), dy, groups)
+        dx = col2im(xp, cols, channels, layout)
+        give_back(cols)
+        return dx
     n, out, _ = dy.shape
     kw, dw = layout.kernel[-1], layout.dilation[-1]
     og, cg = out // groups, channels // groups
@@ -82,19 +104,26 @@ def _spread(xp, dy, margin, weight, groups, layout, channels):
     item = dy.itemsize
     s_n, s_c = dy.strides[:2]
     # shifted[n, g, o, j, q] = dy[n, g og + o, q - (kw - 1 - j) dw]
-    shifted = as_strided(dy, (n, groups, og, kw, span), (s_n, og * s_c, s_c, dw * item, item))
-    shifted = shifted.reshape(n, groups, og * kw, span)
+    view = as_strided(dy, (n, groups, og, kw, span), (s_n, og * s_c, s_c, dw * item, item))
+    shifted = view.reshape(n, groups, og * kw, span) if kw == 1 else SCRATCH.take(
+        xp, (n, groups, og * kw, span), dy.dtype)
+    if kw > 1:
+        shifted.reshape(view.shape)[...] = view
     rows = math.prod(layout.kernel[:-1])
     w = weight.reshape(groups, og, cg, rows, kw)[..., ::-1]
     w = w.transpose(0, 3, 2, 1, 4).reshape(groups, rows * cg, og * kw)
-    per_row = (w @ shifted).reshape(n, groups, rows, cg, span)
-    if rows == 1 and span == math.prod(layout.padded):  # a 1-wide kernel covering the input: nothing to shift
+    direct = rows == 1 and span == math.prod(layout.padded)  # a 1-wide kernel covering the input: no shifts
+    per_row = _matmul(xp, w, shifted, scratch=not direct)
+    give_back(shifted)
+    if direct:
         return per_row.reshape((n, channels) + layout.padded)
+    per_row = per_row.reshape(n, groups, rows, cg, span)
     dx = xp.zeros((n, groups, cg, math.prod(layout.padded)), dtype=dy.dtype)
     e = element_strides(layout.padded)
     for r, offset in enumerate(product(*(range(k) for k in layout.kernel[:-1]))):
         start = sum(k * d * ed for k, d, ed in zip(offset, layout.dilation, e))
         dx[:, :, :, start:start + span] += per_row[:, :, r]
+    give_back(per_row.base if per_row.base is not None else per_row)
     return dx.reshape((n, channels) + layout.padded)
 
 
@@ -111,7 +140,18 @@ def _crop(x, pads, sizes):
     return x[(slice(None), slice(None)) + tuple(slice(lo, lo + s) for (lo, _), s in zip(pads, sizes))]
 
 
-class Conv(Function):
+class _Scratchy(Function):
+    """A Function that may keep SCRATCH arrays for its backward; they go back once the graph is spent."""
+
+    def keep_scratch(self, *arrays):
+        self.__dict__["scratch"] = arrays
+
+    def free(self):
+        give_back(*self.__dict__.pop("scratch", ()))
+        super().free()
+
+
+class Conv(_Scratchy):
     """N-d convolution (cross-correlation, as PyTorch). x: (N, C, *in), W: (out, C/G, *k), b: (out,) ->
     y: (N, out, *o) with o = floor((in + pad_lo + pad_hi - dilation (k - 1) - 1) / stride) + 1.
 
@@ -125,13 +165,20 @@ class Conv(Function):
         out = output_sizes("conv", x.shape[2:], kernel, stride, pads, dilation)
         layout = Layout(x_pad.shape[2:], kernel, stride, dilation, out)
         cols = im2col(x_pad, layout)
-        w2 = _weight_matrix(weight, groups)
-        y = from_layout(_mix(w2, cols, groups), layout)
-        if bias is not None:
-            y = y + bias.reshape((-1,) + (1,) * len(out))
-        elif not layout.gapless():
-            y = xp.ascontiguousarray(y)
-        self.save(cols if self.needs_input_grad[1] else None, weight, layout, x.shape, pads, groups)
+        copied = bias is not None or not layout.gapless()  # the product is read once more, into y
+        y_layout = _mix(xp, _weight_matrix(weight, groups), cols, groups, scratch=copied)
+        y = from_layout(y_layout, layout)
+        y = y + bias.reshape((-1,) + (1,) * len(out)) if bias is not None else xp.ascontiguousarray(y)
+        if copied:
+            give_back(y_layout if y_layout.base is None else y_layout.base)
+        need_w = self.needs_input_grad[1] and is_grad_enabled()  # else nothing will call backward or free
+        # the columns (or, for a one-element kernel, the padded input they view) stay for dW
+        owned = [a for a in (cols, x_pad) if a.base is None and a is not x]
+        if need_w:
+            self.keep_scratch(*owned)
+        else:
+            give_back(*owned)
+        self.save(cols if need_w else None, weight, layout, x.shape, pads, groups)
         return y
 
     def backward(self, dy):
@@ -150,10 +197,11 @@ class Conv(Function):
             if need_x:
                 dx_pad = _spread(xp, dy_wide, margin, weight, groups, layout, x_shape[1])
                 dx = _crop(dx_pad, pads, x_shape[2:])
+            give_back(dy_wide)
         return dx, dw, db
 
 
-class ConvTranspose(Function):
+class ConvTranspose(_Scratchy):
     """N-d transposed convolution. x: (N, C, *in), W: (C, out/G, *k), b: (out,) -> y: (N, out, *o) with
     o = (in - 1) stride - 2 padding + dilation (k - 1) + output_padding + 1.
 
@@ -174,7 +222,12 @@ class ConvTranspose(Function):
         pads = tuple((p, b - p - o) for p, b, o in zip(padding, buffer, out))
         y = _crop(y_buffer, pads, out)
         y = y + bias.reshape((-1,) + (1,) * len(out)) if bias is not None else xp.ascontiguousarray(y)
-        self.save(x_layout if self.needs_input_grad[1] else None, weight, layout, pads, groups)
+        need_w = self.needs_input_grad[1] and is_grad_enabled()  # else nothing will call backward or free
+        if need_w:
+            self.keep_scratch(x_wide)
+        else:
+            give_back(x_wide)
+        self.save(x_layout if need_w else None, weight, layout, pads, groups)
         return y
 
     def backward(self, dy):
@@ -185,11 +238,17 @@ class ConvTranspose(Function):
         if need_b:
             db = _sum_bias(dy)
         if need_x or need_w:
-            cols = im2col(pad_array(xp, dy, pads), layout)
+            dy_pad = pad_array(xp, dy, pads)
+            cols = im2col(dy_pad, layout)
             if need_x:
-                dx = xp.ascontiguousarray(from_layout(_mix(_weight_matrix(weight, groups), cols, groups), layout))
+                copied = not layout.gapless()
+                product_ = _mix(xp, _weight_matrix(weight, groups), cols, groups, scratch=copied)
+                dx = xp.ascontiguousarray(from_layout(product_, layout))
+                if copied:
+                    give_back(product_ if product_.base is None else product_.base)
             if need_w:
                 dw = _weight_grad(xp, x_layout, cols, groups).reshape(weight.shape)
+            give_back(*(a for a in (cols, dy_pad) if a.base is None and a is not dy))
         return dx, dw, db
 
 

@@ -12,7 +12,7 @@ from itertools import product
 from ... import backend
 from ...autograd.function import Function
 from ...autograd.grad_mode import is_grad_enabled
-from ._window import check_rank, element_strides, kernel_slices, ntuple, output_sizes, pad_array
+from ._window import check_rank, element_strides, give_back, kernel_slices, ntuple, output_sizes, pad_array
 
 
 def _lowest(xp, dtype):
@@ -88,6 +88,8 @@ class MaxPool(Function):
         tiled = kernel == stride and all(d == 1 for d in dilation) and all(
             o * k == n for o, k, n in zip(out, kernel, x_pad.shape[2:]))
         self.save(arg, x_pad.shape, pads, x.shape[2:], slices, overlap, tiled)
+        if x_pad is not x:
+            give_back(x_pad)
         if not return_indices:
             return best
         return best, self._flat_indices(arg, kernel, stride, dilation, padding, out, x.shape[2:])
@@ -156,6 +158,8 @@ class AvgPool(Function):
             for s in kernel_slices(kernel, stride, (1,) * nd, out):
                 v = x_pad[(slice(None), slice(None)) + s]
                 y = v.copy() if y is None else xp.add(y, v, out=y)
+            if x_pad is not x:
+                give_back(x_pad)
             y /= divisor
         self.save(x.shape, kernel, stride, out, divisor, tiled, padded_shape, pads)
         return y
