@@ -1,7 +1,10 @@
-"""Run every benchmark: ganglion vs PyTorch on the same workload in one process, printing the time ratio.
+"""Run every benchmark: ganglion vs PyTorch on the same workload, printing the time ratio ganglion / PyTorch.
 
-    python benchmarks/run.py [--rounds 5] [--only SUBSTRING]
+    python benchmarks/run.py [--rounds 5] [--only SUBSTRING] [--same-process]
 
+By default each framework's side of a workload runs in its own child process, one after the other (which goes first
+alternates between workloads): in one process, NumPy's OpenBLAS threads and PyTorch's OpenMP threads keep spinning
+after their work and slow the other framework down. ``--same-process`` times both alternately in this process.
 Ratios, not absolute times, are what to quote: these machines are shared and noisy.
 """
 
@@ -11,7 +14,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from harness import time_pair  # noqa: E402
+from harness import run_side, time_pair, time_sides_isolated  # noqa: E402
 
 import cnn_workloads  # noqa: E402
 import data_workloads  # noqa: E402
@@ -28,17 +31,29 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--only", default="", help="run only workloads whose name contains this")
+    parser.add_argument("--same-process", action="store_true", help="time both frameworks in this process")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--side", choices=("ganglion", "pytorch"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.child:
+        import json
+
+        print(json.dumps(run_side(ALL[args.child](), args.side, args.rounds)))
+        return
     import numpy
     import torch
 
+    mode = "both in this process" if args.same_process else "each framework in its own process"
     print(f"numpy {numpy.__version__}, torch {torch.__version__} ({torch.get_num_threads()} threads), "
-          f"{os.cpu_count()} CPUs; median of {args.rounds} rounds")
+          f"{os.cpu_count()} CPUs; median of {args.rounds} rounds, {mode}")
     print(f"{'workload':<58} {'ganglion':>10} {'pytorch':>10} {'ratio':>7}")
-    for name, make in ALL.items():
-        if args.only not in name:
-            continue
-        g, t = time_pair(*make(), rounds=args.rounds)
+    selected = [(name, make) for name, make in ALL.items() if args.only in name]
+    for i, (name, make) in enumerate(selected):
+        if args.same_process:
+            g, t = time_pair(*make(), rounds=args.rounds)
+        else:
+            g, t = time_sides_isolated(os.path.abspath(__file__), name, args.rounds,
+                                       first="ganglion" if i % 2 == 0 else "pytorch")
         print(f"{name:<58} {g:>9.3f}s {t:>9.3f}s {g / t:>6.2f}x", flush=True)
 
 

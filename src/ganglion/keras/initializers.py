@@ -239,6 +239,7 @@ def _gen(seed):
 
 
 _ALL = {
+    "uniform": RandomUniform, "normal": RandomNormal, "zero": Zeros, "one": Ones,  # Keras 3's short names
     "zeros": Zeros, "ones": Ones, "constant": Constant, "random_normal": RandomNormal,
     "random_uniform": RandomUniform, "truncated_normal": TruncatedNormal, "variance_scaling": VarianceScaling,
     "glorot_uniform": GlorotUniform, "glorot_normal": GlorotNormal, "he_normal": HeNormal, "he_uniform": HeUniform,

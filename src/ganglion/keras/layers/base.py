@@ -197,8 +197,11 @@ class Layer(Module):
         if not self.built:
             self._maybe_build(_shapes(inputs))
         d = self.__dict__
-        if d["_call_takes_training"] and kwargs.get("training") is None:
-            kwargs["training"] = d["training"]
+        if d["_call_takes_training"]:
+            if kwargs.get("training") is None:
+                kwargs["training"] = d["training"]
+        elif "training" in kwargs:
+            del kwargs["training"]  # Keras drops it for layers whose call takes no training argument
         if d["_added_losses"]:
             d["_added_losses"] = []  # losses from add_loss belong to the latest call
         return self.call(inputs, *args, **kwargs)

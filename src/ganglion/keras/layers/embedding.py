@@ -10,7 +10,6 @@ from . import _adapters as A
 from .base import Layer
 
 # Keras' short names for its default embedding initializers
-_INITIALIZER_ALIASES = {"uniform": "random_uniform", "normal": "random_normal"}
 
 
 class Embedding(A.WeightTable, Layer):
@@ -26,10 +25,7 @@ class Embedding(A.WeightTable, Layer):
         super().__init__(**kwargs)
         self.input_dim = A.positive_int(input_dim, "input_dim", "Embedding")
         self.output_dim = A.positive_int(output_dim, "output_dim", "Embedding")
-        initializer = embeddings_initializer
-        if isinstance(initializer, str):
-            initializer = _INITIALIZER_ALIASES.get(initializer, initializer)
-        self.embeddings_initializer = initializers.get(initializer)
+        self.embeddings_initializer = initializers.get(embeddings_initializer)
         self.embeddings_regularizer = A.regularizer_or_none(embeddings_regularizer)
         self.embeddings_constraint = A.constraint_or_none(embeddings_constraint)
         self.mask_zero = bool(mask_zero)

@@ -35,11 +35,12 @@ class Node:
         self.output_tensors = _flat(outputs)
 
 
-def _dummy(shape, dtype):
-    """A small real batch shaped like ``shape`` (batch and unknown dims set to 2). Floats are drawn from
-    [0.1, 0.9): valid for logs, roots and divisions, and index 0 once cast to integers (Embedding), so that running
-    any layer on it only tells its output shape."""
-    concrete = tuple(2 if s is None else s for s in shape)
+def _dummy(shape, dtype, unknown=2):
+    """A small real batch shaped like ``shape`` (batch size 2, unknown dims set to ``unknown``). Floats are drawn
+    from [0.1, 0.9): valid for logs, roots and divisions, and index 0 once cast to integers (Embedding), so that
+    running any layer on it only tells its output shape."""
+    concrete = (2 if shape[0] is None else shape[0],) + tuple(unknown if s is None else s for s in shape[1:]) \
+        if shape else ()
     if np.dtype(dtype).kind in "iub":
         return np.zeros(concrete, dtype=dtype)
     return np.random.default_rng(0).uniform(0.1, 0.9, concrete).astype(dtype)
@@ -75,21 +76,33 @@ def symbolic_call(layer, inputs, args, kwargs):
     """Record ``layer(inputs)`` for the functional API and return KerasTensors shaped like its outputs."""
     from ...factories import tensor
 
-    dummy = _map(lambda t: tensor(_dummy(t.shape, t.dtype)) if isinstance(t, KerasTensor) else t, inputs)
     layer._maybe_build(_map(lambda t: t.shape if isinstance(t, KerasTensor) else tuple(t.shape), inputs))
-    was_training = layer.training
-    layer.eval()
-    try:
-        with no_grad():
-            out = Layer.__call__(layer, dummy, *args, **kwargs)
-    finally:
-        layer.train(was_training)
+    symbolic = [t for t in _flat(inputs) if isinstance(t, KerasTensor)]
+    has_unknown = any(s is None for t in symbolic for s in t.shape[1:])
+
+    def run(unknown):
+        dummy = _map(lambda t: tensor(_dummy(t.shape, t.dtype, unknown)) if isinstance(t, KerasTensor) else t,
+                     inputs)
+        was_training = layer.training
+        layer.eval()
+        try:
+            with no_grad():
+                return Layer.__call__(layer, dummy, *args, **kwargs)
+        finally:
+            layer.train(was_training)
+
+    # unknown (None) dims: run with two sizes; output dims that change with them are unknown too
+    out = run(16 if has_unknown else 2)
+    other = _flat(run(17)) if has_unknown else None
     node_index = len(layer._inbound_nodes)
     counter = iter(range(10**9))
 
     def to_symbolic(t):
-        return KerasTensor((None,) + tuple(t.shape[1:]), t.dtype, history=(layer, node_index, next(counter)),
-                           name=layer.name)
+        i = next(counter)
+        shape = tuple(t.shape[1:])
+        if other is not None:
+            shape = tuple(None if a != b else a for a, b in zip(shape, other[i].shape[1:]))
+        return KerasTensor((None,) + shape, t.dtype, history=(layer, node_index, i), name=layer.name)
 
     outputs = _map(to_symbolic, out)
     layer._inbound_nodes.append(Node(layer, inputs, outputs, args, kwargs))

@@ -16,6 +16,7 @@ from .functions import (  # noqa: F401
 )
 from .loss import Loss, LossFunctionWrapper, reduce_weighted_values  # noqa: F401
 from .._registry import lookup
+from ..saving.serialization import registered_name_of
 
 FUNCTIONS = (mean_squared_error, mean_absolute_error, mean_absolute_percentage_error, mean_squared_logarithmic_error,
              cosine_similarity, huber, log_cosh, hinge, squared_hinge, categorical_hinge, kl_divergence, poisson,
@@ -45,7 +46,7 @@ def get(identifier):
 def serialize(loss):
     """A Loss as {"class_name", "config"}; a built-in loss function as its name."""
     if isinstance(loss, Loss):
-        return {"class_name": getattr(type(loss), "_registered_name", type(loss).__name__),
+        return {"class_name": registered_name_of(type(loss)),
                 "config": loss.get_config()}
     if getattr(loss, "__name__", None) in _ALL and _ALL[loss.__name__] is loss:
         return loss.__name__

@@ -22,6 +22,7 @@ from .regression import (  # noqa: F401
     MeanAbsoluteError, MeanAbsolutePercentageError, MeanSquaredError, MeanSquaredLogarithmicError, Poisson, R2Score,
     RootMeanSquaredError, SparseCategoricalCrossentropy, SquaredHinge, cosine_similarity,
 )
+from ..saving.serialization import registered_name_of
 
 CLASSES = (
     Mean, Sum, MeanMetricWrapper, MeanSquaredError, RootMeanSquaredError, MeanAbsoluteError,
@@ -69,7 +70,7 @@ def get(identifier):
 
 
 def serialize(metric):
-    return {"class_name": getattr(type(metric), "_registered_name", type(metric).__name__),
+    return {"class_name": registered_name_of(type(metric)),
             "config": metric.get_config()}
 
 

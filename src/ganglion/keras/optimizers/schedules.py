@@ -5,6 +5,7 @@ plain formula of the step (Keras' formulas, in float64), with ``get_config`` so 
 import math
 
 from .._registry import lookup
+from ..saving.serialization import registered_name_of
 
 
 def _step(step):
@@ -199,7 +200,7 @@ def serialize(schedule):
     """A schedule as a JSON-ready dict: {"class_name": ..., "config": ...}."""
     if not isinstance(schedule, LearningRateSchedule):
         raise ValueError(f"serialize expects a keras.optimizers.schedules.LearningRateSchedule, got {schedule!r}")
-    name = getattr(type(schedule), "_registered_name", type(schedule).__name__)
+    name = registered_name_of(type(schedule))
     return {"module": "keras.optimizers.schedules", "class_name": name, "config": schedule.get_config(),
             "registered_name": None if name == type(schedule).__name__ else name}
 

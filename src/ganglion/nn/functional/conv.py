@@ -4,8 +4,12 @@ conv:            y[n, o, p] = b[o] + sum_{c, k} W[o, c, k] x_pad[n, g(o) C/G + c
 conv_transpose:  its adjoint in x: every input value spreads W-weighted copies of itself over the output, then
                  ``padding`` is cropped from both ends (and ``output_padding`` extra positions kept at the end).
 
-Backward (both): dW is one batched product of the gradient with the saved columns, dx the other op (col2im for
-conv, im2col for conv_transpose). Layouts and the window arithmetic live in ``_window``.
+Backward (both): dW is one batched product of the gradient with the saved columns, dx the other op (``_spread``,
+a row-wise col2im, for conv; im2col for conv_transpose). Layouts and the window arithmetic live in ``_window``.
+
+Measured choices (LeNet-5 shapes, one core): a batched product over the examples beats one large product on a
+(C K, N L) layout and einsum/tensordot; dW as (cols dy^T) beats (dy cols^T); the row-wise col2im halves the time
+of summing W^T dy offset by offset; reusing the large temporaries (``_scratch``) removed ~1,500 page faults a step.
 """
 
 import math
