@@ -26,11 +26,11 @@ def compute_fans(shape):
 
 
 class Initializer:
-    """Base class: ``init(shape, dtype)`` returns a new Tensor; ``fill(param, keras_shape, to_engine)`` writes one."""
+    """Base class: ``init(shape, dtype)`` returns a new Tensor; ``fill(param, keras_shape, transpose)`` writes one."""
 
     def sample(self, shape, generator=None):
         """Draw a float64 NumPy array of ``shape``."""
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must define sample(self, shape, generator=None)")
 
     def __call__(self, shape, dtype=None):
         t = empty(tuple(shape), dtype=dtype or backend.float32)
