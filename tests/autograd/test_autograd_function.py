@@ -267,6 +267,29 @@ def test_multi_output_function_with_one_output_unused(fn):
     np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-12)
 
 
+class ConstantAndCopy(Function):
+    """(0 * x, x); backward hands the second output's gradient straight back as x's, whatever it is."""
+
+    def forward(self, x):
+        return 0 * x, x.copy()
+
+    def backward(self, d_constant, d_copy):
+        ConstantAndCopy.received = d_copy
+        return d_copy
+
+
+def test_an_unused_output_gets_a_read_only_zero_view_and_a_leaf_never_keeps_it():
+    x = g.tensor(DATA, dtype=g.float64, requires_grad=True)
+    constant, _ = ConstantAndCopy.apply(x)
+    constant.sum().backward()  # the copy is unused: its gradient is the engine's stand-in, passed to the leaf
+    stand_in = ConstantAndCopy.received
+    assert not any(stand_in.strides) and not stand_in.flags.writeable and not stand_in.any()
+    assert x.grad.array.flags.writeable and x.grad.array.base is None
+    _, copy = ConstantAndCopy.apply(x)
+    (2 * copy).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), np.full_like(DATA, 2.0))
+
+
 @pytest.mark.parametrize("fn", [NativeSinCos, CtxSinCos], ids=["native", "ctx"])
 def test_multi_output_function_passes_gradcheck(fn):
     x = g.tensor(DATA, dtype=g.float64, requires_grad=True)

@@ -28,6 +28,12 @@ def sum_to_shape(grad, shape):
     return grad.reshape(shape)
 
 
+def _zeros(xp, shape, dtype):
+    """The gradient of an output nothing depended on: a read-only zero-strided view of one zero, so that a layer
+    with a large unused output (an RNN's per-step outputs when only h_n is used) costs no allocation or fill."""
+    return xp.broadcast_to(xp.zeros((), dtype=dtype), shape)
+
+
 def topological_order(roots):
     """Nodes reachable from ``roots`` with every node after all nodes that feed it (parents first)."""
     order = []
@@ -89,12 +95,8 @@ def run_backward(roots, root_grads, retain_graph=False, capture=None):
             if g_out is None:
                 continue
             if node.n_outputs > 1:
-                g_out = [
-                    g if g is not None else backend.get_array_module(*[x for x in g_out if x is not None]).zeros(
-                        shape, dtype
-                    )
-                    for g, (shape, dtype) in zip(g_out, node.out_meta)
-                ]
+                xp = backend.get_array_module(*[x for x in g_out if x is not None])
+                g_out = [g if g is not None else _zeros(xp, shape, dtype) for g, (shape, dtype) in zip(g_out, node.out_meta)]
             else:
                 g_out = (g_out,)
             if node.retained is not None:
@@ -105,7 +107,8 @@ def run_backward(roots, root_grads, retain_graph=False, capture=None):
                         t.grad.array += g_out[idx]
             if captured is not None and node in by_node:
                 for idx, slot in by_node[node]:
-                    captured[slot] = g_out[idx]
+                    g = g_out[idx]
+                    captured[slot] = g if getattr(g.flags, "writeable", True) else g.copy()
             in_grads = node.run_backward(g_out)
             inputs = node.inputs
             needs = node.needs_input_grad

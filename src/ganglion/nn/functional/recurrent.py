@@ -45,6 +45,11 @@ def _gate_rows(w, order):
     return w[back].reshape(-1, w.shape[-1])
 
 
+def _all_zero(a):
+    """True for the engine's stand-in gradient of an unused output: a zero-strided view of a single zero."""
+    return a.size > 0 and not any(a.strides) and not bool(a[(0,) * a.ndim])
+
+
 class _Sequence(Function):
     """What the three recurrences share: inputs with a ones column, step order, batch sizes, padded outputs."""
 
@@ -208,11 +213,13 @@ class LSTMSequence(_Sequence):
         tmp = xp.empty((B, H), dtype=G.dtype)
         dm_buf = xp.empty((B, H), dtype=G.dtype) if w_hr is not None else None
         first = T - 1 if reverse else 0
+        flows = not _all_zero(dout)  # the per-step outputs were used
         for t, src, dst in reversed(_order(T, reverse)):
             n = sizes[t]
             dcn, dhn, k = dc[:n], dh[:n], tmp[:n]
             dz = dZ[t, :n].reshape(n, 4, H).transpose(1, 0, 2)
-            dhn += dout[t, :n]
+            if flows:
+                dhn += dout[t, :n]
             if w_hr is None:
                 dm = dhn
             else:
@@ -309,10 +316,12 @@ class GRUSequence(_Sequence):
         one_minus_z = xp.empty((B, H), dtype=HH.dtype)
         acc = xp.empty((3, B, H), dtype=HH.dtype)
         first = T - 1 if reverse else 0
+        flows = not _all_zero(dout)  # the per-step outputs were used
         for t, src, dst in reversed(_order(T, reverse)):
             n = sizes[t]
             hh, new, d, dn, dhn, omz = HH[:, t, :n], N[t, :n], D[:, t, :n], DN[t, :n], dh[:n], one_minus_z[:n]
-            dhn += dout[t, :n]
+            if flows:
+                dhn += dout[t, :n]
             xp.subtract(1, hh[1], out=omz)
             xp.subtract(S[src, :n], new, out=d[1])
             d[1] *= dhn
@@ -392,10 +401,12 @@ class RNNSequence(_Sequence):
             dZ.fill(0)
         dh = dh_n.copy()
         first = T - 1 if reverse else 0
+        flows = not _all_zero(dout)  # the per-step outputs were used
         for t, src, dst in reversed(_order(T, reverse)):
             n = sizes[t]
             h, z, dhn = S[dst, :n], dZ[t, :n], dh[:n]
-            dhn += dout[t, :n]
+            if flows:
+                dhn += dout[t, :n]
             if nonlinearity == "tanh":
                 xp.multiply(h, h, out=z)
                 xp.subtract(1, z, out=z)
