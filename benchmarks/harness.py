@@ -24,20 +24,34 @@ def time_pair(make_ganglion, make_torch, rounds=5):
     return statistics.median(g_times), statistics.median(t_times)
 
 
-def time_sides_isolated(runner, name, rounds=5, first="ganglion"):
-    """Time each framework's side of workload ``name`` in its own child process (``runner --child``), one after the
-    other, so that neither's idle BLAS/OpenMP threads (which spin for a while after work) steal CPU from the
-    other. Returns (g_median, t_median)."""
+def time_sides_isolated(runner, name, rounds=5, first="ganglion", repeats=3):
+    """Time each framework's side of workload ``name`` in its own child process (``runner --child``), so that
+    neither's idle BLAS/OpenMP threads (which spin for a while after work) steal CPU from the other.
+
+    The two sides alternate ``repeats`` times (g, t, t, g, g, t, ...), each child timing ``rounds`` runs, so that a
+    burst of load from the machine's neighbours lands on both. Returns (g_median, t_median, ratios): the medians over
+    every round of each side, and the ratio of the two children's medians for each repeat (their spread shows the
+    noise)."""
     import json
     import subprocess
     import sys
 
-    medians = {}
-    for side in (first, "pytorch" if first == "ganglion" else "ganglion"):
+    def child(side):
         out = subprocess.run([sys.executable, runner, "--child", name, "--side", side, "--rounds", str(rounds)],
                              capture_output=True, text=True, check=True).stdout
-        medians[side] = statistics.median(json.loads(out.strip().splitlines()[-1]))
-    return medians["ganglion"], medians["pytorch"]
+        return json.loads(out.strip().splitlines()[-1])
+
+    other = "pytorch" if first == "ganglion" else "ganglion"
+    times = {"ganglion": [], "pytorch": []}
+    ratios = []
+    for r in range(repeats):
+        medians = {}
+        for side in ((first, other) if r % 2 == 0 else (other, first)):
+            runs = child(side)
+            times[side] += runs
+            medians[side] = statistics.median(runs)
+        ratios.append(medians["ganglion"] / medians["pytorch"])
+    return statistics.median(times["ganglion"]), statistics.median(times["pytorch"]), ratios
 
 
 def run_side(make_pair_result, side, rounds):

@@ -1,9 +1,9 @@
 """Run every benchmark: ganglion vs PyTorch on the same workload, printing the time ratio ganglion / PyTorch.
 
-    python benchmarks/run.py [--rounds 5] [--only SUBSTRING] [--same-process]
+    python benchmarks/run.py [--rounds 5] [--repeats 3] [--only SUBSTRING] [--same-process]
 
-By default each framework's side of a workload runs in its own child process, one after the other (which goes first
-alternates between workloads): in one process, NumPy's OpenBLAS threads and PyTorch's OpenMP threads keep spinning
+By default each framework's side of a workload runs in its own child process, the two sides alternating
+``--repeats`` times (the last column gives the range of the per-repeat ratios, a measure of the noise): in one process, NumPy's OpenBLAS threads and PyTorch's OpenMP threads keep spinning
 after their work and slow the other framework down. ``--same-process`` times both alternately in this process.
 Ratios, not absolute times, are what to quote: these machines are shared and noisy.
 """
@@ -31,6 +31,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--only", default="", help="run only workloads whose name contains this")
+    parser.add_argument("--repeats", type=int, default=3, help="child processes per side, alternating")
     parser.add_argument("--same-process", action="store_true", help="time both frameworks in this process")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--side", choices=("ganglion", "pytorch"), help=argparse.SUPPRESS)
@@ -46,15 +47,17 @@ def main(argv=None):
     mode = "both in this process" if args.same_process else "each framework in its own process"
     print(f"numpy {numpy.__version__}, torch {torch.__version__} ({torch.get_num_threads()} threads), "
           f"{os.cpu_count()} CPUs; median of {args.rounds} rounds, {mode}")
-    print(f"{'workload':<58} {'ganglion':>10} {'pytorch':>10} {'ratio':>7}")
+    print(f"{'workload':<58} {'ganglion':>10} {'pytorch':>10} {'ratio':>7}  range")
     selected = [(name, make) for name, make in ALL.items() if args.only in name]
     for i, (name, make) in enumerate(selected):
         if args.same_process:
             g, t = time_pair(*make(), rounds=args.rounds)
+            spread = ""
         else:
-            g, t = time_sides_isolated(os.path.abspath(__file__), name, args.rounds,
-                                       first="ganglion" if i % 2 == 0 else "pytorch")
-        print(f"{name:<58} {g:>9.3f}s {t:>9.3f}s {g / t:>6.2f}x", flush=True)
+            g, t, ratios = time_sides_isolated(os.path.abspath(__file__), name, args.rounds,
+                                               first="ganglion" if i % 2 == 0 else "pytorch", repeats=args.repeats)
+            spread = f"  {min(ratios):.2f}-{max(ratios):.2f}x"
+        print(f"{name:<58} {g:>9.3f}s {t:>9.3f}s {g / t:>6.2f}x{spread}", flush=True)
 
 
 if __name__ == "__main__":
