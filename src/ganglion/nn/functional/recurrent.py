@@ -8,12 +8,12 @@ product each over all steps stacked (dW_ih = dZ^T [X 1], dW_hh = dZ^T H_prev), a
 
 Speed notes. Gate activations are stored gate-major, (gates, T, B, H), so every elementwise call runs on contiguous
 (B, H) blocks (a strided slice of a (B, 4H) row costs about 2.5 times more). The recurrent products themselves are
-one flat (B, H) x (H, 4H) product per step (forward) and (B, 4H) x (4H, H) (LSTM backward): measured 25% faster than
-four per-gate products, the gate-major view of the forward product costing nothing extra because the add of the
+one flat (B, H) x (H, gates H) product per step, forward and backward: measured 25% faster than one product per
+gate, the gate-major view of the forward product costing nothing extra because the add of the
 input projection reads through it. Sigmoids are (1 + tanh(a / 2)) / 2, exact for inputs of any magnitude, with the
-1/2 folded into the weights so one tanh covers every gate of a step. LSTM backward computes, before its loop, every
+1/2 folded into the weights so one tanh covers every gate of a step. Backward computes, before its loop, every
 factor that does not depend on the recurrence (o (1 - o) tanh(c'), i (1 - i) g, ...) for all steps in a few large
-passes, leaving five elementwise calls and one product per step. The large per-call arrays come from a small pool
+passes, leaving about five elementwise calls and one product per step. The large per-call arrays come from a small pool
 (``Scratch``): fresh multi-megabyte arrays would page-fault on every call.
 
 Layout (PyTorch's): x is (T, B, I) time-major; gates are stacked along the rows of the weights, LSTM (i, f, g, o),
@@ -274,21 +274,28 @@ class GRUSequence(_Sequence):
             bias[: 2 * H] += b_hh[: 2 * H]
         b_hn = b_hh[2 * H :] if b_hh is not None else None
         xw = self._input_projection(X1, w_ih, bias, 3, _GRU_ORDER, scale, T, B)
-        wh = w_hh.reshape(3, H, -1)
-        wh_scaled_t = (wh * scale).transpose(0, 2, 1)
+        wh = w_hh.reshape(3 * H, -1)  # (3H, H), rows r, z, n
+        wh_scaled_t = xp.ascontiguousarray((wh.reshape(3, H, -1) * scale).reshape(3 * H, -1).T)  # (H, 3H)
         HH = SCRATCH.take(xp, (3, T, B, H), dt)  # per step: r, z, h W_hn^T + b_hn
         N = SCRATCH.take(xp, (T, B, H), dt)
+        if sizes[-1] < B:  # rows a step skips: backward's all-steps passes read them
+            HH.fill(0)
+            N.fill(0)
+        hw = xp.empty((B, 3 * H), dtype=dt)  # h W_hh^T of one step, (B, 3H)
+        hw_gates = hw.reshape(B, 3, H).transpose(1, 0, 2)  # the same, seen gate-major (3, B, H)
         for t, src, dst in _order(T, reverse):
             n = sizes[t]
             hh = HH[:, t, :n]
-            xp.matmul(S[src, :n], wh_scaled_t, out=hh)
+            xp.matmul(S[src, :n], wh_scaled_t, out=hw[:n])
             rz = hh[:2]
-            rz += xw[:2, t, :n]
+            xp.add(hw_gates[:2, :n], xw[:2, t, :n], out=rz)
             xp.tanh(rz, out=rz)
             rz *= 0.5
             rz += 0.5
             if b_hn is not None:
-                hh[2] += b_hn
+                xp.add(hw_gates[2, :n], b_hn, out=hh[2])
+            else:
+                hh[2] = hw_gates[2, :n]
             new = N[t, :n]
             xp.multiply(hh[0], hh[2], out=new)
             new += xw[2, t, :n]
@@ -303,63 +310,73 @@ class GRUSequence(_Sequence):
         self._keep((HH, N), X1, x.shape, S, HH, N, w_ih, wh, sizes, reverse)
         return out, h_n
 
+    def _step_factors(self, HH, N, S, reverse):
+        """What backward multiplies each step's gradients by, for all steps at once (it does not depend on the
+        recurrence): F (3, T, B, H) = ((1-r) r (h W_hn^T + b_hn), (h - n) z (1-z), (1 - n^2) (1-z)). SCRATCH."""
+        xp = self.xp
+        T = N.shape[0]
+        F = SCRATCH.take(xp, HH.shape, HH.dtype)
+        square = SCRATCH.take(xp, N.shape, N.dtype)
+        r, z, hn = HH
+        xp.subtract(1, r, out=F[0])
+        F[0] *= r
+        F[0] *= hn
+        xp.subtract(1, z, out=F[2])
+        xp.subtract(S[1:] if reverse else S[:T], N, out=F[1])
+        F[1] *= z
+        F[1] *= F[2]
+        xp.multiply(N, N, out=square)
+        xp.subtract(1, square, out=square)
+        F[2] *= square
+        SCRATCH.give(square)
+        return F
+
     def backward(self, dout, dh_n):
         X1, x_shape, S, HH, N, w_ih, wh, sizes, reverse = self.saved
         xp = self.xp
         _, T, B, H = HH.shape
-        D = SCRATCH.take(xp, (3, T, B, H), HH.dtype)  # h-side pre-activation gradients (dr, dz, dn r)
+        F = self._step_factors(HH, N, S, reverse)
+        D = SCRATCH.take(xp, (T, B, 3 * H), HH.dtype)  # h-side pre-activation gradients (dr, dz, dn r), flat
         DN = SCRATCH.take(xp, (T, B, H), HH.dtype)  # x-side gradient of the n gate
         if sizes[-1] < B:
             D.fill(0)
             DN.fill(0)
         dh = dh_n.copy()
-        one_minus_z = xp.empty((B, H), dtype=HH.dtype)
-        acc = xp.empty((3, B, H), dtype=HH.dtype)
+        acc = xp.empty((B, H), dtype=HH.dtype)
         first = T - 1 if reverse else 0
         flows = not _all_zero(dout)  # the per-step outputs were used
         for t, src, dst in reversed(_order(T, reverse)):
             n = sizes[t]
-            hh, new, d, dn, dhn, omz = HH[:, t, :n], N[t, :n], D[:, t, :n], DN[t, :n], dh[:n], one_minus_z[:n]
+            d, dn, dhn = D[t, :n].reshape(n, 3, H).transpose(1, 0, 2), DN[t, :n], dh[:n]
             if flows:
                 dhn += dout[t, :n]
-            xp.subtract(1, hh[1], out=omz)
-            xp.subtract(S[src, :n], new, out=d[1])
-            d[1] *= dhn
-            d[1] *= hh[1]
-            d[1] *= omz
-            omz *= dhn
-            xp.multiply(new, new, out=dn)
-            xp.subtract(1, dn, out=dn)
-            dn *= omz
-            xp.subtract(1, hh[0], out=d[0])
-            d[0] *= hh[0]
-            d[0] *= hh[2]
-            d[0] *= dn
-            xp.multiply(dn, hh[0], out=d[2])
+            xp.multiply(dhn, F[1, t, :n], out=d[1])
+            xp.multiply(dhn, F[2, t, :n], out=dn)
+            xp.multiply(dn, F[0, t, :n], out=d[0])
+            xp.multiply(dn, HH[0, t, :n], out=d[2])
             if t == first and not self.needs_input_grad[1]:
                 break  # dh0 is not wanted: skip the last product
-            dhn *= hh[1]
-            xp.matmul(d, wh, out=acc[:, :n])
-            dhn += acc[0, :n]
-            dhn += acc[1, :n]
-            dhn += acc[2, :n]
+            dhn *= HH[1, t, :n]
+            xp.matmul(D[t, :n], wh, out=acc[:n])
+            dhn += acc[:n]
+        SCRATCH.give(F)
         needs = self.needs_input_grad
-        Dx = D.reshape(3, T * B, H)
+        Dh = D.reshape(T * B, 3 * H)
+        Drz = Dh[:, : 2 * H]  # the x side shares dr, dz; its n gradient is DN
         Dn = DN.reshape(T * B, H)
+        wi = w_ih.reshape(3 * H, -1)
         dx = dw_ih = db_ih = dw_hh = db_hh = None
         if needs[0]:
-            wi = w_ih.reshape(3, H, -1)
-            dx = xp.matmul(Dx[:2], wi[:2]).sum(axis=0)
-            dx += Dn @ wi[2]
+            dx = Drz @ wi[: 2 * H]
+            dx += Dn @ wi[2 * H :]
             dx = dx.reshape(x_shape)
         if needs[2] or needs[4]:
-            dw1 = xp.concatenate((Dx[:2].transpose(0, 2, 1) @ X1, (Dn.T @ X1)[None]))
-            dw_ih, db_ih = dw1[..., :-1].reshape(3 * H, -1), dw1[..., -1].reshape(3 * H)
+            dw1 = xp.concatenate((Drz.T @ X1, Dn.T @ X1))
+            dw_ih, db_ih = dw1[:, :-1], dw1[:, -1]
         if needs[3]:
-            h_prev = (S[1:] if reverse else S[:T]).reshape(T * B, H)
-            dw_hh = (Dx.transpose(0, 2, 1) @ h_prev).reshape(3 * H, H)
+            dw_hh = Dh.T @ (S[1:] if reverse else S[:T]).reshape(T * B, H)
         if needs[5]:
-            db_hh = Dx.sum(axis=1).reshape(3 * H)
+            db_hh = Dh.sum(axis=0)
         SCRATCH.give(D, DN)
         return dx, dh if needs[1] else None, dw_ih, dw_hh, db_ih, db_hh
 
