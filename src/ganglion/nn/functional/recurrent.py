@@ -414,22 +414,24 @@ class RNNSequence(_Sequence):
         xp = self.xp
         T, B, H = S.shape[0] - 1, S.shape[1], S.shape[2]
         dZ = SCRATCH.take(xp, (T, B, H), S.dtype)
+        states = S[:T] if reverse else S[1:]  # each step's output, in step order
+        if nonlinearity == "tanh":  # the activation's slope for all steps at once: 1 - h'^2, or [h' > 0]
+            xp.multiply(states, states, out=dZ)
+            xp.subtract(1, dZ, out=dZ)
+        else:
+            xp.greater(states, 0, out=dZ)
         if sizes[-1] < B:
-            dZ.fill(0)
+            for t, n in enumerate(sizes):
+                dZ[t, n:] = 0  # rows a step skips enter the weight gradients
         dh = dh_n.copy()
         first = T - 1 if reverse else 0
         flows = not _all_zero(dout)  # the per-step outputs were used
         for t, src, dst in reversed(_order(T, reverse)):
             n = sizes[t]
-            h, z, dhn = S[dst, :n], dZ[t, :n], dh[:n]
+            z, dhn = dZ[t, :n], dh[:n]
             if flows:
                 dhn += dout[t, :n]
-            if nonlinearity == "tanh":
-                xp.multiply(h, h, out=z)
-                xp.subtract(1, z, out=z)
-                z *= dhn
-            else:
-                xp.multiply(dhn, h > 0, out=z)
+            z *= dhn
             if t == first and not self.needs_input_grad[1]:
                 break  # dh0 is not wanted: skip the last product
             xp.matmul(z, w_hh, out=dhn)
