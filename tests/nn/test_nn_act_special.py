@@ -214,3 +214,21 @@ def test_select_falls_back_to_where_for_scalars_and_mixed_dtypes():
     assert select(np.array(True), np.array(1.0), 2.0, np) == 1.0
     mixed = select(np.array([True, False]), np.array([1.0, 2.0], np.float32), np.array([3.0, 4.0]), np)
     assert mixed.dtype == np.float64 and mixed.tolist() == [1.0, 4.0]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("shape", [(5000,), (3, 70001), (64, 6, 28, 28)], ids=["one-block", "blocks", "lenet"])
+def test_relu_on_large_arrays_matches_torch_with_nan_and_infinities(shape, dtype):
+    """Large contiguous inputs take ReLU's blockwise path (see ops.unary._positive_part)."""
+    x = np.random.default_rng(0).standard_normal(shape).astype(dtype)
+    x.reshape(-1)[[0, 1, 2, 3, -1]] = [np.nan, np.inf, -np.inf, -0.0, np.nan]
+    ours, ref = g.tensor(x, dtype=getattr(g, dtype), requires_grad=True), torch.tensor(x, requires_grad=True)
+    y, ty = F.relu(ours), TF.relu(ref)
+    np.testing.assert_array_equal(y.detach().numpy(), ty.detach().numpy())
+    dy = np.random.default_rng(1).standard_normal(shape).astype(dtype)
+    y.backward(g.tensor(dy, dtype=getattr(g, dtype)))
+    ty.backward(torch.tensor(dy))
+    np.testing.assert_array_equal(ours.grad.numpy(), ref.grad.numpy())
+    strided = x[..., ::2]  # not contiguous: the plain path
+    np.testing.assert_array_equal(F.relu(g.tensor(strided, dtype=getattr(g, dtype))).numpy(),
+                                  TF.relu(torch.tensor(strided)).numpy())

@@ -1,5 +1,6 @@
 """Element-wise functions of one tensor: exp, log, log1p, sqrt, abs, sin, cos, tanh, sigmoid, clamp, sign."""
 
+from .. import backend
 from ..autograd.function import Function
 
 
@@ -118,17 +119,39 @@ class Sigmoid(Function):
         return dy * y * (1 - y)
 
 
+_ZERO_BLOCKS = {}  # dtype -> a read-only block of zeros, the second operand of ``_positive_part``
+_BLOCK = 1 << 16
+
+
+def _positive_part(xp, x):
+    """max(x, 0), NaN kept. NumPy's ``maximum`` runs without SIMD when one operand is a broadcast scalar (113 us
+    against 40 us for 301k float32 here), so large contiguous arrays take it against a block of zeros instead,
+    a block at a time (49 us)."""
+    if xp is not backend.np or x.size < 4096 or x.dtype.kind != "f" or not x.flags.c_contiguous:
+        return xp.maximum(x, 0)
+    zeros = _ZERO_BLOCKS.get(x.dtype)
+    if zeros is None:
+        zeros = _ZERO_BLOCKS[x.dtype] = xp.zeros(_BLOCK, dtype=x.dtype)
+        zeros.flags.writeable = False
+    y = xp.empty_like(x)
+    flat_x, flat_y = x.reshape(-1), y.reshape(-1)
+    for start in range(0, x.size, _BLOCK):
+        stop = min(start + _BLOCK, x.size)
+        xp.maximum(flat_x[start:stop], zeros[: stop - start], out=flat_y[start:stop])
+    return y
+
+
 class ReLU(Function):
     """y = max(x, 0);  dy/dx = 1 where x > 0, else 0."""
 
     def forward(self, x):
-        y = self.xp.maximum(x, 0)
+        y = _positive_part(self.xp, x)
         self.save(y)
         return y
 
     def backward(self, dy):
         (y,) = self.saved
-        return dy * (y > 0)
+        return dy * (y != 0)  # y is 0, positive or NaN; NaN passes the gradient, as PyTorch's (y <= 0 ? 0 : dy)
 
 
 class Clamp(Function):
