@@ -217,7 +217,7 @@ class LSTMSequence(_Sequence):
         for t, src, dst in reversed(_order(T, reverse)):
             n = sizes[t]
             dcn, dhn, k = dc[:n], dh[:n], tmp[:n]
-            dz = dZ[t, :n].reshape(n, 4, H).transpose(1, 0, 2)
+            z = F[:, t, :n]  # its factors become the gradients in place (contiguous), then one copy to (B, 4H)
             if flows:
                 dhn += dout[t, :n]
             if w_hr is None:
@@ -227,8 +227,9 @@ class LSTMSequence(_Sequence):
                 dm = xp.matmul(dhn, w_hr, out=dm_buf[:n])
             xp.multiply(dm, A[t, :n], out=k)
             dcn += k
-            xp.multiply(F[0, t, :n], dm, out=dz[0])
-            xp.multiply(F[1:, t, :n], dcn, out=dz[1:])
+            z[0] *= dm
+            z[1:] *= dcn
+            dZ[t, :n].reshape(n, 4, H).transpose(1, 0, 2)[...] = z
             dcn *= G[2, t, :n]
             if t == first and not self.needs_input_grad[1]:
                 break  # dh0 is not wanted: skip the last product
