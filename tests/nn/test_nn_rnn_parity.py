@@ -39,3 +39,18 @@ EXTRA = [
 @pytest.mark.parametrize("cfg", GRID + EXTRA, ids=str)
 def test_matches_torch_forward_and_backward(cfg):
     compare_with_torch(cfg, tol=1e-10 if cfg.dtype == "float64" else 2e-5)
+
+
+# one output left out of the loss: its gradient is the engine's zero stand-in (the last-hidden-state classifier uses
+# only h_n; a sequence tagger only the output)
+PARTIAL = [
+    (Config(mode, num_layers=layers, bidirectional=bi, lengths=lengths), used)
+    for mode, (layers, bi), lengths, used in itertools.product(
+        MODES, [(1, False), (2, True)], [None, (3, 5, 2)], [(0,), (1,)]
+    )
+] + [(Config("LSTM", proj_size=2), (2,)), (Config("LSTM", batch_first=True), (1, 2))]
+
+
+@pytest.mark.parametrize("cfg, used", PARTIAL, ids=lambda v: str(v))
+def test_matches_torch_when_only_some_outputs_reach_the_loss(cfg, used):
+    compare_with_torch(cfg, tol=1e-10, used=used)
