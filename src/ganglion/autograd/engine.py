@@ -108,7 +108,7 @@ def run_backward(roots, root_grads, retain_graph=False, capture=None):
             if captured is not None and node in by_node:
                 for idx, slot in by_node[node]:
                     g = g_out[idx]
-                    captured[slot] = g if getattr(g.flags, "writeable", True) else g.copy()
+                    captured[slot] = g.copy() if g.size > 1 and not any(g.strides) else g  # not the stand-in
             in_grads = node.run_backward(g_out)
             inputs = node.inputs
             needs = node.needs_input_grad
