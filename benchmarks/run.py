@@ -3,8 +3,9 @@
     python benchmarks/run.py [--rounds 5] [--repeats 3] [--only SUBSTRING] [--same-process]
 
 By default each framework's side of a workload runs in its own child process, the two sides alternating
-``--repeats`` times (the last column gives the range of the per-repeat ratios, a measure of the noise): in one process, NumPy's OpenBLAS threads and PyTorch's OpenMP threads keep spinning
-after their work and slow the other framework down. ``--same-process`` times both alternately in this process.
+``--repeats`` times (the last column gives the range of the per-repeat ratios, a measure of the noise): in one
+process, NumPy's OpenBLAS threads and PyTorch's OpenMP threads keep spinning after their work and slow the other
+framework down. ``--same-process`` times both alternately in this process.
 Ratios, not absolute times, are what to quote: these machines are shared and noisy.
 """
 

@@ -291,6 +291,24 @@ def test_an_unused_output_gets_a_read_only_zero_view_and_a_leaf_never_keeps_it()
 
 
 @pytest.mark.parametrize("fn", [NativeSinCos, CtxSinCos], ids=["native", "ctx"])
+def test_an_output_no_gradient_reached_has_none_as_torch(fn):
+    x = g.tensor(DATA, dtype=g.float64, requires_grad=True)
+    tx = torch.tensor(DATA, dtype=torch.float64, requires_grad=True)
+    s, c = fn.apply(x)
+    ts, tc = TorchSinCos.apply(tx)
+    ours = g.autograd.grad(c.sum(), [s, c], allow_unused=True)
+    theirs = torch.autograd.grad(tc.sum(), [ts, tc], allow_unused=True)
+    assert ours[0] is None and theirs[0] is None
+    np.testing.assert_allclose(ours[1].numpy(), theirs[1].numpy())
+    s, c = fn.apply(x)
+    ts, tc = TorchSinCos.apply(tx)
+    s.retain_grad(), ts.retain_grad()
+    c.sum().backward()
+    tc.sum().backward()
+    assert s.grad is None and ts.grad is None
+
+
+@pytest.mark.parametrize("fn", [NativeSinCos, CtxSinCos], ids=["native", "ctx"])
 def test_multi_output_function_passes_gradcheck(fn):
     x = g.tensor(DATA, dtype=g.float64, requires_grad=True)
     assert gradcheck(fn.apply, (x,))

@@ -94,21 +94,23 @@ def run_backward(roots, root_grads, retain_graph=False, capture=None):
             g_out = grads.pop(node, None)
             if g_out is None:
                 continue
-            if node.n_outputs > 1:
-                xp = backend.get_array_module(*[x for x in g_out if x is not None])
-                g_out = [g if g is not None else _zeros(xp, shape, dtype) for g, (shape, dtype) in zip(g_out, node.out_meta)]
-            else:
-                g_out = (g_out,)
+            received = g_out if node.n_outputs > 1 else (g_out,)  # None: no gradient reached that output
             if node.retained is not None:
                 for idx, t in node.retained:  # accumulated across backward calls, like a leaf's .grad
+                    if received[idx] is None:
+                        continue
                     if t.grad is None:
-                        t.grad = Tensor._wrap(backend.as_array(g_out[idx].copy()))
+                        t.grad = Tensor._wrap(backend.as_array(received[idx].copy()))
                     else:
-                        t.grad.array += g_out[idx]
+                        t.grad.array += received[idx]
             if captured is not None and node in by_node:
                 for idx, slot in by_node[node]:
-                    g = g_out[idx]
-                    captured[slot] = g.copy() if g.size > 1 and not any(g.strides) else g  # not the stand-in
+                    captured[slot] = received[idx]
+            if node.n_outputs > 1:
+                xp = backend.get_array_module(*[x for x in received if x is not None])
+                g_out = [g if g is not None else _zeros(xp, *meta) for g, meta in zip(received, node.out_meta)]
+            else:
+                g_out = received
             in_grads = node.run_backward(g_out)
             inputs = node.inputs
             needs = node.needs_input_grad
