@@ -170,9 +170,10 @@ class Layout:
         return self.length == math.prod(self.out)
 
 
-def im2col(x, layout):
+def im2col(x, layout, ones=False):
     """cols (N, C * prod(kernel), L) from the padded, C-contiguous x (N, C, *padded), in ``layout``'s order: a copy
-    taken from ``SCRATCH`` (give it back when done), or a view of x for a one-element kernel."""
+    taken from ``SCRATCH`` (give it back when done), or a view of x for a one-element kernel. ``ones`` (kernels of
+    more than one element) appends a row of ones, (N, C * prod(kernel) + 1, L), for a bias to ride in a product."""
     n, c = x.shape[:2]
     item = x.itemsize
     kernel, dilation = layout.kernel, layout.dilation
@@ -189,8 +190,12 @@ def im2col(x, layout):
     shape = (n, c * k_total, layout.length)
     if k_total == 1:  # nothing to copy when every window is one element (a view where the strides allow)
         return view.reshape(shape)
-    cols = SCRATCH.take(backend.get_array_module(x), shape, x.dtype)
-    cols.reshape(view.shape)[...] = view
+    cols = SCRATCH.take(backend.get_array_module(x), (n, c * k_total + ones, layout.length), x.dtype)
+    windows = cols[:, : c * k_total].view()
+    windows.shape = view.shape  # splits one axis: always a view (setting .shape raises rather than copy)
+    windows[...] = view
+    if ones:
+        cols[:, -1] = 1
     return cols
 
 

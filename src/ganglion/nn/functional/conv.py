@@ -168,11 +168,18 @@ class Conv(_Scratchy):
         kernel = weight.shape[2:]
         out = output_sizes("conv", x.shape[2:], kernel, stride, pads, dilation)
         layout = Layout(x_pad.shape[2:], kernel, stride, dilation, out)
-        cols = im2col(x_pad, layout)
-        copied = bias is not None or not layout.gapless()  # the product is read once more, into y
-        y_layout = _mix(xp, _weight_matrix(weight, groups), cols, groups, scratch=copied)
+        # the bias rides in the product as a column of W against a row of ones in cols: no pass of its own over y
+        # (gathering y from the layout while adding it cost twice a plain copy), and backward gets db with dW
+        fold = bias is not None and groups == 1 and math.prod(kernel) > 1
+        cols = im2col(x_pad, layout, ones=fold)
+        w2 = _weight_matrix(weight, groups)
+        if fold:
+            w2 = xp.concatenate((w2, bias[:, None]), axis=1)
+        added = bias is not None and not fold
+        copied = added or not layout.gapless()  # the product is read once more, into y
+        y_layout = _mix(xp, w2, cols, groups, scratch=copied)
         y = from_layout(y_layout, layout)
-        y = y + bias.reshape((-1,) + (1,) * len(out)) if bias is not None else xp.ascontiguousarray(y)
+        y = y + bias.reshape((-1,) + (1,) * len(out)) if added else xp.ascontiguousarray(y)
         if copied:
             give_back(y_layout if y_layout.base is None else y_layout.base)
         need_w = self.needs_input_grad[1] and is_grad_enabled()  # else nothing will call backward or free
@@ -182,22 +189,25 @@ class Conv(_Scratchy):
             self.keep_scratch(*owned)
         else:
             give_back(*owned)
-        self.save(cols if need_w else None, weight, layout, x.shape, pads, groups)
+        self.save(cols if need_w else None, weight, layout, x.shape, pads, groups, fold)
         return y
 
     def backward(self, dy):
-        cols, weight, layout, x_shape, pads, groups = self.saved
+        cols, weight, layout, x_shape, pads, groups, fold = self.saved
         xp = self.xp
         need_x, need_w, need_b = self.needs_input_grad[:3]
         dx = dw = db = None
-        if need_b:
+        if need_b and not (fold and need_w):
             db = _sum_bias(dy)
         if need_x or need_w:
             margin = spread_margin(layout) if need_x else 0
             dy_wide = to_layout(xp, dy, layout, margin)
             if need_w:
                 dy_layout = dy_wide[:, :, margin:margin + layout.length] if margin else dy_wide
-                dw = _weight_grad(xp, dy_layout, cols, groups).reshape(weight.shape)
+                grad = _weight_grad(xp, dy_layout, cols, groups)
+                if fold:  # the ones row's column is db
+                    grad, db = grad[:, :-1], (grad[:, -1] if need_b else None)
+                dw = grad.reshape(weight.shape)
             if need_x:
                 dx_pad = _spread(xp, dy_wide, margin, weight, groups, layout, x_shape[1])
                 dx = _crop(dx_pad, pads, x_shape[2:])
