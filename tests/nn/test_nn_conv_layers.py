@@ -152,3 +152,27 @@ def test_functional_errors_for_weight_bias_and_dtype():
     assert "bias of shape (3,)" in _message(F.conv2d, x, g.zeros(3, 2, 3, 3), g.zeros(4))
     assert "float64" in _message(F.conv2d, x, g.zeros(3, 2, 3, 3, dtype=g.float64), error=TypeError)
     assert "Tensor" in _message(F.conv2d, np.zeros((1, 2, 5, 5)), g.zeros(3, 2, 3, 3), error=TypeError)
+
+
+@pytest.mark.parametrize("wants", [(True, False, True), (False, True, True), (True, True, False), (False, False, True),
+                                   (True, False, False)], ids=lambda w: "x{}-W{}-b{}".format(*map(int, w)))
+@pytest.mark.parametrize("make", [lambda m: m.Conv2d(3, 4, 3, padding=1), lambda m: m.Conv1d(4, 6, 3, groups=2),
+                                  lambda m: m.Conv2d(3, 4, 1)], ids=["bias-in-product", "groups", "one-by-one"])
+def test_only_the_gradients_asked_for_are_computed_and_they_match_torch(make, wants):
+    """The bias rides in the product for ungrouped kernels of more than one element; frozen weights or bias must not
+    change what the others receive."""
+    want_x, want_w, want_b = wants
+    ours, theirs = make(nn).double(), make(torch.nn).double()
+    theirs.load_state_dict({k: torch.from_numpy(v.numpy().copy()) for k, v in ours.state_dict().items()})
+    for module in (ours, theirs):
+        module.weight.requires_grad_(want_w)
+        module.bias.requires_grad_(want_b)
+    shape = (2, theirs.in_channels) + (6,) * (theirs.weight.ndim - 2)
+    x = np.random.default_rng(0).standard_normal(shape)
+    gx, tx = g.tensor(x, dtype=g.float64, requires_grad=want_x), torch.tensor(x, requires_grad=want_x)
+    (ours(gx) ** 2).sum().backward()
+    (theirs(tx) ** 2).sum().backward()
+    for a, b in ((gx, tx), (ours.weight, theirs.weight), (ours.bias, theirs.bias)):
+        assert (a.grad is None) == (b.grad is None)
+        if a.grad is not None:
+            np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-10, atol=1e-12)
