@@ -9,12 +9,12 @@ product each over all steps stacked (dW_ih = dZ^T [X 1], dW_hh = dZ^T H_prev), a
 Speed notes. Gate activations are stored gate-major, (gates, T, B, H), so every elementwise call runs on contiguous
 (B, H) blocks (a strided slice of a (B, 4H) row costs about 2.5 times more). The recurrent products themselves are
 one flat (B, H) x (H, gates H) product per step, forward and backward: measured 25% faster than one product per
-gate, the gate-major view of the forward product costing nothing extra because the add of the
-input projection reads through it. Sigmoids are (1 + tanh(a / 2)) / 2, exact for inputs of any magnitude, with the
-1/2 folded into the weights so one tanh covers every gate of a step. Backward computes, before its loop, every
-factor that does not depend on the recurrence (o (1 - o) tanh(c'), i (1 - i) g, ...) for all steps in a few large
-passes, leaving about five elementwise calls and one product per step. The large per-call arrays come from a small pool
-(``Scratch``): fresh multi-megabyte arrays would page-fault on every call.
+gate, and the add of the input projection reads the forward product through a gate-major view.
+Sigmoids are (1 + tanh(a / 2)) / 2, exact for inputs of any magnitude, with the 1/2 folded into the weights so one
+tanh covers every gate of a step. Backward computes, before its loop, every factor that does not depend on the
+recurrence (o (1 - o) tanh(c'), i (1 - i) g, ...) for all steps in a few large passes, leaving about five
+elementwise calls and one product per step. The large per-call arrays come from a small pool (``Scratch``): fresh
+multi-megabyte arrays would page-fault on every call.
 
 Layout (PyTorch's): x is (T, B, I) time-major; gates are stacked along the rows of the weights, LSTM (i, f, g, o),
 GRU (r, z, n). Variable-length batches come as ``batch_sizes``: with the batch sorted by decreasing length, step t
@@ -137,7 +137,7 @@ class LSTMSequence(_Sequence):
         T = TC.shape[0]
         F = SCRATCH.take(xp, G.shape, G.dtype)
         A = SCRATCH.take(xp, TC.shape, G.dtype)
-        o, i, f, g = G
+        o, i, _, g = G
         sig = F[:3]
         xp.subtract(1, G[:3], out=sig)
         sig *= G[:3]
