@@ -1,8 +1,10 @@
 """Recurrent layers as fused ops: one Function runs a whole sequence through one layer in one direction.
 
-Forward: the input projection of every time step (bias included, as a column of ones appended to x) is one large
-matrix product; each step then costs one product h W_hh^T for all gates and a few elementwise array calls, writing
-the gate activations and states into preallocated arrays. Backward walks the steps in reverse with closed-form
+Forward (GRU, RNN): the input projection of every time step (bias included, as a column of ones appended to x) is
+one large matrix product; each step then costs one product h W_hh^T for all gates and a few elementwise array calls,
+writing the gate activations and states into preallocated arrays. The LSTM instead makes the input part of each
+step's product, [h x 1] [W_hh W_ih b]^T, with the state written next to its step's input: no projection to add
+(reading it back cost more than the larger product), and one product for all weight gradients (fwd+bwd -10%). Backward walks the steps in reverse with closed-form
 derivatives, storing the gradient of every step's pre-activations; the weight and bias gradients are then one matrix
 product each over all steps stacked (dW_ih = dZ^T [X 1], dW_hh = dZ^T H_prev), and dx one product dZ W_ih.
 
@@ -153,13 +155,27 @@ class LSTMSequence(_Sequence):
         return F, A
 
     def forward(self, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, batch_sizes=None, reverse=False):
-        xp, T, B, sizes, X1, S = self._begin(x, h0, batch_sizes, reverse)
-        H, dt = w_ih.shape[0] // 4, w_ih.dtype
+        xp = self.xp
+        if x.ndim == 2:  # one step (a cell)
+            x = x[None]
+        T, B, I = x.shape
+        sizes = (B,) * T if batch_sizes is None else tuple(batch_sizes)
+        H, P, dt = w_ih.shape[0] // 4, h0.shape[-1], w_ih.dtype
+        K = P + I + 1
+        # Slot s of XH holds [h_s x 1]: the state, then the input of the step that reads that state, so that each
+        # step is one product [h x 1] [W_hh W_ih b]^T (no separate input projection, no add of it).
+        XH = SCRATCH.take(xp, (T + 1, B, K), dt)
+        read = slice(1, T + 1) if reverse else slice(0, T)  # the slots steps read, in time order
+        XH[read, :, P:-1] = x
+        XH[read, :, -1] = 1
+        XH[0 if reverse else T, :, P:] = 0  # the last state's slot is read by no step
+        XH[T if reverse else 0, :, :P] = h0
+        S = XH[:, :, :P]
         scale = xp.asarray([0.5, 0.5, 0.5, 1.0], dtype=dt)[:, None, None]
         bias = self._bias(b_ih, b_hh, 4 * H, dt, xp)
-        xw = self._input_projection(X1, w_ih, bias, 4, _LSTM_ORDER, scale, T, B)
-        wh = _gate_major(w_hh, 4, _LSTM_ORDER).reshape(4 * H, -1)  # (4H, P), rows gate-major
-        wh_scaled_t = xp.ascontiguousarray((wh.reshape(4, H, -1) * scale).reshape(4 * H, -1).T)  # (P, 4H)
+        w_all = _gate_major(xp.concatenate((w_hh, w_ih, bias[:, None]), axis=1), 4, _LSTM_ORDER)  # (4, H, K)
+        w_all_t = xp.ascontiguousarray((w_all * scale).reshape(4 * H, K).T)  # (K, 4H), sigmoid rows halved
+        wh = w_all[:, :, :P].reshape(4 * H, P)  # (4H, P), rows gate-major, for backward
         G = SCRATCH.take(xp, (4, T, B, H), dt)
         C = SCRATCH.take(xp, (T + 1, B, H), dt)
         TC = SCRATCH.take(xp, (T, B, H), dt)
@@ -170,14 +186,13 @@ class LSTMSequence(_Sequence):
         C[T if reverse else 0] = c0
         w_hr_t = w_hr.T if w_hr is not None else None
         tmp = xp.empty((B, H), dtype=dt)
-        hw = xp.empty((B, 4 * H), dtype=dt)  # h W_hh^T of one step, (B, 4H)
-        hw_gates = hw.reshape(B, 4, H).transpose(1, 0, 2)  # the same, seen gate-major (4, B, H)
+        z = xp.empty((B, 4 * H), dtype=dt)  # one step's pre-activations, (B, 4H)
+        z_gates = z.reshape(B, 4, H).transpose(1, 0, 2)  # the same, seen gate-major (4, B, H)
         for t, src, dst in _order(T, reverse):
             n = sizes[t]
             g = G[:, t, :n]
-            xp.matmul(S[src, :n], wh_scaled_t, out=hw[:n])
-            xp.add(hw_gates[:, :n], xw[:, t, :n], out=g)
-            xp.tanh(g, out=g)
+            xp.matmul(XH[src, :n], w_all_t, out=z[:n])
+            xp.tanh(z_gates[:, :n], out=g)
             sig = g[:3]
             sig *= 0.5
             sig += 0.5
@@ -193,17 +208,17 @@ class LSTMSequence(_Sequence):
                 xp.multiply(g[0], tc, out=M[t, :n])
                 xp.matmul(M[t, :n], w_hr_t, out=S[dst, :n])
             self._carry((S, C), n, B, src, dst)
-        SCRATCH.give(xw.base)
         out, h_n = self._outputs(S, sizes, reverse)
+        out, h_n = xp.ascontiguousarray(out), h_n.copy()  # S lives in the work array XH
         c_n = (C[0] if reverse else C[T]).copy()
-        self._keep((G, C, TC, M), X1, x.shape, S, C, G, TC, M, w_ih, wh, w_hr, sizes, reverse)
+        self._keep((XH, G, C, TC, M), XH[read], x.shape, C, G, TC, M, w_ih, wh, w_hr, sizes, reverse)
         return out, h_n, c_n
 
     def backward(self, dout, dh_n, dc_n):
-        X1, x_shape, S, C, G, TC, M, w_ih, wh, w_hr, sizes, reverse = self.saved
+        reads, x_shape, C, G, TC, M, w_ih, wh, w_hr, sizes, reverse = self.saved
         xp = self.xp
         _, T, B, H = G.shape
-        P = S.shape[2]
+        P = wh.shape[1]
         F, A = self._step_factors(G, C, TC, reverse)
         dZ = SCRATCH.take(xp, (T, B, 4 * H), G.dtype)  # pre-activation gradients, (B, 4H) per step for one product
         if sizes[-1] < B:
@@ -240,12 +255,9 @@ class LSTMSequence(_Sequence):
         dx = dw_ih = db = dw_hh = dw_hr = None
         if needs[0]:
             dx = (Z @ _gate_major(w_ih, 4, _LSTM_ORDER).reshape(4 * H, -1)).reshape(x_shape)
-        if needs[3] or needs[5] or needs[6]:
-            dw1 = _gate_rows((Z.T @ X1).reshape(4, H, -1), _LSTM_ORDER)
-            dw_ih, db = dw1[:, :-1], dw1[:, -1]
-        if needs[4]:
-            h_prev = (S[1:] if reverse else S[:T]).reshape(T * B, P)
-            dw_hh = _gate_rows((Z.T @ h_prev).reshape(4, H, P), _LSTM_ORDER)
+        if any(needs[3:7]):  # [dW_hh dW_ih db] in one product with what the steps read, [h x 1]
+            dw_all = _gate_rows((Z.T @ reads.reshape(T * B, -1)).reshape(4, H, -1), _LSTM_ORDER)
+            dw_hh, dw_ih, db = dw_all[:, :P], dw_all[:, P:-1], dw_all[:, -1]
         if w_hr is not None and needs[7]:
             dw_hr = DH.reshape(T * B, P).T @ M.reshape(T * B, H)
         SCRATCH.give(dZ)
