@@ -4,9 +4,11 @@ Forward (GRU, RNN): the input projection of every time step (bias included, as a
 one large matrix product; each step then costs one product h W_hh^T for all gates and a few elementwise array calls,
 writing the gate activations and states into preallocated arrays. The LSTM instead makes the input part of each
 step's product, [h x 1] [W_hh W_ih b]^T, with the state written next to its step's input: no projection to add
-(reading it back cost more than the larger product), and one product for all weight gradients (fwd+bwd -10%). Backward walks the steps in reverse with closed-form
-derivatives, storing the gradient of every step's pre-activations; the weight and bias gradients are then one matrix
-product each over all steps stacked (dW_ih = dZ^T [X 1], dW_hh = dZ^T H_prev), and dx one product dZ W_ih.
+(reading it back cost more than the larger product), and one product for all weight gradients (fwd+bwd -10%).
+
+Backward walks the steps in reverse with closed-form derivatives, storing the gradient of every step's
+pre-activations; the weight and bias gradients are then one matrix product each over all steps stacked
+(dW_ih = dZ^T [X 1], dW_hh = dZ^T H_prev; the LSTM's [dW_hh dW_ih b] = dZ^T [H_prev X 1]), and dx one product dZ W_ih.
 
 Speed notes. Gate activations are stored gate-major, (gates, T, B, H), so every elementwise call runs on contiguous
 (B, H) blocks (a strided slice of a (B, 4H) row costs about 2.5 times more). The recurrent products themselves are
