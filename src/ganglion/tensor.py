@@ -1,7 +1,8 @@
 """``Tensor``: an n-d array of the active backend, plus what autograd needs (grad, requires_grad, the node that made it).
 
 The raw array is ``tensor.array`` (a NumPy or CuPy array). ``tensor.data`` is PyTorch's: a Tensor sharing the same
-array but cut from the graph. Every operator delegates to a function in ``ganglion.ops``; the method table at the
+array but cut from the graph. ``tensor._version`` counts the in-place changes of its memory (shared with its views), so
+that backward can refuse arrays changed after a node saved them. Every operator delegates to a function in ``ganglion.ops``; the method table at the
 bottom of this file binds them.
 """
 
@@ -20,7 +21,8 @@ class Tensor:
     behaves like ``ganglion.tensor(data)``.
     """
 
-    __slots__ = ("array", "grad", "requires_grad", "_node", "_out_index", "__weakref__")
+    # _vc: the version counter shared with views (a one-element list, or None until one is needed)
+    __slots__ = ("array", "grad", "requires_grad", "_node", "_out_index", "_vc", "__weakref__")
     __array_priority__ = 1000  # NumPy defers `ndarray op tensor` to our reflected operators
     __array_ufunc__ = None
 
@@ -32,6 +34,7 @@ class Tensor:
         self.requires_grad = False
         self._node = None
         self._out_index = 0
+        self._vc = None
         if requires_grad:
             self.requires_grad_(True)
 
@@ -39,13 +42,17 @@ class Tensor:
     def _wrap(cls, array, requires_grad=False):
         """A Tensor around ``array`` without copying or converting it (the fast internal constructor)."""
         t = object.__new__(cls)
-        t.array, t.grad, t.requires_grad, t._node, t._out_index = array, None, requires_grad, None, 0
+        t.array, t.grad, t.requires_grad, t._node, t._out_index, t._vc = array, None, requires_grad, None, 0, None
         return t
 
     # ---------------------------------------------------------------------------------------------- properties
     @property
     def data(self):
-        """This tensor's values as a Tensor outside the graph (shares memory, like PyTorch's ``.data``)."""
+        """This tensor's values as a Tensor outside the graph (shares memory, like PyTorch's ``.data``).
+
+        Unlike ``detach()`` it has a version counter of its own: changes through ``.data`` go unnoticed by autograd,
+        as in PyTorch (the escape hatch that optimizers used before ``no_grad``).
+        """
         return Tensor._wrap(self.array)
 
     @data.setter
@@ -54,6 +61,18 @@ class Tensor:
         if not hasattr(array, "shape"):
             raise TypeError(f"Tensor.data must be set to a Tensor or an array, got {type(value).__name__}")
         self.array = array
+
+    @property
+    def _version(self):
+        """How many times this tensor's memory was changed in place (counted together with its views)."""
+        try:
+            counter = self._vc
+        except AttributeError:  # a subclass constructor that does not set the slot
+            return 0
+        return 0 if counter is None else counter[0]
+
+    def _bump_version(self):
+        _function.version_counter(self)[0] += 1
 
     @property
     def shape(self):
@@ -185,8 +204,10 @@ class Tensor:
         backward([self], None if gradient is None else [gradient], retain_graph=retain_graph)
 
     def detach(self):
-        """The same values, cut from the graph (shares memory)."""
-        return Tensor._wrap(self.array)
+        """The same values, cut from the graph (shares memory and the version counter, as in PyTorch)."""
+        t = Tensor._wrap(self.array)
+        t._vc = _function.version_counter(self)
+        return t
 
     def detach_(self):
         self._node, self.requires_grad = None, False
@@ -269,11 +290,18 @@ class Tensor:
         return self if self.array.flags.c_contiguous else self.clone()
 
     # ------------------------------------------------------------------------------------ in-place (no graph)
+    # Each in-place method bumps the version counter once it has changed the memory; graphs that saved this tensor
+    # (or a view of the same memory) then refuse to backward through the stale values.
     def _check_inplace(self, name):
-        if _grad_state.enabled and (self.requires_grad or self._node is not None):
+        if _grad_state.enabled and self.requires_grad:
+            if self._node is None:
+                raise RuntimeError(
+                    f"a leaf Variable that requires grad is being used in an in-place operation ({name}); "
+                    "update it under `with ganglion.no_grad():`"
+                )
             raise RuntimeError(
-                f"{name}: in-place operations on a tensor that requires grad are not supported while recording "
-                "the graph; wrap the update in `with ganglion.no_grad():` or use the out-of-place operation"
+                f"{name}: in-place operations on a tensor that is part of the graph are not supported while recording "
+                "it; use the out-of-place operation, or change a detach()ed tensor under `with ganglion.no_grad():`"
             )
 
     def _inplace(self, name, value, op):
@@ -286,6 +314,7 @@ class Tensor:
                 f"{name}: cannot apply a value of shape {tuple(np.shape(other))} in place to a tensor of shape "
                 f"{tuple(self.shape)}"
             ) from None
+        self._bump_version()
         return self
 
     def add_(self, other, alpha=1):
@@ -307,6 +336,7 @@ class Tensor:
     def clamp_(self, min=None, max=None):
         self._check_inplace("clamp_")
         backend.get_array_module(self.array).clip(self.array, min, max, out=self.array)
+        self._bump_version()
         return self
 
     def copy_(self, src):
@@ -320,11 +350,13 @@ class Tensor:
             raise ValueError(
                 f"copy_: cannot copy a value of shape {tuple(np.shape(value))} into a tensor of shape {tuple(self.shape)}"
             ) from None
+        self._bump_version()
         return self
 
     def fill_(self, value):
         self._check_inplace("fill_")
         self.array.fill(value.item() if isinstance(value, Tensor) else value)
+        self._bump_version()
         return self
 
     def zero_(self):
@@ -333,11 +365,13 @@ class Tensor:
     def uniform_(self, a=0.0, b=1.0, generator=None):
         self._check_inplace("uniform_")
         self.array[...] = backend.to_device(backend.rng(generator).uniform(a, b, self.shape), self.device)
+        self._bump_version()
         return self
 
     def normal_(self, mean=0.0, std=1.0, generator=None):
         self._check_inplace("normal_")
         self.array[...] = backend.to_device(backend.rng(generator).normal(mean, std, self.shape), self.device)
+        self._bump_version()
         return self
 
     def __setitem__(self, key, value):
@@ -345,6 +379,7 @@ class Tensor:
         from .ops.indexing import _index_key
 
         self.array[_index_key(key)] = value.array if isinstance(value, Tensor) else value
+        self._bump_version()
 
     def _iop(name, op):
         """``x op= y``: in place outside the graph; a new node (rebinding the name) while recording."""

@@ -18,6 +18,10 @@ where there is none); gradients of broadcast inputs are reduced to the input's s
 
 PyTorch-style custom functions are accepted too: with ``forward(ctx, ...)`` and ``backward(ctx, ...)`` written as
 static methods, they receive and return Tensors and use ``ctx.save_for_backward`` / ``ctx.saved_tensors``.
+
+Version counters (PyTorch's): every in-place change of a tensor (``add_``, ``x[i] = v``, ...) bumps the version it
+shares with its views. When a node saves an input's or an output's array, it notes that tensor's version; backward
+refuses to run on a saved array that changed since, instead of returning gradients computed from the new values.
 """
 
 from .. import backend
@@ -26,10 +30,69 @@ from .grad_mode import state as _grad_state
 Tensor = None  # set by ganglion.tensor once the class exists (the two modules need each other)
 
 
+def version_counter(t):
+    """The version counter ``t`` shares with its views: a one-element list, made on first need (most tensors never
+    need one, so creating every tensor stays free)."""
+    try:
+        counter = t._vc
+    except AttributeError:  # a Tensor subclass whose constructor does not set the slot
+        counter = None
+    if counter is None:
+        counter = t._vc = [0]
+    return counter
+
+
+def _share_version_if_view(t, base, args):
+    """Give ``t`` (whose array is a view of ``base``) the version counter of the input it views, if any: a view and
+    its base are one piece of memory, so changing either in place must be seen by graphs that saved the other."""
+    for a in args:
+        if isinstance(a, Tensor):
+            array = a.array
+            if base is array or base is array.base:  # NumPy and CuPy give a view of a view its owner as base
+                t._vc = version_counter(a)
+                return
+
+
+def _saved_versions(saved, arrays, args, outputs):
+    """``(counter, version, array, source)`` for each saved array that is an input's or an output's array.
+
+    ``source``: the input's position, or ``-1 - k`` for output ``k``. Other saved values (shapes, masks, temporaries
+    of the forward) belong to no tensor that a caller could change, and are not checked.
+    """
+    entries = []
+    for s in saved:
+        for i, array in enumerate(arrays):
+            if array is s and array is not args[i]:  # `array is args[i]`: a plain value passed through, not a Tensor
+                counter = version_counter(args[i])
+                entries.append((counter, counter[0], s, i))
+                break
+        else:
+            for k, o in enumerate(outputs):
+                if o.array is s:
+                    counter = version_counter(o)
+                    entries.append((counter, counter[0], s, -1 - k))
+                    break
+    return tuple(entries)
+
+
+def _source(array, args, outputs):
+    """Where a tensor saved by a ctx-style function comes from: input ``i``, output ``-1 - k``, or None (made inside
+    forward)."""
+    for i, a in enumerate(args):
+        if isinstance(a, Tensor) and a.array is array:
+            return i
+    for k, o in enumerate(outputs):
+        if o.array is array:
+            return -1 - k
+    return None
+
+
 class Function:
     """Base class of every differentiable operation. Subclass it and call ``YourOp.apply(*inputs)``."""
 
-    __slots__ = ("inputs", "saved", "needs_input_grad", "xp", "n_outputs", "retained", "freed", "__dict__")
+    __slots__ = (
+        "inputs", "saved", "saved_versions", "needs_input_grad", "xp", "n_outputs", "retained", "freed", "__dict__"
+    )
 
     _ctx_style = False
 
@@ -55,7 +118,14 @@ class Function:
 
     # -- PyTorch-style context API --------------------------------------------------------------------------------
     def save_for_backward(self, *tensors):
+        """Keep Tensors (or None) for backward; their versions now are checked when ``saved_tensors`` is read."""
         self.saved = tensors
+        entries = []
+        for t in tensors:
+            if isinstance(t, Tensor):
+                counter = version_counter(t)
+                entries.append((counter, counter[0], t.array, None))
+        self.saved_versions = tuple(entries)
 
     @property
     def saved_tensors(self):
@@ -63,6 +133,7 @@ class Function:
             raise RuntimeError(
                 "Trying to backward through the graph a second time; pass retain_graph=True to the first backward"
             )
+        self.check_saved_versions()
         return self.saved
 
     def mark_non_differentiable(self, *tensors):
@@ -73,7 +144,7 @@ class Function:
     def apply(cls, *args, **kwargs):
         """Run the op on Tensors (and plain Python values); returns a Tensor, or a tuple for several outputs."""
         fn = cls.__new__(cls)
-        fn.saved = ()
+        fn.saved = fn.saved_versions = ()
         fn.retained = None
         fn.freed = False
         if cls._ctx_style:
@@ -100,20 +171,27 @@ class Function:
         fn.needs_input_grad = needs
         out = fn.forward(*arrays, **kwargs)
         if type(out) is tuple:
-            return fn._wrap_outputs(out, args, record)
+            return fn._wrap_outputs(out, args, record, arrays)
         if isinstance(out, backend.np.generic):
             out = backend.as_array(out)
+        t = T.__new__(T)
         if record and out.dtype.kind == "f":
             fn.inputs = args
             fn.n_outputs = 1
-            t = T.__new__(T)
-            t.array, t.grad, t.requires_grad, t._node, t._out_index = out, None, True, fn, 0
+            t.array, t.grad, t.requires_grad, t._node, t._out_index, t._vc = out, None, True, fn, 0, None
+            if out.base is not None:
+                _share_version_if_view(t, out.base, args)
+            if fn.saved:
+                fn.saved_versions = _saved_versions(fn.saved, arrays, args, (t,))
             return t
-        t = T.__new__(T)
-        t.array, t.grad, t.requires_grad, t._node, t._out_index = out, None, False, None, 0
+        t.array, t.grad, t.requires_grad, t._node, t._out_index, t._vc = out, None, False, None, 0, None
+        if out.base is not None:
+            _share_version_if_view(t, out.base, args)
         return t
 
-    def _wrap_outputs(self, outs, args, record):
+    def _wrap_outputs(self, outs, args, record, arrays=None):
+        """Tensors around several output arrays. ``arrays``: the inputs' arrays, when ``self.saved`` holds arrays
+        whose versions are to be noted (ctx-style functions note theirs in ``save_for_backward``)."""
         T = Tensor
         outs = tuple(backend.as_array(o) for o in outs)
         self.n_outputs = len(outs)
@@ -124,9 +202,13 @@ class Function:
         for i, o in enumerate(outs):
             t = T.__new__(T)
             grad_able = record and o.dtype.kind == "f"
-            t.array, t.grad, t.requires_grad = o, None, grad_able
+            t.array, t.grad, t.requires_grad, t._vc = o, None, grad_able, None
             t._node, t._out_index = (self, i) if grad_able else (None, 0)
+            if o.base is not None:
+                _share_version_if_view(t, o.base, args)
             result.append(t)
+        if record and arrays is not None and self.saved:
+            self.saved_versions = _saved_versions(self.saved, arrays, args, result)
         return tuple(result)
 
     def _apply_ctx_style(self, args, kwargs):
@@ -147,11 +229,38 @@ class Function:
             raise TypeError(f"{type(self).__name__}.forward must return a Tensor or a tuple of Tensors")
         blocked = self.__dict__.get("non_differentiable", set())
         wrapped = self._wrap_outputs(tuple(o.array for o in outs), args, record)
+        for t, o in zip(wrapped, outs):
+            t._vc = version_counter(o)  # the caller's output and what forward returned (maybe saved) are one tensor
         if record:
             for t, o in zip(wrapped, outs):
                 if id(o) in blocked:
                     t.requires_grad, t._node = False, None
+            self.saved_versions = tuple(
+                (counter, version, array, _source(array, args, wrapped))
+                for counter, version, array, _ in self.saved_versions
+            )
         return wrapped[0] if single else wrapped
+
+    def check_saved_versions(self):
+        """Raise PyTorch's RuntimeError if a tensor whose array this node saved was changed in place since."""
+        for counter, version, array, source in self.saved_versions:
+            if counter[0] != version:
+                raise RuntimeError(self._modified_message(counter[0], version, array, source))
+
+    def _modified_message(self, current, version, array, source):
+        producer = None  # the node whose output the saved tensor is, named as PyTorch does
+        if source is not None and source >= 0:
+            producer, index = self.inputs[source]._node, self.inputs[source]._out_index
+        elif source is not None:
+            producer, index = self, -1 - source
+        which = f", which is output {index} of {type(producer).__name__}," if producer is not None else ""
+        return (
+            "one of the variables needed for gradient computation has been modified by an inplace operation: "
+            f"[ganglion.{array.dtype} [{', '.join(str(n) for n in array.shape)}]]{which} is at version {current}; "
+            f"expected version {version} instead. Hint: {type(self).__name__} saved this tensor for its backward and "
+            "it was changed in place afterwards (add_, mul_, copy_, x[...] = ..., also under no_grad()); change a "
+            "clone() instead, or use the out-of-place operation."
+        )
 
     def run_backward(self, grads):
         """Call backward with the output gradients (arrays); returns one gradient array or None per input."""
@@ -161,6 +270,8 @@ class Function:
                 "pass retain_graph=True to the first backward if you need to"
             )
         if not self._ctx_style:
+            if self.saved_versions:
+                self.check_saved_versions()
             result = self.backward(*grads)
         else:
             T = Tensor
@@ -179,6 +290,6 @@ class Function:
 
     def free(self):
         """Drop what this node keeps alive once backward has used it (the graph is then spent)."""
-        self.saved = ()
+        self.saved = self.saved_versions = ()
         self.inputs = ()
         self.freed = True
