@@ -1,17 +1,20 @@
-"""Tensors to and from safetensors files: a JSON header and raw little-endian arrays, nothing that can run code."""
+"""Tensors to and from safetensors files: a JSON header and raw little-endian arrays, nothing that can run code.
 
+Writing uses the ``safetensors`` package; reading is ganglion's own (``safetensors_format``), bounded and checked
+against the file's size before any tensor is allocated.
+"""
+
+import io
 import json
 import os
 from collections import OrderedDict
 
-import numpy as np
-from safetensors import SafetensorError
-from safetensors.numpy import load as _st_load
 from safetensors.numpy import save as _st_save
 
 from .. import backend
 from ..tensor import Tensor
 from .atomic import atomic_write_bytes
+from .safetensors_format import METADATA_KEY, ORDER_KEY, read_header, read_tensors
 
 
 def to_bytes(tensors, metadata=None):
@@ -30,9 +33,9 @@ def to_bytes(tensors, metadata=None):
             raise TypeError(f"save: value for {name!r} is a {type(value).__name__}, not a Tensor or array")
         array = backend.to_numpy(array)
         arrays[name] = array if array.flags.c_contiguous else array.copy()  # (ascontiguousarray makes 0-d 1-d)
-    header = {"ganglion.keys": json.dumps(list(arrays))}  # safetensors itself does not keep the dict's order
+    header = {ORDER_KEY: json.dumps(list(arrays))}  # safetensors itself does not keep the dict's order
     if metadata is not None:
-        header["ganglion"] = json.dumps(metadata)
+        header[METADATA_KEY] = json.dumps(metadata)
     return _st_save(arrays, metadata=header)
 
 
@@ -41,28 +44,38 @@ def save(tensors, path, metadata=None):
     atomic_write_bytes(path, to_bytes(tensors, metadata))
 
 
-def load_with_metadata(path):
-    """Read a safetensors file: (OrderedDict of name -> Tensor in file order, metadata dict or None)."""
+def read_stream(stream, size, where, check=None):
+    """(Header, OrderedDict of name -> Tensor) from a safetensors ``stream`` of ``size`` bytes.
+
+    ``check(header)``, if given, runs after the header is read and checked and before any tensor is allocated: the
+    place to compare the tensors' names and shapes with what the caller expects.
+    """
+    header = read_header(stream, size, where)
+    if check is not None:
+        check(header)
+    arrays = read_tensors(header, stream)
+    return header, OrderedDict((name, Tensor._wrap(array)) for name, array in arrays.items())
+
+
+def read_file(path, check=None, what="load"):
+    """``read_stream`` for the file at ``path``."""
     path = os.fspath(path)
     if not os.path.isfile(path):
-        raise FileNotFoundError(f"load: no such file: {path!r}")
+        raise FileNotFoundError(f"{what}: no such file: {path!r}")
     with open(path, "rb") as f:
-        raw = f.read()
-    return load_with_metadata_bytes(raw, path)
+        return read_stream(f, os.fstat(f.fileno()).st_size, path, check)
+
+
+def load_with_metadata(path):
+    """Read a safetensors file: (OrderedDict of name -> Tensor in file order, metadata dict or None)."""
+    header, tensors = read_file(path)
+    return tensors, header.payload
 
 
 def load_with_metadata_bytes(raw, where="<bytes>"):
     """``load_with_metadata`` for the bytes of a safetensors file (e.g. read from inside a zip)."""
-    try:
-        arrays = _st_load(raw)
-    except (SafetensorError, ValueError, OSError) as e:
-        raise ValueError(f"load: {where!r} is not a valid safetensors file ({e})") from None
-    header_len = int.from_bytes(raw[:8], "little")
-    header = json.loads(raw[8:8 + header_len])
-    meta = header.get("__metadata__") or {}
-    order = json.loads(meta["ganglion.keys"]) if "ganglion.keys" in meta else sorted(arrays)
-    metadata = json.loads(meta["ganglion"]) if "ganglion" in meta else None
-    return OrderedDict((k, Tensor._wrap(arrays[k])) for k in order), metadata
+    header, tensors = read_stream(io.BytesIO(raw), len(raw), where)
+    return tensors, header.payload
 
 
 def load(path):
