@@ -168,7 +168,7 @@ def test_workers_really_load_in_parallel_elsewhere(worker_type):
 @pytest.mark.parametrize("worker_type", ["thread", "process"])
 def test_worker_error_is_raised_with_its_type_and_worker(worker_type):
     loader = DataLoader(Failing(), batch_size=2, num_workers=2, worker_type=worker_type)
-    with pytest.raises(KeyError, match="Caught KeyError in DataLoader worker 0") as info:
+    with pytest.raises(KeyError, match=f"Caught KeyError in DataLoader worker {worker_type} 0") as info:
         list(loader)
     assert "no sample 5" in str(info.value)
 
@@ -210,7 +210,8 @@ class Slow(Dataset):
 
 
 def test_dead_worker_process_is_a_clear_error():
-    with pytest.raises(RuntimeError, match=r"worker 0 \(pid \d+\) exited unexpectedly with exit code 3"):
+    with pytest.raises(RuntimeError, match=r"DataLoader worker \(pid\(s\) \d+\) exited unexpectedly: worker 0 "
+                                           r"\(pid \d+\) exited with exit code 3"):
         list(DataLoader(Dies(), batch_size=2, num_workers=1, worker_type="process"))
 
 
@@ -225,10 +226,9 @@ def test_persistent_workers_are_reused_and_an_abandoned_epoch_does_not_leak():
                         persistent_workers=True)
     it = iter(loader)
     next(it)  # leave the first epoch early: its prefetched batches are still in flight
-    pool = loader._pool
-    del it
+    pool = loader._iterator._pool
     second = _epoch(loader)
-    assert loader._pool is pool and sorted(np.concatenate([i for _, i in second]).tolist()) == list(range(30))
+    assert iter(loader) is it and loader._iterator._pool is pool and sorted(np.concatenate([i for _, i in second]).tolist()) == list(range(30))
     reference = DataLoader(dataset, batch_size=4, shuffle=True, seed=2)
     iter(reference)  # the reference must be at its second epoch too
     for (x, i), (rx, ri) in zip(second, _epoch(reference)):

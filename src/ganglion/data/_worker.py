@@ -3,13 +3,18 @@ on threads and one on processes.
 
 Every task carries the epoch, its batch number and the seed of its random stream; the main side puts results back
 in batch order, so the order (and every random draw) is the same for any number of workers of either kind.
+
+A pool never leaves its caller waiting on a worker that is gone: ``get`` wakes every ``_POLL_SECONDS`` to check that
+the workers are alive, a dead one is a ``RuntimeError`` in PyTorch's words, and ``shutdown`` is bounded in time.
 """
 
-import importlib
+import os
 import pickle
 import queue
 import random
+import signal
 import threading
+import time
 import traceback
 from multiprocessing import connection
 
@@ -17,6 +22,9 @@ import numpy as np
 
 from .. import backend
 from . import _random
+
+_POLL_SECONDS = 0.5  # how often a waiting main side checks that its workers are still alive
+_SHUTDOWN_SECONDS = 5.0  # how long shutdown waits for busy workers to finish their task (PyTorch waits 5 s too)
 
 _local = threading.local()
 
@@ -41,21 +49,60 @@ class Exhausted:
     """A worker's answer when its copy of an IterableDataset has no batch left."""
 
 
-class WorkerFailure:
-    """An exception raised in a worker, carried to the main side (by name, so any exception type can travel)."""
+class KeyErrorMessage(str):
+    """A message that prints as itself: ``str(KeyError(m))`` is ``repr(m)``, which would fold a worker's traceback
+    onto one line of ``\\n`` escapes (PyTorch works around it the same way)."""
 
-    def __init__(self, worker_id, error):
-        cls = type(error)
-        self.worker_id, self.module, self.name = worker_id, cls.__module__, cls.__qualname__
-        self.text = "".join(traceback.format_exception(cls, error, error.__traceback__))
+    def __repr__(self):
+        return self
+
+
+class WorkerFailure:
+    """An exception raised in a worker, carried to the main side and raised there as PyTorch's ``ExceptionWrapper``
+    does: the same type, with the message ``Caught X in DataLoader worker process N.\\nOriginal Traceback (most
+    recent call last): ...`` holding the worker's whole traceback.
+
+    ``KeyboardInterrupt``, ``SystemExit`` and other exceptions that are not ``Exception``s are raised as themselves
+    (same arguments, so ``SystemExit`` keeps its exit code), as they would be without workers; the worker's
+    traceback is their ``__cause__``.
+    """
+
+    def __init__(self, error, where):
+        self.exc_type, self.exc_name, self.where = type(error), type(error).__name__, where
+        self.text = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+        self.args = () if isinstance(error, Exception) else error.args
+
+    @property
+    def stops_the_loop(self):
+        """True for ``KeyboardInterrupt``, ``SystemExit`` and the like: the caller asked everything to stop."""
+        return self.exc_type is not None and not issubclass(self.exc_type, Exception)
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        try:
+            pickle.dumps(self.exc_type)
+        except Exception:  # a class defined inside a function cannot be named in another process
+            state["exc_type"] = None
+        return state
 
     def reraise(self):
-        message = f"Caught {self.name} in DataLoader worker {self.worker_id}. Original traceback:\n{self.text}"
+        message = f"Caught {self.exc_name} {self.where}.\nOriginal {self.text}"
+        cls = self.exc_type
+        if cls is None:
+            raise RuntimeError(message)
+        if self.stops_the_loop:
+            try:
+                error = cls(*self.args)
+            except Exception:
+                raise RuntimeError(message) from None
+            raise error from RuntimeError(message)
+        if issubclass(cls, KeyError):
+            message = KeyErrorMessage(message)
         try:
-            cls = getattr(importlib.import_module(self.module), self.name)
-            error = cls(message)
-        except Exception:
-            error = RuntimeError(message)
+            # some exceptions take their message only as a keyword (PyTorch's ExceptionWrapper does the same)
+            error = cls(message=message) if getattr(cls, "message", None) else cls(message)
+        except Exception:  # a constructor that wants other arguments: keep the message, lose the type
+            raise RuntimeError(message) from None
         raise error
 
 
@@ -106,7 +153,13 @@ class Fetcher:
 
 
 def worker_loop(fetcher, recv, send, worker_id, num_workers, base_seed, worker_init_fn, in_process):
-    """The body of one worker: set up, then answer tasks ``(epoch, task_id, indices, seed)`` until ``None``."""
+    """The body of one worker: set up, then answer tasks ``(epoch, task_id, indices, seed)`` until ``None``.
+
+    Every task gets an answer, a failure included (any ``BaseException``: a worker that died of ``SystemExit``
+    would leave the main side waiting for its batch). The process-wide generators are seeded only in a worker
+    process: a thread worker must not touch state that the training thread shares.
+    """
+    where = f"in DataLoader worker {'process' if in_process else 'thread'} {worker_id}"
     if in_process:
         seed = worker_seed(base_seed, worker_id)
         backend.manual_seed(seed)
@@ -117,14 +170,11 @@ def worker_loop(fetcher, recv, send, worker_id, num_workers, base_seed, worker_i
     if worker_init_fn is not None:
         try:
             worker_init_fn(worker_id)
-        except Exception as error:
-            init_failure = WorkerFailure(worker_id, error)
+        except BaseException as error:
+            init_failure = WorkerFailure(error, where)
     epoch, stream = None, None
     while True:
-        try:
-            task = recv()
-        except (EOFError, OSError):  # the main side went away
-            return
+        task = recv()
         if task is None:
             return
         task_epoch, task_id, indices, seed = task
@@ -142,9 +192,31 @@ def worker_loop(fetcher, recv, send, worker_id, num_workers, base_seed, worker_i
             else:
                 with _random.seeded(seed):
                     payload = fetcher.fetch(indices)
-        except Exception as error:
-            payload = WorkerFailure(worker_id, error)
+        except BaseException as error:
+            payload = WorkerFailure(error, where)
         send((task_epoch, task_id, payload))
+
+
+def _poll_waits(timeout):
+    """The waits (seconds) that make up a wait of ``timeout`` seconds (``None``: no limit), each at most
+    ``_POLL_SECONDS`` so the caller can check its workers in between; ``TimeoutError`` once ``timeout`` is spent."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        left = _POLL_SECONDS if deadline is None else deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError
+        yield min(left, _POLL_SECONDS)
+
+
+def _shut_down_already():
+    return RuntimeError("DataLoader: the workers of this iterator have been shut down")
+
+
+def _run_thread_worker(crashes, worker_id, args):
+    try:
+        worker_loop(*args)
+    except BaseException as error:  # worker_loop answers every task, so this is the worker itself breaking
+        crashes[worker_id] = WorkerFailure(error, f"in DataLoader worker thread {worker_id}")
 
 
 class ThreadPool:
@@ -153,54 +225,101 @@ class ThreadPool:
     kind = "thread"
 
     def __init__(self, make_fetcher, num_workers, base_seed, worker_init_fn):
-        self.num_workers = num_workers
+        self.num_workers, self._owner_pid = num_workers, os.getpid()
         self._tasks = [queue.Queue() for _ in range(num_workers)]
         self._results = queue.Queue()
-        self._threads = []
+        self._threads, self._crashes = [], {}
         for w in range(num_workers):
             args = (make_fetcher(), self._tasks[w].get, self._results.put, w, num_workers, base_seed,
                     worker_init_fn, False)
-            t = threading.Thread(target=worker_loop, args=args, name=f"ganglion-data-worker-{w}", daemon=True)
+            t = threading.Thread(target=_run_thread_worker, args=(self._crashes, w, args),
+                                 name=f"ganglion-data-worker-{w}", daemon=True)
             t.start()
             self._threads.append(t)
 
     def submit(self, worker_id, task):
         self._tasks[worker_id].put(task)
 
-    def get(self, timeout):
-        """The next finished ``(epoch, task_id, payload)``; ``TimeoutError`` after ``timeout`` seconds."""
-        try:
-            return self._results.get(timeout=timeout)
-        except queue.Empty:
-            raise TimeoutError from None
+    def get(self, timeout=None):
+        """The next finished ``(epoch, task_id, payload)``. ``TimeoutError`` after ``timeout`` seconds (``None``: no
+        limit); ``RuntimeError`` if a worker thread has ended."""
+        for wait in _poll_waits(timeout):
+            if not self._threads:
+                raise _shut_down_already()
+            try:
+                return self._results.get(timeout=wait)
+            except queue.Empty:
+                pass
+            dead = [w for w, t in enumerate(self._threads) if not t.is_alive()]
+            if dead:
+                details = "".join(f"\n{self._crashes[w].text}" for w in dead if w in self._crashes)
+                raise RuntimeError(f"DataLoader worker thread(s) {', '.join(map(str, dead))} exited unexpectedly"
+                                   + details)
 
     def shutdown(self):
-        for q in self._tasks:  # drop the prefetched tasks not started yet, then ask each thread to stop
+        """Drop the tasks not started yet and ask each thread to stop; wait at most ``_SHUTDOWN_SECONDS`` for those
+        busy with a batch (threads cannot be killed: a stuck one is left behind as a daemon)."""
+        if os.getpid() != self._owner_pid:  # a forked copy of this pool owns no threads
+            return
+        threads, self._threads = self._threads, []
+        for q in self._tasks:
             while True:
                 try:
                     q.get_nowait()
                 except queue.Empty:
                     break
             q.put(None)
-        for t in self._threads:
-            t.join(timeout=10)
-        self._threads = []
+        deadline = time.monotonic() + _SHUTDOWN_SECONDS
+        for t in threads:
+            if t is not threading.current_thread():  # a garbage collection may run this inside a worker
+                t.join(max(0.0, deadline - time.monotonic()))
+
+
+def _read_tasks(conn, put):
+    """A worker process's task reader. Tasks are read as they come, on a thread of their own, so the pipe towards
+    the worker never fills up: otherwise the main side could block sending a task while the worker blocks sending
+    it a batch, each waiting for the other."""
+    try:
+        while True:
+            task = conn.recv()
+            put(task)
+            if task is None:
+                return
+    except (EOFError, OSError):  # the main side went away
+        put(None)
 
 
 def _process_main(conn, fetcher, worker_id, num_workers, base_seed, worker_init_fn):
+    where = f"in DataLoader worker process {worker_id}"
+
     def send(message):
         try:
             data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
         except Exception as error:  # an unpicklable batch: report it instead of dying silently
-            data = pickle.dumps((message[0], message[1], WorkerFailure(worker_id, error)))
+            data = pickle.dumps((message[0], message[1], WorkerFailure(error, where)))
         conn.send_bytes(data)
 
+    tasks = queue.SimpleQueue()
+    threading.Thread(target=_read_tasks, args=(conn, tasks.put), daemon=True).start()
     try:
-        worker_loop(fetcher, conn.recv, send, worker_id, num_workers, base_seed, worker_init_fn, True)
-    except (OSError, KeyboardInterrupt):  # the main side closed the pipe (shutdown) or the user interrupted
+        worker_loop(fetcher, tasks.get, send, worker_id, num_workers, base_seed, worker_init_fn, True)
+    except (OSError, KeyboardInterrupt):  # the main side closed the pipe (shutdown) or the user pressed Ctrl-C
         pass
     finally:
         conn.close()
+
+
+def _how_it_ended(process):
+    code = process.exitcode
+    if code is None:
+        return "closed its pipe"
+    if code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        return f"was killed by signal {name} ({signal.strsignal(-code)})"
+    return f"exited with exit code {code}"
 
 
 class ProcessPool:
@@ -209,7 +328,7 @@ class ProcessPool:
     kind = "process"
 
     def __init__(self, make_fetcher, num_workers, base_seed, worker_init_fn, context):
-        self.num_workers = num_workers
+        self.num_workers, self._owner_pid = num_workers, os.getpid()
         self._conns, self._procs = [], []
         for w in range(num_workers):
             parent, child = context.Pipe(duplex=True)
@@ -220,35 +339,63 @@ class ProcessPool:
             self._conns.append(parent)
             self._procs.append(p)
 
-    def submit(self, worker_id, task):
-        self._conns[worker_id].send(task)
+    def _died(self, workers):
+        """The error for dead workers, in PyTorch's words, with how each ended."""
+        for w in workers:
+            self._procs[w].join(timeout=1)  # a closed pipe comes a moment before the exit code
+        pids = ", ".join(str(self._procs[w].pid) for w in workers)
+        details = "; ".join(f"worker {w} (pid {self._procs[w].pid}) {_how_it_ended(self._procs[w])}"
+                            for w in workers)
+        return RuntimeError(f"DataLoader worker (pid(s) {pids}) exited unexpectedly: {details}. Its traceback, if "
+                            f"any, went to its stderr; rerunning with num_workers=0 may show the error here")
 
-    def get(self, timeout):
-        ready = connection.wait(self._conns, timeout=timeout)
-        if not ready:
-            raise TimeoutError
-        conn = ready[0]
-        w = self._conns.index(conn)
+    def submit(self, worker_id, task):
+        if not self._conns:
+            raise _shut_down_already()
         try:
-            data = conn.recv_bytes()
-        except (EOFError, OSError):
-            self._procs[w].join(timeout=1)
-            raise RuntimeError(
-                f"DataLoader worker {w} (pid {self._procs[w].pid}) exited unexpectedly with exit code "
-                f"{self._procs[w].exitcode}"
-            ) from None
-        return pickle.loads(data)
+            self._conns[worker_id].send(task)
+        except OSError:  # BrokenPipeError, ConnectionResetError: the worker is gone
+            raise self._died([worker_id]) from None
+
+    def get(self, timeout=None):
+        """The next finished ``(epoch, task_id, payload)``. ``TimeoutError`` after ``timeout`` seconds (``None``: no
+        limit); ``RuntimeError`` naming the pids if a worker has died."""
+        for wait in _poll_waits(timeout):
+            if not self._conns:
+                raise _shut_down_already()
+            ready = connection.wait(self._conns, timeout=wait)
+            if ready:
+                w = self._conns.index(ready[0])
+                try:
+                    data = ready[0].recv_bytes()
+                except (EOFError, OSError):
+                    raise self._died([w]) from None
+                return pickle.loads(data)
+            dead = [w for w, p in enumerate(self._procs) if p.exitcode is not None]
+            if dead:  # its pipe may still be open elsewhere (a process it started), so no end-of-file came
+                raise self._died(dead)
 
     def shutdown(self):
-        for conn in self._conns:
+        """Ask each worker to stop and close its pipe (a worker blocked sending a batch nobody will read gets a
+        broken pipe and exits); terminate those still running after ``_SHUTDOWN_SECONDS``, then kill."""
+        if os.getpid() != self._owner_pid:  # a forked copy of this pool (inside a later worker) owns no processes
+            return
+        conns, procs = self._conns, self._procs
+        self._conns, self._procs = [], []
+        for conn in conns:
             try:
+                os.set_blocking(conn.fileno(), False)  # a stopped worker must not block us on a full pipe
                 conn.send(None)
-            except (BrokenPipeError, OSError):
+            except OSError:
                 pass
-            conn.close()  # a worker blocked sending a batch nobody will read gets a broken pipe and exits
-        for p in self._procs:
-            p.join(timeout=5)
+            conn.close()
+        deadline = time.monotonic() + _SHUTDOWN_SECONDS
+        for p in procs:
+            p.join(max(0.0, deadline - time.monotonic()))
+        for p in procs:
             if p.is_alive():
                 p.terminate()
-                p.join(timeout=5)
-        self._conns, self._procs = [], []
+                p.join(1)
+            if p.is_alive():
+                p.kill()
+                p.join()

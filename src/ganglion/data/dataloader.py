@@ -27,11 +27,24 @@ from .sampler import BatchSampler, RandomSampler, SequentialSampler
 # Threads stay available (worker_type="thread") for loaders that wait on I/O or decode in C (Pillow releases the GIL).
 DEFAULT_WORKER_TYPE = "process"
 WORKER_TYPES = ("process", "thread")
-_POLL_SECONDS = 5.0
 
 
 def _is_positive_int(value):
     return isinstance(value, numbers.Integral) and not isinstance(value, bool) and value > 0
+
+
+def _num_batches(dataset, index_sampler, batch_size, drop_last):
+    """``len(loader)``: the length of the (batch) sampler, or for an IterableDataset (``index_sampler=None``) its
+    length in batches."""
+    if index_sampler is not None:
+        return len(index_sampler)
+    try:
+        n = len(dataset)
+    except TypeError:
+        raise TypeError(f"DataLoader: the IterableDataset {type(dataset).__name__} has no __len__") from None
+    if batch_size is None:
+        return n
+    return n // batch_size if drop_last else -(-n // batch_size)
 
 
 def _pin(batch):
@@ -63,6 +76,10 @@ class DataLoader:
     ``num_workers > 0`` builds batches in parallel on ``worker_type`` workers (``"process"``, the default, or
     ``"thread"``), ``prefetch_factor`` batches ahead per worker, and yields them in order (``in_order=False`` yields
     them as they finish). ``seed`` is a shorthand for ``generator=ganglion.Generator().manual_seed(seed)``.
+
+    Failures come back as PyTorch's do: a worker's exception is raised in the loop with its type and the worker's
+    traceback (``KeyboardInterrupt`` and ``SystemExit`` as themselves), a worker that dies is a ``RuntimeError``
+    naming its pid and exit code or signal, and ``timeout`` (seconds, 0: none) bounds the wait for each batch.
     """
 
     def __init__(self, dataset, batch_size=1, shuffle=None, sampler=None, batch_sampler=None, num_workers=0,
@@ -125,7 +142,8 @@ class DataLoader:
         self.pin_memory, self.pin_memory_device = bool(pin_memory), pin_memory_device
         if self.pin_memory and not backend.cuda_is_available():
             warnings.warn("DataLoader: pin_memory=True, but no GPU is visible, so batches stay in ordinary memory")
-        self._pool, self._epoch = None, 0
+        self._pins = self.pin_memory and backend.cuda_is_available()
+        self._iterator, self._epoch = None, 0  # the iterator that persistent workers serve
 
     @property
     def _auto_collation(self):
@@ -140,29 +158,23 @@ class DataLoader:
                        self.drop_last)
 
     def __len__(self):
-        if not self._iterable:
-            return len(self._index_sampler)
-        try:
-            n = len(self.dataset)
-        except TypeError:
-            raise TypeError(f"DataLoader: the IterableDataset {type(self.dataset).__name__} has no __len__") from None
-        if self.batch_size is None:
-            return n
-        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
-
-    def _finish(self, batch):
-        return _pin(batch) if self.pin_memory and backend.cuda_is_available() else batch
+        return _num_batches(self.dataset, None if self._iterable else self._index_sampler, self.batch_size,
+                            self.drop_last)
 
     def __iter__(self):
+        """A new epoch. With ``persistent_workers`` it is the same iterator each time, restarted (as in PyTorch),
+        so one pool of workers serves every epoch and an abandoned epoch cannot steal the next one's batches."""
         self._epoch += 1
         base_seed = _random.draw_seed(self.generator)
         if self.num_workers == 0:
             return _SingleWorkerIter(self, base_seed)
-        if not self.persistent_workers:  # a pool per epoch, shut down when the epoch ends or is abandoned
-            return _MultiWorkerIter(self, self._start_pool(base_seed), base_seed, owns_pool=True)
-        if self._pool is None:
-            self._pool = self._start_pool(base_seed)
-        return _MultiWorkerIter(self, self._pool, base_seed, owns_pool=False)
+        if not self.persistent_workers:
+            return _MultiWorkerIter(self, base_seed)
+        if self._iterator is None:
+            self._iterator = _MultiWorkerIter(self, base_seed)
+        else:
+            self._iterator._reset(self, base_seed)
+        return self._iterator
 
     def _start_pool(self, base_seed):
         if self.worker_type == "thread":
@@ -173,11 +185,6 @@ class DataLoader:
         if context is None or isinstance(context, str):
             context = multiprocessing.get_context(context)
         return ProcessPool(self._make_fetcher, self.num_workers, base_seed, self.worker_init_fn, context)
-
-    def __del__(self):
-        pool = getattr(self, "_pool", None)
-        if pool is not None:
-            pool.shutdown()
 
 
 class _SingleWorkerIter:
@@ -206,29 +213,47 @@ class _SingleWorkerIter:
             with _random.seeded((self._base_seed, self._batch)):
                 batch = self._fetcher.fetch(indices)
         self._batch += 1
-        return self._loader._finish(batch)
+        return _pin(batch) if self._loader._pins else batch
 
 
 class _MultiWorkerIter:
     """Batches built by a pool of workers: batch ``k`` goes to worker ``k % num_workers`` (for streams, the next
     worker that still has data), at most ``prefetch_factor`` per worker are in flight, and results come back in
-    order."""
+    order.
 
-    def __init__(self, loader, pool, base_seed, owns_pool):
-        self._loader, self._pool, self._owns_pool, self._base_seed = loader, pool, owns_pool, base_seed
-        self._epoch = loader._epoch
+    It holds what it needs of the loader, not the loader (which holds a persistent iterator: no cycle, so dropping
+    the loader stops the workers at once). It never waits on nothing: a worker's exception is raised here (the
+    iterator goes on with the next batch, as PyTorch's does), while a dead worker, a timeout, or a worker's
+    ``KeyboardInterrupt`` / ``SystemExit`` shuts the pool down and ends the iterator.
+    """
+
+    def __init__(self, loader, base_seed):
+        self._pool = None
+        self._persistent, self._prefetch = loader.persistent_workers, loader.prefetch_factor
+        self._reset(loader, base_seed)
+
+    def _reset(self, loader, base_seed):
+        """Start an epoch on this iterator's pool (a new one if it has none: the first epoch, or the last pool
+        failed). Batches of an abandoned epoch that are still in flight carry an older epoch number; ``_receive``
+        drops them."""
+        if self._pool is None:
+            self._pool = loader._start_pool(base_seed)
+        self._epoch, self._base_seed, self._timeout = loader._epoch, base_seed, loader.timeout
+        self._in_order, self._pins = loader.in_order, loader._pins
+        self._length_of = (loader.dataset, None if loader._iterable else loader._index_sampler, loader.batch_size,
+                           loader.drop_last)
         self._indices = None if loader._iterable else iter(loader._index_sampler)
-        self._active = list(range(pool.num_workers))  # workers whose stream is not exhausted
+        self._active = list(range(self._pool.num_workers))  # workers whose stream is not exhausted
         self._next_task = self._next_yield = 0
-        self._in_flight, self._done, self._buffer, self._closed = {}, False, {}, False
-        for _ in range(loader.prefetch_factor * pool.num_workers):
+        self._in_flight, self._buffer, self._done, self._finished = {}, {}, False, False
+        for _ in range(self._prefetch * self._pool.num_workers):
             self._dispatch()
 
     def __iter__(self):
         return self
 
     def __len__(self):
-        return len(self._loader)
+        return _num_batches(*self._length_of)
 
     def _dispatch(self):
         if self._done:
@@ -244,33 +269,36 @@ class _MultiWorkerIter:
                 self._done = True
                 return
             worker, indices, seed = self._active[self._next_task % len(self._active)], None, self._base_seed
-        self._pool.submit(worker, (self._epoch, self._next_task, indices, seed))
+        try:
+            self._pool.submit(worker, (self._epoch, self._next_task, indices, seed))
+        except RuntimeError:  # the worker died
+            self._shutdown()
+            raise
         self._in_flight[self._next_task] = worker
         self._next_task += 1
 
     def _receive(self):
-        timeout = self._loader.timeout or _POLL_SECONDS
         while True:
             try:
-                epoch, task_id, payload = self._pool.get(timeout)
+                epoch, task_id, payload = self._pool.get(self._timeout or None)
             except TimeoutError:
-                if self._loader.timeout:
-                    self._close()
-                    raise RuntimeError(f"DataLoader timed out after {self._loader.timeout} seconds") from None
-                continue
-            if epoch == self._epoch:  # results of an abandoned earlier epoch (persistent workers) are dropped
+                self._shutdown()
+                raise RuntimeError(f"DataLoader timed out after {self._timeout} seconds") from None
+            except RuntimeError:  # a worker died
+                self._shutdown()
+                raise
+            if epoch == self._epoch:
                 return task_id, payload
 
     def __next__(self):
-        while True:
+        while not self._finished:
             if self._in_order and self._next_yield in self._buffer:
                 task_id, payload = self._next_yield, self._buffer.pop(self._next_yield)
             elif not self._in_order and self._buffer:
                 task_id = next(iter(self._buffer))
                 payload = self._buffer.pop(task_id)
             elif not self._in_flight:
-                self._close()
-                raise StopIteration
+                break
             else:
                 task_id, payload = self._receive()
                 self._buffer[task_id] = payload
@@ -282,24 +310,28 @@ class _MultiWorkerIter:
                     self._active.remove(worker)
                 self._dispatch()
                 continue
-            self._dispatch()
             if isinstance(payload, WorkerFailure):
-                self._close()
+                if payload.stops_the_loop:
+                    self._shutdown()
+                else:
+                    self._dispatch()
                 payload.reraise()
-            return self._loader._finish(payload)
+            self._dispatch()
+            return _pin(payload) if self._pins else payload
+        self._finished = True
+        if not self._persistent:
+            self._shutdown()
+        raise StopIteration
 
-    @property
-    def _in_order(self):
-        return self._loader.in_order
-
-    def _close(self):
-        if not self._closed:
-            self._closed = True
-            if self._owns_pool:
-                self._pool.shutdown()
+    def _shutdown(self):
+        """Stop the workers and end the iterator; a persistent loader starts a new pool at its next epoch."""
+        self._finished = True
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown()
 
     def __del__(self):
         try:
-            self._close()
-        except Exception:
+            self._shutdown()
+        except Exception:  # during interpreter exit the modules it needs may be gone; the workers are daemons
             pass
