@@ -1,6 +1,7 @@
 """Keras initializers (``keras.initializers``): each draws an array of a Keras-layout shape, with Keras' fan rules
 (kernel (in, out): fan_in = in; conv kernel (kh, kw, in, out): fan_in = kh kw in), and can fill an engine parameter
-whose layout differs (``fill``)."""
+whose layout differs (``fill``). Values are drawn in the weight's own dtype (no float64 scratch copy of a float32
+kernel); ``sample`` without a dtype draws in the default float dtype (float32 unless changed)."""
 
 import math
 
@@ -25,25 +26,31 @@ def compute_fans(shape):
     return shape[-2] * receptive, shape[-1] * receptive
 
 
+def _dtype(dtype):
+    """The NumPy dtype to draw in: ``dtype`` resolved, or the default float dtype when None."""
+    return backend.get_default_dtype() if dtype is None else backend.resolve_dtype(dtype)
+
+
 class Initializer:
     """Base class: ``init(shape, dtype)`` returns a new Tensor; ``fill(param, keras_shape, transpose)`` writes one."""
 
-    def sample(self, shape, generator=None):
-        """Draw a float64 NumPy array of ``shape``."""
-        raise NotImplementedError(f"{type(self).__name__} must define sample(self, shape, generator=None)")
+    def sample(self, shape, generator=None, dtype=None):
+        """Draw a NumPy array of ``shape`` in ``dtype`` (the default float dtype when None)."""
+        raise NotImplementedError(f"{type(self).__name__} must define sample(self, shape, generator=None, dtype=None)")
 
     def __call__(self, shape, dtype=None):
-        t = empty(tuple(shape), dtype=dtype or backend.float32)
-        t.array[...] = self.sample(tuple(shape))
+        dtype = _dtype(dtype or backend.float32)
+        t = empty(tuple(shape), dtype=dtype)
+        t.array[...] = backend.to_device(self.sample(tuple(shape), dtype=dtype), t.device)
         return t
 
     def fill(self, param, keras_shape=None, transpose=False):
         """Initialize engine parameter ``param`` from a draw of Keras ``keras_shape`` (transposed if asked)."""
         shape = tuple(param.shape) if keras_shape is None else tuple(keras_shape)
-        values = self.sample(shape)
+        values = self.sample(shape, dtype=param.dtype)
         if transpose:
             values = values.T
-        param.array[...] = backend.to_device(values.reshape(param.shape).astype(param.dtype), param.device)
+        param.array[...] = backend.to_device(values.reshape(param.shape).astype(param.dtype, copy=False), param.device)
 
     def get_config(self):
         return {k: v for k, v in vars(self).items() if not k.startswith("_")}
@@ -56,15 +63,15 @@ class Initializer:
 class Zeros(Initializer):
     """All zeros (Keras' default bias initializer)."""
 
-    def sample(self, shape, generator=None):
-        return np.zeros(shape)
+    def sample(self, shape, generator=None, dtype=None):
+        return np.zeros(shape, dtype=_dtype(dtype))
 
 
 class Ones(Initializer):
     """All ones."""
 
-    def sample(self, shape, generator=None):
-        return np.ones(shape)
+    def sample(self, shape, generator=None, dtype=None):
+        return np.ones(shape, dtype=_dtype(dtype))
 
 
 class Constant(Initializer):
@@ -73,15 +80,15 @@ class Constant(Initializer):
     def __init__(self, value=0.0):
         self.value = value
 
-    def sample(self, shape, generator=None):
-        return np.full(shape, self.value, dtype=np.float64)
+    def sample(self, shape, generator=None, dtype=None):
+        return np.full(shape, self.value, dtype=_dtype(dtype))
 
 
-def _draw(shape, fill):
-    """Run an ``nn.init`` function on a float64 scratch tensor of ``shape`` and return its values."""
-    t = empty(tuple(shape), dtype=backend.float64)
+def _draw(shape, fill, dtype):
+    """Run an ``nn.init`` function on a new CPU tensor of ``shape`` and ``dtype`` and return its values."""
+    t = empty(tuple(shape), dtype=_dtype(dtype))
     fill(t)
-    return t.array
+    return backend.to_numpy(t.array)
 
 
 class RandomNormal(Initializer):
@@ -90,8 +97,8 @@ class RandomNormal(Initializer):
     def __init__(self, mean=0.0, stddev=0.05, seed=None):
         self.mean, self.stddev, self.seed = mean, stddev, seed
 
-    def sample(self, shape, generator=None):
-        return _draw(shape, lambda t: nn_init.normal_(t, self.mean, self.stddev, generator=_gen(self.seed)))
+    def sample(self, shape, generator=None, dtype=None):
+        return _draw(shape, lambda t: nn_init.normal_(t, self.mean, self.stddev, generator=_gen(self.seed)), dtype)
 
 
 class RandomUniform(Initializer):
@@ -100,8 +107,9 @@ class RandomUniform(Initializer):
     def __init__(self, minval=-0.05, maxval=0.05, seed=None):
         self.minval, self.maxval, self.seed = minval, maxval, seed
 
-    def sample(self, shape, generator=None):
-        return _draw(shape, lambda t: nn_init.uniform_(t, self.minval, self.maxval, generator=_gen(self.seed)))
+    def sample(self, shape, generator=None, dtype=None):
+        return _draw(shape, lambda t: nn_init.uniform_(t, self.minval, self.maxval, generator=_gen(self.seed)),
+                     dtype)
 
 
 class TruncatedNormal(Initializer):
@@ -110,10 +118,10 @@ class TruncatedNormal(Initializer):
     def __init__(self, mean=0.0, stddev=0.05, seed=None):
         self.mean, self.stddev, self.seed = mean, stddev, seed
 
-    def sample(self, shape, generator=None):
+    def sample(self, shape, generator=None, dtype=None):
         lo, hi = self.mean - 2 * self.stddev, self.mean + 2 * self.stddev
         return _draw(shape, lambda t: nn_init.trunc_normal_(t, self.mean, self.stddev, lo, hi,
-                                                            generator=_gen(self.seed)))
+                                                            generator=_gen(self.seed)), dtype)
 
 
 class VarianceScaling(Initializer):
@@ -133,18 +141,19 @@ class VarianceScaling(Initializer):
             )
         self.scale, self.mode, self.distribution, self.seed = scale, mode, distribution, seed
 
-    def sample(self, shape, generator=None):
+    def sample(self, shape, generator=None, dtype=None):
         fan_in, fan_out = compute_fans(shape)
         fan = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[self.mode]
         variance = self.scale / max(1.0, fan)
         gen = _gen(self.seed)
         if self.distribution == "uniform":
             limit = math.sqrt(3.0 * variance)
-            return _draw(shape, lambda t: nn_init.uniform_(t, -limit, limit, generator=gen))
+            return _draw(shape, lambda t: nn_init.uniform_(t, -limit, limit, generator=gen), dtype)
         if self.distribution == "truncated_normal":
             std = math.sqrt(variance) / 0.87962566103423978  # the std of N(0, 1) cut at +-2
-            return _draw(shape, lambda t: nn_init.trunc_normal_(t, 0.0, std, -2 * std, 2 * std, generator=gen))
-        return _draw(shape, lambda t: nn_init.normal_(t, 0.0, math.sqrt(variance), generator=gen))
+            return _draw(shape, lambda t: nn_init.trunc_normal_(t, 0.0, std, -2 * std, 2 * std, generator=gen),
+                         dtype)
+        return _draw(shape, lambda t: nn_init.normal_(t, 0.0, math.sqrt(variance), generator=gen), dtype)
 
 
 class GlorotUniform(VarianceScaling):
@@ -213,11 +222,12 @@ class Orthogonal(Initializer):
     def __init__(self, gain=1.0, seed=None):
         self.gain, self.seed = gain, seed
 
-    def sample(self, shape, generator=None):
+    def sample(self, shape, generator=None, dtype=None):
         if len(shape) < 2:
             raise ValueError(f"Orthogonal: needs a shape of at least 2 dimensions, got {shape}")
         rows = int(np.prod(shape[:-1]))
-        flat = _draw((shape[-1], rows), lambda t: nn_init.orthogonal_(t, self.gain, generator=_gen(self.seed)))
+        flat = _draw((shape[-1], rows), lambda t: nn_init.orthogonal_(t, self.gain, generator=_gen(self.seed)),
+                     dtype)
         return flat.T.reshape(shape)
 
 
@@ -227,10 +237,12 @@ class Identity(Initializer):
     def __init__(self, gain=1.0):
         self.gain = gain
 
-    def sample(self, shape, generator=None):
+    def sample(self, shape, generator=None, dtype=None):
         if len(shape) != 2:
             raise ValueError(f"Identity initializer: needs a 2-D shape, got {shape}")
-        return self.gain * np.eye(*shape)
+        values = np.eye(*shape, dtype=_dtype(dtype))
+        values *= self.gain
+        return values
 
 
 def _gen(seed):
@@ -257,9 +269,9 @@ class _FunctionInitializer(Initializer):
     def __init__(self, fn):
         self.fn = fn
 
-    def sample(self, shape, generator=None):
+    def sample(self, shape, generator=None, dtype=None):
         value = self.fn(shape)
-        return np.asarray(value.numpy() if hasattr(value, "numpy") else value, dtype=np.float64)
+        return np.asarray(value.numpy() if hasattr(value, "numpy") else value, dtype=_dtype(dtype))
 
 
 def get(identifier):

@@ -1,7 +1,8 @@
 """Weight initializers (PyTorch's ``torch.nn.init``): fill a tensor in place, without recording the graph, and
 return it. Random ones take an optional ``generator`` (a ``ganglion.Generator``); without one they draw from the
-default stream, so ``ganglion.manual_seed`` makes them reproducible. Values are drawn on the CPU in float64 and then
-cast and moved to the tensor's dtype and device, so a seed gives the same weights everywhere.
+default stream, so ``ganglion.manual_seed`` makes them reproducible. Values are drawn on the CPU in the tensor's own
+precision (float32 for float32 and float16 tensors, float64 otherwise: no float64 scratch copy of a float32 weight)
+and then moved to the tensor's device, so a seed gives the same weights everywhere.
 
 fan_in and fan_out follow PyTorch: for a weight of shape (out, in, *kernel), fan_in = in x prod(kernel) and
 fan_out = out x prod(kernel). A convolution's weight is (out_channels, in_channels / groups, *kernel), so fan_in is
@@ -72,18 +73,29 @@ def _is_empty(tensor, op):
     return False
 
 
+def _draw_dtype(tensor):
+    """The precision to draw ``tensor``'s values in: float32 for float32 (and float16) tensors, float64 otherwise."""
+    dtype = backend.np.dtype(tensor.dtype)
+    return backend.np.dtype("float32") if dtype.kind == "f" and dtype.itemsize <= 4 else backend.np.dtype("float64")
+
+
 def _fill(tensor, values):
     with no_grad():
-        tensor.array[...] = backend.to_device(backend.np.asarray(values).astype(tensor.dtype), tensor.device)
+        tensor.array[...] = backend.to_device(backend.np.asarray(values).astype(tensor.dtype, copy=False),
+                                              tensor.device)
     return tensor
 
 
-def _truncated_standard_normal(shape, lo, hi, generator):
-    """N(0, 1) conditioned on [lo, hi], exactly.
+_CHUNK = 2**20  # values per float64 block where a draw must be computed in float64 (the inverse-CDF tail path)
+
+
+def _truncated_standard_normal(shape, lo, hi, generator, dtype):
+    """N(0, 1) conditioned on [lo, hi], exactly, as an array of ``dtype``.
 
     When the interval holds at least a quarter of the mass (the usual +-2 sigma holds 95%), by rejection: draw
-    normals, keep those inside. Otherwise by inverting the CDF, x = Phi^-1(U(Phi(lo), Phi(hi))), which works for any
-    interval, also far in a tail where rejection would almost never accept.
+    normals in ``dtype``, keep those inside. Otherwise by inverting the CDF, x = Phi^-1(U(Phi(lo), Phi(hi))), which
+    works for any interval, also far in a tail where rejection would almost never accept; that needs float64 (tail
+    probabilities underflow float32), so it runs in blocks of ``_CHUNK`` values written into the ``dtype`` result.
     """
     np = backend.np
     rng = backend.rng(generator)
@@ -95,14 +107,20 @@ def _truncated_standard_normal(shape, lo, hi, generator):
     if p_hi - p_lo >= 0.25:
         kept, count = [], 0
         while count < n:
-            draw = rng.standard_normal(int((n - count) / (p_hi - p_lo) * 1.1) + 16)
+            draw = rng.standard_normal(int((n - count) / (p_hi - p_lo) * 1.1) + 16, dtype=dtype)
             draw = draw[(draw >= lo) & (draw <= hi)]
             kept.append(draw)
             count += draw.size
         x = np.concatenate(kept)[:n].reshape(shape)
     else:
-        x = np.clip(ndtri(p_lo + (p_hi - p_lo) * rng.random(shape), np), lo, hi)
-    return -x if flip else x
+        x = np.empty(n, dtype=dtype)
+        for start in range(0, n, _CHUNK):
+            u = rng.random(min(_CHUNK, n - start))
+            x[start:start + u.size] = np.clip(ndtri(p_lo + (p_hi - p_lo) * u, np), lo, hi)
+        x = x.reshape(shape)
+    if flip:
+        np.negative(x, out=x)
+    return x
 
 
 # the std of N(0, 1) truncated to [-2, 2]: dividing by it makes a 2-sigma truncated draw have the intended std
@@ -112,8 +130,9 @@ _TRUNC2_STD = math.sqrt(1 - 4 * math.exp(-2) / math.sqrt(2 * math.pi) / math.erf
 def _normal_or_truncated(tensor, std, truncated, generator):
     if not truncated:
         return normal_(tensor, 0.0, std, generator)
-    s = std / _TRUNC2_STD
-    return _fill(tensor, s * _truncated_standard_normal(tensor.shape, -2.0, 2.0, generator))
+    x = _truncated_standard_normal(tensor.shape, -2.0, 2.0, generator, _draw_dtype(tensor))
+    x *= std / _TRUNC2_STD
+    return _fill(tensor, x)
 
 
 # ------------------------------------------------------------------------------------------------ fixed values
@@ -139,7 +158,7 @@ def eye_(tensor):
     input as it is."""
     if tensor.ndim != 2:
         raise ValueError(f"eye_: only 2-D tensors are supported, got shape {tuple(tensor.shape)}")
-    return _fill(tensor, backend.np.eye(*tensor.shape))
+    return _fill(tensor, backend.np.eye(*tensor.shape, dtype=_draw_dtype(tensor)))
 
 
 def dirac_(tensor, groups=1):
@@ -154,7 +173,7 @@ def dirac_(tensor, groups=1):
     np = backend.np
     out_per_group = tensor.shape[0] // groups
     n = min(out_per_group, tensor.shape[1])
-    values = np.zeros(tensor.shape)
+    values = np.zeros(tensor.shape, dtype=_draw_dtype(tensor))
     d = np.arange(n)
     centre = tuple(k // 2 for k in tensor.shape[2:])
     for gi in range(groups):
@@ -167,14 +186,20 @@ def uniform_(tensor, a=0.0, b=1.0, generator=None):
     """U(a, b)."""
     if a > b:
         raise ValueError(f"uniform_: expected a <= b, got a={a}, b={b}")
-    return _fill(tensor, backend.rng(generator).uniform(a, b, tensor.shape))
+    x = backend.rng(generator).random(tensor.shape, dtype=_draw_dtype(tensor))
+    x *= b - a
+    x += a
+    return _fill(tensor, x)
 
 
 def normal_(tensor, mean=0.0, std=1.0, generator=None):
     """N(mean, std^2)."""
     if std < 0:
         raise ValueError(f"normal_: std must be >= 0, got {std}")
-    return _fill(tensor, backend.rng(generator).normal(mean, std, tensor.shape))
+    x = backend.rng(generator).standard_normal(tensor.shape, dtype=_draw_dtype(tensor))
+    x *= std
+    x += mean
+    return _fill(tensor, x)
 
 
 def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
@@ -188,8 +213,10 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
         raise ValueError(f"trunc_normal_: std must be >= 0, got {std}")
     if std == 0:
         return constant_(tensor, min(max(mean, a), b))
-    x = _truncated_standard_normal(tensor.shape, (a - mean) / std, (b - mean) / std, generator)
-    return _fill(tensor, backend.np.clip(mean + std * x, a, b))
+    x = _truncated_standard_normal(tensor.shape, (a - mean) / std, (b - mean) / std, generator, _draw_dtype(tensor))
+    x *= std
+    x += mean
+    return _fill(tensor, backend.np.clip(x, a, b, out=x))
 
 
 def xavier_uniform_(tensor, gain=1.0, generator=None):
@@ -269,15 +296,16 @@ def orthogonal_(tensor, gain=1, generator=None):
     np = backend.np
     rows = tensor.shape[0]
     cols = tensor.numel() // rows
-    flat = backend.rng(generator).standard_normal((rows, cols))
+    flat = backend.rng(generator).standard_normal((rows, cols), dtype=_draw_dtype(tensor))
     if rows < cols:
         flat = flat.T
     q, r = np.linalg.qr(flat)
     signs = np.sign(np.diag(r))
-    q *= np.where(signs == 0, 1.0, signs)
+    q *= np.where(signs == 0, 1, signs).astype(q.dtype)
     if rows < cols:
         q = q.T
-    return _fill(tensor, gain * q.reshape(tensor.shape))
+    q *= gain
+    return _fill(tensor, q.reshape(tensor.shape))
 
 
 def sparse_(tensor, sparsity, std=0.01, generator=None):
@@ -290,9 +318,11 @@ def sparse_(tensor, sparsity, std=0.01, generator=None):
     np = backend.np
     rows, cols = tensor.shape
     rng = backend.rng(generator)
-    values = rng.normal(0.0, std, (rows, cols))
+    dtype = _draw_dtype(tensor)
+    values = rng.standard_normal((rows, cols), dtype=dtype)
+    values *= std
     zeros = int(math.ceil(sparsity * rows))
-    chosen = np.argsort(rng.random((rows, cols)), axis=0)[:zeros]  # a random set of rows in every column
+    chosen = np.argsort(rng.random((rows, cols), dtype=dtype), axis=0)[:zeros]  # a random set of rows per column
     values[chosen, np.arange(cols)] = 0.0
     return _fill(tensor, values)
 
