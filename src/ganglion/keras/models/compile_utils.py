@@ -1,14 +1,14 @@
-"""What ``compile`` resolves, and how ``fit`` uses it at every step without overhead.
+"""What ``compile`` resolves, called by the trainer's two hooks: ``CompiledLoss`` by ``compute_loss``,
+``CompiledMetrics`` by ``compute_metrics`` (as Keras' ``CompileLoss`` and ``CompileMetrics``).
 
 ``CompiledLoss``: the loss of each output with its weight (strings and functions become ``Loss`` objects, as in
-Keras). When a probability output comes straight from a softmax (or a sigmoid) and the loss is the matching
-cross-entropy, the loss is computed from the logits with ``from_logits=True``, as Keras does with its TensorFlow
-backend: one fused engine op (``softmax - target`` in the backward) instead of renormalize, clip and log, and no
-saturation at the clip bounds. Outputs without a graph (evaluation) take the plain probability path.
+Keras), and, for a model with several outputs, one ``<output>_loss`` tracker per output (the unweighted value, as
+Keras reports it). When a probability output comes straight from a softmax (or a sigmoid) and the loss is the
+matching cross-entropy, the loss is computed from the logits with ``from_logits=True``, as Keras does with its
+TensorFlow backend: one fused engine op (``softmax - target`` in the backward) instead of renormalize, clip and log,
+and no saturation at the clip bounds. Outputs without a graph (evaluation) take the plain probability path.
 
-``CompiledMetrics``: the loss tracker and the metrics to report. A step only records its arrays; the metrics run
-when their values are read (at the end of an epoch, or when a callback asks for the batch's logs), on all recorded
-batches at once for Keras' built-in metrics, whose state adds up over samples.
+``CompiledMetrics``: compile's ``metrics`` and ``weighted_metrics``, resolved per output on the first batch.
 """
 
 from ...nn import functional as F
@@ -18,10 +18,8 @@ from ...tensor import Tensor
 from .. import losses as keras_losses
 from .. import metrics as keras_metrics
 
-_FLUSH_EVERY = 512  # recorded batches kept at most before the metrics catch up (bounds the memory held)
-
-
 def flatten(x):
+    """A structure of outputs (one Tensor, a list, a tuple or a dict) as a list."""
     if isinstance(x, (list, tuple)):
         return list(x)
     if isinstance(x, dict):
@@ -89,13 +87,44 @@ def _mean_from_logits(twin, y, logits):
     return F.binary_cross_entropy_with_logits(logits, y)
 
 
+def output_names_of(y_pred, model_output_names=None):
+    """The names of the outputs in ``y_pred``: a dict's keys, else the model's output names (when they match in
+    number), else Keras' defaults ``output`` / ``output_1``, ``output_2``..."""
+    if isinstance(y_pred, dict):
+        return list(y_pred)
+    n = len(flatten(y_pred))
+    if model_output_names and len(model_output_names) == n:
+        return list(model_output_names)
+    return ["output"] if n == 1 else [f"output_{i + 1}" for i in range(n)]
+
+
+def match_targets(y, names):
+    """``y`` as one entry per output named in ``names`` (None for an output without a target)."""
+    if y is None:
+        return [None] * len(names)
+    if isinstance(y, dict):
+        unknown = sorted(set(y) - set(names))
+        if unknown:
+            raise ValueError(f"y has key(s) {unknown} that name no output; the outputs are {names}")
+        return [y.get(name) for name in names]
+    if isinstance(y, (list, tuple)):
+        if len(y) != len(names):
+            raise ValueError(f"the model has {len(names)} output(s) {names} but y holds {len(y)} target(s)")
+        return list(y)
+    if len(names) != 1:
+        raise ValueError(f"the model has {len(names)} outputs {names}: give y as a list or a dict of "
+                         f"{len(names)} targets")
+    return [y]
+
+
 class CompiledLoss:
-    """compile's ``loss`` and ``loss_weights``, resolved per output once the model's outputs are known."""
+    """compile's ``loss`` and ``loss_weights``, resolved per output on the first call (when the outputs are known).
+
+    ``compiled(y, y_pred, sample_weight)`` is the weighted sum of the outputs' losses, or None when no output has a
+    loss; ``metrics`` are the per-output loss trackers it updates (none for a single output)."""
 
     def __init__(self, loss, loss_weights=None):
-        if loss is None:
-            self.spec = None
-        elif isinstance(loss, dict):
+        if isinstance(loss, dict):
             self.spec = {k: _as_loss(v) for k, v in loss.items()}
         elif isinstance(loss, (list, tuple)):
             self.spec = [_as_loss(v) for v in loss]
@@ -105,13 +134,12 @@ class CompiledLoss:
             raise ValueError(f"compile: loss_weights must be a list, a dict or a number, got {loss_weights!r}")
         self.loss_weights = loss_weights
         self.entries = None  # [(Loss, weight, (activation, logits twin) or None)] per output
+        self.metrics = []
 
     def build(self, output_names):
+        """Resolve the loss and weight of each output, and make the per-output trackers."""
         n = len(output_names)
         spec = self.spec
-        if spec is None:
-            raise ValueError("compile(loss=...) is required to train or evaluate: give a loss name, a Loss or a "
-                             "function")
         if isinstance(spec, dict):
             unknown = sorted(set(spec) - set(output_names))
             if unknown:
@@ -139,45 +167,61 @@ class CompiledLoss:
             raise ValueError(f"compile: got {len(weights)} loss_weights for a model with {n} output(s)")
         self.entries = [(loss, float(w), None if loss is None else _logit_twin(loss))
                         for loss, w in zip(per_output, weights)]
+        self.metrics = [] if n == 1 else [keras_metrics.Mean(name=f"{name}_loss")
+                                          for name, loss in zip(output_names, per_output) if loss is not None]
 
-    def __call__(self, ys, preds, sample_weight):
-        """(total weighted loss Tensor, [loss Tensor per output, or None for outputs without a loss])."""
-        total, per_output = None, []
-        for (loss, weight, twin), y, pred in zip(self.entries, ys, preds):
+    @property
+    def losses(self):
+        """The Loss of each output (None for an output without one), once built."""
+        return None if self.entries is None else [entry[0] for entry in self.entries]
+
+    def __call__(self, y, y_pred, sample_weight=None, model_output_names=None):
+        """The total weighted loss Tensor of ``y_pred`` against ``y``; None when no output has a loss."""
+        names = output_names_of(y_pred, model_output_names)
+        if self.entries is None:
+            self.build(names)
+        elif len(names) != len(self.entries):
+            raise ValueError(f"the loss was compiled for {len(self.entries)} output(s) but y_pred holds {len(names)}")
+        if y is None and any(entry[0] is not None for entry in self.entries):
+            raise ValueError("the compiled loss needs targets, and y is None: pass y to fit / evaluate (or batches "
+                             "of (x, y))")
+        ys, preds = match_targets(y, names), flatten(y_pred)
+        trackers = iter(self.metrics)
+        total = None
+        for name, (loss, weight, twin), target, pred in zip(names, self.entries, ys, preds):
             if loss is None:
-                per_output.append(None)
                 continue
-            if y is None:
-                raise ValueError("the model's output has a loss but y holds no target for it")
-            value = None
-            if twin is not None and pred._node is not None:
-                logits = _logits_of(pred, twin[0])
-                if logits is not None:
-                    if sample_weight is None and loss.reduction in ("sum_over_batch_size", "mean"):
-                        value = _mean_from_logits(twin[1], y, logits)
-                    if value is None:
-                        value = twin[1](y, logits, sample_weight)
-            if value is None:
-                value = loss(y, pred, sample_weight)
-            per_output.append(value)
+            if target is None:
+                raise ValueError(f"output {name!r} has a loss but y holds no target for it")
+            value = _output_loss(loss, twin, target, pred, sample_weight)
+            if self.metrics:
+                next(trackers).update_state(float(value.item()), int(pred.shape[0]))
             value = value * weight if weight != 1.0 else value
             total = value if total is None else total + value
-        if total is None:
-            raise ValueError("no output of the model has a loss: give compile(loss=...) an entry for at least one")
-        return total, per_output
+        return total
+
+
+def _output_loss(loss, twin, y, pred, sample_weight):
+    """One output's loss: from the logits when ``pred`` comes straight from the matching softmax/sigmoid."""
+    if twin is not None and pred._node is not None:
+        logits = _logits_of(pred, twin[0])
+        if logits is not None:
+            value = None
+            if sample_weight is None and loss.reduction in ("sum_over_batch_size", "mean"):
+                value = _mean_from_logits(twin[1], y, logits)
+            return value if value is not None else twin[1](y, logits, sample_weight)
+    return loss(y, pred, sample_weight)
 
 
 class CompiledMetrics:
-    """The running loss (and per-output losses) and compile's ``metrics``, updated lazily (see the module doc)."""
+    """compile's ``metrics`` and ``weighted_metrics``: ``update_state(y, y_pred, sample_weight)`` builds them on the
+    first batch (``"accuracy"`` is resolved from the output's loss and shapes, as in Keras) and updates them;
+    ``metrics`` lists them, once built."""
 
     def __init__(self, metrics=None, weighted_metrics=None):
         self.spec = self._validate(metrics, "metrics")
         self.weighted_spec = self._validate(weighted_metrics, "weighted_metrics")
-        self.metrics = None  # [(output index, Metric, weighted)]
-        self.loss_tracker = keras_metrics.Mean(name="loss")
-        self.output_loss_trackers = []
-        self._pending = []
-        self._batched = frozenset(getattr(keras_metrics, "CLASSES", ()))
+        self.entries = None  # [(output index, Metric, weighted)]
 
     @staticmethod
     def _validate(spec, arg):
@@ -190,6 +234,10 @@ class CompiledMetrics:
                 if not (isinstance(m, str) and m in ("accuracy", "acc")):
                     keras_metrics.get(m)
         return spec
+
+    @property
+    def metrics(self):
+        return [] if self.entries is None else [metric for _, metric, _ in self.entries]
 
     def build(self, ys, preds, losses, output_names):
         n = len(preds)
@@ -215,100 +263,30 @@ class CompiledMetrics:
                     if weighted and any(metric.name == other.name for _, other, _ in resolved):
                         metric.name = f"weighted_{metric.name}"
                     resolved.append((i, metric, weighted))
-        self.metrics = resolved
-        if n > 1:
-            self.output_loss_trackers = [keras_metrics.Mean(name=f"{name}_loss") if losses[i] is not None else None
-                                         for i, name in enumerate(output_names)]
+        self.entries = resolved
 
     @staticmethod
     def _make(m, loss, y, pred):
         if isinstance(m, str) and m in ("accuracy", "acc"):
             loss_name = keras_losses.name_of(getattr(loss, "fn", None) or loss) if loss is not None else ""
-            metric = keras_metrics.resolve_accuracy(loss_name, tuple(y.shape), tuple(pred.shape))
+            shape = () if y is None else tuple(y.shape)
+            metric = keras_metrics.resolve_accuracy(loss_name, shape, tuple(pred.shape))
             metric.name = m
             return metric
         if isinstance(m, keras_metrics.Metric):
             return m
         return keras_metrics.get(m)
 
-    # ------------------------------------------------------------------------------------------- recording
-    def record(self, loss, per_output, ys, preds, sample_weight, batch_size):
-        """Keep this batch's loss and arrays for the metrics (nothing is computed here)."""
-        self._pending.append((loss.array, [None if v is None else v.array for v in per_output],
-                              [None if y is None else y.array for y in ys], [p.array for p in preds],
-                              None if sample_weight is None else sample_weight.array, batch_size))
-        if len(self._pending) >= _FLUSH_EVERY:
-            self.flush()
+    def update_state(self, y, y_pred, sample_weight=None, losses=None, model_output_names=None):
+        """Update every metric with this batch (``losses``: each output's Loss, to resolve ``"accuracy"``)."""
+        names = output_names_of(y_pred, model_output_names)
+        ys, preds = match_targets(y, names), flatten(y_pred)
+        if self.entries is None:
+            self.build(ys, preds, losses or [None] * len(preds), names)
+        for i, metric, weighted in self.entries:
+            if ys[i] is not None:
+                metric.update_state(ys[i], preds[i], sample_weight if weighted else None)
 
-    def flush(self):
-        pending, self._pending = self._pending, []
-        if not pending:
-            return
-        for loss, per_output, _, _, _, n in pending:
-            self.loss_tracker.update_state(float(loss), n)
-            for tracker, value in zip(self.output_loss_trackers, per_output):
-                if tracker is not None:
-                    tracker.update_state(float(value), n)
-        for i, metric, weighted in self.metrics:
-            rows = [(b[2][i], b[3][i], b[4] if weighted else None) for b in pending]
-            if rows[0][0] is None:
-                continue
-            if type(metric) in self._batched and _stackable(rows):
-                rows = [_stack(rows)]
-            for y, pred, sw in rows:
-                metric.update_state(Tensor._wrap(y), Tensor._wrap(pred), None if sw is None else Tensor._wrap(sw))
-
-    def results(self):
-        """{name: float} of the loss, the per-output losses and the metrics (Keras sorts the names)."""
-        self.flush()
-        logs = {"loss": float(self.loss_tracker.result())}
-        for tracker in self.output_loss_trackers:
-            if tracker is not None:
-                logs[tracker.name] = float(tracker.result())
-        for _, metric, _ in self.metrics or ():
-            logs[metric.name] = _pythonify(metric.result())
-        return dict(sorted(logs.items()))
-
-    def ordered_results(self):
-        """The values in Keras' ``metrics_names`` order: loss, per-output losses, then the metrics."""
-        logs = self.results()
-        names = ["loss"] + [t.name for t in self.output_loss_trackers if t is not None]
-        names += [m.name for _, m, _ in self.metrics or ()]
-        return [logs[name] for name in names]
-
-    def names(self):
-        names = ["loss"] + [t.name for t in self.output_loss_trackers if t is not None]
-        return names + [m.name for _, m, _ in self.metrics or ()]
-
-    def reset(self):
-        self._pending = []
-        self.loss_tracker.reset_state()
-        for tracker in self.output_loss_trackers:
-            if tracker is not None:
-                tracker.reset_state()
-        for _, metric, _ in self.metrics or ():
+    def reset_state(self):
+        for _, metric, _ in self.entries or ():
             metric.reset_state()
-
-
-def _pythonify(value):
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return value
-
-
-def _stackable(rows):
-    first = rows[0]
-    return all(r[0].shape[1:] == first[0].shape[1:] and r[1].shape[1:] == first[1].shape[1:]
-               and (r[2] is None) == (first[2] is None) for r in rows)
-
-
-def _stack(rows):
-    from ... import backend
-
-    xp = backend.get_array_module(rows[0][1])
-    ys = xp.concatenate([r[0] for r in rows]) if len(rows) > 1 else rows[0][0]
-    preds = xp.concatenate([r[1] for r in rows]) if len(rows) > 1 else rows[0][1]
-    sws = None if rows[0][2] is None else xp.concatenate([xp.reshape(r[2], (len(r[2]),) + r[2].shape[1:])
-                                                           for r in rows])
-    return ys, preds, sws

@@ -1,11 +1,13 @@
 """Keras' evaluation and inference API over the same steps as ``fit``: ``evaluate``, ``predict``,
-``train_on_batch``, ``test_on_batch``, ``predict_on_batch``. Inference runs in eval mode and without a graph."""
+``train_on_batch``, ``test_on_batch``, ``predict_on_batch``. Inference runs ``test_step`` / ``predict_step`` in eval
+mode and without a graph, as Keras' torch backend does."""
 
 import time
 
 import numpy as np
 
 from ... import backend
+from ...autograd.grad_mode import no_grad
 from ..callbacks import Callback, CallbackList
 from .compile_utils import flatten
 from .data_adapter import ArrayData, EpochIterator, adapt, class_weights_to_sample_weights, pack
@@ -16,11 +18,11 @@ class Evaluation:
 
     # ------------------------------------------------------------------------------------------------ evaluate
     def _evaluate_data(self, data, steps=None, callback_list=None):
-        """Loss and metrics over ``data`` in inference mode (the metrics start from zero)."""
+        """Loss and metrics over ``data`` by ``test_step`` in inference mode, without a graph (the metrics start
+        from zero)."""
         self.reset_metrics()
         was_training = self.training
         self.eval()
-        custom = self._custom("test_step")
         hooks = callback_list is not None and any(_overrides(cb, "on_test_batch_begin", "on_test_batch_end")
                                                   for cb in callback_list.callbacks)
         logs, count = None, 0
@@ -28,21 +30,17 @@ class Evaluation:
             for step, batch in EpochIterator(data, steps).epoch():
                 if hooks:
                     callback_list.on_test_batch_begin(step)
-                if batch[1] is None and not custom:
-                    raise ValueError("evaluate needs targets: pass y, or batches of (x, y)")
-                if custom:
+                with no_grad():
                     logs = self.test_step(pack(*batch))
-                else:
-                    self._test_batch(*batch)
                 count += 1
                 if hooks:
-                    callback_list.on_test_batch_end(step, logs if custom else self.get_metrics_result())
+                    callback_list.on_test_batch_end(step, logs)
         finally:
             self.train(was_training)
         if count == 0:
             raise ValueError("evaluate got no batches: the data is empty (or steps=0)")
         self.__dict__["_steps_evaluated"] = count
-        return dict(logs) if custom and logs else self.get_metrics_result()
+        return dict(self._get_metrics_result_or_logs(logs))
 
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
                  callbacks=None, return_dict=False):
@@ -66,8 +64,7 @@ class Evaluation:
             _print_done(self._steps_evaluated, start, logs)
         if return_dict:
             return logs
-        values = self._compile_metrics.ordered_results()
-        return values[0] if len(values) == 1 else values
+        return self._flatten_metrics_in_order(logs)
 
     # ------------------------------------------------------------------------------------------------- predict
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
@@ -82,7 +79,8 @@ class Evaluation:
         try:
             for step, (xb, _, _) in EpochIterator(data, steps).epoch():
                 callback_list.on_predict_batch_begin(step)
-                out = self.predict_step((xb,))
+                with no_grad():
+                    out = self.predict_step((xb,))
                 structure = out
                 outputs.append([backend.to_numpy(o.array) for o in flatten(out)])
                 callback_list.on_predict_batch_end(step, {"outputs": out})
@@ -100,39 +98,43 @@ class Evaluation:
 
     # -------------------------------------------------------------------------------------------- on_batch
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
-        """One training step on one batch; returns the running loss and metrics (since the last reset_metrics)."""
+        """One training step on one batch; returns its loss and metrics (Keras 3 resets the metrics first)."""
         self._assert_compiled("train_on_batch")
+        if class_weight is not None and sample_weight is not None:
+            raise ValueError(f"Arguments `sample_weight` and `class_weight` cannot be specified at the same time. "
+                             f"Received: sample_weight={sample_weight}, class_weight={class_weight}")
         data = ArrayData(x, y, sample_weight, batch_size=None).to_device(_device_of(self))
         if class_weight is not None:
             data.sample_weight = class_weights_to_sample_weights(data.y, class_weight, data.sample_weight)
         data.batch_size = data.n
         batch = next(data.batches())
         self.train()
+        self.reset_metrics()
         self._enter()
         try:
-            logs = self.train_step(pack(*batch)) if self._custom("train_step") else (self._train_batch(*batch) or
-                                                                              self.get_metrics_result())
+            logs = self.train_step(pack(*batch))
         finally:
             self._exit()
             self.eval()
-        return logs if return_dict else self._flat_logs(logs, "train_step")
+        return logs if return_dict else self._flatten_metrics_in_order(logs)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
-        """Loss and metrics on one batch (running since the last reset_metrics), without training."""
+        """Loss and metrics on one batch, without training (Keras 3 resets the metrics first)."""
         self._assert_compiled("test_on_batch")
         data = ArrayData(x, y, sample_weight, batch_size=None).to_device(_device_of(self))
         data.batch_size = data.n
         batch = next(data.batches())
         was_training = self.training
         self.eval()
+        self.reset_metrics()
         self._enter()
         try:
-            logs = self.test_step(pack(*batch)) if self._custom("test_step") else (self._test_batch(*batch) or
-                                                                            self.get_metrics_result())
+            with no_grad():
+                logs = self.test_step(pack(*batch))
         finally:
             self._exit()
             self.train(was_training)
-        return logs if return_dict else self._flat_logs(logs, "test_step")
+        return logs if return_dict else self._flatten_metrics_in_order(logs)
 
     def predict_on_batch(self, x):
         """The outputs for one batch, as NumPy arrays."""
@@ -141,18 +143,14 @@ class Evaluation:
         was_training = self.training
         self.eval()
         try:
-            out = self.predict_step(next(data.batches()))
+            with no_grad():
+                out = self.predict_step(next(data.batches()))
         finally:
             self.train(was_training)
         if isinstance(out, dict):
             return {k: backend.to_numpy(v.array) for k, v in out.items()}
         arrays = [backend.to_numpy(o.array) for o in flatten(out)]
         return arrays if isinstance(out, (list, tuple)) else arrays[0]
-
-    def _flat_logs(self, logs, step):
-        """Logs as Keras' list (metrics_names order); a custom ``step``'s own dict in its order."""
-        values = list(logs.values()) if self._custom(step) else self._compile_metrics.ordered_results()
-        return values[0] if len(values) == 1 else values
 
 
 def _device_of(model):

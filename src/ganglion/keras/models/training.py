@@ -1,19 +1,24 @@
-"""Keras' training API, written once on the engine's loop: ``compile``, ``fit``, ``evaluate``, ``predict``,
-``train_on_batch``, ``test_on_batch``, ``predict_on_batch``. A training step is the ``zero_grad / backward / step``
-a PyTorch-style user writes by hand; what Keras adds around it is kept off the per-step path: data converted once
-(data_adapter.py), metrics recorded and computed when read (compile_utils.py), loss terms, constraints and
-callback hooks looked up once per call of ``fit``.
+"""Keras' training API, written once on the engine's loop: ``compile``, the hooks ``compute_loss`` and
+``compute_metrics``, the steps ``train_step`` / ``test_step`` / ``predict_step``, and ``fit`` (evaluation.py holds
+``evaluate``, ``predict`` and the ``*_on_batch`` methods). A training step is the ``zero_grad / backward / step`` a
+PyTorch-style user writes by hand.
 
-Override ``train_step(self, data)`` / ``test_step(self, data)`` (``data`` is ``(x, y, sample_weight)``, returning a
-logs dict) for custom logic, as in Keras.
+There is one loss path, as in Keras 3: every step, built in or custom, gets its loss from ``self.compute_loss(x, y,
+y_pred, sample_weight, training=...)`` (the compiled loss plus the ``add_loss`` and regularization losses of the
+model and its layers) and its logs from ``self.compute_metrics(x, y, y_pred, sample_weight)``. Override
+``compute_loss`` to change what ``fit`` trains on and ``evaluate`` reports; override ``train_step(self, data)`` /
+``test_step(self, data)`` (``data`` is ``(x,)``, ``(x, y)`` or ``(x, y, sample_weight)``, returning a logs dict) for
+custom logic.
 """
 
+import inspect
 import warnings
 
 import numpy as np
 
 from ... import backend
 from ...autograd.grad_mode import no_grad
+from .. import metrics as keras_metrics
 from .. import optimizers as keras_optimizers
 from ..callbacks import CallbackList, History, ProgbarLogger
 from .compile_utils import CompiledLoss, CompiledMetrics, flatten
@@ -22,140 +27,192 @@ from .evaluation import _device_of, _overrides
 
 
 def _batch_len(x):
-    return int(flatten(x)[0].shape[0])
+    """The number of samples in the batch ``x`` (its first input's leading dimension), as Keras counts them."""
+    return int(next(t for t in flatten(x) if t is not None).shape[0])
 
 
 class Trainer:
-    """Mixed into ``Model``: compiling, and running training, evaluation and prediction."""
+    """Mixed into ``Model``: compiling, the loss and metric hooks, and the training loop."""
 
     compiled = False
     optimizer = None
     stop_training = False
+    _compile_loss = None
+    _compile_metrics = None
+    _loss_tracker = None
     _train_context = None
     _initial_epoch = 0
 
     # ------------------------------------------------------------------------------------------------ compile
     def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None, weighted_metrics=None,
                 run_eagerly=False, steps_per_execution=1, jit_compile="auto", auto_scale_loss=True):
-        """Choose the optimizer, the loss (one, or one per output, with ``loss_weights``) and the metrics."""
+        """Choose the optimizer, the loss (one, or one per output, with ``loss_weights``) and the metrics. Without
+        a loss, the model trains on its ``add_loss`` and regularization losses alone (or a ``compute_loss``
+        override)."""
+        d = self.__dict__
         self.optimizer = keras_optimizers.get(optimizer)
-        self._compile_loss = CompiledLoss(loss, loss_weights)
-        self._compile_metrics = CompiledMetrics(metrics, weighted_metrics)
-        self.__dict__["_compile_spec"] = {"loss": loss, "loss_weights": loss_weights, "metrics": metrics,
-                                          "weighted_metrics": weighted_metrics}
-        self.__dict__["compiled"] = True
+        d["_compile_loss"] = None if loss is None else CompiledLoss(loss, loss_weights)
+        d["_compile_metrics"] = CompiledMetrics(metrics, weighted_metrics)
+        d["_loss_tracker"] = keras_metrics.Mean(name="loss")
+        # Keras 3.3 added ``training``; an override written without it is still called (without it).
+        d["_compute_loss_has_training_arg"] = "training" in inspect.signature(self.compute_loss).parameters
+        d["_compile_spec"] = {"loss": loss, "loss_weights": loss_weights, "metrics": metrics,
+                              "weighted_metrics": weighted_metrics}
+        d["compiled"] = True
 
     def _assert_compiled(self, what):
         if not self.compiled:
             raise ValueError(f"You must call compile() before {what}()")
 
+    # ------------------------------------------------------------------------------------------------ losses
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """The total loss of a batch (a scalar Tensor): the compiled loss of ``y_pred`` against ``y`` plus every
+        ``add_loss`` value and regularization penalty of the model and its layers. ``fit``'s and ``evaluate``'s
+        steps call it; override it (same signature) to train on something else. ``x`` and ``training`` are unused
+        here, given for overrides."""
+        del x, training
+        total = None
+        if self._compile_loss is not None:
+            total = self._compile_loss(y, y_pred, sample_weight, getattr(self, "output_names", None))
+        for term in self._loss_term_list():
+            value = term()
+            if value is None:
+                continue
+            if value.ndim:
+                value = value.sum()  # Keras sums a non-scalar added loss
+            total = value if total is None else total + value
+        if total is None:
+            raise ValueError("No loss to compute. Provide a `loss` argument in `compile()`.")
+        return total
+
+    def _compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """``compute_loss`` as the steps call it: positionally, and with ``training`` only when the (overridden)
+        method takes it, as Keras does."""
+        if self.__dict__.get("_compute_loss_has_training_arg", True):
+            return self.compute_loss(x, y, y_pred, sample_weight, training=training)
+        return self.compute_loss(x, y, y_pred, sample_weight)
+
+    def _loss_term_list(self):
+        """The model's loss terms (``add_loss`` values, penalties), looked up once per run of steps: after the
+        first forward pass, which builds any lazily built layer."""
+        context = self._train_context
+        if context is None:
+            return self._loss_terms()
+        if context["terms"] is None:
+            context["terms"] = self._loss_terms()
+        return context["terms"]
+
+    # ----------------------------------------------------------------------------------------------- metrics
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        """Update the compiled metrics with this batch and return the logs of every metric in ``self.metrics``
+        (``get_metrics_result``). Override it to update metrics of your own."""
+        del x
+        compiled = self._compile_metrics
+        if compiled is not None:
+            losses = None if self._compile_loss is None else self._compile_loss.losses
+            compiled.update_state(y, y_pred, sample_weight, losses, getattr(self, "output_names", None))
+        return self.get_metrics_result()
+
     @property
     def metrics(self):
-        """The loss tracker, then the compiled metrics (once the first batch has built them)."""
-        if not self.compiled:
-            return []
-        cm = self._compile_metrics
-        return [cm.loss_tracker] + [t for t in cm.output_loss_trackers if t is not None] + \
-            [m for _, m, _ in cm.metrics or ()]
+        """The loss tracker, the per-output loss trackers, the compiled metrics (once the first batch has built
+        them), then any ``Metric`` the model or its layers hold as attributes."""
+        found = []
+        if self.compiled:
+            found.append(self._loss_tracker)
+            if self._compile_loss is not None:
+                found.extend(self._compile_loss.metrics)
+            found.extend(self._compile_metrics.metrics)
+        context = self._train_context
+        if context is None:
+            held = self._held_metrics()
+        else:
+            held = context["metrics"]
+            if held is None:
+                held = context["metrics"] = self._held_metrics()
+        return found + [m for m in held if all(m is not other for other in found)]
+
+    def _held_metrics(self):
+        """The ``Metric`` objects held as attributes by the model and its layers (as Keras tracks them); a nested
+        model's own trackers belong to its own training, not to this model's."""
+        found = []
+        for module in self.modules():
+            if module is not self and isinstance(module, Trainer):
+                continue
+            for value in module.__dict__.values():
+                if isinstance(value, keras_metrics.Metric) and all(value is not m for m in found):
+                    found.append(value)
+        return found
 
     @property
     def metrics_names(self):
         return [m.name for m in self.metrics]
 
     def reset_metrics(self):
-        if self.compiled:
-            self._compile_metrics.reset()
+        for metric in self.metrics:
+            metric.reset_state()
 
     def get_metrics_result(self):
-        """The current values of the loss and metrics: {name: float}."""
-        return self._compile_metrics.results()
+        """The current value of every metric in ``self.metrics``: {name: float}, sorted by name as Keras logs are
+        (a metric whose result is a dict adds its entries)."""
+        logs = {}
+        for metric in self.metrics:
+            result = metric.result()
+            if isinstance(result, dict):
+                logs.update(result)
+            else:
+                logs[metric.name] = result
+        return {name: _pythonify(value) for name, value in sorted(logs.items())}
 
-    # ------------------------------------------------------------------------------------------- outputs, y
-    def _output_names(self, preds, y_pred):
-        if isinstance(y_pred, dict):
-            return list(y_pred)
-        names = getattr(self, "output_names", None)
-        if names and len(names) == len(preds):
-            return list(names)
-        return ["output"] if len(preds) == 1 else [f"output_{i + 1}" for i in range(len(preds))]
+    def _get_metrics_result_or_logs(self, logs):
+        """The metrics' current values when a step's ``logs`` report the same names (the built-in steps) or are no
+        dict; a custom step's own logs otherwise."""
+        metric_logs = self.get_metrics_result()
+        if not isinstance(logs, dict) or set(logs) == set(metric_logs):
+            return metric_logs
+        return logs
 
-    def _targets(self, y, names):
-        """y as one entry per output (None for an output without a target)."""
-        if y is None:
-            return [None] * len(names)
-        if isinstance(y, dict):
-            unknown = sorted(set(y) - set(names))
-            if unknown:
-                raise ValueError(f"y has key(s) {unknown} that name no output; the outputs are {names}")
-            return [y.get(name) for name in names]
-        if isinstance(y, (list, tuple)):
-            if len(y) != len(names):
-                raise ValueError(f"the model has {len(names)} output(s) {names} but y holds {len(y)} target(s)")
-            return list(y)
-        if len(names) != 1:
-            raise ValueError(f"the model has {len(names)} outputs {names}: give y as a list or a dict of "
-                             f"{len(names)} targets")
-        return [y]
-
-    def _ensure_compiled_for(self, ys, preds, names):
-        if self._compile_loss.entries is None:
-            self._compile_loss.build(names)
-            losses = [entry[0] for entry in self._compile_loss.entries]
-            self._compile_metrics.build(ys, preds, losses, names)
-
-    # ------------------------------------------------------------------------------------------------ losses
-    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        """The compiled loss of ``y_pred`` against ``y`` plus the model's regularization losses (a scalar Tensor)."""
-        self._assert_compiled("compute_loss")
-        preds = flatten(y_pred)
-        names = self._output_names(preds, y_pred)
-        ys = self._targets(y, names)
-        self._ensure_compiled_for(ys, preds, names)
-        total, _ = self._compile_loss(ys, preds, sample_weight)
-        return self._add_model_losses(total)
-
-    def _add_model_losses(self, total):
-        context = self._train_context
-        if context is None:
-            terms = self._loss_terms()
-        else:  # looked up after the first forward pass, which builds lazily built layers
-            terms = context["terms"]
-            if terms is None:
-                terms = context["terms"] = self._loss_terms()
-        for term in terms:
-            value = term()
-            if value is not None:
-                total = total + value
-        return total
-
-    def _step_loss(self, x, y, sample_weight, training):
-        """Forward pass and loss of one batch; the metrics record it. Returns the loss Tensor."""
-        y_pred = self(x, training=training)
-        preds = flatten(y_pred)
-        names = self._output_names(preds, y_pred)
-        ys = self._targets(y, names)
-        self._ensure_compiled_for(ys, preds, names)
-        total, per_output = self._compile_loss(ys, preds, sample_weight)
-        total = self._add_model_losses(total)
-        self._compile_metrics.record(total, per_output, ys, preds, sample_weight, _batch_len(x))
-        return total
+    def _flatten_metrics_in_order(self, logs):
+        """``logs`` as Keras' list: values in ``metrics_names`` order, then the other names sorted; one value
+        alone is returned bare."""
+        names = [m.name for m in self.metrics]
+        values = [logs[name] for name in names if name in logs]
+        values += [logs[name] for name in sorted(logs) if name not in names]
+        return values[0] if len(values) == 1 else values
 
     # ------------------------------------------------------------------------------------------------- steps
     def train_step(self, data):
-        """One training step on ``data`` = (x, y) or (x, y, sample_weight): forward, loss, backward, optimizer
-        update. Returns the logs (the running loss and metrics). Override it for custom training logic."""
-        self._train_batch(*unpack(data))
-        return self.get_metrics_result()
-
-    def _train_batch(self, x, y, sample_weight):
-        loss = self._step_loss(x, y, sample_weight, training=True)
+        """One training step on ``data`` = (x,), (x, y) or (x, y, sample_weight): forward, ``compute_loss``,
+        backward, optimizer update, weight constraints; returns ``compute_metrics``' logs. Override it for custom
+        training logic."""
+        x, y, sample_weight = unpack(data)
+        y_pred = self(x, training=True)
+        loss = self._compute_loss(x, y, y_pred, sample_weight, training=True)
+        self._loss_tracker.update_state(float(loss.item()), _batch_len(x))
+        self._ensure_optimizer()
         optimizer = self.optimizer
-        if not optimizer.built:
-            self._build_optimizer()
         for p in optimizer._params:
             p.grad = None
         loss.backward()
         optimizer.apply_gradients()
+        self._apply_constraints()
+        return self.compute_metrics(x, y, y_pred, sample_weight=sample_weight)
+
+    def test_step(self, data):
+        """Loss and metrics of one batch in inference mode (``evaluate`` runs it without a graph); returns
+        ``compute_metrics``' logs."""
+        x, y, sample_weight = unpack(data)
+        y_pred = self(x, training=False)
+        loss = self._compute_loss(x, y, y_pred, sample_weight, training=False)
+        self._loss_tracker.update_state(float(loss.item()), _batch_len(x))
+        return self.compute_metrics(x, y, y_pred, sample_weight=sample_weight)
+
+    def predict_step(self, data):
+        """The model's outputs for one batch (``predict`` runs it without a graph)."""
+        x, _, _ = unpack(data)
+        return self(x, training=False)
+
+    def _apply_constraints(self):
         context = self._train_context
         if context is None:
             constraints = self._constraints()
@@ -167,20 +224,6 @@ class Trainer:
             with no_grad():
                 target = layer._penalty_target(name)
                 target.array[...] = constraint(target).array
-
-    def test_step(self, data):
-        """Loss and metrics of one batch without training; returns the running logs."""
-        self._test_batch(*unpack(data))
-        return self.get_metrics_result()
-
-    def _test_batch(self, x, y, sample_weight):
-        with no_grad():
-            self._step_loss(x, y, sample_weight, training=False)
-
-    def predict_step(self, data):
-        x = data[0] if isinstance(data, tuple) else data
-        with no_grad():
-            return self(x, training=False)
 
     def _build_optimizer(self):
         """Build the optimizer on the trainable parameters, in the model's order (saved states rely on it)."""
@@ -195,20 +238,17 @@ class Trainer:
         return [(m, name, c) for m in self.modules() for name, c in m.__dict__.get("_constraints", ())]
 
     def _enter(self):
-        """Start a run of steps: the loss terms and constraints are then looked up once, at the first step (after
-        the forward pass has built any lazily built layer); an optimizer built before the trainable flags changed
+        """Start a run of steps: the loss terms, constraints and metrics held by layers are then looked up once, at
+        the first step (after the forward pass has built any lazily built layer); an optimizer built before the trainable flags changed
         is rebuilt on the trainable parameters."""
         if self.compiled and self.optimizer.built:
             wanted = [p for p in self.parameters() if p.requires_grad]
             if {id(p) for p in wanted} != {id(p) for p in self.optimizer._params}:
                 self.optimizer.build(wanted)  # trainable flags changed since the optimizer was built
-        self.__dict__["_train_context"] = {"terms": None, "constraints": None}
+        self.__dict__["_train_context"] = {"terms": None, "constraints": None, "metrics": None}
 
     def _exit(self):
         self.__dict__["_train_context"] = None
-
-    def _custom(self, name):
-        return getattr(type(self), name) is not getattr(Trainer, name)
 
     # ------------------------------------------------------------------------------------------------------ fit
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None, validation_split=0.0,
@@ -251,7 +291,6 @@ class Trainer:
         callback_list = CallbackList(cbs, self, params)
         begin = [cb.on_train_batch_begin for cb in cbs if _overrides(cb, "on_train_batch_begin", "on_batch_begin")]
         end = [cb.on_train_batch_end for cb in cbs if _overrides(cb, "on_train_batch_end", "on_batch_end")]
-        custom_step = self._custom("train_step")
         self.__dict__["history"] = history
         self.stop_training = False
         self.__dict__["_initial_epoch"] = int(initial_epoch)
@@ -267,15 +306,10 @@ class Trainer:
                 for step, batch in iterator.epoch():
                     for hook in begin:
                         hook(step)
-                    if custom_step:
-                        logs = self.train_step(pack(*batch))
-                    else:
-                        self._train_batch(*batch)
+                    logs = self.train_step(pack(*batch))
                     steps_run += 1
-                    if end:
-                        logs = logs if custom_step else self.get_metrics_result()
-                        for hook in end:
-                            hook(step, logs)
+                    for hook in end:
+                        hook(step, logs)
                     if self.stop_training:
                         break
                 if steps_run == 0:
@@ -286,7 +320,7 @@ class Trainer:
                     warnings.warn(f"fit: the input ran out of data after {steps_run} of steps_per_epoch="
                                   f"{steps_per_epoch} steps in epoch {epoch + 1}; the next epoch starts a new pass "
                                   "(make sure the data can provide steps_per_epoch * epochs batches)", stacklevel=2)
-                epoch_logs = dict(logs) if custom_step and logs else self.get_metrics_result()
+                epoch_logs = dict(self._get_metrics_result_or_logs(logs))
                 if val is not None and _validate_now(epoch, validation_freq):
                     val_logs = self._evaluate_data(val, validation_steps)
                     epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
@@ -299,6 +333,15 @@ class Trainer:
             self._exit()
             self.eval()
         return history
+
+
+def _pythonify(value):
+    """A metric's result as a Python float where it is a number (a confusion matrix stays an array)."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return value
+
 
 def _validate_now(epoch, freq):
     if isinstance(freq, int):
