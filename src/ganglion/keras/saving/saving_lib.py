@@ -9,9 +9,11 @@ Written to a temporary file and renamed over the target (a crash leaves the old 
 executing anything from the file: classes are looked up by name among the built-in layers, the registered ones
 (``register_keras_serializable``) and ``custom_objects``.
 
-Weights are named by the model's structure, not by the layers' automatic names (which differ between two instances
-of the same model): a layer inside a Sequential or functional model is named after its class and its rank among the
-layers of that class (dense, dense_1, ...), a layer held by a subclassed model by its attribute name.
+Loading trusts nothing in the file. Only the members above are read, each bounded by its declared size, a cap and a
+compression-ratio limit (archive.py); the JSON is checked field by field before use (config_checks.py); the weights'
+header is read and checked before the model is built, and each built-in layer is compared with it before it
+allocates its weights (weight_check.py); the tensors are read last. Weights are named by the model's structure
+(weight_names.py).
 """
 
 import datetime
@@ -19,86 +21,23 @@ import io
 import json
 import os
 import zipfile
-import zlib
 
 import numpy as np
 
 from ...io.atomic import atomic_write_bytes
-from ...io.weights import load_with_metadata_bytes, to_bytes
-from ..naming import to_snake_case
+from ...io.json_fields import loads as json_loads
+from ...io.limits import MAX_CONFIG_BYTES, MAX_METADATA_BYTES, OPTIMIZER_STATE_FACTOR, OPTIMIZER_STATE_SLACK
+from ...io.weights import read_file, read_stream, to_bytes
+from .archive import Archive
+from .config_checks import check_config, check_metadata
 from .serialization import deserialize_layer, registered_name_of, serialize_layer
+from .weight_check import checking
+from .weight_names import assign_weights, check_weights, weight_items
 
 FORMAT, VERSION = "ganglion.keras", 1
 WEIGHTS_FORMAT = "ganglion.keras.weights"
 _CONFIG, _METADATA, _WEIGHTS, _OPTIMIZER = "config.json", "metadata.json", "model.weights.safetensors", \
     "optimizer.safetensors"
-
-
-# -------------------------------------------------------------------------------------------- weight names
-def _child_names(module):
-    """Path components for ``module``'s children: class-based names inside a model that keys its layers by their
-    (automatic) names, the attribute name otherwise."""
-    from ..layers.base import Layer
-
-    keyed_by_name = getattr(module, "_functional", False) or hasattr(module, "_stack")
-    names, used = {}, {}
-    for key, child in module._modules.items():
-        if keyed_by_name and isinstance(child, Layer) and key == child.name:
-            base = to_snake_case(type(child).__name__)
-            count = used.get(base, 0)
-            used[base] = count + 1
-            names[key] = base if count == 0 else f"{base}_{count}"
-        else:
-            names[key] = key
-    return names
-
-
-def weight_items(model):
-    """{structural name: Tensor} of every parameter and persistent buffer (each shared tensor once)."""
-    out, seen = {}, set()
-
-    def walk(module, prefix):
-        for name, p in module._parameters.items():
-            if p is not None and id(p) not in seen:
-                seen.add(id(p))
-                out[prefix + name] = p
-        for name, b in module._buffers.items():
-            if b is not None and name not in module._non_persistent and id(b) not in seen:
-                seen.add(id(b))
-                out[prefix + name] = b
-        names = _child_names(module)
-        for key, child in module._modules.items():
-            if child is not None:
-                walk(child, prefix + names[key] + ".")
-
-    walk(model, "")
-    return out
-
-
-def _assign_weights(model, tensors, where, skip_mismatch=False):
-    own = weight_items(model)
-    missing = [k for k in own if k not in tensors]
-    unexpected = [k for k in tensors if k not in own]
-    problems = []
-    if (missing or unexpected) and not skip_mismatch:
-        if missing:
-            problems.append(f"the model has weights the file lacks: {missing}")
-        if unexpected:
-            problems.append(f"the file has weights the model lacks: {unexpected}")
-    for key, target in own.items():
-        if key in tensors and tuple(tensors[key].shape) != tuple(target.shape):
-            if not skip_mismatch:
-                problems.append(f"{key}: shape {tuple(tensors[key].shape)} in the file, {tuple(target.shape)} in "
-                                "the model")
-    if problems:
-        raise ValueError(f"{where} does not match the model {model.name!r} (is it the same architecture?): "
-                         + "; ".join(problems))
-    from ... import backend
-
-    for key, target in own.items():
-        value = tensors.get(key)
-        if value is not None and tuple(value.shape) == tuple(target.shape):
-            target.array[...] = backend.to_device(value.array.astype(target.dtype, copy=False), target.device)
 
 
 # --------------------------------------------------------------------------------------------- compile config
@@ -165,7 +104,7 @@ def _deserialize_compile(model, config, custom_objects):
     if cls is None:
         cls = type(optimizers.get(name))
     optimizer = cls.from_config(opt_cfg["config"], custom_objects=custom_objects)
-    model.compile(optimizer=optimizer, loss=loss_entry(config["loss"]), loss_weights=config.get("loss_weights"),
+    model.compile(optimizer=optimizer, loss=loss_entry(config.get("loss")), loss_weights=config.get("loss_weights"),
                   metrics=metric_entry(config.get("metrics")),
                   weighted_metrics=metric_entry(config.get("weighted_metrics")))
 
@@ -179,18 +118,19 @@ def _optimizer_state(model):
     return meta, tensors
 
 
-def _restore_optimizer(model, meta, raw, where):
-    tensors, _ = load_with_metadata_bytes(raw, where)
+def _restore_optimizer(model, meta, tensors, where):
     state = {}
     for key, value in tensors.items():
-        index, name = key.split("/", 1)
+        index, _, name = key.partition("/")
+        if not (index.isdigit() and name):
+            raise ValueError(f"load_model: tensor {key!r} in {where!r} is not named <parameter index>/<state name>")
         state.setdefault(int(index), {})[name] = value
     model._build_optimizer()
     try:
         model.optimizer._engine.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
-    except (ValueError, KeyError) as e:
+    except (ValueError, KeyError, TypeError, IndexError) as e:
         raise ValueError(f"load_model: the optimizer state in {where!r} does not fit the model: {e}") from e
-    model.optimizer.iterations = int(meta["iterations"])
+    model.optimizer.iterations = meta["iterations"]
 
 
 # --------------------------------------------------------------------------------------------- save / load
@@ -227,28 +167,8 @@ def save_model(model, filepath, overwrite=True):
     atomic_write_bytes(filepath, buffer.getvalue())
 
 
-def _read_archive(filepath, what):
-    """{member name: bytes} of a .keras file, with a clear ValueError for anything that is not one."""
-    filepath = os.fspath(filepath)
-    if not os.path.isfile(filepath):
-        raise FileNotFoundError(f"{what}: no such file: {filepath!r}")
-    try:
-        with zipfile.ZipFile(filepath) as z:
-            names = set(z.namelist())
-            if _CONFIG not in names or _WEIGHTS not in names:
-                raise ValueError(f"{what}: {filepath!r} is a zip file but not a ganglion .keras model (it has no "
-                                 f"{_CONFIG} and {_WEIGHTS})")
-            return {name: z.read(name) for name in names}
-    except (zipfile.BadZipFile, zlib.error, EOFError) as e:
-        raise ValueError(f"{what}: {filepath!r} is not a valid .keras file: it is truncated, corrupt or not a zip "
-                         f"archive ({e})") from None
-
-
-def _read_json(raw, name, filepath, what):
-    try:
-        return json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise ValueError(f"{what}: {name} in {filepath!r} is corrupt ({e})") from None
+def _read_json(archive, name, cap):
+    return json_loads(archive.read(name, cap), f"{archive.what}: {name} in {archive.filepath!r}")
 
 
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
@@ -256,26 +176,46 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     settings and the optimizer's state (so ``fit`` continues where it stopped)."""
     what = "load_model"
     filepath = os.fspath(filepath)
-    members = _read_archive(filepath, what)
-    if _METADATA in members:
-        metadata = _read_json(members[_METADATA], _METADATA, filepath, what)
-        if metadata.get("format") != FORMAT or int(metadata.get("version", 0)) > VERSION:
-            raise ValueError(f"{what}: {filepath!r} has format {metadata.get('format')!r} version "
-                             f"{metadata.get('version')!r}; this ganglion reads {FORMAT!r} up to version {VERSION}")
-    else:
-        raise ValueError(f"{what}: {filepath!r} has no {_METADATA}: it was not written by ganglion (a Keras .keras "
-                         "file holds HDF5 weights, which ganglion does not read)")
-    config = _read_json(members[_CONFIG], _CONFIG, filepath, what)
-    if not isinstance(config, dict) or "model" not in config:
-        raise ValueError(f"{what}: {_CONFIG} in {filepath!r} does not describe a model")
-    model = deserialize_layer(config["model"], custom_objects)
-    weights, _ = load_with_metadata_bytes(members[_WEIGHTS], f"{filepath}/{_WEIGHTS}")
-    _assign_weights(model, weights, f"the weights in {filepath!r}")
-    if compile and config.get("compile") is not None:
-        _deserialize_compile(model, config["compile"], custom_objects)
-        opt_meta = config.get("optimizer_state")
-        if opt_meta is not None and _OPTIMIZER in members:
-            _restore_optimizer(model, opt_meta, members[_OPTIMIZER], f"{filepath}/{_OPTIMIZER}")
+    if not os.path.isfile(filepath):
+        raise FileNotFoundError(f"{what}: no such file: {filepath!r}")
+    with Archive(filepath, what) as archive:
+        if _CONFIG not in archive.names or _WEIGHTS not in archive.names:
+            raise ValueError(f"{what}: {filepath!r} is a zip file but not a ganglion .keras model (it has no "
+                             f"{_CONFIG} and {_WEIGHTS})")
+        if _METADATA not in archive.names:
+            raise ValueError(f"{what}: {filepath!r} has no {_METADATA}: it was not written by ganglion (a Keras "
+                             ".keras file holds HDF5 weights, which ganglion does not read)")
+        check_metadata(_read_json(archive, _METADATA, MAX_METADATA_BYTES), f"{what}: {filepath!r} ({_METADATA})",
+                       FORMAT, VERSION)
+        where = f"{what}: {filepath!r} ({_CONFIG})"
+        config = _read_json(archive, _CONFIG, MAX_CONFIG_BYTES)
+        plan = check_config(config, where, custom_objects)
+        built = {}
+
+        def build_model(header):  # runs once the weights' header is checked, before any tensor is read
+            with checking(header, plan):
+                try:
+                    built["model"] = deserialize_layer(config["model"], custom_objects)
+                except ValueError as e:
+                    raise ValueError(f"{where}: cannot rebuild the model: {e}") from e
+
+        stream, size = archive.stream(_WEIGHTS)
+        header, weights = read_stream(stream, size, archive.where(_WEIGHTS), build_model)
+        stream.expect_end()
+        model = built["model"]
+        assign_weights(model, weights, f"the weights in {filepath!r}")
+        if compile and config.get("compile") is not None:
+            try:
+                _deserialize_compile(model, config["compile"], custom_objects)
+            except (ValueError, TypeError, KeyError, AttributeError) as e:
+                raise ValueError(f"{where}: field compile cannot be restored: {type(e).__name__}: {e}") from e
+            opt_meta = config.get("optimizer_state")
+            if opt_meta is not None and _OPTIMIZER in archive.names:
+                cap = OPTIMIZER_STATE_FACTOR * header.total_length + OPTIMIZER_STATE_SLACK
+                stream, size = archive.stream(_OPTIMIZER, cap)
+                _, tensors = read_stream(stream, size, archive.where(_OPTIMIZER))
+                stream.expect_end()
+                _restore_optimizer(model, opt_meta, tensors, archive.where(_OPTIMIZER))
     model.eval()
     return model
 
@@ -290,16 +230,28 @@ def save_weights(model, filepath, overwrite=True):
 
 
 def load_weights(model, filepath, skip_mismatch=False):
-    """Load weights written by ``save_weights`` (or the weights of a ``.keras`` file) into ``model``."""
+    """Load weights written by ``save_weights`` (or the weights of a ``.keras`` file) into ``model``. The file's
+    header is compared with the model's weights before any tensor is read."""
     filepath = os.fspath(filepath)
+    what = "load_weights"
     if not os.path.isfile(filepath):
-        raise FileNotFoundError(f"load_weights: no such file: {filepath!r}")
+        raise FileNotFoundError(f"{what}: no such file: {filepath!r}")
+
+    def check(header):
+        metadata = header.payload
+        if isinstance(metadata, dict) and metadata.get("format") not in (None, WEIGHTS_FORMAT):
+            raise ValueError(f"{what}: {filepath!r} holds {metadata.get('format')!r} data, not Keras weights")
+        if not skip_mismatch:
+            check_weights(model, header.shapes(), f"the weights in {filepath!r}")
+
     if zipfile.is_zipfile(filepath):
-        raw = _read_archive(filepath, "load_weights")[_WEIGHTS]
+        with Archive(filepath, what) as archive:
+            if _WEIGHTS not in archive.names:
+                raise ValueError(f"{what}: {filepath!r} is a zip file but not a ganglion .keras model (it has no "
+                                 f"{_WEIGHTS})")
+            stream, size = archive.stream(_WEIGHTS)
+            _, tensors = read_stream(stream, size, archive.where(_WEIGHTS), check)
+            stream.expect_end()
     else:
-        with open(filepath, "rb") as f:
-            raw = f.read()
-    tensors, metadata = load_with_metadata_bytes(raw, filepath)
-    if metadata is not None and isinstance(metadata, dict) and metadata.get("format") not in (None, WEIGHTS_FORMAT):
-        raise ValueError(f"load_weights: {filepath!r} holds {metadata.get('format')!r} data, not Keras weights")
-    _assign_weights(model, tensors, f"the weights in {filepath!r}", skip_mismatch)
+        _, tensors = read_file(filepath, check, what)
+    assign_weights(model, tensors, f"the weights in {filepath!r}", skip_mismatch)

@@ -8,6 +8,7 @@ import inspect
 
 from .._registry import REGISTRY as _REGISTRY
 from .._registry import custom_object_scope
+from .weight_check import guard_layer
 
 
 def register_keras_serializable(package="Custom", name=None):
@@ -87,19 +88,35 @@ def _plain(shape):
 
 
 def deserialize_layer(config, custom_objects=None):
-    """A layer (or model) from ``serialize_layer``'s entry; names in ``custom_objects`` resolve anywhere inside."""
-    if not isinstance(config, dict) or "class_name" not in config:
-        raise ValueError(f"a layer entry must be {{'class_name': ..., 'config': ...}}, got {config!r}")
-    cls = find_class(config["class_name"], custom_objects)
+    """A layer (or model) from ``serialize_layer``'s entry; names in ``custom_objects`` resolve anywhere inside.
+
+    A config the class rejects (an unknown argument, a missing or mistyped one) is a ValueError naming the class and
+    the layer, whatever the class raised. While ``load_model`` checks a model against its weights file, each layer
+    is handed to ``weight_check.guard_layer`` before it is built."""
+    if not isinstance(config, dict) or not isinstance(config.get("class_name"), str):
+        raise ValueError(f"a layer entry must be {{'class_name': ..., 'config': ...}}, got {config!r:.200}")
+    class_name = config["class_name"]
+    cls = find_class(class_name, custom_objects)
+    inner = config.get("config") or {}
+    if not isinstance(inner, dict):
+        raise ValueError(f"the config of a {class_name} layer must be an object, got {type(inner).__name__}")
     with custom_object_scope(custom_objects or {}):
-        inner = config.get("config") or {}
-        if hasattr(cls, "from_config"):
-            takes_objects = "custom_objects" in inspect.signature(cls.from_config).parameters
-            layer = cls.from_config(inner, custom_objects=custom_objects) if takes_objects else cls.from_config(inner)
-        else:
-            layer = cls(**inner)
+        try:
+            if hasattr(cls, "from_config"):
+                takes_objects = "custom_objects" in inspect.signature(cls.from_config).parameters
+                layer = (cls.from_config(inner, custom_objects=custom_objects) if takes_objects
+                         else cls.from_config(inner))
+            else:
+                layer = cls(**inner)
+        except (TypeError, KeyError, AttributeError, IndexError) as e:
+            raise ValueError(f"cannot rebuild layer {inner.get('name', '?')!r} of class {class_name} from its saved "
+                             f"config: {type(e).__name__}: {e}") from e
+        guard_layer(config, layer)
         build = config.get("build_config")
         if build and not layer.built:
+            if not isinstance(build, dict) or not isinstance(build.get("input_shape"), list):
+                raise ValueError(f"the build_config of layer {getattr(layer, 'name', '?')!r} must be "
+                                 f"{{'input_shape': [...]}}, got {build!r:.200}")
             _build_from_shape(layer, build["input_shape"])
     return layer
 
@@ -178,7 +195,11 @@ def functional_from_config(cls, config, custom_objects=None):
     def resolve(x):
         if isinstance(x, dict) and set(x) == {"ref"}:
             name, call_index, tensor_index = x["ref"]
-            return outputs[(name, call_index)][tensor_index]
+            produced = outputs[(name, call_index)]  # a KeyError: not produced yet
+            if not 0 <= tensor_index < len(produced):
+                raise ValueError(f"the saved model graph refers to output {tensor_index} of call {call_index} of "
+                                 f"layer {name!r}, which has {len(produced)} output(s)")
+            return produced[tensor_index]
         if isinstance(x, list):
             return [resolve(v) for v in x]
         if isinstance(x, dict):
