@@ -18,6 +18,16 @@ except Exception:  # pragma: no cover - depends on the machine
 gpu_in_use = False
 
 
+def empty_cache():
+    """Drop the work arrays kept for reuse (every thread's, see ``ganglion.memory``) and, with CuPy, the free blocks
+    of its memory pool (as ``torch.cuda.empty_cache``). Arrays in use are not touched."""
+    from . import memory  # memory builds on this module
+
+    memory.empty_cache()
+    if _cupy is not None:
+        _cupy.get_default_memory_pool().free_all_blocks()
+
+
 # ----------------------------------------------------------------------------------------------------- devices
 class Device:
     """A place where arrays live: ``Device("cpu")`` or ``Device("cuda", 0)`` (also parsed from ``"cuda:0"``)."""

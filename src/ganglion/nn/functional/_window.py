@@ -20,7 +20,6 @@ import math
 from itertools import product
 
 from ... import backend
-from ._scratch import SCRATCH
 
 SPATIAL_NAMES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
 
@@ -105,14 +104,14 @@ def as_strided(x, shape, strides):
     return xp.lib.stride_tricks.as_strided(x, shape=tuple(shape), strides=tuple(strides))
 
 
-def pad_array(xp, x, pads, value=0):
-    """``x`` padded with ``value`` by (lo, hi) per spatial dim, as a C-contiguous array; ``x`` itself (made
-    contiguous) when there is nothing to pad. A padded copy comes from ``SCRATCH``: give it back when done."""
+def pad_array(xp, x, pads, work, value=0):
+    """``x`` padded with ``value`` by (lo, hi) per spatial dim, as a C-contiguous array of the workspace ``work``;
+    ``x`` itself (or a contiguous copy of it, not ``work``'s) when there is nothing to pad."""
     if not any(lo or hi for lo, hi in pads):
         return xp.ascontiguousarray(x)
     lead = x.ndim - len(pads)
     shape = x.shape[:lead] + tuple(s + lo + hi for s, (lo, hi) in zip(x.shape[lead:], pads))
-    out = SCRATCH.take(xp, shape, x.dtype)
+    out = work.empty(shape, x.dtype)
     everything = [slice(None)] * out.ndim
     for dim, (size, (lo, _)) in enumerate(zip(x.shape[lead:], pads)):  # only the border is filled
         for border in (slice(0, lo), slice(lo + size, None)):
@@ -121,11 +120,6 @@ def pad_array(xp, x, pads, value=0):
             out[tuple(index)] = value
     out[(Ellipsis,) + tuple(slice(lo, lo + s) for s, (lo, _) in zip(x.shape[lead:], pads))] = x
     return out
-
-
-def give_back(*arrays, keep=()):
-    """Return scratch arrays to ``SCRATCH``, except those in ``keep`` (inputs that were passed through)."""
-    SCRATCH.give(*(a for a in arrays if not any(a is k for k in keep)))
 
 
 def element_strides(sizes):
@@ -169,10 +163,14 @@ class Layout:
         """True when the layout holds exactly the output positions (no gaps to skip)."""
         return self.length == math.prod(self.out)
 
+    def one_to_one(self):
+        """True when every padded position is exactly one window of one element: col2im is then a reshape."""
+        return math.prod(self.kernel) == 1 and self.gapless() and self.out == self.padded
 
-def im2col(x, layout, ones=False):
+
+def im2col(x, layout, work, ones=False):
     """cols (N, C * prod(kernel), L) from the padded, C-contiguous x (N, C, *padded), in ``layout``'s order: a copy
-    taken from ``SCRATCH`` (give it back when done), or a view of x for a one-element kernel. ``ones`` (kernels of
+    in the workspace ``work``, or a view of x for a one-element kernel. ``ones`` (kernels of
     more than one element) appends a row of ones, (N, C * prod(kernel) + 1, L), for a bias to ride in a product."""
     n, c = x.shape[:2]
     item = x.itemsize
@@ -190,7 +188,7 @@ def im2col(x, layout, ones=False):
     shape = (n, c * k_total, layout.length)
     if k_total == 1:  # nothing to copy when every window is one element (a view where the strides allow)
         return view.reshape(shape)
-    cols = SCRATCH.take(backend.get_array_module(x), (n, c * k_total + ones, layout.length), x.dtype)
+    cols = work.empty((n, c * k_total + ones, layout.length), x.dtype)
     windows = cols[:, : c * k_total].view()
     windows.shape = view.shape  # splits one axis: always a view (setting .shape raises rather than copy)
     windows[...] = view
@@ -199,14 +197,14 @@ def im2col(x, layout, ones=False):
     return cols
 
 
-def to_layout(xp, y, layout, margin=0):
+def to_layout(xp, y, layout, work, margin=0):
     """(N, C, *out) -> (N, C, margin + L + margin) in ``layout``: zeros in the margins and at the flat layout's
-    skipped positions, the values at [margin, margin + L). A scratch array, or a view of y when y already is that."""
+    skipped positions, the values at [margin, margin + L). An array of the workspace ``work``, or y itself (made
+    contiguous) when y already is that."""
     n, c = y.shape[:2]
     if layout.gapless() and not margin:
         return xp.ascontiguousarray(y).reshape(n, c, layout.length)
-    full = SCRATCH.take(xp, (n, c, layout.length + 2 * margin), y.dtype)
-    full.fill(0)
+    full = work.zeros((n, c, layout.length + 2 * margin), y.dtype)
     from_layout(full[:, :, margin:margin + layout.length], layout)[...] = y
     return full
 
@@ -222,11 +220,12 @@ def from_layout(y, layout):
 
 
 def col2im(xp, cols, channels, layout):
-    """The adjoint of im2col: sum cols (N, C * prod(kernel), L) back into a padded array (N, C, *padded)."""
+    """The adjoint of im2col: sum cols (N, C * prod(kernel), L) back into a new padded array (N, C, *padded); a
+    view of ``cols`` when ``layout.one_to_one()``."""
     n = cols.shape[0]
     k_total = math.prod(layout.kernel)
     padded = layout.padded
-    if k_total == 1 and layout.gapless() and layout.out == padded:
+    if layout.one_to_one():
         return cols.reshape((n, channels) + padded)
     cols = cols.reshape(n, channels, k_total, layout.length)
     if layout.flat:

@@ -9,26 +9,29 @@ a row-wise col2im, for conv; im2col for conv_transpose). Layouts and the window 
 
 Measured choices (LeNet-5 shapes, one core): a batched product over the examples beats one large product on a
 (C K, N L) layout and einsum/tensordot; dW as (cols dy^T) beats (dy cols^T); the row-wise col2im halves the time
-of summing W^T dy offset by offset; reusing the large temporaries (``_scratch``) removed ~1,500 page faults a step.
+of summing W^T dy offset by offset; reusing the large temporaries (``memory.Workspace``) removed ~1,500 page faults
+a step.
+
+Memory ownership: each forward and backward takes its temporaries from a workspace of its own, released when it
+returns; the columns a convolution keeps for dW live in the node's workspace (``BufferedFunction``), released when
+the graph is spent. What an op returns is always a new array (or a view of its input), never a workspace's.
 """
 
 import math
 from itertools import product
 
 from ... import backend
-from ...autograd.function import Function
 from ...autograd.grad_mode import is_grad_enabled
+from ...memory import Workspace
 from ...tensor import Tensor
-from ._scratch import SCRATCH
+from ._buffered import BufferedFunction
 from ._window import (
-    Layout, as_strided, check_rank, col2im, element_strides, from_layout, give_back, im2col, ntuple, output_sizes,
-    pad_array, spatial_shape_text, to_layout,
+    Layout, as_strided, check_rank, col2im, element_strides, from_layout, im2col, ntuple, output_sizes, pad_array,
+    spatial_shape_text, to_layout,
 )
 
 
 # ------------------------------------------------------------------------------------------- array kernels
-# Large temporaries come from SCRATCH (see ``_scratch``) and go back as soon as they are consumed; the columns a
-# convolution saves for its backward go back in ``free``, once the graph has been used.
 
 def _weight_matrix(weight, groups):
     """(out, C/G, *k) -> (out, C/G * K), or (G, out/G, C/G * K) with groups."""
@@ -38,34 +41,36 @@ def _weight_matrix(weight, groups):
     return weight.reshape(groups, out // groups, -1)
 
 
-def _matmul(xp, a, b, scratch):
-    """a @ b (batched, broadcasting), into a SCRATCH array when ``scratch`` (the caller gives it back)."""
-    if not scratch:
+def _matmul(xp, a, b, work):
+    """a @ b (batched, broadcasting): an array of the workspace ``work`` (a temporary), or new when ``work`` is
+    None (an array the caller may return)."""
+    if work is None:
         return a @ b
     np = backend.np
     shape = np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + (a.shape[-2], b.shape[-1])
-    return xp.matmul(a, b, out=SCRATCH.take(xp, shape, np.result_type(a.dtype, b.dtype)))
+    return xp.matmul(a, b, out=work.empty(shape, np.result_type(a.dtype, b.dtype)))
 
 
-def _mix(xp, w2, cols, groups, scratch=False):
-    """W cols per group: (out, CK) @ (N, CK, L) -> (N, out, L)."""
+def _mix(xp, w2, cols, groups, work):
+    """W cols per group: (out, CK) @ (N, CK, L) -> (N, out, L); in ``work`` or new (see ``_matmul``)."""
     if groups == 1:
-        return _matmul(xp, w2, cols, scratch)
+        return _matmul(xp, w2, cols, work)
     n, ck, length = cols.shape
-    return _matmul(xp, w2, cols.reshape(n, groups, ck // groups, length), scratch).reshape(n, -1, length)
+    return _matmul(xp, w2, cols.reshape(n, groups, ck // groups, length), work).reshape(n, -1, length)
 
 
-def _mix_transposed(xp, w2, dy, groups):
-    """W^T dy per group: (N, out, L) -> (N, CK, L), a SCRATCH array."""
+def _mix_transposed(xp, w2, dy, groups, work):
+    """W^T dy per group: (N, out, L) -> (N, CK, L); in ``work`` or new (see ``_matmul``)."""
     if groups == 1:
-        return _matmul(xp, w2.T, dy, True)
+        return _matmul(xp, w2.T, dy, work)
     n, out, length = dy.shape
     w_t = w2.transpose(0, 2, 1)
-    return _matmul(xp, w_t, dy.reshape(n, groups, out // groups, length), True).reshape(n, -1, length)
+    return _matmul(xp, w_t, dy.reshape(n, groups, out // groups, length), work).reshape(n, -1, length)
 
 
-def _weight_grad(xp, dy, cols, groups):
-    """dW[o, ck] = sum_{n, l} dy[n, o, l] cols[n, ck, l], per group; (out, CK) or (G, out/G, CK/G).
+def _weight_grad(xp, dy, cols, groups, work):
+    """dW[o, ck] = sum_{n, l} dy[n, o, l] cols[n, ck, l], per group; (out, CK) or (G, out/G, CK/G), a new array
+    (its per-example products are temporaries of ``work``).
 
     Computed as (cols dy^T) summed over the batch, then transposed: measured faster than dy cols^T, whose second
     operand is the transposed (and larger) one.
@@ -76,10 +81,8 @@ def _weight_grad(xp, dy, cols, groups):
         dy = dy.reshape(n, groups, out // groups, length)
         cols = cols.reshape(n, groups, ck // groups, length)
     dy_t = xp.swapaxes(dy, -1, -2)
-    if out <= length:  # the batched product's (N, CK, out) temporary is at most the size of cols
-        per_example = _matmul(xp, cols, dy_t, True)
-        grad = per_example.sum(axis=0)
-        give_back(per_example)
+    if out <= length or n == 0:  # the batched product's (N, CK, out) temporary is at most the size of cols
+        grad = _matmul(xp, cols, dy_t, work).sum(axis=0)
         return xp.swapaxes(grad, -1, -2)
     grad = cols[0] @ dy_t[0]
     for i in range(1, n):
@@ -87,9 +90,10 @@ def _weight_grad(xp, dy, cols, groups):
     return xp.swapaxes(grad, -1, -2)
 
 
-def _spread(xp, dy, margin, weight, groups, layout, channels):
+def _spread(xp, dy, margin, weight, groups, layout, channels, work):
     """col2im(W^T dy): from dy (N, out, L) in ``layout`` back to a new (N, channels, *padded), the adjoint of
     im2col followed by W. ``dy`` carries ``margin`` zeros on both sides of its L positions (see ``spread_margin``).
+    Temporaries come from the workspace ``work``; the result is always a new array.
 
     In the flat layout this is done row by row instead of offset by offset: dy is shifted by the offsets of the
     kernel's last dim only (a copy of out x kw rows, not channels x prod(kernel)), one product with the weights
@@ -97,10 +101,9 @@ def _spread(xp, dy, margin, weight, groups, layout, channels):
     Measured about twice as fast as col2im of the full W^T dy.
     """
     if not layout.flat:
-        cols = _mix_transposed(xp, _weight_matrix(weight, groups), dy, groups)
-        dx = col2im(xp, cols, channels, layout)
-        give_back(cols)
-        return dx
+        # col2im is a reshape of its input when one_to_one: the columns are then the result, so not a temporary
+        cols = _mix_transposed(xp, _weight_matrix(weight, groups), dy, groups, None if layout.one_to_one() else work)
+        return col2im(xp, cols, channels, layout)
     n, out, _ = dy.shape
     kw, dw = layout.kernel[-1], layout.dilation[-1]
     og, cg = out // groups, channels // groups
@@ -109,16 +112,14 @@ def _spread(xp, dy, margin, weight, groups, layout, channels):
     s_n, s_c = dy.strides[:2]
     # shifted[n, g, o, j, q] = dy[n, g og + o, q - (kw - 1 - j) dw]
     view = as_strided(dy, (n, groups, og, kw, span), (s_n, og * s_c, s_c, dw * item, item))
-    shifted = view.reshape(n, groups, og * kw, span) if kw == 1 else SCRATCH.take(
-        xp, (n, groups, og * kw, span), dy.dtype)
+    shifted = view.reshape(n, groups, og * kw, span) if kw == 1 else work.empty((n, groups, og * kw, span), dy.dtype)
     if kw > 1:
         shifted.reshape(view.shape)[...] = view
     rows = math.prod(layout.kernel[:-1])
     w = weight.reshape(groups, og, cg, rows, kw)[..., ::-1]
     w = w.transpose(0, 3, 2, 1, 4).reshape(groups, rows * cg, og * kw)
     direct = rows == 1 and span == math.prod(layout.padded)  # a 1-wide kernel covering the input: no shifts
-    per_row = _matmul(xp, w, shifted, scratch=not direct)
-    give_back(shifted)
+    per_row = _matmul(xp, w, shifted, None if direct else work)
     if direct:
         return per_row.reshape((n, channels) + layout.padded)
     per_row = per_row.reshape(n, groups, rows, cg, span)
@@ -127,7 +128,6 @@ def _spread(xp, dy, margin, weight, groups, layout, channels):
     for r, offset in enumerate(product(*(range(k) for k in layout.kernel[:-1]))):
         start = sum(k * d * ed for k, d, ed in zip(offset, layout.dilation, e))
         dx[:, :, :, start:start + span] += per_row[:, :, r]
-    give_back(per_row.base if per_row.base is not None else per_row)
     return dx.reshape((n, channels) + layout.padded)
 
 
@@ -144,18 +144,7 @@ def _crop(x, pads, sizes):
     return x[(slice(None), slice(None)) + tuple(slice(lo, lo + s) for (lo, _), s in zip(pads, sizes))]
 
 
-class _Scratchy(Function):
-    """A Function that may keep SCRATCH arrays for its backward; they go back once the graph is spent."""
-
-    def keep_scratch(self, *arrays):
-        self.__dict__["scratch"] = arrays
-
-    def free(self):
-        give_back(*self.__dict__.pop("scratch", ()))
-        super().free()
-
-
-class Conv(_Scratchy):
+class Conv(BufferedFunction):
     """N-d convolution (cross-correlation, as PyTorch). x: (N, C, *in), W: (out, C/G, *k), b: (out,) ->
     y: (N, out, *o) with o = floor((in + pad_lo + pad_hi - dilation (k - 1) - 1) / stride) + 1.
 
@@ -164,32 +153,32 @@ class Conv(_Scratchy):
 
     def forward(self, x, weight, bias, stride, pads, dilation, groups):
         xp = self.xp
-        x_pad = pad_array(xp, x, pads)
+        kept, temporary = Workspace(xp), Workspace(xp)  # kept: the columns dW reads (or the padded x they view)
+        x_pad = pad_array(xp, x, pads, kept)
         kernel = weight.shape[2:]
         out = output_sizes("conv", x.shape[2:], kernel, stride, pads, dilation)
         layout = Layout(x_pad.shape[2:], kernel, stride, dilation, out)
         # the bias rides in the product as a column of W against a row of ones in cols: no pass of its own over y
         # (gathering y from the layout while adding it cost twice a plain copy), and backward gets db with dW
         fold = bias is not None and groups == 1 and math.prod(kernel) > 1
-        cols = im2col(x_pad, layout, ones=fold)
+        cols = im2col(x_pad, layout, kept, ones=fold)
         w2 = _weight_matrix(weight, groups)
         if fold:
             w2 = xp.concatenate((w2, bias[:, None]), axis=1)
         added = bias is not None and not fold
-        copied = added or not layout.gapless()  # the product is read once more, into y
-        y_layout = _mix(xp, w2, cols, groups, scratch=copied)
+        copied = added or not layout.gapless()  # the product is read once more, into y: then it is a temporary
+        y_layout = _mix(xp, w2, cols, groups, temporary if copied else None)
         y = from_layout(y_layout, layout)
-        y = y + bias.reshape((-1,) + (1,) * len(out)) if added else xp.ascontiguousarray(y)
-        if copied:
-            give_back(y_layout if y_layout.base is None else y_layout.base)
+        if added:
+            y = y + bias.reshape((-1,) + (1,) * len(out))
+        elif copied:
+            y = y.copy()
+        temporary.check_not_holding("conv", (y,))
+        temporary.release()
         need_w = self.needs_input_grad[1] and is_grad_enabled()  # else nothing will call backward or free
-        # the columns (or, for a one-element kernel, the padded input they view) stay for dW
-        owned = [a for a in (cols, x_pad) if a.base is None and a is not x]
-        if need_w:
-            self.keep_scratch(*owned)
-        else:
-            give_back(*owned)
-        self.save(cols if need_w else None, weight, layout, x.shape, pads, groups, fold)
+        if not need_w:
+            kept.release()
+        self.keep_for_backward(kept, (y,), cols if need_w else None, weight, layout, x.shape, pads, groups, fold)
         return y
 
     def backward(self, dy):
@@ -200,22 +189,24 @@ class Conv(_Scratchy):
         if need_b and not (fold and need_w):
             db = _sum_bias(dy)
         if need_x or need_w:
+            temporary = Workspace(xp)
             margin = spread_margin(layout) if need_x else 0
-            dy_wide = to_layout(xp, dy, layout, margin)
+            dy_wide = to_layout(xp, dy, layout, temporary, margin)
             if need_w:
                 dy_layout = dy_wide[:, :, margin:margin + layout.length] if margin else dy_wide
-                grad = _weight_grad(xp, dy_layout, cols, groups)
+                grad = _weight_grad(xp, dy_layout, cols, groups, temporary)
                 if fold:  # the ones row's column is db
                     grad, db = grad[:, :-1], (grad[:, -1] if need_b else None)
                 dw = grad.reshape(weight.shape)
             if need_x:
-                dx_pad = _spread(xp, dy_wide, margin, weight, groups, layout, x_shape[1])
+                dx_pad = _spread(xp, dy_wide, margin, weight, groups, layout, x_shape[1], temporary)
                 dx = _crop(dx_pad, pads, x_shape[2:])
-            give_back(dy_wide)
+            temporary.check_not_holding("conv backward", (dx, dw, db))
+            temporary.release()
         return dx, dw, db
 
 
-class ConvTranspose(_Scratchy):
+class ConvTranspose(BufferedFunction):
     """N-d transposed convolution. x: (N, C, *in), W: (C, out/G, *k), b: (out,) -> y: (N, out, *o) with
     o = (in - 1) stride - 2 padding + dilation (k - 1) + output_padding + 1.
 
@@ -230,18 +221,18 @@ class ConvTranspose(_Scratchy):
         buffer = tuple(max(f, p + o) for f, p, o in zip(full, padding, out))
         layout = Layout(buffer, kernel, stride, dilation, x.shape[2:])
         margin = spread_margin(layout)
-        x_wide = to_layout(xp, x, layout, margin)
+        kept, temporary = Workspace(xp), Workspace(xp)  # kept: x in the layout, which dW reads
+        x_wide = to_layout(xp, x, layout, kept, margin)
         x_layout = x_wide[:, :, margin:margin + layout.length] if margin else x_wide
-        y_buffer = _spread(xp, x_wide, margin, weight, groups, layout, weight.shape[1] * groups)
+        y_buffer = _spread(xp, x_wide, margin, weight, groups, layout, weight.shape[1] * groups, temporary)
+        temporary.release()
         pads = tuple((p, b - p - o) for p, b, o in zip(padding, buffer, out))
         y = _crop(y_buffer, pads, out)
         y = y + bias.reshape((-1,) + (1,) * len(out)) if bias is not None else xp.ascontiguousarray(y)
         need_w = self.needs_input_grad[1] and is_grad_enabled()  # else nothing will call backward or free
-        if need_w:
-            self.keep_scratch(x_wide)
-        else:
-            give_back(x_wide)
-        self.save(x_layout if need_w else None, weight, layout, pads, groups)
+        if not need_w:
+            kept.release()
+        self.keep_for_backward(kept, (y,), x_layout if need_w else None, weight, layout, pads, groups)
         return y
 
     def backward(self, dy):
@@ -252,17 +243,18 @@ class ConvTranspose(_Scratchy):
         if need_b:
             db = _sum_bias(dy)
         if need_x or need_w:
-            dy_pad = pad_array(xp, dy, pads)
-            cols = im2col(dy_pad, layout)
+            temporary = Workspace(xp)
+            dy_pad = pad_array(xp, dy, pads, temporary)
+            cols = im2col(dy_pad, layout, temporary)
             if need_x:
-                copied = not layout.gapless()
-                product_ = _mix(xp, _weight_matrix(weight, groups), cols, groups, scratch=copied)
-                dx = xp.ascontiguousarray(from_layout(product_, layout))
-                if copied:
-                    give_back(product_ if product_.base is None else product_.base)
+                copied = not layout.gapless()  # the product is read once more, into dx: then it is a temporary
+                product_ = _mix(xp, _weight_matrix(weight, groups), cols, groups, temporary if copied else None)
+                dx = from_layout(product_, layout)
+                dx = dx.copy() if copied else xp.ascontiguousarray(dx)
             if need_w:
-                dw = _weight_grad(xp, x_layout, cols, groups).reshape(weight.shape)
-            give_back(*(a for a in (cols, dy_pad) if a.base is None and a is not dy))
+                dw = _weight_grad(xp, x_layout, cols, groups, temporary).reshape(weight.shape)
+            temporary.check_not_holding("conv_transpose backward", (dx, dw, db))
+            temporary.release()
         return dx, dw, db
 
 

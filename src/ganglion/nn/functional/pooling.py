@@ -12,7 +12,8 @@ from itertools import product
 from ... import backend
 from ...autograd.function import Function
 from ...autograd.grad_mode import is_grad_enabled
-from ._window import check_rank, element_strides, give_back, kernel_slices, ntuple, output_sizes, pad_array
+from ...memory import Workspace
+from ._window import check_rank, element_strides, kernel_slices, ntuple, output_sizes, pad_array
 
 
 def _lowest(xp, dtype):
@@ -75,7 +76,8 @@ class MaxPool(Function):
     def forward(self, x, kernel, stride, dilation, padding, out, return_indices):
         xp = self.xp
         pads = _window_pads(x.shape[2:], kernel, stride, padding, dilation, out)
-        x_pad = pad_array(xp, x, pads, value=_lowest(xp, x.dtype))
+        temporary = Workspace(xp)
+        x_pad = pad_array(xp, x, pads, temporary, value=_lowest(xp, x.dtype))
         slices = kernel_slices(kernel, stride, dilation, out)
         lead = (slice(None), slice(None))
         want_arg = return_indices or (self.needs_input_grad[0] and is_grad_enabled())
@@ -88,8 +90,8 @@ class MaxPool(Function):
         tiled = kernel == stride and all(d == 1 for d in dilation) and all(
             o * k == n for o, k, n in zip(out, kernel, x_pad.shape[2:]))
         self.save(arg, x_pad.shape, pads, x.shape[2:], slices, overlap, tiled)
-        if x_pad is not x:
-            give_back(x_pad)
+        temporary.check_not_holding("max_pool", (best, arg))
+        temporary.release()
         if not return_indices:
             return best
         return best, self._flat_indices(arg, kernel, stride, dilation, padding, out, x.shape[2:])
@@ -152,14 +154,15 @@ class AvgPool(Function):
             y = cut.reshape(split).sum(axis=tuple(range(3, 3 + 2 * nd, 2))) / divisor
         else:
             pads = _window_pads(x.shape[2:], kernel, stride, padding, (1,) * nd, out)
-            x_pad = pad_array(xp, x, pads)
+            temporary = Workspace(xp)
+            x_pad = pad_array(xp, x, pads, temporary)
             padded_shape = x_pad.shape
             y = None
             for s in kernel_slices(kernel, stride, (1,) * nd, out):
                 v = x_pad[(slice(None), slice(None)) + s]
                 y = v.copy() if y is None else xp.add(y, v, out=y)
-            if x_pad is not x:
-                give_back(x_pad)
+            temporary.check_not_holding("avg_pool", (y,))
+            temporary.release()
             y /= divisor
         self.save(x.shape, kernel, stride, out, divisor, tiled, padded_shape, pads)
         return y

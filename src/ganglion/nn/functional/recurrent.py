@@ -17,8 +17,10 @@ gate, and the add of the input projection reads the forward product through a ga
 Sigmoids are (1 + tanh(a / 2)) / 2, exact for inputs of any magnitude, with the 1/2 folded into the weights so one
 tanh covers every gate of a step. Backward computes, before its loop, every factor that does not depend on the
 recurrence (o (1 - o) tanh(c'), i (1 - i) g, ...) for all steps in a few large passes, leaving about five
-elementwise calls and one product per step. The large per-call arrays come from a small pool (``Scratch``): fresh
-multi-megabyte arrays would page-fault on every call.
+elementwise calls and one product per step. The large per-call arrays come from workspaces (``memory.Workspace``):
+fresh multi-megabyte arrays would page-fault on every call. What a step loop fills and backward reads (states,
+gate activations) belongs to the node's workspace until the graph is spent; what one forward or backward needs only
+while it runs goes back when it returns. The outputs are always new arrays, copied out of the work arrays.
 
 Layout (PyTorch's): x is (T, B, I) time-major; gates are stacked along the rows of the weights, LSTM (i, f, g, o),
 GRU (r, z, n). Variable-length batches come as ``batch_sizes``: with the batch sorted by decreasing length, step t
@@ -26,9 +28,8 @@ updates only its first ``batch_sizes[t]`` rows; the other rows keep their state 
 state; in reverse, unstarted ones keep h0) and output 0, so padded steps never change the result.
 """
 
-from ...autograd.function import Function
-from ...autograd.grad_mode import is_grad_enabled
-from ._scratch import SCRATCH
+from ...memory import Workspace
+from ._buffered import BufferedFunction
 
 
 def _order(T, reverse):
@@ -54,31 +55,32 @@ def _all_zero(a):
     return a.size > 0 and not any(a.strides) and not bool(a[(0,) * a.ndim])
 
 
-class _Sequence(Function):
+class _Sequence(BufferedFunction):
     """What the three recurrences share: inputs with a ones column, step order, batch sizes, padded outputs."""
 
-    def _begin(self, x, h0, batch_sizes, reverse):
-        xp = self.xp
+    def _begin(self, x, h0, batch_sizes, reverse, kept):
+        """The step count T, batch B, batch sizes, [x 1] (T B, I + 1) and the states (T + 1, B, H) holding h0, the
+        last two in the workspace ``kept`` (backward reads them)."""
         if x.ndim == 2:  # one step (a cell)
             x = x[None]
         T, B, I = x.shape
         sizes = (B,) * T if batch_sizes is None else tuple(batch_sizes)
-        X1 = xp.empty((T * B, I + 1), dtype=h0.dtype)  # [x 1]: the bias rides along in the input projection
-        X1.reshape(T, B, I + 1)[:, :, :I] = x
-        X1[:, I] = 1
-        S = xp.empty((T + 1, B, h0.shape[-1]), dtype=h0.dtype)
-        S[T if reverse else 0] = h0
-        return xp, T, B, sizes, X1, S
+        x_ones = kept.empty((T * B, I + 1), h0.dtype)  # [x 1]: the bias rides along in the input projection
+        x_ones.reshape(T, B, I + 1)[:, :, :I] = x
+        x_ones[:, I] = 1
+        states = kept.empty((T + 1, B, h0.shape[-1]), h0.dtype)
+        states[T if reverse else 0] = h0
+        return T, B, sizes, x_ones, states
 
-    def _input_projection(self, X1, w_ih, bias, gates, order, scale, T, B):
-        """(gates, T, B, H) = [x 1] [W_ih b]^T, gate-major, rows scaled by ``scale``."""
+    def _input_projection(self, x_ones, w_ih, bias, gates, order, scale, T, B, work):
+        """(gates, T, B, H) = [x 1] [W_ih b]^T, gate-major, rows scaled by ``scale``; an array of ``work``."""
         xp = self.xp
         H = w_ih.shape[0] // gates
         w1 = xp.concatenate((w_ih, bias[:, None]), axis=1)
         w1 = _gate_major(w1, gates, order) * scale
-        xw = SCRATCH.take(xp, (gates, T * B, H), w_ih.dtype)
-        xp.matmul(X1, w1.transpose(0, 2, 1), out=xw)
-        return xw.reshape(gates, T, B, H)
+        projection = work.empty((gates, T * B, H), w_ih.dtype)
+        xp.matmul(x_ones, w1.transpose(0, 2, 1), out=projection)
+        return projection.reshape(gates, T, B, H)
 
     @staticmethod
     def _carry(arrays, n, B, src, dst):
@@ -88,15 +90,15 @@ class _Sequence(Function):
                 A[dst, n:] = A[src, n:]
 
     @staticmethod
-    def _outputs(S, sizes, reverse):
-        """The per-step outputs (T, B, H), zero where a step skipped a row, and the final state."""
-        T, B = S.shape[0] - 1, S.shape[1]
-        out = S[:T] if reverse else S[1:]
+    def _outputs(states, sizes, reverse):
+        """New arrays (never views of the work array ``states``): the per-step outputs (T, B, H), zero where a step
+        skipped a row, and the final state (B, H)."""
+        T, B = states.shape[0] - 1, states.shape[1]
+        out = (states[:T] if reverse else states[1:]).copy()
         if sizes[-1] < B:  # sizes only shrink, so this is the packed case
-            out = out.copy()
             for t, n in enumerate(sizes):
                 out[t, n:] = 0
-        return out, S[0] if reverse else S[T]
+        return out, (states[0] if reverse else states[T]).copy()
 
     @staticmethod
     def _bias(b_ih, b_hh, rows, dtype, xp):
@@ -105,18 +107,6 @@ class _Sequence(Function):
             if b is not None:
                 total += b
         return total
-
-    def _keep(self, scratch, *saved):
-        """Keep what backward needs when a graph is being recorded; otherwise hand the work arrays back now."""
-        if is_grad_enabled() and any(self.needs_input_grad):
-            self.scratch = scratch
-            self.save(*saved)
-        else:
-            SCRATCH.give(*scratch)
-
-    def free(self):
-        SCRATCH.give(*self.__dict__.pop("scratch", ()))
-        super().free()
 
 
 _LSTM_ORDER = (3, 0, 1, 2)  # gate-major order o, i, f, g: the sigmoids form one block, the c-scaled gates another
@@ -133,28 +123,28 @@ class LSTMSequence(_Sequence):
     dz_i = dc g i (1 - i);  dz_f = dc c f (1 - f);  dz_g = dc i (1 - g^2);  dc_prev = dc f;  dh_prev = dz W_hh.
     """
 
-    def _step_factors(self, G, C, TC, reverse):
+    def _step_factors(self, gates, cells, tanh_cells, reverse, work):
         """What backward multiplies each step's gradients by, computed for all steps at once (it does not depend
-        on the recurrence): F (gates, T, B, H) = (o (1-o) tanh(c'), i (1-i) g, f (1-f) c, i (1-g^2)) and
-        A (T, B, H) = o (1 - tanh(c')^2). SCRATCH arrays."""
+        on the recurrence): factors (4, T, B, H) = (o (1-o) tanh(c'), i (1-i) g, f (1-f) c, i (1-g^2)) and
+        cell_factor (T, B, H) = o (1 - tanh(c')^2). Arrays of ``work``."""
         xp = self.xp
-        T = TC.shape[0]
-        F = SCRATCH.take(xp, G.shape, G.dtype)
-        A = SCRATCH.take(xp, TC.shape, G.dtype)
-        o, i, _, g = G
-        sig = F[:3]
-        xp.subtract(1, G[:3], out=sig)
-        sig *= G[:3]
-        F[0] *= TC
-        F[1] *= g
-        F[2] *= C[1:] if reverse else C[:T]
-        xp.multiply(g, g, out=F[3])
-        xp.subtract(1, F[3], out=F[3])
-        F[3] *= i
-        xp.multiply(TC, TC, out=A)
-        xp.subtract(1, A, out=A)
-        A *= o
-        return F, A
+        T = tanh_cells.shape[0]
+        factors = work.empty(gates.shape, gates.dtype)
+        cell_factor = work.empty(tanh_cells.shape, gates.dtype)
+        o, i, _, g = gates
+        sig = factors[:3]
+        xp.subtract(1, gates[:3], out=sig)
+        sig *= gates[:3]
+        factors[0] *= tanh_cells
+        factors[1] *= g
+        factors[2] *= cells[1:] if reverse else cells[:T]
+        xp.multiply(g, g, out=factors[3])
+        xp.subtract(1, factors[3], out=factors[3])
+        factors[3] *= i
+        xp.multiply(tanh_cells, tanh_cells, out=cell_factor)
+        xp.subtract(1, cell_factor, out=cell_factor)
+        cell_factor *= o
+        return factors, cell_factor
 
     def forward(self, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, batch_sizes=None, reverse=False):
         xp = self.xp
@@ -164,106 +154,111 @@ class LSTMSequence(_Sequence):
         sizes = (B,) * T if batch_sizes is None else tuple(batch_sizes)
         H, P, dt = w_ih.shape[0] // 4, h0.shape[-1], w_ih.dtype
         K = P + I + 1
-        # Slot s of XH holds [h_s x 1]: the state, then the input of the step that reads that state, so that each
-        # step is one product [h x 1] [W_hh W_ih b]^T (no separate input projection, no add of it).
-        XH = SCRATCH.take(xp, (T + 1, B, K), dt)
+        kept = Workspace(xp)  # everything the step loop fills is read again by backward
+        # Slot s of step_inputs holds [h_s x 1]: the state, then the input of the step that reads that state, so that
+        # each step is one product [h x 1] [W_hh W_ih b]^T (no separate input projection, no add of it).
+        step_inputs = kept.empty((T + 1, B, K), dt)
         read = slice(1, T + 1) if reverse else slice(0, T)  # the slots steps read, in time order
-        XH[read, :, P:-1] = x
-        XH[read, :, -1] = 1
-        XH[0 if reverse else T, :, P:] = 0  # the last state's slot is read by no step
-        XH[T if reverse else 0, :, :P] = h0
-        S = XH[:, :, :P]
+        step_inputs[read, :, P:-1] = x
+        step_inputs[read, :, -1] = 1
+        step_inputs[0 if reverse else T, :, P:] = 0  # the last state's slot is read by no step
+        step_inputs[T if reverse else 0, :, :P] = h0
+        states = step_inputs[:, :, :P]
         scale = xp.asarray([0.5, 0.5, 0.5, 1.0], dtype=dt)[:, None, None]
         bias = self._bias(b_ih, b_hh, 4 * H, dt, xp)
         w_all = _gate_major(xp.concatenate((w_hh, w_ih, bias[:, None]), axis=1), 4, _LSTM_ORDER)  # (4, H, K)
         w_all_t = xp.ascontiguousarray((w_all * scale).reshape(4 * H, K).T)  # (K, 4H), sigmoid rows halved
         wh = w_all[:, :, :P].reshape(4 * H, P)  # (4H, P), rows gate-major, for backward
-        G = SCRATCH.take(xp, (4, T, B, H), dt)
-        C = SCRATCH.take(xp, (T + 1, B, H), dt)
-        TC = SCRATCH.take(xp, (T, B, H), dt)
-        M = SCRATCH.take(xp, (T, B, H), dt) if w_hr is not None else None
+        gates = kept.empty((4, T, B, H), dt)  # o, i, f, g of every step
+        cells = kept.empty((T + 1, B, H), dt)
+        tanh_cells = kept.empty((T, B, H), dt)
+        unprojected = kept.empty((T, B, H), dt) if w_hr is not None else None  # o tanh(c') before W_hr
         if sizes[-1] < B:  # rows a step skips: backward's all-steps passes read them, dW_hr sums them
-            for A in (G, TC) + ((M,) if M is not None else ()):
-                A.fill(0)
-        C[T if reverse else 0] = c0
+            for array in (gates, tanh_cells) + ((unprojected,) if unprojected is not None else ()):
+                array.fill(0)
+        cells[T if reverse else 0] = c0
         w_hr_t = w_hr.T if w_hr is not None else None
         tmp = xp.empty((B, H), dtype=dt)
         z = xp.empty((B, 4 * H), dtype=dt)  # one step's pre-activations, (B, 4H)
         z_gates = z.reshape(B, 4, H).transpose(1, 0, 2)  # the same, seen gate-major (4, B, H)
         for t, src, dst in _order(T, reverse):
             n = sizes[t]
-            g = G[:, t, :n]
-            xp.matmul(XH[src, :n], w_all_t, out=z[:n])
+            g = gates[:, t, :n]
+            xp.matmul(step_inputs[src, :n], w_all_t, out=z[:n])
             xp.tanh(z_gates[:, :n], out=g)
             sig = g[:3]
             sig *= 0.5
             sig += 0.5
-            c, k = C[dst, :n], tmp[:n]
+            c, k = cells[dst, :n], tmp[:n]
             xp.multiply(g[1], g[3], out=c)
-            xp.multiply(g[2], C[src, :n], out=k)
+            xp.multiply(g[2], cells[src, :n], out=k)
             c += k
-            tc = TC[t, :n]
+            tc = tanh_cells[t, :n]
             xp.tanh(c, out=tc)
             if w_hr is None:
-                xp.multiply(g[0], tc, out=S[dst, :n])
+                xp.multiply(g[0], tc, out=states[dst, :n])
             else:
-                xp.multiply(g[0], tc, out=M[t, :n])
-                xp.matmul(M[t, :n], w_hr_t, out=S[dst, :n])
-            self._carry((S, C), n, B, src, dst)
-        out, h_n = self._outputs(S, sizes, reverse)
-        out, h_n = xp.ascontiguousarray(out), h_n.copy()  # S lives in the work array XH
-        c_n = (C[0] if reverse else C[T]).copy()
-        self._keep((XH, G, C, TC, M), XH[read], x.shape, C, G, TC, M, w_ih, wh, w_hr, sizes, reverse)
+                xp.multiply(g[0], tc, out=unprojected[t, :n])
+                xp.matmul(unprojected[t, :n], w_hr_t, out=states[dst, :n])
+            self._carry((states, cells), n, B, src, dst)
+        out, h_n = self._outputs(states, sizes, reverse)
+        c_n = (cells[0] if reverse else cells[T]).copy()
+        self.keep_for_backward(kept, (out, h_n, c_n), step_inputs[read], x.shape, cells, gates, tanh_cells,
+                               unprojected, w_ih, wh, w_hr, sizes, reverse)
         return out, h_n, c_n
 
     def backward(self, dout, dh_n, dc_n):
-        reads, x_shape, C, G, TC, M, w_ih, wh, w_hr, sizes, reverse = self.saved
+        reads, x_shape, cells, gates, tanh_cells, unprojected, w_ih, wh, w_hr, sizes, reverse = self.saved
         xp = self.xp
-        _, T, B, H = G.shape
+        _, T, B, H = gates.shape
         P = wh.shape[1]
-        F, A = self._step_factors(G, C, TC, reverse)
-        dZ = SCRATCH.take(xp, (T, B, 4 * H), G.dtype)  # pre-activation gradients, (B, 4H) per step for one product
+        temporary = Workspace(xp)
+        factors, cell_factor = self._step_factors(gates, cells, tanh_cells, reverse, temporary)
+        dz_all = temporary.empty((T, B, 4 * H), gates.dtype)  # pre-activation gradients, (B, 4H) per step
         if sizes[-1] < B:
-            dZ.fill(0)  # rows a step skips enter the weight gradients
-        DH = xp.zeros((T, B, P), dtype=G.dtype) if w_hr is not None else None
+            dz_all.fill(0)  # rows a step skips enter the weight gradients
+        dh_projected = temporary.zeros((T, B, P), gates.dtype) if w_hr is not None else None
         dh, dc = dh_n.copy(), dc_n.copy()
-        tmp = xp.empty((B, H), dtype=G.dtype)
-        dm_buf = xp.empty((B, H), dtype=G.dtype) if w_hr is not None else None
+        tmp = xp.empty((B, H), dtype=gates.dtype)
+        dm_buf = xp.empty((B, H), dtype=gates.dtype) if w_hr is not None else None
         first = T - 1 if reverse else 0
         flows = not _all_zero(dout)  # the per-step outputs were used
         for t, src, dst in reversed(_order(T, reverse)):
             n = sizes[t]
             dcn, dhn, k = dc[:n], dh[:n], tmp[:n]
-            z = F[:, t, :n]  # its factors become the gradients in place (contiguous), then one copy to (B, 4H)
+            z = factors[:, t, :n]  # its factors become the gradients in place (contiguous), then one copy to (B, 4H)
             if flows:
                 dhn += dout[t, :n]
             if w_hr is None:
                 dm = dhn
             else:
-                DH[t, :n] = dhn
+                dh_projected[t, :n] = dhn
                 dm = xp.matmul(dhn, w_hr, out=dm_buf[:n])
-            xp.multiply(dm, A[t, :n], out=k)
+            xp.multiply(dm, cell_factor[t, :n], out=k)
             dcn += k
             z[0] *= dm
             z[1:] *= dcn
-            dZ[t, :n].reshape(n, 4, H).transpose(1, 0, 2)[...] = z
-            dcn *= G[2, t, :n]
+            dz_all[t, :n].reshape(n, 4, H).transpose(1, 0, 2)[...] = z
+            dcn *= gates[2, t, :n]
             if t == first and not self.needs_input_grad[1]:
                 break  # dh0 is not wanted: skip the last product
-            xp.matmul(dZ[t, :n], wh, out=dhn)
-        SCRATCH.give(F, A)
+            xp.matmul(dz_all[t, :n], wh, out=dhn)
         needs = self.needs_input_grad
-        Z = dZ.reshape(T * B, 4 * H)
+        dz_flat = dz_all.reshape(T * B, 4 * H)
         dx = dw_ih = db = dw_hh = dw_hr = None
         if needs[0]:
-            dx = (Z @ _gate_major(w_ih, 4, _LSTM_ORDER).reshape(4 * H, -1)).reshape(x_shape)
+            dx = (dz_flat @ _gate_major(w_ih, 4, _LSTM_ORDER).reshape(4 * H, -1)).reshape(x_shape)
         if any(needs[3:7]):  # [dW_hh dW_ih db] in one product with what the steps read, [h x 1]
-            dw_all = _gate_rows((Z.T @ reads.reshape(T * B, -1)).reshape(4, H, -1), _LSTM_ORDER)
+            reads_flat = reads.reshape(T * B, reads.shape[-1])
+            dw_all = _gate_rows((dz_flat.T @ reads_flat).reshape(4, H, -1), _LSTM_ORDER)
             dw_hh, dw_ih, db = dw_all[:, :P], dw_all[:, P:-1], dw_all[:, -1]
         if w_hr is not None and needs[7]:
-            dw_hr = DH.reshape(T * B, P).T @ M.reshape(T * B, H)
-        SCRATCH.give(dZ)
-        return dx, dh if needs[1] else None, dc if needs[2] else None, dw_ih, dw_hh, db, db, dw_hr
+            dw_hr = dh_projected.reshape(T * B, P).T @ unprojected.reshape(T * B, H)
+        dh, dc = (dh if needs[1] else None), (dc if needs[2] else None)
+        grads = (dx, dh, dc, dw_ih, dw_hh, db, db, dw_hr)
+        temporary.check_not_holding("lstm backward", grads)
+        temporary.release()
+        return grads
 
 
 _GRU_ORDER = (0, 1, 2)
@@ -281,27 +276,29 @@ class GRUSequence(_Sequence):
     """
 
     def forward(self, x, h0, w_ih, w_hh, b_ih, b_hh, batch_sizes=None, reverse=False):
-        xp, T, B, sizes, X1, S = self._begin(x, h0, batch_sizes, reverse)
+        xp = self.xp
+        kept, temporary = Workspace(xp), Workspace(xp)  # kept: what backward reads
+        T, B, sizes, x_ones, states = self._begin(x, h0, batch_sizes, reverse, kept)
         H, dt = w_ih.shape[0] // 3, w_ih.dtype
         scale = xp.asarray([0.5, 0.5, 1.0], dtype=dt)[:, None, None]
         bias = self._bias(b_ih, None, 3 * H, dt, xp)
         if b_hh is not None:  # b_hr and b_hz join the x side; b_hn is scaled by r, so it stays on the h side
             bias[: 2 * H] += b_hh[: 2 * H]
         b_hn = b_hh[2 * H :] if b_hh is not None else None
-        xw = self._input_projection(X1, w_ih, bias, 3, _GRU_ORDER, scale, T, B)
+        xw = self._input_projection(x_ones, w_ih, bias, 3, _GRU_ORDER, scale, T, B, temporary)
         wh = w_hh.reshape(3 * H, -1)  # (3H, H), rows r, z, n
         wh_scaled_t = xp.ascontiguousarray((wh.reshape(3, H, -1) * scale).reshape(3 * H, -1).T)  # (H, 3H)
-        HH = SCRATCH.take(xp, (3, T, B, H), dt)  # per step: r, z, h W_hn^T + b_hn
-        N = SCRATCH.take(xp, (T, B, H), dt)
+        gate_terms = kept.empty((3, T, B, H), dt)  # per step: r, z, h W_hn^T + b_hn
+        candidates = kept.empty((T, B, H), dt)  # per step: n
         if sizes[-1] < B:  # rows a step skips: backward's all-steps passes read them
-            HH.fill(0)
-            N.fill(0)
+            gate_terms.fill(0)
+            candidates.fill(0)
         hw = xp.empty((B, 3 * H), dtype=dt)  # h W_hh^T of one step, (B, 3H)
         hw_gates = hw.reshape(B, 3, H).transpose(1, 0, 2)  # the same, seen gate-major (3, B, H)
         for t, src, dst in _order(T, reverse):
             n = sizes[t]
-            hh = HH[:, t, :n]
-            xp.matmul(S[src, :n], wh_scaled_t, out=hw[:n])
+            hh = gate_terms[:, t, :n]
+            xp.matmul(states[src, :n], wh_scaled_t, out=hw[:n])
             rz = hh[:2]
             xp.add(hw_gates[:2, :n], xw[:2, t, :n], out=rz)
             xp.tanh(rz, out=rz)
@@ -311,89 +308,91 @@ class GRUSequence(_Sequence):
                 xp.add(hw_gates[2, :n], b_hn, out=hh[2])
             else:
                 hh[2] = hw_gates[2, :n]
-            new = N[t, :n]
+            new = candidates[t, :n]
             xp.multiply(hh[0], hh[2], out=new)
             new += xw[2, t, :n]
             xp.tanh(new, out=new)
-            h = S[dst, :n]
-            xp.subtract(S[src, :n], new, out=h)
+            h = states[dst, :n]
+            xp.subtract(states[src, :n], new, out=h)
             h *= hh[1]
             h += new
-            self._carry((S,), n, B, src, dst)
-        SCRATCH.give(xw.base)
-        out, h_n = self._outputs(S, sizes, reverse)
-        self._keep((HH, N), X1, x.shape, S, HH, N, w_ih, wh, sizes, reverse)
+            self._carry((states,), n, B, src, dst)
+        temporary.release()
+        out, h_n = self._outputs(states, sizes, reverse)
+        self.keep_for_backward(kept, (out, h_n), x_ones, x.shape, states, gate_terms, candidates, w_ih, wh, sizes,
+                               reverse)
         return out, h_n
 
-    def _step_factors(self, HH, N, S, reverse):
+    def _step_factors(self, gate_terms, candidates, states, reverse, work):
         """What backward multiplies each step's gradients by, for all steps at once (it does not depend on the
-        recurrence): F (3, T, B, H) = ((1-r) r (h W_hn^T + b_hn), (h - n) z (1-z), (1 - n^2) (1-z)). SCRATCH."""
+        recurrence): (3, T, B, H) = ((1-r) r (h W_hn^T + b_hn), (h - n) z (1-z), (1 - n^2) (1-z)), in ``work``."""
         xp = self.xp
-        T = N.shape[0]
-        F = SCRATCH.take(xp, HH.shape, HH.dtype)
-        square = SCRATCH.take(xp, N.shape, N.dtype)
-        r, z, hn = HH
-        xp.subtract(1, r, out=F[0])
-        F[0] *= r
-        F[0] *= hn
-        xp.subtract(1, z, out=F[2])
-        xp.subtract(S[1:] if reverse else S[:T], N, out=F[1])
-        F[1] *= z
-        F[1] *= F[2]
-        xp.multiply(N, N, out=square)
+        T = candidates.shape[0]
+        factors = work.empty(gate_terms.shape, gate_terms.dtype)
+        square = work.empty(candidates.shape, candidates.dtype)
+        r, z, hn = gate_terms
+        xp.subtract(1, r, out=factors[0])
+        factors[0] *= r
+        factors[0] *= hn
+        xp.subtract(1, z, out=factors[2])
+        xp.subtract(states[1:] if reverse else states[:T], candidates, out=factors[1])
+        factors[1] *= z
+        factors[1] *= factors[2]
+        xp.multiply(candidates, candidates, out=square)
         xp.subtract(1, square, out=square)
-        F[2] *= square
-        SCRATCH.give(square)
-        return F
+        factors[2] *= square
+        return factors
 
     def backward(self, dout, dh_n):
-        X1, x_shape, S, HH, N, w_ih, wh, sizes, reverse = self.saved
+        x_ones, x_shape, states, gate_terms, candidates, w_ih, wh, sizes, reverse = self.saved
         xp = self.xp
-        _, T, B, H = HH.shape
-        F = self._step_factors(HH, N, S, reverse)
-        D = SCRATCH.take(xp, (T, B, 3 * H), HH.dtype)  # h-side pre-activation gradients (dr, dz, dn r), flat
-        DN = SCRATCH.take(xp, (T, B, H), HH.dtype)  # x-side gradient of the n gate
+        _, T, B, H = gate_terms.shape
+        temporary = Workspace(xp)
+        factors = self._step_factors(gate_terms, candidates, states, reverse, temporary)
+        dz_h = temporary.empty((T, B, 3 * H), gate_terms.dtype)  # h-side pre-activation gradients (dr, dz, dn r)
+        dn_x = temporary.empty((T, B, H), gate_terms.dtype)  # x-side gradient of the n gate
         if sizes[-1] < B:
-            D.fill(0)
-            DN.fill(0)
+            dz_h.fill(0)
+            dn_x.fill(0)
         dh = dh_n.copy()
-        acc = xp.empty((B, H), dtype=HH.dtype)
+        acc = xp.empty((B, H), dtype=gate_terms.dtype)
         first = T - 1 if reverse else 0
         flows = not _all_zero(dout)  # the per-step outputs were used
         for t, src, dst in reversed(_order(T, reverse)):
             n = sizes[t]
-            d, dn, dhn = D[t, :n].reshape(n, 3, H).transpose(1, 0, 2), DN[t, :n], dh[:n]
+            d, dn, dhn = dz_h[t, :n].reshape(n, 3, H).transpose(1, 0, 2), dn_x[t, :n], dh[:n]
             if flows:
                 dhn += dout[t, :n]
-            xp.multiply(dhn, F[1, t, :n], out=d[1])
-            xp.multiply(dhn, F[2, t, :n], out=dn)
-            xp.multiply(dn, F[0, t, :n], out=d[0])
-            xp.multiply(dn, HH[0, t, :n], out=d[2])
+            xp.multiply(dhn, factors[1, t, :n], out=d[1])
+            xp.multiply(dhn, factors[2, t, :n], out=dn)
+            xp.multiply(dn, factors[0, t, :n], out=d[0])
+            xp.multiply(dn, gate_terms[0, t, :n], out=d[2])
             if t == first and not self.needs_input_grad[1]:
                 break  # dh0 is not wanted: skip the last product
-            dhn *= HH[1, t, :n]
-            xp.matmul(D[t, :n], wh, out=acc[:n])
+            dhn *= gate_terms[1, t, :n]
+            xp.matmul(dz_h[t, :n], wh, out=acc[:n])
             dhn += acc[:n]
-        SCRATCH.give(F)
         needs = self.needs_input_grad
-        Dh = D.reshape(T * B, 3 * H)
-        Drz = Dh[:, : 2 * H]  # the x side shares dr, dz; its n gradient is DN
-        Dn = DN.reshape(T * B, H)
+        dz_h_flat = dz_h.reshape(T * B, 3 * H)
+        dz_rz = dz_h_flat[:, : 2 * H]  # the x side shares dr, dz; its n gradient is dn_x
+        dn_flat = dn_x.reshape(T * B, H)
         wi = w_ih.reshape(3 * H, -1)
         dx = dw_ih = db_ih = dw_hh = db_hh = None
         if needs[0]:
-            dx = Drz @ wi[: 2 * H]
-            dx += Dn @ wi[2 * H :]
+            dx = dz_rz @ wi[: 2 * H]
+            dx += dn_flat @ wi[2 * H :]
             dx = dx.reshape(x_shape)
         if needs[2] or needs[4]:
-            dw1 = xp.concatenate((Drz.T @ X1, Dn.T @ X1))
+            dw1 = xp.concatenate((dz_rz.T @ x_ones, dn_flat.T @ x_ones))
             dw_ih, db_ih = dw1[:, :-1], dw1[:, -1]
         if needs[3]:
-            dw_hh = Dh.T @ (S[1:] if reverse else S[:T]).reshape(T * B, H)
+            dw_hh = dz_h_flat.T @ (states[1:] if reverse else states[:T]).reshape(T * B, H)
         if needs[5]:
-            db_hh = Dh.sum(axis=0)
-        SCRATCH.give(D, DN)
-        return dx, dh if needs[1] else None, dw_ih, dw_hh, db_ih, db_hh
+            db_hh = dz_h_flat.sum(axis=0)
+        grads = (dx, dh if needs[1] else None, dw_ih, dw_hh, db_ih, db_hh)
+        temporary.check_not_holding("gru backward", grads)
+        temporary.release()
+        return grads
 
 
 class RNNSequence(_Sequence):
@@ -404,46 +403,50 @@ class RNNSequence(_Sequence):
     """
 
     def forward(self, x, h0, w_ih, w_hh, b_ih, b_hh, nonlinearity="tanh", batch_sizes=None, reverse=False):
-        xp, T, B, sizes, X1, S = self._begin(x, h0, batch_sizes, reverse)
+        xp = self.xp
+        kept, temporary = Workspace(xp), Workspace(xp)  # kept: what backward reads
+        T, B, sizes, x_ones, states = self._begin(x, h0, batch_sizes, reverse, kept)
         H, dt = w_ih.shape[0], w_ih.dtype
         one = xp.ones((1, 1, 1), dtype=dt)
-        xw = self._input_projection(X1, w_ih, self._bias(b_ih, b_hh, H, dt, xp), 1, (0,), one, T, B)[0]
+        bias = self._bias(b_ih, b_hh, H, dt, xp)
+        xw = self._input_projection(x_ones, w_ih, bias, 1, (0,), one, T, B, temporary)[0]
         w_hh_t = w_hh.T
         for t, src, dst in _order(T, reverse):
             n = sizes[t]
-            h = S[dst, :n]
-            xp.matmul(S[src, :n], w_hh_t, out=h)
+            h = states[dst, :n]
+            xp.matmul(states[src, :n], w_hh_t, out=h)
             h += xw[t, :n]
             if nonlinearity == "tanh":
                 xp.tanh(h, out=h)
             else:
                 xp.maximum(h, 0, out=h)
-            self._carry((S,), n, B, src, dst)
-        SCRATCH.give(xw.base)
-        out, h_n = self._outputs(S, sizes, reverse)
-        self._keep((), X1, x.shape, S, w_ih, w_hh, nonlinearity, sizes, reverse)
+            self._carry((states,), n, B, src, dst)
+        temporary.release()
+        out, h_n = self._outputs(states, sizes, reverse)
+        self.keep_for_backward(kept, (out, h_n), x_ones, x.shape, states, w_ih, w_hh, nonlinearity, sizes, reverse)
         return out, h_n
 
     def backward(self, dout, dh_n):
-        X1, x_shape, S, w_ih, w_hh, nonlinearity, sizes, reverse = self.saved
+        x_ones, x_shape, states, w_ih, w_hh, nonlinearity, sizes, reverse = self.saved
         xp = self.xp
-        T, B, H = S.shape[0] - 1, S.shape[1], S.shape[2]
-        dZ = SCRATCH.take(xp, (T, B, H), S.dtype)
-        states = S[:T] if reverse else S[1:]  # each step's output, in step order
+        T, B, H = states.shape[0] - 1, states.shape[1], states.shape[2]
+        temporary = Workspace(xp)
+        dz_all = temporary.empty((T, B, H), states.dtype)  # pre-activation gradients of every step
+        outputs = states[:T] if reverse else states[1:]  # each step's output, in step order
         if nonlinearity == "tanh":  # the activation's slope for all steps at once: 1 - h'^2, or [h' > 0]
-            xp.multiply(states, states, out=dZ)
-            xp.subtract(1, dZ, out=dZ)
+            xp.multiply(outputs, outputs, out=dz_all)
+            xp.subtract(1, dz_all, out=dz_all)
         else:
-            xp.greater(states, 0, out=dZ)
+            xp.greater(outputs, 0, out=dz_all)
         if sizes[-1] < B:
             for t, n in enumerate(sizes):
-                dZ[t, n:] = 0  # rows a step skips enter the weight gradients
+                dz_all[t, n:] = 0  # rows a step skips enter the weight gradients
         dh = dh_n.copy()
         first = T - 1 if reverse else 0
         flows = not _all_zero(dout)  # the per-step outputs were used
         for t, src, dst in reversed(_order(T, reverse)):
             n = sizes[t]
-            z, dhn = dZ[t, :n], dh[:n]
+            z, dhn = dz_all[t, :n], dh[:n]
             if flows:
                 dhn += dout[t, :n]
             z *= dhn
@@ -451,13 +454,15 @@ class RNNSequence(_Sequence):
                 break  # dh0 is not wanted: skip the last product
             xp.matmul(z, w_hh, out=dhn)
         needs = self.needs_input_grad
-        Z = dZ.reshape(T * B, H)
-        dx = (Z @ w_ih).reshape(x_shape) if needs[0] else None
-        dw1 = Z.T @ X1 if needs[2] or needs[4] or needs[5] else None
-        dw_hh = Z.T @ (S[1:] if reverse else S[:T]).reshape(T * B, H) if needs[3] else None
-        SCRATCH.give(dZ)
+        dz_flat = dz_all.reshape(T * B, H)
+        dx = (dz_flat @ w_ih).reshape(x_shape) if needs[0] else None
+        dw1 = dz_flat.T @ x_ones if needs[2] or needs[4] or needs[5] else None
+        dw_hh = dz_flat.T @ (states[1:] if reverse else states[:T]).reshape(T * B, H) if needs[3] else None
         dw_ih, db = (dw1[:, :-1], dw1[:, -1]) if dw1 is not None else (None, None)
-        return dx, dh if needs[1] else None, dw_ih, dw_hh, db, db
+        grads = (dx, dh if needs[1] else None, dw_ih, dw_hh, db, db)
+        temporary.check_not_holding("rnn backward", grads)
+        temporary.release()
+        return grads
 
 
 # ---------------------------------------------------------------------------------------------- functional API
