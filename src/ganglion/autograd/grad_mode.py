@@ -1,9 +1,16 @@
-"""Whether operations record the graph: ``no_grad``, ``enable_grad``, ``set_grad_enabled``, ``is_grad_enabled``."""
+"""Whether operations record the graph: ``no_grad``, ``enable_grad``, ``set_grad_enabled``, ``is_grad_enabled``.
+
+The mode is per thread, as in PyTorch: a ``no_grad()`` block in one thread (a data-loading worker, an evaluation
+thread) never turns recording off in another, and every new thread starts with recording on.
+"""
 
 import functools
+import threading
 
 
-class _GradState:
+class _GradState(threading.local):
+    """The calling thread's grad mode (``enabled``: a class default of True that each thread may override)."""
+
     enabled = True
 
 

@@ -5,11 +5,19 @@ exist when it fails. Beyond each module's own table, a name may be a class or fu
 (``custom_object_scope``)."""
 
 import contextlib
+import threading
 
 #: registered objects: "package>name" and the bare name -> class or function
 REGISTRY = {}
 
-_SCOPES = []  # the custom_objects dicts in effect (innermost last)
+class _Scopes(threading.local):
+    """The calling thread's custom_object_scope dicts, innermost last (per thread, as in Keras 3)."""
+
+    def __init__(self):
+        self.stack = []
+
+
+_SCOPES = _Scopes()
 
 
 @contextlib.contextmanager
@@ -18,16 +26,16 @@ def custom_object_scope(*objects):
     merged = {}
     for mapping in objects:
         merged.update(mapping or {})
-    _SCOPES.append(merged)
+    _SCOPES.stack.append(merged)
     try:
         yield merged
     finally:
-        _SCOPES.pop()
+        _SCOPES.stack.pop()
 
 
 def custom_object(name):
     """The object called ``name`` in the active custom_object_scope or the registry, or None."""
-    for scope in reversed(_SCOPES):
+    for scope in reversed(_SCOPES.stack):
         if name in scope:
             return scope[name]
     return REGISTRY.get(name)
