@@ -113,6 +113,23 @@ class Var(Function):
         return _expand(dy, axes, keepdim, self.xp) * centered * (2 / centered.dtype.type(denom))
 
 
+class Std(Var):
+    """y = sqrt(var(x));  dy/dx_i = (x_i - mean) / ((n - correction) y), and 0 where y = 0 (as PyTorch: a constant
+    slice has a zero gradient, not 0/0)."""
+
+    def forward(self, x, axes, keepdim, correction):
+        y = self.xp.sqrt(super().forward(x, axes, keepdim, correction))
+        self.save(*self.saved, y)
+        return y
+
+    def backward(self, dy):
+        centered, axes, keepdim, denom, y = self.saved
+        xp = self.xp
+        with backend.errstate(divide="ignore", invalid="ignore"):
+            half_over_y = xp.where(y == 0, 0, dy / (2 * y)).astype(y.dtype, copy=False)
+        return _expand(half_over_y, axes, keepdim, xp) * centered * (2 / centered.dtype.type(denom))
+
+
 class Prod(Function):
     """y = prod_i x_i;  dy/dx_i = prod_{j != i} x_j (computed without dividing, so zeros are exact)."""
 
@@ -293,10 +310,12 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=
 
 
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None, ddof=None):
-    """Standard deviation over ``dim``: sqrt(var)."""
-    from .unary import sqrt
-
-    return sqrt(var(input, dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims, ddof=ddof))
+    """Standard deviation over ``dim``: sqrt(var), divided by n - correction (1 by default, as in PyTorch)."""
+    dim, keepdim = reduction_args("std", dim, keepdim, axis, keepdims)
+    if isinstance(unbiased, bool) is False and unbiased is not None and dim is None:
+        dim, unbiased = unbiased, None  # std(x, 1) means dim=1
+    corr = _correction("std", unbiased, ddof if ddof is not None else correction)
+    return Std.apply(input, normalize_dims(dim, input.ndim, "std"), keepdim, corr)
 
 
 def prod(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
