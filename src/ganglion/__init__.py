@@ -10,7 +10,7 @@ from .backend import (
 )
 from .tensor import Tensor
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from . import autograd, cuda, ops
+from . import autograd, cuda, memory, ops
 from .factories import (
     arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, ones, ones_like, rand,
     rand_like, randint, randint_like, randn, randn_like, randperm, tensor, zeros, zeros_like,
