@@ -321,3 +321,4 @@ def test_two_outputs_report_each_unweighted_loss_as_keras_does():
     for key in theirs:
         np.testing.assert_allclose(ours[key], theirs[key], rtol=1e-5, err_msg=key)
     np.testing.assert_allclose(our_eval, their_eval, rtol=1e-5)
+

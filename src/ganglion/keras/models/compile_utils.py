@@ -170,10 +170,11 @@ class CompiledLoss:
         self.metrics = [] if n == 1 else [keras_metrics.Mean(name=f"{name}_loss")
                                           for name, loss in zip(output_names, per_output) if loss is not None]
 
-    @property
-    def losses(self):
-        """The Loss of each output (None for an output without one), once built."""
-        return None if self.entries is None else [entry[0] for entry in self.entries]
+    def losses_for(self, y_pred, model_output_names=None):
+        """The Loss of each output of ``y_pred`` (None for an output without one); builds if no call has yet."""
+        if self.entries is None:
+            self.build(output_names_of(y_pred, model_output_names))
+        return [entry[0] for entry in self.entries]
 
     def __call__(self, y, y_pred, sample_weight=None, model_output_names=None):
         """The total weighted loss Tensor of ``y_pred`` against ``y``; None when no output has a loss."""

@@ -109,8 +109,11 @@ class Trainer:
         del x
         compiled = self._compile_metrics
         if compiled is not None:
-            losses = None if self._compile_loss is None else self._compile_loss.losses
-            compiled.update_state(y, y_pred, sample_weight, losses, getattr(self, "output_names", None))
+            names = getattr(self, "output_names", None)
+            losses = None
+            if compiled.entries is None and self._compile_loss is not None:  # "accuracy" is resolved from them
+                losses = self._compile_loss.losses_for(y_pred, names)
+            compiled.update_state(y, y_pred, sample_weight, losses, names)
         return self.get_metrics_result()
 
     @property
@@ -239,8 +242,8 @@ class Trainer:
 
     def _enter(self):
         """Start a run of steps: the loss terms, constraints and metrics held by layers are then looked up once, at
-        the first step (after the forward pass has built any lazily built layer); an optimizer built before the trainable flags changed
-        is rebuilt on the trainable parameters."""
+        the first step (after the forward pass has built any lazily built layer); an optimizer built before the
+        trainable flags changed is rebuilt on the trainable parameters."""
         if self.compiled and self.optimizer.built:
             wanted = [p for p in self.parameters() if p.requires_grad]
             if {id(p) for p in wanted} != {id(p) for p in self.optimizer._params}:
