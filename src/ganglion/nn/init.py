@@ -86,7 +86,7 @@ def _fill(tensor, values):
     return tensor
 
 
-_CHUNK = 2**20  # values per float64 block where a draw must be computed in float64 (the inverse-CDF tail path)
+_CHUNK = 2**16  # values per block where a draw needs temporaries (rejection, the float64 inverse-CDF tail path)
 
 
 def _truncated_standard_normal(shape, lo, hi, generator, dtype):
@@ -95,7 +95,8 @@ def _truncated_standard_normal(shape, lo, hi, generator, dtype):
     When the interval holds at least a quarter of the mass (the usual +-2 sigma holds 95%), by rejection: draw
     normals in ``dtype``, keep those inside. Otherwise by inverting the CDF, x = Phi^-1(U(Phi(lo), Phi(hi))), which
     works for any interval, also far in a tail where rejection would almost never accept; that needs float64 (tail
-    probabilities underflow float32), so it runs in blocks of ``_CHUNK`` values written into the ``dtype`` result.
+    probabilities underflow float32). Both run in blocks of ``_CHUNK`` values written into the ``dtype`` result, so
+    the temporaries stay small whatever the tensor's size.
     """
     np = backend.np
     rng = backend.rng(generator)
@@ -104,20 +105,19 @@ def _truncated_standard_normal(shape, lo, hi, generator, dtype):
         lo, hi = -hi, -lo
     p_lo, p_hi = ndtr(np.array([lo, hi], dtype=np.float64), np)
     n = math.prod(shape)
+    x = np.empty(n, dtype=dtype)
     if p_hi - p_lo >= 0.25:
-        kept, count = [], 0
+        count = 0
         while count < n:
-            draw = rng.standard_normal(int((n - count) / (p_hi - p_lo) * 1.1) + 16, dtype=dtype)
-            draw = draw[(draw >= lo) & (draw <= hi)]
-            kept.append(draw)
+            draw = rng.standard_normal(min(int((n - count) / (p_hi - p_lo) * 1.1) + 16, _CHUNK), dtype=dtype)
+            draw = draw[(draw >= lo) & (draw <= hi)][:n - count]
+            x[count:count + draw.size] = draw
             count += draw.size
-        x = np.concatenate(kept)[:n].reshape(shape)
     else:
-        x = np.empty(n, dtype=dtype)
         for start in range(0, n, _CHUNK):
             u = rng.random(min(_CHUNK, n - start))
             x[start:start + u.size] = np.clip(ndtri(p_lo + (p_hi - p_lo) * u, np), lo, hi)
-        x = x.reshape(shape)
+    x = x.reshape(shape)
     if flip:
         np.negative(x, out=x)
     return x
@@ -322,8 +322,13 @@ def sparse_(tensor, sparsity, std=0.01, generator=None):
     values = rng.standard_normal((rows, cols), dtype=dtype)
     values *= std
     zeros = int(math.ceil(sparsity * rows))
-    chosen = np.argsort(rng.random((rows, cols), dtype=dtype), axis=0)[:zeros]  # a random set of rows per column
-    values[chosen, np.arange(cols)] = 0.0
+    # a random set of ``zeros`` rows in every column: each column's row numbers shuffled, the first ``zeros`` kept
+    rows_index = np.arange(rows, dtype=np.min_scalar_type(max(rows - 1, 0)))
+    chosen = rng.permuted(np.broadcast_to(rows_index[:, None], (rows, cols)), axis=0)[:zeros]
+    block = max(1, _CHUNK // max(zeros, 1))  # columns per assignment, so its index arrays stay small
+    for start in range(0, cols, block):
+        stop = min(start + block, cols)
+        values[chosen[:, start:stop], np.arange(start, stop)] = 0
     return _fill(tensor, values)
 
 
