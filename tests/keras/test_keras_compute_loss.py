@@ -322,3 +322,20 @@ def test_two_outputs_report_each_unweighted_loss_as_keras_does():
         np.testing.assert_allclose(ours[key], theirs[key], rtol=1e-5, err_msg=key)
     np.testing.assert_allclose(our_eval, their_eval, rtol=1e-5)
 
+
+
+def test_a_frozen_layers_weight_regularizer_is_not_counted():
+    """Keras 3 regularizes trainable weights only: freezing a layer drops its penalty from the loss."""
+    import ganglion.keras as gk
+
+    x = np.ones((4, 3), dtype="float32")
+    y = np.zeros((4, 2), dtype="float32")
+    layer = gk.layers.Dense(2, kernel_regularizer=gk.regularizers.L2(1.0), kernel_initializer="ones")
+    model = gk.Sequential([gk.Input((3,)), layer])
+    model.compile(loss="mse", optimizer="sgd")
+    with_penalty = model.evaluate(x, y, verbose=0)
+    layer.trainable = False
+    model.compile(loss="mse", optimizer="sgd")
+    without = model.evaluate(x, y, verbose=0)
+    assert without == pytest.approx(9.0)  # (1+1+1)^2 per output: the MSE alone
+    assert with_penalty == pytest.approx(9.0 + 6.0)  # + 1.0 * sum(kernel^2) = 6

@@ -339,8 +339,9 @@ def _free_name(layer, base):
 
 
 class _Penalty:
-    """``reg(weight)`` for one regularized weight of a layer (nothing before the layer is built). The weight is
-    looked up once; an activity penalty (name ``__activity__``) reads the layer's latest output every time."""
+    """``reg(weight)`` for one regularized weight of a layer (nothing before the layer is built, nothing while the
+    weight is frozen: Keras 3 regularizes trainable weights only). The weight is looked up once; an activity penalty
+    (name ``__activity__``) reads the layer's latest output every time."""
 
     __slots__ = ("layer", "name", "reg", "target")
 
@@ -355,6 +356,8 @@ class _Penalty:
             target = self.layer._penalty_target(self.name)
             if self.name != "__activity__":
                 self.target = target
+        if self.name != "__activity__" and not getattr(target, "requires_grad", True):
+            return None
         return self.reg(target)
 
 
