@@ -1,6 +1,6 @@
 """Conv -> BatchNormalization -> MaxPooling with Keras, channels-last, under changing batch sizes.
 
-Three kinds of noisy 12 x 12 RGB texture (horizontal stripes, vertical stripes, a checkerboard) are told apart by a
+Three kinds of noisy 20 x 20 RGB texture (horizontal stripes, vertical stripes, a checkerboard) are told apart by a
 two-block convolutional network. Training runs a few hundred steps: ``fit`` with a different batch size each round
 (so every round ends on a ragged batch) and ``train_on_batch`` on single images; then ``predict`` with the whole
 set, one image at a time and odd batch sizes, which must all agree; then ``fit`` again, and the predictions returned
@@ -13,9 +13,9 @@ from keras import layers
 
 
 def textures(n, rng):
-    """n images (n, 12, 12, 3) and their labels: 0 horizontal stripes, 1 vertical stripes, 2 checkerboard."""
+    """n images (n, 20, 20, 3) and their labels: 0 horizontal stripes, 1 vertical stripes, 2 checkerboard."""
     labels = rng.integers(0, 3, n)
-    rows, cols = np.meshgrid(np.arange(12), np.arange(12), indexing="ij")
+    rows, cols = np.meshgrid(np.arange(20), np.arange(20), indexing="ij")
     period = rng.integers(2, 5, n)[:, None, None]
     phase = rng.integers(0, 4, n)[:, None, None]
     horizontal = (rows + phase) // period % 2
@@ -23,7 +23,7 @@ def textures(n, rng):
     checker = ((rows + phase) // period + (cols + phase) // period) % 2
     pattern = np.choose(labels[:, None, None], [horizontal, vertical, checker]).astype(np.float32)
     colour = rng.uniform(0.5, 1.5, (n, 1, 1, 3))
-    noise = rng.normal(0.0, 0.4, (n, 12, 12, 3))
+    noise = rng.normal(0.0, 0.4, (n, 20, 20, 3))
     return (pattern[..., None] * colour + noise).astype("float32"), labels
 
 
@@ -38,7 +38,7 @@ def main():
     x_train, y_train = textures(300, rng)
     x_test, y_test = textures(101, rng)
 
-    model = keras.Sequential([keras.Input(shape=(12, 12, 3)), *block(8), *block(12), layers.Flatten(),
+    model = keras.Sequential([keras.Input(shape=(20, 20, 3)), *block(16), *block(12), layers.Flatten(),
                               layers.Dense(3, activation="softmax")])
     model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.003), loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"])

@@ -6,9 +6,10 @@ class, so the network has to carry what it saw to the end. Sentences are 1 to 12
   changing size, 1 included, and whose collate function pads);
 - a bidirectional GRU over the same packed batches;
 - an LSTM over batches that hold sentences of one length only (no packing: lengths 1..12, batches of 1 included).
-Afterwards each model checks that what it returned earlier (outputs, final states, logits) is unchanged by later
-calls with other shapes, and that a loss's gradient does not change when other batches run between its forward and
-its backward.
+Afterwards each model runs on batches of awkward shapes (one sentence of length 1, all the length-1 sentences, one
+long sentence, ordinary batches) and checks that everything it returned earlier (outputs, final states, logits)
+still holds its values after the later calls, and that a loss's gradient does not change when other batches run
+between its forward and its backward.
 """
 
 import numpy as np
@@ -99,21 +100,27 @@ def accuracy(model, loader):
     return correct / count
 
 
-def kept_results_change(model, loaders, training):
-    """Keep every tensor one call returned, run the model on other batches (the same shape among them), return how
-    far the kept ones moved. In training mode with autograd recording, else in eval mode under no_grad."""
+def probe_batches(pairs, batches_for, rng):
+    """Batches of every awkward shape: one sentence of length 1 alone, all the length-1 sentences together, one
+    long sentence alone, a few ordinary batches, and the first one again."""
+    ones = [i for i, (tokens, _) in enumerate(pairs) if len(tokens) == 1]
+    longest = max(range(len(pairs)), key=lambda i: len(pairs[i][0]))
+    index_lists = [[ones[0]], ones, [longest], *batches_for(pairs, rng)[:5], [ones[1]], [ones[0]]]
+    return [pad_batch([pairs[i] for i in indices]) for indices in index_lists]
+
+
+def kept_results_change(model, batches, training):
+    """Run the model on each batch in turn, keeping every tensor each call returned; return how far any kept tensor
+    moved by the end. In training mode with autograd recording, else in eval mode under no_grad."""
     model.train(training)
+    kept = []
     with torch.set_grad_enabled(training):
-        tokens, lengths, _ = next(iter(loaders[0]))
-        logits, output, state = model(tokens, lengths)
-        output = output.data if isinstance(output, nn.utils.rnn.PackedSequence) else output
-        states = list(state) if isinstance(state, tuple) else [state]
-        kept = [logits, output, *states]
-        copies = [t.detach().clone() for t in kept]
-        for loader in loaders:
-            for tokens, lengths, _ in loader:
-                model(tokens, lengths)
-    return max((a.detach() - b).abs().max().item() for a, b in zip(kept, copies))
+        for tokens, lengths, _ in batches:
+            logits, output, state = model(tokens, lengths)
+            output = output.data if isinstance(output, nn.utils.rnn.PackedSequence) else output
+            for tensor in [logits, output, *(state if isinstance(state, tuple) else [state])]:
+                kept.append((tensor, tensor.detach().clone()))
+    return max((tensor.detach() - copy).abs().max().item() for tensor, copy in kept)
 
 
 def gradient_change(model, loss_fn, batch, other_batches):
@@ -145,14 +152,12 @@ def train(model, train_pairs, test_pairs, batches_for, seed, epochs=3):
             loss.backward()
             optimizer.step()
     test_loader = DataLoader(test_pairs, batch_sampler=batches_for(test_pairs, rng), collate_fn=pad_batch)
-    other_loaders = [DataLoader(test_pairs, batch_sampler=batches_for(test_pairs, rng)[:6], collate_fn=pad_batch)
-                     for _ in range(2)]
-    batch, *others = [b for loader in other_loaders for b in loader]
+    probes = probe_batches(test_pairs, batches_for, rng)
     return {
         "accuracy": accuracy(model, test_loader),
-        "kept_outputs_changed_by": kept_results_change(model, other_loaders, training=False),
-        "kept_training_outputs_changed_by": kept_results_change(model, other_loaders, training=True),
-        "gradient_changed_by": gradient_change(model, loss_fn, batch, others),
+        "kept_outputs_changed_by": kept_results_change(model, probes, training=False),
+        "kept_training_outputs_changed_by": kept_results_change(model, probes, training=True),
+        "gradient_changed_by": gradient_change(model, loss_fn, probes[0], probes[1:]),
     }
 
 

@@ -93,7 +93,7 @@ def test_every_program_has_a_row():
     assert set(KNOWN_BUGS) <= set(PROGRAMS)
 
 
-@pytest.mark.parametrize("name", _rows())
+@pytest.mark.parametrize("name", list(_rows()))
 def test_program(name, record_property):
     reference, reference_seconds = run_program(HERE / name, "reference")
     ganglion, ganglion_seconds = run_program(HERE / name, "ganglion")
