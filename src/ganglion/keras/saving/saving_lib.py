@@ -168,7 +168,7 @@ def save_model(model, filepath, overwrite=True):
 
 
 def _read_json(archive, name, cap):
-    return json_loads(archive.read(name, cap), f"{archive.what}: {name} in {archive.filepath!r}")
+    return json_loads(archive.read(name, cap), f"{archive.what}: {archive.filepath!r} ({name})")
 
 
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
