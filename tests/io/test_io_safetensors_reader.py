@@ -86,7 +86,8 @@ _DATA = b"\x00" * 8
     ({"__metadata__": {"ganglion.keys": "[1]"}, **_GOOD}, _DATA, None, r"ganglion\.keys' must be a list of"),
     ({"__metadata__": {"ganglion.keys": '["w", "w"]'}, **_GOOD}, _DATA, None, r"ganglion\.keys' does not list"),
     ({"__metadata__": {"ganglion": "{oops"}, **_GOOD}, _DATA, None, r"metadata field 'ganglion' is not valid JSON"),
-    ({"__metadata__": {"ganglion": "[" * 500 + "]" * 500}, **_GOOD}, _DATA, None, r"'ganglion' nests lists and objects 500 deep"),
+    ({"__metadata__": {"ganglion": "[" * 500 + "]" * 500}, **_GOOD}, _DATA, None,
+     r"'ganglion' nests lists and objects 500 deep"),
 ])
 def test_malformed_headers_name_the_file_and_the_tensor(tmp_path, header, data, length, pattern):
     path = _write(tmp_path / "bad.safetensors", header, data, length)

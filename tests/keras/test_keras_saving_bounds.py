@@ -218,3 +218,29 @@ def test_load_weights_compares_the_header_before_reading_tensors(saved, tmp_path
     wider = Sequential([Input(shape=(4,)), Dense(9), Dense(2)])
     with pytest.raises(ValueError, match=r"good\.keras.*dense\.linear\.weight: shape \(3, 4\) in the file, \(9, 4\)"):
         wider.load_weights(saved)
+
+
+RULE_CASES = [
+    (lambda: Dense(3, use_bias=False), (None, 5)),
+    (lambda: layers.Embedding(7, 3), (None, 4)),
+    (lambda: layers.Conv1D(4, 3, groups=2), (None, 9, 6)),
+    (lambda: layers.Conv2D(4, (3, 2), data_format="channels_first"), (None, 2, 6, 6)),
+    (lambda: layers.Conv3D(2, 2), (None, 4, 4, 4, 3)),
+    (lambda: layers.Conv2DTranspose(5, 3), (None, 6, 6, 2)),
+    (lambda: layers.DepthwiseConv2D(3, depth_multiplier=2), (None, 6, 6, 3)),
+    (lambda: layers.SeparableConv2D(4, 3, depth_multiplier=2), (None, 6, 6, 3)),
+    (lambda: layers.SimpleRNN(3), (None, 5, 2)),
+    (lambda: layers.LSTM(3, use_bias=False), (None, 5, 2)),
+    (lambda: layers.GRU(3), (None, 5, 2)),
+    (lambda: layers.GRU(3, reset_after=False), (None, 5, 2)),
+]
+
+
+@pytest.mark.parametrize("make, input_shape", RULE_CASES, ids=lambda v: "" if isinstance(v, tuple) else None)
+def test_the_weight_rules_agree_with_what_layers_build(make, input_shape):
+    from ganglion.keras.saving.weight_check import keras_weight_shapes
+
+    layer = make()
+    predicted = keras_weight_shapes(layer, input_shape)
+    layer._maybe_build(input_shape)
+    assert predicted == {w.name: w.shape for w in layer.keras_weights()}

@@ -70,10 +70,12 @@ MALFORMED = [
     ("version true", _meta(lambda m: m.update(version=True)), META + r"field version must be an integer, got bool"),
     ("version missing", _meta(lambda m: m.pop("version")), META + r"field version is missing"),
     ("newer version", _meta(lambda m: m.update(version=99)), META + r"has format 'ganglion\.keras' version 99"),
-    ("version zero", _meta(lambda m: m.update(version=0)), META + r"has format 'ganglion\.keras' version 0; this ganglion reads"),
+    ("version zero", _meta(lambda m: m.update(version=0)),
+     META + r"has format 'ganglion\.keras' version 0; this ganglion reads"),
     ("other format", _meta(lambda m: m.update(format="keras")), META + r"has format 'keras' version 1"),
     ("metadata not JSON", _raw("metadata.json", b"{format"), r"\(metadata\.json\) is not valid JSON"),
-    ("metadata not UTF-8", _raw("metadata.json", b"\xff\xfe{}"), r"\(metadata\.json\) is not valid JSON \('utf-8' codec"),
+    ("metadata not UTF-8", _raw("metadata.json", b"\xff\xfe{}"),
+     r"\(metadata\.json\) is not valid JSON \('utf-8' codec"),
     # config.json: structure
     ("config list", _set(lambda c: [c], replace=True), CONFIG + r"field \(top level\) must be an object, got list"),
     ("model missing", _set(lambda c: c.pop("model")), CONFIG + r"field model is missing"),
@@ -113,9 +115,11 @@ MALFORMED = [
     ("input_shape text", _set(lambda c: _layer(c, 1)["build_config"].update(input_shape="x")),
      CONFIG + r"field model\.config\.layers\[1\]\.build_config\.input_shape must be a list"),
     ("input_shape float", _set(lambda c: _layer(c, 1)["build_config"].update(input_shape=[None, 4.5])),
-     CONFIG + r"field model\.config\.layers\[1\]\.build_config\.input_shape\[1\] must be a non-negative integer or null, got float"),
+     CONFIG + r"field model\.config\.layers\[1\]\.build_config\.input_shape\[1\] must be a non-negative integer "
+              r"or null, got float"),
     ("input_shape huge", _set(lambda c: _layer(c, 1)["build_config"].update(input_shape=[None, 10**5, 10**5])),
-     CONFIG + r"field model\.config\.layers\[1\]\.build_config\.input_shape is \[None, 100000, 100000\]: 10000000000 values per sample, more than"),
+     CONFIG + r"field model\.config\.layers\[1\]\.build_config\.input_shape is \[None, 100000, 100000\]: "
+              r"10000000000 values per sample, more than"),
     ("input layer huge", _set(lambda c: _layer(c, 0)["config"].update(shape=[10**6, 10**6])),
      CONFIG + r"field model\.config\.layers\[0\]\.config\.shape is .* values per sample"),
     # config.json: layer arguments the class rejects
@@ -132,7 +136,8 @@ MALFORMED = [
      r"\(config\.json\) is nested too deeply"),
     ("config not JSON", _raw("config.json", b'{"model": '), r"\(config\.json\) is not valid JSON"),
     # config.json: compile settings and optimizer state
-    ("optimizer missing", _set(lambda c: c["compile"].pop("optimizer")), CONFIG + r"field compile\.optimizer is missing"),
+    ("optimizer missing", _set(lambda c: c["compile"].pop("optimizer")),
+     CONFIG + r"field compile\.optimizer is missing"),
     ("optimizer config text", _set(lambda c: c["compile"]["optimizer"].update(config="adam")),
      CONFIG + r"field compile\.optimizer\.config must be an object, got str"),
     ("unknown optimizer", _set(lambda c: c["compile"]["optimizer"].update(class_name="Adamax9")),

@@ -98,7 +98,8 @@ def check_header(document, length, data_length, where):
     """A Header from the parsed JSON ``document``, every tensor checked against the ``data_length`` bytes of data."""
     if not isinstance(document, dict):
         raise invalid(where, "the header is not a JSON object")
-    metadata = _metadata(document.get("__metadata__", {}), where)
+    declared = document.get("__metadata__")  # optional; null counts as absent, as in the reference reader
+    metadata = _metadata({} if declared is None else declared, where)
     entries = [_entry(name, spec, data_length, where) for name, spec in document.items() if name != "__metadata__"]
     _check_tiling(entries, data_length, where)
     by_name = {entry.name: entry for entry in entries}
