@@ -16,6 +16,7 @@ import signal
 import threading
 import time
 import traceback
+import weakref
 from multiprocessing import connection
 
 import numpy as np
@@ -225,7 +226,7 @@ class ThreadPool:
     kind = "thread"
 
     def __init__(self, make_fetcher, num_workers, base_seed, worker_init_fn):
-        self.num_workers, self._owner_pid = num_workers, os.getpid()
+        self.num_workers = num_workers
         self._tasks = [queue.Queue() for _ in range(num_workers)]
         self._results = queue.Queue()
         self._threads, self._crashes = [], {}
@@ -236,6 +237,10 @@ class ThreadPool:
                                  name=f"ganglion-data-worker-{w}", daemon=True)
             t.start()
             self._threads.append(t)
+        # Dropping the pool (its iterator abandoned) stops the threads. A finalizer rather than __del__: it holds
+        # what it needs, so a garbage collection cannot take any of that apart before it runs.
+        self._stop = weakref.finalize(self, _stop_threads, self._tasks, self._threads, os.getpid())
+        self._stop.atexit = False  # the threads are daemons
 
     def submit(self, worker_id, task):
         self._tasks[worker_id].put(task)
@@ -257,22 +262,28 @@ class ThreadPool:
                                    + details)
 
     def shutdown(self):
-        """Drop the tasks not started yet and ask each thread to stop; wait at most ``_SHUTDOWN_SECONDS`` for those
-        busy with a batch (threads cannot be killed: a stuck one is left behind as a daemon)."""
-        if os.getpid() != self._owner_pid:  # a forked copy of this pool owns no threads
-            return
-        threads, self._threads = self._threads, []
-        for q in self._tasks:
-            while True:
-                try:
-                    q.get_nowait()
-                except queue.Empty:
-                    break
-            q.put(None)
-        deadline = time.monotonic() + _SHUTDOWN_SECONDS
-        for t in threads:
-            if t is not threading.current_thread():  # a garbage collection may run this inside a worker
-                t.join(max(0.0, deadline - time.monotonic()))
+        """Stop the workers now (see ``_stop_threads``); later calls do nothing."""
+        self._stop()
+
+
+def _stop_threads(tasks, threads, owner_pid):
+    """Drop the tasks not started yet and ask each thread to stop; wait at most ``_SHUTDOWN_SECONDS`` for those busy
+    with a batch (threads cannot be killed: a stuck one is left behind as a daemon)."""
+    if os.getpid() != owner_pid:  # a forked copy of the pool owns no threads
+        return
+    stopping = list(threads)
+    threads.clear()
+    for q in tasks:
+        while True:
+            try:
+                q.get_nowait()
+            except queue.Empty:
+                break
+        q.put(None)
+    deadline = time.monotonic() + _SHUTDOWN_SECONDS
+    for t in stopping:
+        if t is not threading.current_thread():  # a garbage collection may run this inside a worker
+            t.join(max(0.0, deadline - time.monotonic()))
 
 
 def _read_tasks(conn, put):
@@ -328,7 +339,7 @@ class ProcessPool:
     kind = "process"
 
     def __init__(self, make_fetcher, num_workers, base_seed, worker_init_fn, context):
-        self.num_workers, self._owner_pid = num_workers, os.getpid()
+        self.num_workers = num_workers
         self._conns, self._procs = [], []
         for w in range(num_workers):
             parent, child = context.Pipe(duplex=True)
@@ -338,6 +349,10 @@ class ProcessPool:
             child.close()
             self._conns.append(parent)
             self._procs.append(p)
+        # As for ThreadPool; here it matters more: a garbage collection that closed the pipes first would leave this
+        # writing to and closing file descriptors that may since belong to someone else.
+        self._stop = weakref.finalize(self, _stop_processes, self._conns, self._procs, os.getpid())
+        self._stop.atexit = False  # at exit multiprocessing terminates daemon processes itself
 
     def _died(self, workers):
         """The error for dead workers, in PyTorch's words, with how each ended."""
@@ -346,8 +361,8 @@ class ProcessPool:
         pids = ", ".join(str(self._procs[w].pid) for w in workers)
         details = "; ".join(f"worker {w} (pid {self._procs[w].pid}) {_how_it_ended(self._procs[w])}"
                             for w in workers)
-        return RuntimeError(f"DataLoader worker (pid(s) {pids}) exited unexpectedly: {details}. Its traceback, if "
-                            f"any, went to its stderr; rerunning with num_workers=0 may show the error here")
+        return RuntimeError(f"DataLoader worker (pid(s) {pids}) exited unexpectedly: {details}. Details are lost "
+                            f"due to multiprocessing; rerunning with num_workers=0 may give a better error trace")
 
     def submit(self, worker_id, task):
         if not self._conns:
@@ -376,26 +391,32 @@ class ProcessPool:
                 raise self._died(dead)
 
     def shutdown(self):
-        """Ask each worker to stop and close its pipe (a worker blocked sending a batch nobody will read gets a
-        broken pipe and exits); terminate those still running after ``_SHUTDOWN_SECONDS``, then kill."""
-        if os.getpid() != self._owner_pid:  # a forked copy of this pool (inside a later worker) owns no processes
-            return
-        conns, procs = self._conns, self._procs
-        self._conns, self._procs = [], []
-        for conn in conns:
-            try:
-                os.set_blocking(conn.fileno(), False)  # a stopped worker must not block us on a full pipe
-                conn.send(None)
-            except OSError:
-                pass
-            conn.close()
-        deadline = time.monotonic() + _SHUTDOWN_SECONDS
-        for p in procs:
-            p.join(max(0.0, deadline - time.monotonic()))
-        for p in procs:
-            if p.is_alive():
-                p.terminate()
-                p.join(1)
-            if p.is_alive():
-                p.kill()
-                p.join()
+        """Stop the workers now (see ``_stop_processes``); later calls do nothing."""
+        self._stop()
+
+
+def _stop_processes(conns, procs, owner_pid):
+    """Ask each worker process to stop and close its pipe (a worker blocked sending a batch nobody will read gets a
+    broken pipe and exits); terminate those still running after ``_SHUTDOWN_SECONDS``, then kill."""
+    if os.getpid() != owner_pid:  # a forked copy of the pool (inside a later worker) owns no processes
+        return
+    closing, stopping = list(conns), list(procs)
+    conns.clear()
+    procs.clear()
+    for conn in closing:
+        try:
+            os.set_blocking(conn.fileno(), False)  # a stopped worker must not block us on a full pipe
+            conn.send(None)
+        except OSError:
+            pass
+        conn.close()
+    deadline = time.monotonic() + _SHUTDOWN_SECONDS
+    for p in stopping:
+        p.join(max(0.0, deadline - time.monotonic()))
+    for p in stopping:
+        if p.is_alive():
+            p.terminate()
+            p.join(1)
+        if p.is_alive():
+            p.kill()
+            p.join()

@@ -221,8 +221,8 @@ class _MultiWorkerIter:
     worker that still has data), at most ``prefetch_factor`` per worker are in flight, and results come back in
     order.
 
-    It holds what it needs of the loader, not the loader (which holds a persistent iterator: no cycle, so dropping
-    the loader stops the workers at once). It never waits on nothing: a worker's exception is raised here (the
+    It holds what it needs of the loader, not the loader (which holds a persistent iterator): dropping the last of
+    them drops the pool, whose finalizer stops the workers at once. It never waits on nothing: a worker's exception is raised here (the
     iterator goes on with the next batch, as PyTorch's does), while a dead worker, a timeout, or a worker's
     ``KeyboardInterrupt`` / ``SystemExit`` shuts the pool down and ends the iterator.
     """
@@ -329,9 +329,3 @@ class _MultiWorkerIter:
         pool, self._pool = self._pool, None
         if pool is not None:
             pool.shutdown()
-
-    def __del__(self):
-        try:
-            self._shutdown()
-        except Exception:  # during interpreter exit the modules it needs may be gone; the workers are daemons
-            pass
