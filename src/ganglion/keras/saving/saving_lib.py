@@ -198,6 +198,9 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
                     built["model"] = deserialize_layer(config["model"], custom_objects)
                 except ValueError as e:
                     raise ValueError(f"{where}: cannot rebuild the model: {e}") from e
+                except (TypeError, KeyError, AttributeError, IndexError, RecursionError) as e:
+                    # a layer given shapes or arguments it cannot take (from the file), failing inside its own code
+                    raise ValueError(f"{where}: cannot rebuild the model: {type(e).__name__}: {e}") from e
 
         stream, size = archive.stream(_WEIGHTS)
         header, weights = read_stream(stream, size, archive.where(_WEIGHTS), build_model)
