@@ -154,10 +154,10 @@ IDENTITY = WeightLayout(())
 
 def fill(param, initializer, keras_shape, layout=None):
     """Initialize engine ``param`` from a draw of Keras ``keras_shape`` (so fans follow Keras' rules)."""
-    values = initializer.sample(tuple(keras_shape))
+    values = initializer.sample(tuple(keras_shape), dtype=param.dtype)
     if layout is not None:
         values = layout.from_keras(values)
-    values = np.ascontiguousarray(np.asarray(values).reshape(param.shape)).astype(param.dtype)
+    values = np.ascontiguousarray(np.asarray(values).reshape(param.shape)).astype(param.dtype, copy=False)
     param.array[...] = backend.to_device(values, param.device)
 
 
