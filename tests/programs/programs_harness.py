@@ -169,19 +169,24 @@ def use_keras_torch_backend():
 
 
 @contextlib.contextmanager
-def _one_torch_thread(face):
-    """PyTorch on one intra-op thread while a reference program runs: these programs are many tiny steps, which a
-    thread pool slows down several-fold on a shared two-core machine (ganglion's NumPy is left as it is)."""
-    if face != "reference":
+def _one_math_thread(face):
+    """PyTorch's intra-op pool (reference runs) and NumPy's BLAS (both runs, through threadpoolctl where installed)
+    on one thread while a program runs. The programs are many tiny steps, which thread pools slow down several-fold
+    when the machine's cores are busy (both frameworks measured 3x slower on a loaded two-core machine)."""
+    with contextlib.ExitStack() as stack:
+        try:
+            from threadpoolctl import threadpool_limits
+        except ImportError:  # a scikit-learn dependency; without it BLAS keeps its threads
+            pass
+        else:
+            stack.enter_context(threadpool_limits(limits=1, user_api="blas"))
+        if face == "reference":
+            import torch
+
+            threads = torch.get_num_threads()
+            torch.set_num_threads(1)
+            stack.callback(torch.set_num_threads, threads)
         yield
-        return
-    import torch
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
 
 
 def run_program(path, face):
@@ -197,7 +202,7 @@ def run_program(path, face):
     else:
         tree = rewrite(source, str(path))
     namespace = {"__name__": f"program_{path.stem}", "__file__": str(path)}
-    with _one_torch_thread(face):
+    with _one_math_thread(face):
         exec(compile(tree, str(path), "exec"), namespace)
         if face == "ganglion" and (leftovers := _framework_leftovers(namespace)):
             raise RewriteError(f"{path.name} still reaches the original framework: {', '.join(leftovers)}")

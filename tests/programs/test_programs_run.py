@@ -15,6 +15,11 @@ from programs_harness import run_program
 
 HERE = pathlib.Path(__file__).resolve().parent
 
+# Keras' torch backend converts torch tensors with np.array(..., copy=False), which NumPy 2 warns about on every
+# batch of a reference run: Keras' and PyTorch's affair, not the program's or ganglion's.
+pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy keyword"
+                                        ":DeprecationWarning:keras")
+
 PROGRAMS = {
     # the notes' Keras iris MLP: chance is 1/3
     "prog_keras_iris.py": [
