@@ -95,6 +95,17 @@ class Near:
                 f"(differ by up to {float(np.max(np.abs(ref - got)))}; allowed {self.atol} + {self.rtol} * |ref|)"]
 
 
+@dataclass(frozen=True)
+class Same:
+    """reference[key] == ganglion[key] exactly (names, counts, shapes)."""
+
+    key: str
+
+    def between(self, reference, ganglion):
+        ref, got = reference.get(self.key, "<missing>"), ganglion.get(self.key, "<missing>")
+        return [] if ref == got else [f"{self.key}: reference {ref!r} vs ganglion {got!r}"]
+
+
 def failures(checks, reference, ganglion):
     """Every failed check, each prefixed with the run it failed in."""
     found = []

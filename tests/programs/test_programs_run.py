@@ -1,16 +1,19 @@
 """Whole programs: each ``prog_*.py`` runs as written (PyTorch, or Keras on its torch backend) and again with only
-its imports switched to ganglion; both runs must meet the program's bounds and agree where the table says.
+its imports switched to ganglion (``programs_harness``); both runs must meet the program's row of checks.
 
-One row per program. Bounds that both runs meet alone (``AtLeast``, ``AtMost``, ``Equals``, ``Below``, ``Agree``)
-say the training worked (better than chance by a clear margin, outputs that must not move did not move); ``Near``
-compares the two runs: loosely for what training reaches from different random starts, tightly where the program
-fixes its weights itself (then the numbers are the framework's alone).
+Checks that each run meets alone (``AtLeast``, ``AtMost``, ``Equals``, ``Below``, ``Agree``) say the training worked
+(better than chance by a clear margin) and that outputs which must not move did not. ``Near`` and ``Same`` compare
+the two runs: loosely for what training reaches from different random starts, to float32 rounding where the program
+sets its weights itself (then the numbers are the framework's alone).
+
+To add a program: write ``prog_<name>.py`` for PyTorch or Keras with a ``main()`` returning a dict of plain numbers,
+and give it a row here.
 """
 
 import pathlib
 
 import pytest
-from program_checks import Agree, AtLeast, AtMost, Below, Equals, Near, failures
+from program_checks import Agree, AtLeast, AtMost, Below, Equals, Near, Same, failures
 from programs_harness import run_program
 
 HERE = pathlib.Path(__file__).resolve().parent
@@ -69,6 +72,15 @@ PROGRAMS = {
         AtMost("length_one_repeat_vs_first", 0.0), AtMost("batch_of_ones_vs_singly", 1e-6),
         Equals("all_losses_finite", True), Near("train_losses", 1e-4, rtol=1e-4),
         Near("prediction_after_training", 1e-4),
+    ],
+    # PyTorch conv net and packed bidirectional LSTM from weights the program loads: the numbers are the framework's
+    "prog_torch_fixed_weights.py": [
+        check
+        for model in ("conv", "lstm")
+        for check in (
+            Near(f"{model}_losses", 1e-5, rtol=1e-5), Near(f"{model}_probe_outputs", 1e-5, rtol=1e-5),
+            Near(f"{model}_saved_state", 1e-5, rtol=1e-5), Same(f"{model}_state_keys"),
+        )
     ],
     # Keras Embedding(mask_zero=True) -> LSTM on zero-padded sentences
     "prog_keras_masked_text.py": [
