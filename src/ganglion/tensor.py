@@ -26,6 +26,13 @@ class Tensor:
     __array_priority__ = 1000  # NumPy defers `ndarray op tensor` to our reflected operators
     __array_ufunc__ = None
 
+    def __new__(cls, *args, **kwargs):
+        # every Tensor starts without a version counter, also a subclass whose __init__ sets the slots itself
+        # (Parameter); the internal constructors (`_wrap`, Function.apply) bypass this and set the slot directly
+        t = object.__new__(cls)
+        t._vc = None
+        return t
+
     def __init__(self, data=None, dtype=None, device=None, requires_grad=False):
         from .factories import _to_array
 
@@ -34,7 +41,6 @@ class Tensor:
         self.requires_grad = False
         self._node = None
         self._out_index = 0
-        self._vc = None
         if requires_grad:
             self.requires_grad_(True)
 
@@ -65,10 +71,7 @@ class Tensor:
     @property
     def _version(self):
         """How many times this tensor's memory was changed in place (counted together with its views)."""
-        try:
-            counter = self._vc
-        except AttributeError:  # a subclass constructor that does not set the slot
-            return 0
+        counter = self._vc
         return 0 if counter is None else counter[0]
 
     def _bump_version(self):
@@ -388,7 +391,7 @@ class Tensor:
             if _grad_state.enabled and (self.requires_grad or (isinstance(other, Tensor) and other.requires_grad)):
                 if self._node is None and self.requires_grad:
                     raise RuntimeError(
-                        f"a leaf tensor that requires grad is being used in an in-place operation ({name}); "
+                        f"a leaf Variable that requires grad is being used in an in-place operation ({name}); "
                         "update it under `with ganglion.no_grad():`"
                     )
                 return getattr(Tensor, name.replace("__i", "__", 1))(self, other)

@@ -28,15 +28,13 @@ from .. import backend
 from .grad_mode import state as _grad_state
 
 Tensor = None  # set by ganglion.tensor once the class exists (the two modules need each other)
+_new_object = object.__new__  # a bare Tensor, without Tensor.__new__'s Python-level call: apply sets every slot
 
 
 def version_counter(t):
-    """The version counter ``t`` shares with its views: a one-element list, made on first need (most tensors never
-    need one, so creating every tensor stays free)."""
-    try:
-        counter = t._vc
-    except AttributeError:  # a Tensor subclass whose constructor does not set the slot
-        counter = None
+    """The version counter ``t`` shares with its views: a one-element list ``[version]``, made on first need (most
+    tensors are never changed in place nor viewed, so creating one stays free)."""
+    counter = t._vc
     if counter is None:
         counter = t._vc = [0]
     return counter
@@ -54,25 +52,33 @@ def _share_version_if_view(t, base, args):
 
 
 def _saved_versions(saved, arrays, args, outputs):
-    """``(counter, version, array, source)`` for each saved array that is an input's or an output's array.
+    """``[(source, version, counter, array)]`` for each saved array that is an input's or an output's array.
 
-    ``source``: the input's position, or ``-1 - k`` for output ``k``. Other saved values (shapes, masks, temporaries
-    of the forward) belong to no tensor that a caller could change, and are not checked.
+    ``source``: the input's position (``counter`` None: the input's version is read through ``inputs[source]``,
+    which needs no counter made now), or ``-1 - k`` for output ``k`` (whose counter is kept: a node must not hold its
+    own output). Other saved values (shapes, masks, temporaries of the forward) belong to no tensor a caller could
+    change, and are not checked. Runs for every recorded op that saves something, hence the plain loops.
     """
     entries = []
     for s in saved:
-        for i, array in enumerate(arrays):
-            if array is s and array is not args[i]:  # `array is args[i]`: a plain value passed through, not a Tensor
-                counter = version_counter(args[i])
-                entries.append((counter, counter[0], s, i))
-                break
+        i = 0
+        for array in arrays:
+            if array is s:
+                t = args[i]
+                if t is not s:  # a Tensor whose array was saved, not a plain value passed through
+                    counter = t._vc
+                    entries.append((i, 0 if counter is None else counter[0], None, s))
+                    break
+            i += 1
         else:
-            for k, o in enumerate(outputs):
+            k = -1
+            for o in outputs:
                 if o.array is s:
                     counter = version_counter(o)
-                    entries.append((counter, counter[0], s, -1 - k))
+                    entries.append((k, counter[0], counter, s))
                     break
-    return tuple(entries)
+                k -= 1
+    return entries
 
 
 def _source(array, args, outputs):
@@ -124,7 +130,7 @@ class Function:
         for t in tensors:
             if isinstance(t, Tensor):
                 counter = version_counter(t)
-                entries.append((counter, counter[0], t.array, None))
+                entries.append((None, counter[0], counter, t.array))  # the source is found once outputs exist
         self.saved_versions = tuple(entries)
 
     @property
@@ -174,7 +180,7 @@ class Function:
             return fn._wrap_outputs(out, args, record, arrays)
         if isinstance(out, backend.np.generic):
             out = backend.as_array(out)
-        t = T.__new__(T)
+        t = _new_object(T)
         if record and out.dtype.kind == "f":
             fn.inputs = args
             fn.n_outputs = 1
@@ -200,7 +206,7 @@ class Function:
             self.__dict__["out_meta"] = [(o.shape, o.dtype) for o in outs]
         result = []
         for i, o in enumerate(outs):
-            t = T.__new__(T)
+            t = _new_object(T)
             grad_able = record and o.dtype.kind == "f"
             t.array, t.grad, t.requires_grad, t._vc = o, None, grad_able, None
             t._node, t._out_index = (self, i) if grad_able else (None, 0)
@@ -236,16 +242,19 @@ class Function:
                 if id(o) in blocked:
                     t.requires_grad, t._node = False, None
             self.saved_versions = tuple(
-                (counter, version, array, _source(array, args, wrapped))
-                for counter, version, array, _ in self.saved_versions
+                (_source(array, args, wrapped), version, counter, array)
+                for _, version, counter, array in self.saved_versions
             )
         return wrapped[0] if single else wrapped
 
     def check_saved_versions(self):
         """Raise PyTorch's RuntimeError if a tensor whose array this node saved was changed in place since."""
-        for counter, version, array, source in self.saved_versions:
-            if counter[0] != version:
-                raise RuntimeError(self._modified_message(counter[0], version, array, source))
+        for source, version, counter, array in self.saved_versions:
+            if counter is None:  # an input's: read through the tensor, which may have made its counter since
+                counter = self.inputs[source]._vc or (0,)
+            current = counter[0]
+            if current != version:
+                raise RuntimeError(self._modified_message(current, version, array, source))
 
     def _modified_message(self, current, version, array, source):
         producer = None  # the node whose output the saved tensor is, named as PyTorch does
