@@ -90,11 +90,7 @@ PROGRAMS = {
 }
 
 # Bugs found by these programs that are outside issue 11; each row fails until the bug is fixed (strict).
-KNOWN_BUGS = {
-    "prog_keras_masked_text.py": "ganglion.keras: the mask of Embedding(mask_zero=True) is ignored by the LSTM after "
-                                 "it, so zero-padded sentences get other predictions than unpadded ones (Keras skips "
-                                 "masked steps)",
-}
+KNOWN_BUGS = {}
 
 
 def _rows():

@@ -10,6 +10,7 @@ from .depthwise_conv import (
 )
 from .embedding import Embedding
 from .lambda_layer import Lambda
+from .masking import Masking
 from .merging import (
     Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract, add, average, concatenate, maximum, minimum,
     multiply, subtract,
@@ -38,7 +39,7 @@ __all__ = ["Layer", "Dense", "Activation", "Input", "InputLayer", "KerasTensor",
     "AvgPool2D", "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalAvgPool1D", "GlobalAvgPool2D",
     "GlobalMaxPooling1D", "GlobalMaxPooling2D", "GlobalMaxPool1D", "GlobalMaxPool2D",
     "Flatten", "Reshape", "Permute", "RepeatVector", "ZeroPadding1D", "ZeroPadding2D", "UpSampling1D",
-    "UpSampling2D", "Dropout", "SpatialDropout1D", "SpatialDropout2D", "Embedding", "Lambda",
+    "UpSampling2D", "Dropout", "SpatialDropout1D", "SpatialDropout2D", "Embedding", "Lambda", "Masking",
     "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "add", "subtract", "multiply",
     "average", "maximum", "minimum", "concatenate",
     # normalization, recurrent, preprocessing and augmentation

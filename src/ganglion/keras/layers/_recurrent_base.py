@@ -13,7 +13,7 @@ from ...nn.functional.dropout import keep_mask
 from ...ops import cat
 from .. import activations as keras_activations
 from .. import initializers
-from . import _recurrent_steps
+from . import _masked_lengths, _recurrent_steps
 from ._adapters import (
     ActivityRegularization, constraint_or_none, positive_int, regularizer_or_none,
     serialize_constraint, serialize_regularizer,
@@ -302,15 +302,21 @@ class _Recurrent(ActivityRegularization, Layer):
         self._check_sequence(x)
         states = self._initial_states(initial_state, x)
         mask = self._check_mask(mask, x)
-        if self.go_backwards:
-            x = x[:, ::-1]
-            mask = mask[:, ::-1] if mask is not None else None
-        if mask is None and self._uses_fused_op(training):
-            if training and self.dropout > 0:
-                (mask,) = self.dropout_masks(1, (x.shape[0], 1, x.shape[2]), self.dropout, x)
-                x = x * mask
-            out, finals = self._run_fused(x, states)
+        fused = self._uses_fused_op(training)
+        lengths = _masked_lengths.right_padded(mask) if mask is not None and fused else None
+        if lengths is not None and bool((lengths == x.shape[1]).all()):
+            mask = None  # nothing is masked
+        if fused and (mask is None or lengths is not None) and training and self.dropout > 0:
+            (keep,) = self.dropout_masks(1, (x.shape[0], 1, x.shape[2]), self.dropout, x)
+            x = x * keep
+        if fused and mask is None:
+            out, finals = self._run_fused(x[:, ::-1] if self.go_backwards else x, states)
+        elif fused and lengths is not None:
+            out, finals = _masked_lengths.run_packed(self, x, states, lengths)
         else:
+            if self.go_backwards:
+                x = x[:, ::-1]
+                mask = mask[:, ::-1] if mask is not None else None
             out, finals = _recurrent_steps.run(self, x, states, training, mask)
         if self.stateful:
             self.__dict__["_states"] = [f.detach() for f in finals]
@@ -321,7 +327,10 @@ class _Recurrent(ActivityRegularization, Layer):
         return result
 
     def _check_mask(self, mask, x):
-        """Keras' mask (batch, timesteps): False skips a step (states kept, previous output repeated)."""
+        """Keras' mask (batch, timesteps): False skips a step (states kept, previous output repeated). A list of
+        masks (the inputs' with initial states) gives the sequence's, the first."""
+        if isinstance(mask, (list, tuple)):
+            mask = mask[0]
         if mask is None:
             return None
         mask = as_tensor(mask)
@@ -329,6 +338,16 @@ class _Recurrent(ActivityRegularization, Layer):
             raise ValueError(f"{self.name!r}: mask must have shape (batch, timesteps) = {tuple(x.shape[:2])}, got "
                              f"{tuple(mask.shape)}")
         return mask if mask.dtype == backend.bool_ else mask != 0
+
+    def compute_mask(self, inputs, mask=None):
+        """The sequence's mask goes on with return_sequences (the states have none), as in Keras."""
+        if isinstance(mask, (list, tuple)):
+            mask = mask[0]
+        output_mask = mask if self.return_sequences else None
+        return [output_mask] + [None] * self._state_count if self.return_state else output_mask
+
+    def _call_with_mask(self, inputs, mask, *args, **kwargs):
+        return call_with_sequence_mask(self, super()._call_with_mask, inputs, mask, args, kwargs)
 
     def _run_fused(self, x, states):
         hx = None
@@ -365,6 +384,16 @@ class _Recurrent(ActivityRegularization, Layer):
             "go_backwards": self.go_backwards, "stateful": self.stateful, "unroll": self.unroll,
         })
         return config
+
+
+def call_with_sequence_mask(layer, call_with_mask, inputs, mask, args, kwargs):
+    """Keras gives a recurrent layer its input's mask only when the call has no other tensor argument: called with
+    initial states (here the inputs list [sequence, *states]), it runs unmasked unless ``mask=`` is given, while its
+    output still carries the sequence's mask (compute_mask sees it)."""
+    if not isinstance(inputs, (list, tuple)) or kwargs.get("mask") is not None:
+        return call_with_mask(inputs, mask, *args, **kwargs)
+    sequence_mask = mask[0] if isinstance(mask, (list, tuple)) else mask
+    return layer(inputs, *args, **kwargs), layer._output_mask(inputs, sequence_mask)
 
 
 def _as_list(x):

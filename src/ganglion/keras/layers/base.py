@@ -5,9 +5,18 @@ functional API, ``get_config`` and Keras' weight names and layouts (``get_weight
 
 Keras layers run in inference mode unless told otherwise: a new layer is in eval mode, ``fit`` switches the model
 to training mode for its steps, and ``call(..., training=True)`` overrides it for one call.
+
+Masks (batch, timesteps) of booleans, False for a padded step, follow Keras 3: a layer makes one in
+``compute_mask(inputs, mask)`` (``Embedding(mask_zero=True)``, ``Masking``), a layer whose ``call`` takes ``mask``
+receives its input's mask, and a layer with ``supports_masking`` hands on ``compute_mask``'s result (by default its
+input's mask); any other layer drops it, with Keras' warning. Keras hangs the mask on the output tensor; a ganglion
+Tensor has no room for it, so the models carry it beside the data instead (``_call_with_mask``): Sequential,
+functional and nested models propagate masks as Keras does, and a subclassed model passes them explicitly
+(``self.lstm(x, mask=self.embedding.compute_mask(ids))``), as Keras' masking guide shows.
 """
 
 import inspect
+import warnings
 
 import numpy as np
 
@@ -68,6 +77,8 @@ class KerasWeight:
 class Layer(Module):
     """Base class of Keras layers (and models). Subclass it: create weights in ``build``, compute in ``call``."""
 
+    supports_masking = False  # True: the output's mask is compute_mask(inputs, mask); False: masks stop here
+
     def __init__(self, trainable=True, name=None, dtype=None, input_shape=None, input_dim=None, batch_size=None,
                  **kwargs):
         super().__init__()
@@ -88,7 +99,11 @@ class Layer(Module):
             batch_size, input_shape = shape[0], shape[1:]
         d["_input_shape_arg"] = None if input_shape is None else tuple(input_shape)
         d["_batch_size_arg"] = batch_size
-        d["_call_takes_training"] = "training" in inspect.signature(self.call).parameters
+        call_parameters = inspect.signature(self.call).parameters
+        d["_call_takes_training"] = "training" in call_parameters
+        d["_call_takes_mask"] = "mask" in call_parameters
+        if type(self).compute_mask is not Layer.compute_mask:
+            d["supports_masking"] = True  # Keras: a layer that computes masks supports them
         d["_inbound_nodes"] = []
         d["_added_losses"] = []
 
@@ -192,6 +207,12 @@ class Layer(Module):
     def forward(self, inputs, *args, **kwargs):
         """The eager call: NumPy inputs become Tensors, the layer builds itself from the first input's shape, and
         ``call`` runs with ``training`` defaulting to the layer's mode."""
+        inputs = self._prepare_call(inputs, kwargs)
+        return self.call(inputs, *args, **kwargs)
+
+    def _prepare_call(self, inputs, kwargs):
+        """What every eager call does before ``call``: returns ``inputs`` as Tensors; builds the layer; sets (or
+        drops) ``training`` in ``kwargs``; forgets the previous call's ``add_loss`` values."""
         if type(inputs) is not Tensor:
             inputs = _map(as_tensor, inputs)
         if not self.built:
@@ -204,7 +225,42 @@ class Layer(Module):
             del kwargs["training"]  # Keras drops it for layers whose call takes no training argument
         if d["_added_losses"]:
             d["_added_losses"] = []  # losses from add_loss belong to the latest call
-        return self.call(inputs, *args, **kwargs)
+        return inputs
+
+    # ------------------------------------------------------------------------------------------------ masks
+    def compute_mask(self, inputs, mask=None):
+        """The mask of the output for ``inputs`` whose mask is ``mask`` (Keras: the input's mask, unchanged)."""
+        return mask
+
+    def _call_with_mask(self, inputs, mask, *args, **kwargs):
+        """Call the layer on ``inputs`` whose mask is ``mask``, as Keras' ``__call__`` does; returns (outputs, the
+        outputs' mask).
+
+        ``call`` receives ``mask=`` when it takes one (an explicit ``mask=`` in ``kwargs`` wins); the outputs' mask
+        is ``compute_mask(inputs, mask)`` for a layer with ``supports_masking``, else None (with Keras' warning when
+        a mask is lost). A mask may be a structure matching list inputs; all-None is no mask."""
+        given = kwargs.get("mask")
+        if given is not None:
+            mask = given
+        elif _no_mask(mask):
+            mask = None
+        elif self._call_takes_mask:
+            kwargs["mask"] = mask
+        outputs = self(inputs, *args, **kwargs)
+        return outputs, self._output_mask(inputs, mask)
+
+    def _output_mask(self, inputs, mask):
+        if not self.supports_masking:
+            if mask is not None:
+                warnings.warn(f"Layer {self.name!r} (of type {type(self).__name__}) was passed an input with a mask "
+                              "attached to it. However, this layer does not support masking and will therefore "
+                              "destroy the mask information. Downstream layers will not see the mask.",
+                              stacklevel=3)
+            return None
+        if type(inputs) is not Tensor:
+            inputs = _map(as_tensor, inputs)
+        out = self.compute_mask(inputs, mask)
+        return None if _no_mask(out) else out
 
     def add_loss(self, loss):
         """Add a scalar Tensor (computed in ``call``) to this layer's losses; ``fit`` adds it to the training loss.
@@ -396,6 +452,11 @@ def _is_symbolic(x):
     if isinstance(x, (list, tuple, dict)):
         return any(isinstance(t, kt) for t in _flat(x))
     return isinstance(x, kt)
+
+
+def _no_mask(mask):
+    """True for None or a structure of Nones (Keras treats both as no mask)."""
+    return mask is None or (isinstance(mask, (list, tuple, dict)) and all(m is None for m in _flat(mask)))
 
 
 def _flat(x):

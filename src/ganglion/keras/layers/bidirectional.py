@@ -5,10 +5,12 @@
 The backward copy is the same layer rebuilt from its config with ``go_backwards`` flipped; with
 ``return_sequences`` its output is reversed in time again so that step t of both outputs belongs to input step t.
 Keras names the copies ``forward_<name>`` and ``backward_<name>``; their weights are the forward layer's, then the
-backward layer's.
+backward layer's. A mask reaches both copies; with ``return_sequences`` their masked steps output zeros (Keras'
+``zero_output_for_mask``), so that a merged step is never half stale, and the output keeps the mask.
 """
 
 from ...ops import cat
+from ._recurrent_base import call_with_sequence_mask
 from .base import Layer
 
 MERGE_MODES = ("concat", "sum", "mul", "ave", None)
@@ -114,6 +116,19 @@ class Bidirectional(Layer):
             return merged
         outputs = merged if isinstance(merged, list) else [merged]
         return outputs + states_fw + states_bw
+
+    def compute_mask(self, inputs, mask=None):
+        """Keras': the sequence's mask for each output with return_sequences (none otherwise), listed before the
+        states' (which have none) with return_state."""
+        if isinstance(mask, (list, tuple)):
+            mask = mask[0]
+        output_mask = mask if self.return_sequences else None
+        if self.merge_mode is None:
+            return [output_mask, output_mask]
+        return [output_mask] if self.return_state else output_mask
+
+    def _call_with_mask(self, inputs, mask, *args, **kwargs):
+        return call_with_sequence_mask(self, super()._call_with_mask, inputs, mask, args, kwargs)
 
     def _merge(self, y, y_rev):
         if self.merge_mode == "concat":

@@ -15,8 +15,10 @@ class Dense(A.WeightTable, Layer):
 
     The engine's ``nn.Linear`` holds the weights and ``nn.functional.linear`` computes; Keras sees the engine
     weight (units, in) as ``kernel`` of shape (in, units). Regularizers join ``losses``; constraints run after each
-    optimizer step on the kernel in Keras' layout.
+    optimizer step on the kernel in Keras' layout. A mask (batch, steps) of a 3-D input passes through, as in Keras.
     """
+
+    supports_masking = True
 
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
@@ -95,7 +97,9 @@ class Dense(A.WeightTable, Layer):
 
 class Activation(Layer):
     """Apply an activation function (a name such as "relu" or a function from ``keras.activations``).
-    x: any shape -> the same shape."""
+    x: any shape -> the same shape; its mask passes through."""
+
+    supports_masking = True
 
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)

@@ -15,9 +15,9 @@ from .base import Layer
 class Embedding(A.WeightTable, Layer):
     """y = embeddings[x]: integer indices (batch, ...) in [0, input_dim) -> (batch, ..., output_dim).
 
-    Float inputs are cast to integers, as Keras does. ``mask_zero=True`` is accepted and kept in the config (index 0
-    is then reserved for padding, so input_dim should be vocabulary + 1), but no mask is propagated to later layers:
-    padded steps are processed like any other.
+    Float inputs are cast to integers, as Keras does. ``mask_zero=True`` reserves index 0 for padding (so input_dim
+    should be vocabulary + 1): the output's mask is ``x != 0``, and the layers after it that use masks (recurrent
+    layers, GlobalAveragePooling1D) skip the padded steps.
     """
 
     def __init__(self, input_dim, output_dim, embeddings_initializer="uniform", embeddings_regularizer=None,
@@ -29,6 +29,7 @@ class Embedding(A.WeightTable, Layer):
         self.embeddings_regularizer = A.regularizer_or_none(embeddings_regularizer)
         self.embeddings_constraint = A.constraint_or_none(embeddings_constraint)
         self.mask_zero = bool(mask_zero)
+        self.supports_masking = self.mask_zero  # as in Keras: without mask_zero, an incoming mask stops here
         self._init_activity(activity_regularizer)
         self._add_regularizers([("embeddings", self.embeddings_regularizer)])
         if weights is not None:
@@ -63,7 +64,7 @@ class Embedding(A.WeightTable, Layer):
         return tuple(input_shape) + (self.output_dim,)
 
     def compute_mask(self, inputs, mask=None):
-        """Keras' padding mask (x != 0) when mask_zero is set; later layers do not consume it."""
+        """Keras' padding mask (batch, ...): x != 0 when mask_zero is set, else None."""
         if not self.mask_zero:
             return None
         return inputs != 0

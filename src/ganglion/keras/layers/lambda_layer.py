@@ -45,26 +45,41 @@ def _function_from_config(spec, custom_objects):
 
 class Lambda(Layer):
     """y = function(inputs, **arguments). ``output_shape`` (without the batch dim, or a function of the input
-    shape) is only needed when the shape cannot be found by running the function."""
+    shape) is only needed when the shape cannot be found by running the function.
 
-    def __init__(self, function, output_shape=None, arguments=None, **kwargs):
+    Masks, as in Keras: ``function`` receives the input's mask if it takes a ``mask`` argument; the output's mask
+    is ``mask(inputs, input_mask)`` when ``mask`` is a function, and there is none without one (the layer then
+    stops the mask, as Keras' Lambda does)."""
+
+    def __init__(self, function, output_shape=None, mask=None, arguments=None, **kwargs):
         super().__init__(**kwargs)
         if not callable(function):
             raise ValueError(f"Lambda: function must be callable, got {type(function).__name__}")
+        if mask is not None and not callable(mask):
+            raise ValueError(f"Lambda: mask must be a function (inputs, mask) -> output mask, or None; got "
+                             f"{type(mask).__name__}")
         self.function = function
         self.output_shape = tuple(output_shape) if isinstance(output_shape, (list, tuple)) else output_shape
+        self.mask = mask
+        self.supports_masking = mask is not None
         self.arguments = dict(arguments or {})
         try:
             params = inspect.signature(function).parameters
         except (TypeError, ValueError):  # some builtins have no signature
             params = {}
         self.__dict__["_fn_takes_training"] = "training" in params
+        self.__dict__["_fn_takes_mask"] = "mask" in params
 
-    def call(self, inputs, training=None):
+    def call(self, inputs, mask=None, training=None):
         kwargs = dict(self.arguments)
+        if self._fn_takes_mask:
+            kwargs["mask"] = mask
         if self._fn_takes_training:
             kwargs["training"] = training
         return self.function(inputs, **kwargs)
+
+    def compute_mask(self, inputs, mask=None):
+        return None if self.mask is None else self.mask(inputs, mask)
 
     def compute_output_shape(self, input_shape):
         if self.output_shape is None:
@@ -82,12 +97,16 @@ class Lambda(Layer):
             shape = list(shape)
         config.update({"function": _function_config(self.function, "function", self), "output_shape": shape,
                        "arguments": self.arguments})
+        if self.mask is not None:
+            config["mask"] = _function_config(self.mask, "mask function", self)
         return config
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
         config = dict(config)
         config["function"] = _function_from_config(config["function"], custom_objects)
+        if isinstance(config.get("mask"), dict):
+            config["mask"] = _function_from_config(config["mask"], custom_objects)
         if isinstance(config.get("output_shape"), dict):
             config["output_shape"] = _function_from_config(config["output_shape"], custom_objects)
         return cls(**config)

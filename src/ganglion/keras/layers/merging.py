@@ -1,10 +1,15 @@
 """Merge layers: combine a list of tensors. ``Add``, ``Subtract``, ``Multiply``, ``Average``, ``Maximum``,
 ``Minimum`` (element-wise, same shapes or broadcastable: each dim equal, or 1 in one input) and ``Concatenate``
-(along ``axis``, all other dims equal), over the engine's ops; with the functional forms ``add([a, b])`` etc."""
+(along ``axis``, all other dims equal), over the engine's ops; with the functional forms ``add([a, b])`` etc.
+
+Masks, as in Keras: an element-wise merge's output keeps a step if any input keeps it (no mask if some input has
+none); ``Concatenate`` joins the masks along ``axis`` (an unmasked input counts as all kept) and keeps a position
+if any of its entries along the last axis is kept."""
 
 from functools import reduce
 
 from ... import ops
+from ...factories import ones
 from ._adapters import who
 from .base import Layer
 
@@ -18,6 +23,7 @@ class Merge(Layer):
 
     _min_inputs = 1
     _max_inputs = None
+    supports_masking = True
 
     def _shapes(self, inputs):
         if not isinstance(inputs, (list, tuple)) or not all(isinstance(s, (list, tuple)) for s in inputs):
@@ -62,6 +68,14 @@ class Merge(Layer):
 
     def compute_output_shape(self, input_shape):
         return self._output_shape(self._shapes(input_shape))
+
+    def compute_mask(self, inputs, mask=None):
+        if mask is None:
+            return None
+        _check_masks(self, inputs, mask)
+        if any(m is None for m in mask):
+            return None
+        return reduce(lambda a, b: a | b, mask)
 
 
 class Add(Merge):
@@ -138,10 +152,29 @@ class Concatenate(Merge):
     def _combine(self, tensors):
         return ops.cat(tensors, dim=self.axis)
 
+    def compute_mask(self, inputs, mask=None):
+        if mask is None:
+            return None
+        _check_masks(self, inputs, mask)
+        full = []
+        for x, m in zip(inputs, mask):
+            if m is None:
+                m = ones(*x.shape, dtype=bool, device=x.device)
+            elif m.ndim < x.ndim:
+                m = m.unsqueeze(-1).expand(*x.shape)
+            full.append(m)
+        return ops.cat(full, dim=self.axis).amax(-1)
+
     def get_config(self):
         config = super().get_config()
         config["axis"] = self.axis
         return config
+
+
+def _check_masks(layer, inputs, mask):
+    if not isinstance(mask, (list, tuple)) or not isinstance(inputs, (list, tuple)) or len(mask) != len(inputs):
+        raise ValueError(f"{who(layer)}: the inputs and their masks must be lists of the same length, got "
+                         f"{type(inputs).__name__} inputs and mask={mask!r}")
 
 
 def add(inputs, **kwargs):

@@ -18,7 +18,8 @@ from ._adapters import (
     IDENTITY, LayoutConstraint, check_rank, constraint_or_none, fill, regularizer_or_none, serialize_constraint,
     serialize_regularizer,
 )
-from .base import KerasWeight, Layer
+from ._masked_moments import masked_batch_norm
+from .base import KerasWeight, Layer, as_tensor
 
 
 def _axis_arg(layer, axis, allow_list):
@@ -74,7 +75,10 @@ def _move_last(x, axes):
 
 
 class _Normalization(Layer):
-    """What the three share: gamma/beta with initializers, regularizers, constraints; their config."""
+    """What the three share: gamma/beta with initializers, regularizers, constraints; their config. A mask passes
+    through all three."""
+
+    supports_masking = True
 
     def _init_affine(self, center, scale, beta_initializer, gamma_initializer, beta_regularizer, gamma_regularizer,
                      beta_constraint, gamma_constraint):
@@ -152,7 +156,8 @@ class BatchNormalization(_Normalization):
         moving_mean = moving_mean * momentum + mean * (1 - momentum),
         moving_variance = moving_variance * momentum + var * (1 - momentum).
     Otherwise (inference, or a frozen layer, as Keras 3) the moving statistics are used. The engine's
-    ``nn.BatchNorm1d`` holds the weights; ``nn.functional.batch_norm`` computes.
+    ``nn.BatchNorm1d`` holds the weights; ``nn.functional.batch_norm`` computes. With a mask in training, the batch
+    statistics count the kept positions only (``_masked_moments``).
     """
 
     def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True, beta_initializer="zeros",
@@ -227,8 +232,18 @@ class BatchNormalization(_Normalization):
 
         return rows, back
 
-    def call(self, inputs, training=None):
+    def call(self, inputs, training=None, mask=None):
         _check_input(self, inputs)
+        if mask is not None:
+            mask = as_tensor(mask)
+            if mask.ndim != inputs.ndim - 1:
+                raise ValueError(f"{self.name!r} (BatchNormalization): the mask must have one dimension less than the "
+                                 f"inputs, got mask shape {tuple(mask.shape)} and inputs shape {tuple(inputs.shape)}")
+            if training and self.trainable:  # statistics of the kept positions only
+                y, mean, var = masked_batch_norm(inputs, mask, self._axes[0], self.bn.weight, self.bn.bias,
+                                                 self.epsilon)
+                self._move_statistics(mean.array, var.array)
+                return y
         x, back = self._to_engine(inputs)
         if training and self.trainable:
             y = self._batch_statistics(x)
@@ -255,12 +270,16 @@ class BatchNormalization(_Normalization):
                 y = y + bn.bias.reshape(1, -1, *([1] * (x.ndim - 2)))
             mean.array[...] = x.array.reshape(channels)
             batch_var = var.array
-        m = self.momentum
+        self._move_statistics(mean.array, batch_var)
+        return y
+
+    def _move_statistics(self, batch_mean, batch_var):
+        """moving = moving * momentum + batch * (1 - momentum), for the mean and the (biased) variance."""
+        m, bn = self.momentum, self.bn
         with no_grad():
-            for running, batch in ((bn.running_mean.array, mean.array), (bn.running_var.array, batch_var)):
+            for running, batch in ((bn.running_mean.array, batch_mean), (bn.running_var.array, batch_var)):
                 running *= m
                 running += ((1.0 - m) * batch).astype(running.dtype, copy=False)
-        return y
 
     def get_config(self):
         config = super().get_config()

@@ -14,7 +14,7 @@ from ...nn.modules.pooling import (
     MaxPool2d,
 )
 from . import _adapters as A
-from .base import Layer
+from .base import Layer, as_tensor
 
 
 class Pooling(Layer):
@@ -163,10 +163,30 @@ class GlobalPooling(Layer):
 
 
 class GlobalAveragePooling1D(GlobalPooling):
-    """Mean over the steps: (batch, steps, features) -> (batch, features)."""
+    """Mean over the steps: (batch, steps, features) -> (batch, features). With a mask (batch, steps), the mean of
+    the kept steps only: sum_t m_t x_t / sum_t m_t (Keras; a row with no kept step gives 0 / 0). The output has no
+    mask."""
 
     rank = 1
     _engine = {1: AdaptiveAvgPool1d}
+    supports_masking = True
+
+    def call(self, inputs, mask=None):
+        if mask is None:
+            return super().call(inputs)
+        A.check_rank(self, inputs.shape, 3, A.spatial_text(1, self.data_format))
+        mask = as_tensor(mask)
+        steps_axis = 1 if self.data_format == "channels_last" else 2
+        expected = (inputs.shape[0], inputs.shape[steps_axis])
+        if tuple(mask.shape) != expected:
+            raise ValueError(f"{A.who(self)}: mask must have shape (batch, steps) = {expected}, got "
+                             f"{tuple(mask.shape)}")
+        keep = (mask != 0).unsqueeze(2 if steps_axis == 1 else 1)
+        kept = ops.where(keep, inputs, 0.0).sum(steps_axis, keepdim=self.keepdims)
+        return kept / keep.to(inputs.dtype).sum(steps_axis, keepdim=self.keepdims)
+
+    def compute_mask(self, inputs, mask=None):
+        return None
 
 
 class GlobalAveragePooling2D(GlobalPooling):

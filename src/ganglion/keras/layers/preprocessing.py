@@ -34,7 +34,10 @@ def _number_or_array(owner, name, value):
 
 class Rescaling(Layer):
     """y = x * scale + offset (e.g. ``Rescaling(1. / 255)`` maps [0, 255] images to [0, 1]; ``scale`` and
-    ``offset`` may be arrays broadcasting against the input, e.g. one value per channel).  Any shape in, same out."""
+    ``offset`` may be arrays broadcasting against the input, e.g. one value per channel).  Any shape in, same out;
+    a mask passes through."""
+
+    supports_masking = True
 
     def __init__(self, scale, offset=0.0, **kwargs):
         super().__init__(**kwargs)
@@ -83,8 +86,11 @@ class Normalization(Layer):
 
     The statistics are either given (``mean``, ``variance``, broadcast to the kept axes) or computed by
     ``adapt(data)``: the mean and biased variance of the data over every other axis. Adapted statistics are the
-    layer's non-trainable weights ``mean``, ``variance`` and ``count`` (kept at 0, as Keras 3 keeps it).
+    layer's non-trainable weights ``mean``, ``variance`` and ``count`` (kept at 0, as Keras 3 keeps it). A mask
+    passes through.
     """
+
+    supports_masking = True
 
     def __init__(self, axis=-1, mean=None, variance=None, invert=False, **kwargs):
         super().__init__(**kwargs)

@@ -19,6 +19,8 @@ def _rate(value, layer):
 
 
 class _BaseDropout(Layer):
+    supports_masking = True  # Keras: a mask passes through every dropout layer
+
     def __init__(self, rate, seed=None, **kwargs):
         super().__init__(**kwargs)
         self.rate = _rate(rate, type(self).__name__)

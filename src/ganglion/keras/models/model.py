@@ -7,7 +7,7 @@
 
 import numpy as np
 
-from ..layers.base import Layer, _flat, _map
+from ..layers.base import Layer, _flat, _map, _no_mask
 from ..layers.input_layer import InputLayer, KerasTensor
 from ..naming import unique_name
 from .summary import print_summary
@@ -79,30 +79,60 @@ class Model(Trainer, Evaluation, Layer):
         d["input_names"] = list(inputs) if isinstance(inputs, dict) else [t.name for t in self.inputs]
         self.built = True
 
-    def call(self, inputs, training=None):
+    def call(self, inputs, training=None, mask=None):
         if not self._functional:
             raise NotImplementedError(f"{type(self).__name__} must define call(self, inputs, training=None)")
+        return self._run_graph(inputs, training, mask)[0]
+
+    def _run_graph(self, inputs, training=None, mask=None):
+        """Replay the recorded layer calls on real ``inputs`` (masks ``mask``, one per input, or None); returns
+        (outputs, their masks), each in the structure the model was built with (the masks None when there are
+        none). Each layer gets the masks of its inputs and gives its outputs theirs, as in Keras."""
         given = self._standardize_inputs(inputs)
         if len(given) != len(self.inputs):
             raise ValueError(f"{self.name} expects {len(self.inputs)} input(s), got {len(given)}")
-        values = {}
-        for t, value in zip(self.inputs, given):
+        input_masks = [None] * len(given) if _no_mask(mask) else _flat(mask)
+        if len(input_masks) != len(given):
+            raise ValueError(f"{self.name}: got {len(input_masks)} masks for {len(given)} input(s)")
+        values, masks = {}, {}
+        for t, value, value_mask in zip(self.inputs, given, input_masks):
             expected = t.shape[1:]
             got = tuple(value.shape[1:])
             if len(expected) != len(got) or any(e is not None and e != g for e, g in zip(expected, got)):
                 raise ValueError(f"Input {t.name!r} of {self.name} expects shape {t.shape}, got {tuple(value.shape)}")
             values[id(t)] = value
+            masks[id(t)] = value_mask
         for node in self._nodes:
             if isinstance(node.layer, InputLayer):
                 continue
             args = _map(lambda kt: values[id(kt)] if isinstance(kt, KerasTensor) else kt, node.inputs)
+            arg_masks = _map(lambda kt: masks.get(id(kt)) if isinstance(kt, KerasTensor) else None, node.inputs)
             kwargs = dict(node.kwargs)
             if node.layer._call_takes_training:
                 kwargs["training"] = training
-            out = node.layer(args, *node.args, **kwargs)
-            for kt, value in zip(node.output_tensors, _flat(out)):
+            out, out_mask = node.layer._call_with_mask(args, arg_masks, *node.args, **kwargs)
+            out_masks = [] if out_mask is None else _flat(out_mask)
+            for i, (kt, value) in enumerate(zip(node.output_tensors, _flat(out))):
                 values[id(kt)] = value
-        return _map(lambda kt: values[id(kt)], self._outputs_struct)
+                masks[id(kt)] = out_masks[i] if i < len(out_masks) else None
+        outputs = _map(lambda kt: values[id(kt)], self._outputs_struct)
+        output_masks = _map(lambda kt: masks[id(kt)], self._outputs_struct)
+        return outputs, None if _no_mask(output_masks) else output_masks
+
+    def _runs_own_graph(self):
+        """True when ``call`` replays a graph of layers (functional, Sequential), so the outputs' masks are known."""
+        return self._functional and type(self).call is Model.call
+
+    def _call_with_mask(self, inputs, mask, *args, **kwargs):
+        """A functional or Sequential model inside another model: its outputs' masks are those its layers gave
+        (Keras keeps them on the output tensors). A subclassed model is a plain layer here."""
+        if not self._runs_own_graph() or args or self._has_hooks or set(kwargs) - {"training", "mask"}:
+            return super()._call_with_mask(inputs, mask, *args, **kwargs)
+        given = kwargs.pop("mask", None)
+        if given is not None:
+            mask = given
+        inputs = self._prepare_call(inputs, kwargs)
+        return self._run_graph(inputs, kwargs.get("training"), mask)
 
     def _standardize_inputs(self, inputs):
         """The given inputs in the order of ``self.inputs`` (a dict is matched by key, or by Input name)."""

@@ -85,14 +85,25 @@ class Sequential(Model):
         if not self.built:
             self.build(input_shape)
 
-    def call(self, inputs, training=None):
+    def call(self, inputs, training=None, mask=None):
+        return self._run_graph(inputs, training, mask)[0]
+
+    def _run_graph(self, inputs, training=None, mask=None):
+        """Each layer on the previous one's output and mask (Keras' masking: see layers/base.py); returns the last
+        output and its mask."""
         expected = self.__dict__.get("_expected_shape")
         if expected is not None and isinstance(inputs, Tensor) and inputs.shape[1:] != expected[1:]:
             _check_shape(self, expected, tuple(inputs.shape))
         x = inputs
         for layer in self._stack:
-            x = layer(x, training=training) if layer._call_takes_training else layer(x)
-        return x
+            if layer._call_takes_training:
+                x, mask = layer._call_with_mask(x, mask, training=training)
+            else:
+                x, mask = layer._call_with_mask(x, mask)
+        return x, mask
+
+    def _runs_own_graph(self):
+        return type(self).call is Sequential.call
 
     @property
     def layers(self):
