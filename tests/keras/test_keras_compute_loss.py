@@ -11,7 +11,7 @@ import ganglion
 from ganglion import keras as gk
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
-keras = pytest.importorskip("keras")
+import keras  # noqa: E402 - a test dependency: after KERAS_BACKEND is set
 if keras.backend.backend() != "torch":
     pytest.skip("the Keras oracle runs on its torch backend", allow_module_level=True)
 
