@@ -346,8 +346,8 @@ class _Recurrent(ActivityRegularization, Layer):
         output_mask = mask if self.return_sequences else None
         return [output_mask] + [None] * self._state_count if self.return_state else output_mask
 
-    def _call_with_mask(self, inputs, mask, *args, **kwargs):
-        return call_with_sequence_mask(self, super()._call_with_mask, inputs, mask, args, kwargs)
+    def _call_with_mask(self, inputs, input_mask, *args, **kwargs):
+        return call_with_sequence_mask(self, super()._call_with_mask, inputs, input_mask, args, kwargs)
 
     def _run_fused(self, x, states):
         hx = None
@@ -386,13 +386,13 @@ class _Recurrent(ActivityRegularization, Layer):
         return config
 
 
-def call_with_sequence_mask(layer, call_with_mask, inputs, mask, args, kwargs):
+def call_with_sequence_mask(layer, call_with_mask, inputs, input_mask, args, kwargs):
     """Keras gives a recurrent layer its input's mask only when the call has no other tensor argument: called with
     initial states (here the inputs list [sequence, *states]), it runs unmasked unless ``mask=`` is given, while its
     output still carries the sequence's mask (compute_mask sees it)."""
     if not isinstance(inputs, (list, tuple)) or kwargs.get("mask") is not None:
-        return call_with_mask(inputs, mask, *args, **kwargs)
-    sequence_mask = mask[0] if isinstance(mask, (list, tuple)) else mask
+        return call_with_mask(inputs, input_mask, *args, **kwargs)
+    sequence_mask = input_mask[0] if isinstance(input_mask, (list, tuple)) else input_mask
     return layer(inputs, *args, **kwargs), layer._output_mask(inputs, sequence_mask)
 
 

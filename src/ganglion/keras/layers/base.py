@@ -232,20 +232,18 @@ class Layer(Module):
         """The mask of the output for ``inputs`` whose mask is ``mask`` (Keras: the input's mask, unchanged)."""
         return mask
 
-    def _call_with_mask(self, inputs, mask, *args, **kwargs):
-        """Call the layer on ``inputs`` whose mask is ``mask``, as Keras' ``__call__`` does; returns (outputs, the
-        outputs' mask).
+    def _call_with_mask(self, inputs, input_mask, *args, **kwargs):
+        """Call the layer on ``inputs`` whose mask is ``input_mask``, as Keras' ``__call__`` does; returns (outputs,
+        the outputs' mask).
 
         ``call`` receives ``mask=`` when it takes one (an explicit ``mask=`` in ``kwargs`` wins); the outputs' mask
         is ``compute_mask(inputs, mask)`` for a layer with ``supports_masking``, else None (with Keras' warning when
         a mask is lost). A mask may be a structure matching list inputs; all-None is no mask."""
-        given = kwargs.get("mask")
-        if given is not None:
-            mask = given
-        elif _no_mask(mask):
-            mask = None
-        elif self._call_takes_mask:
-            kwargs["mask"] = mask
+        mask = kwargs.get("mask")
+        if mask is None:
+            mask = None if _no_mask(input_mask) else input_mask
+            if mask is not None and self._call_takes_mask:
+                kwargs["mask"] = mask
         outputs = self(inputs, *args, **kwargs)
         return outputs, self._output_mask(inputs, mask)
 
@@ -457,6 +455,11 @@ def _is_symbolic(x):
 def _no_mask(mask):
     """True for None or a structure of Nones (Keras treats both as no mask)."""
     return mask is None or (isinstance(mask, (list, tuple, dict)) and all(m is None for m in _flat(mask)))
+
+
+def _as_mask(mask):
+    """A mask given by the user (arrays, Tensors, or a structure of them with Nones) as Tensors; None for no mask."""
+    return None if _no_mask(mask) else _map(lambda m: None if m is None else as_tensor(m), mask)
 
 
 def _flat(x):

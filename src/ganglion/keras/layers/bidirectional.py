@@ -127,8 +127,8 @@ class Bidirectional(Layer):
             return [output_mask, output_mask]
         return [output_mask] if self.return_state else output_mask
 
-    def _call_with_mask(self, inputs, mask, *args, **kwargs):
-        return call_with_sequence_mask(self, super()._call_with_mask, inputs, mask, args, kwargs)
+    def _call_with_mask(self, inputs, input_mask, *args, **kwargs):
+        return call_with_sequence_mask(self, super()._call_with_mask, inputs, input_mask, args, kwargs)
 
     def _merge(self, y, y_rev):
         if self.merge_mode == "concat":

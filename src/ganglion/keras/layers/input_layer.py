@@ -27,11 +27,12 @@ class KerasTensor:
 
 
 class Node:
-    """One call of a layer in a functional graph: which KerasTensors went in, which came out, extra arguments."""
+    """One call of a layer in a functional graph: which KerasTensors went in (as inputs, or inside the extra
+    arguments, such as ``mask=``), which came out, extra arguments."""
 
     def __init__(self, layer, inputs, outputs, args, kwargs):
         self.layer, self.inputs, self.outputs, self.args, self.kwargs = layer, inputs, outputs, args, kwargs
-        self.input_tensors = [t for t in _flat(inputs) if isinstance(t, KerasTensor)]
+        self.input_tensors = [t for t in _flat([inputs, list(args), kwargs]) if isinstance(t, KerasTensor)]
         self.output_tensors = _flat(outputs)
 
 
@@ -77,17 +78,18 @@ def symbolic_call(layer, inputs, args, kwargs):
     from ...factories import tensor
 
     layer._maybe_build(_map(lambda t: t.shape if isinstance(t, KerasTensor) else tuple(t.shape), inputs))
-    symbolic = [t for t in _flat(inputs) if isinstance(t, KerasTensor)]
+    symbolic = [t for t in _flat([inputs, list(args), kwargs]) if isinstance(t, KerasTensor)]
     has_unknown = any(s is None for t in symbolic for s in t.shape[1:])
 
     def run(unknown):
-        dummy = _map(lambda t: tensor(_dummy(t.shape, t.dtype, unknown)) if isinstance(t, KerasTensor) else t,
-                     inputs)
+        def concrete(x):
+            return _map(lambda t: tensor(_dummy(t.shape, t.dtype, unknown)) if isinstance(t, KerasTensor) else t, x)
+
         was_training = layer.training
         layer.eval()
         try:
             with no_grad():
-                return Layer.__call__(layer, dummy, *args, **kwargs)
+                return Layer.__call__(layer, concrete(inputs), *concrete(list(args)), **concrete(kwargs))
         finally:
             layer.train(was_training)
 

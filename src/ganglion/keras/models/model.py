@@ -7,7 +7,7 @@
 
 import numpy as np
 
-from ..layers.base import Layer, _flat, _map, _no_mask
+from ..layers.base import Layer, _as_mask, _flat, _map, _no_mask
 from ..layers.input_layer import InputLayer, KerasTensor
 from ..naming import unique_name
 from .summary import print_summary
@@ -91,7 +91,8 @@ class Model(Trainer, Evaluation, Layer):
         given = self._standardize_inputs(inputs)
         if len(given) != len(self.inputs):
             raise ValueError(f"{self.name} expects {len(self.inputs)} input(s), got {len(given)}")
-        input_masks = [None] * len(given) if _no_mask(mask) else _flat(mask)
+        mask = _as_mask(mask)
+        input_masks = [None] * len(given) if mask is None else _flat(mask)
         if len(input_masks) != len(given):
             raise ValueError(f"{self.name}: got {len(input_masks)} masks for {len(given)} input(s)")
         values, masks = {}, {}
@@ -105,12 +106,15 @@ class Model(Trainer, Evaluation, Layer):
         for node in self._nodes:
             if isinstance(node.layer, InputLayer):
                 continue
-            args = _map(lambda kt: values[id(kt)] if isinstance(kt, KerasTensor) else kt, node.inputs)
+            def resolve(x):
+                return _map(lambda kt: values[id(kt)] if isinstance(kt, KerasTensor) else kt, x)
+
             arg_masks = _map(lambda kt: masks.get(id(kt)) if isinstance(kt, KerasTensor) else None, node.inputs)
-            kwargs = dict(node.kwargs)
+            kwargs = resolve(dict(node.kwargs))
             if node.layer._call_takes_training:
                 kwargs["training"] = training
-            out, out_mask = node.layer._call_with_mask(args, arg_masks, *node.args, **kwargs)
+            out, out_mask = node.layer._call_with_mask(resolve(node.inputs), arg_masks, *resolve(list(node.args)),
+                                                       **kwargs)
             out_masks = [] if out_mask is None else _flat(out_mask)
             for i, (kt, value) in enumerate(zip(node.output_tensors, _flat(out))):
                 values[id(kt)] = value
@@ -123,16 +127,14 @@ class Model(Trainer, Evaluation, Layer):
         """True when ``call`` replays a graph of layers (functional, Sequential), so the outputs' masks are known."""
         return self._functional and type(self).call is Model.call
 
-    def _call_with_mask(self, inputs, mask, *args, **kwargs):
+    def _call_with_mask(self, inputs, input_mask, *args, **kwargs):
         """A functional or Sequential model inside another model: its outputs' masks are those its layers gave
         (Keras keeps them on the output tensors). A subclassed model is a plain layer here."""
         if not self._runs_own_graph() or args or self._has_hooks or set(kwargs) - {"training", "mask"}:
-            return super()._call_with_mask(inputs, mask, *args, **kwargs)
-        given = kwargs.pop("mask", None)
-        if given is not None:
-            mask = given
+            return super()._call_with_mask(inputs, input_mask, *args, **kwargs)
+        mask = kwargs.pop("mask", None)
         inputs = self._prepare_call(inputs, kwargs)
-        return self._run_graph(inputs, kwargs.get("training"), mask)
+        return self._run_graph(inputs, kwargs.get("training"), input_mask if mask is None else mask)
 
     def _standardize_inputs(self, inputs):
         """The given inputs in the order of ``self.inputs`` (a dict is matched by key, or by Input name)."""

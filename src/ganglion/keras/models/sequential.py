@@ -1,7 +1,7 @@
 """``Sequential``: a plain stack of layers, each feeding the next."""
 
 from ...tensor import Tensor
-from ..layers.base import Layer
+from ..layers.base import Layer, _as_mask
 from ..layers.input_layer import Input, InputLayer, KerasTensor
 from .model import Model
 
@@ -94,7 +94,7 @@ class Sequential(Model):
         expected = self.__dict__.get("_expected_shape")
         if expected is not None and isinstance(inputs, Tensor) and inputs.shape[1:] != expected[1:]:
             _check_shape(self, expected, tuple(inputs.shape))
-        x = inputs
+        x, mask = inputs, _as_mask(mask)
         for layer in self._stack:
             if layer._call_takes_training:
                 x, mask = layer._call_with_mask(x, mask, training=training)
