@@ -1,9 +1,9 @@
 """``Tensor``: an n-d array of the active backend, plus what autograd needs (grad, requires_grad, the node that made it).
 
 The raw array is ``tensor.array`` (a NumPy or CuPy array). ``tensor.data`` is PyTorch's: a Tensor sharing the same
-array but cut from the graph. ``tensor._version`` counts the in-place changes of its memory (shared with its views), so
-that backward can refuse arrays changed after a node saved them. Every operator delegates to a function in ``ganglion.ops``; the method table at the
-bottom of this file binds them.
+array but cut from the graph. ``tensor._version`` is PyTorch's too: it counts the in-place changes of the tensor's
+memory, together with its views, so that backward can refuse arrays changed after a node saved them. Every operator
+delegates to a function in ``ganglion.ops``; the method table at the bottom of this file binds them.
 """
 
 import numpy as np
@@ -56,8 +56,8 @@ class Tensor:
     def data(self):
         """This tensor's values as a Tensor outside the graph (shares memory, like PyTorch's ``.data``).
 
-        Unlike ``detach()`` it has a version counter of its own: changes through ``.data`` go unnoticed by autograd,
-        as in PyTorch (the escape hatch that optimizers used before ``no_grad``).
+        Unlike ``detach()`` it has a version counter of its own, as in PyTorch: changes made through ``.data`` are not
+        seen by the graphs that saved this tensor.
         """
         return Tensor._wrap(self.array)
 
@@ -75,6 +75,8 @@ class Tensor:
         return 0 if counter is None else counter[0]
 
     def _bump_version(self):
+        """Count one in-place change. The in-place methods call it; so must code that writes ``.array`` in place
+        while a graph may hold it (the write is otherwise invisible to the check in backward)."""
         _function.version_counter(self)[0] += 1
 
     @property

@@ -22,6 +22,7 @@ static methods, they receive and return Tensors and use ``ctx.save_for_backward`
 Version counters (PyTorch's): every in-place change of a tensor (``add_``, ``x[i] = v``, ...) bumps the version it
 shares with its views. When a node saves an input's or an output's array, it notes that tensor's version; backward
 refuses to run on a saved array that changed since, instead of returning gradients computed from the new values.
+Saved arrays are found by identity: an op that saves ``x`` itself (not ``x.reshape(...)``) gets ``x`` checked.
 """
 
 from .. import backend
@@ -51,6 +52,9 @@ def _share_version_if_view(t, base, args):
                 return
 
 
+_PLAIN_VALUES = frozenset((tuple, int, float, bool, type(None)))  # shapes, axes, flags: never a tensor's array
+
+
 def _saved_versions(saved, arrays, args, outputs):
     """``[(source, version, counter, array)]`` for each saved array that is an input's or an output's array.
 
@@ -61,6 +65,8 @@ def _saved_versions(saved, arrays, args, outputs):
     """
     entries = []
     for s in saved:
+        if s.__class__ in _PLAIN_VALUES:
+            continue
         i = 0
         for array in arrays:
             if array is s:
@@ -113,7 +119,8 @@ class Function:
 
     # -- what ops use inside forward/backward ------------------------------------------------------------------
     def save(self, *arrays):
-        """Keep what backward will need (arrays or any Python values)."""
+        """Keep what backward will need (arrays or any Python values). An input's or the output's array saved as it
+        is has its tensor's version checked by backward."""
         self.saved = arrays
 
     def forward(self, *args, **kwargs):
