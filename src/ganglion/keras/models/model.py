@@ -103,12 +103,13 @@ class Model(Trainer, Evaluation, Layer):
                 raise ValueError(f"Input {t.name!r} of {self.name} expects shape {t.shape}, got {tuple(value.shape)}")
             values[id(t)] = value
             masks[id(t)] = value_mask
+
+        def resolve(x):  # the values of the KerasTensors in x (inputs, or extra arguments such as mask=)
+            return _map(lambda kt: values[id(kt)] if isinstance(kt, KerasTensor) else kt, x)
+
         for node in self._nodes:
             if isinstance(node.layer, InputLayer):
                 continue
-            def resolve(x):
-                return _map(lambda kt: values[id(kt)] if isinstance(kt, KerasTensor) else kt, x)
-
             arg_masks = _map(lambda kt: masks.get(id(kt)) if isinstance(kt, KerasTensor) else None, node.inputs)
             kwargs = resolve(dict(node.kwargs))
             if node.layer._call_takes_training:
