@@ -524,3 +524,41 @@ def test_a_training_loop_never_trips_the_check(optimizer):
             run.append(loss.item())
         losses.append(run)
     np.testing.assert_allclose(losses[0], losses[1], rtol=1e-5)
+
+
+# --------------------------------------------------------------- writes outside the Tensor methods count too
+def _raises_like_torch(program):
+    """Run ``program(lib)`` on ganglion and torch: both must raise the in-place error."""
+    for lib in (g, torch):
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            program(lib)
+
+
+def test_load_state_dict_after_the_forward_pass_is_an_inplace_change():
+    def program(lib):
+        lin = lib.nn.Linear(2, 1)
+        x = lib.ones(1, 2, requires_grad=True)
+        y = lin(x).sum()
+        lin.load_state_dict({"weight": lib.full((1, 2), 5.0), "bias": lib.zeros(1)})
+        y.backward()
+
+    _raises_like_torch(program)
+
+
+def test_inplace_dropout_of_a_saved_tensor_is_an_inplace_change():
+    def program(lib):
+        w = lib.ones(3, requires_grad=True)
+        x = lib.full((3,), 2.0)
+        y = (w * x).sum()
+        lib.nn.functional.dropout(x, 0.5, inplace=True)
+        y.backward()
+
+    _raises_like_torch(program)
+
+
+def test_init_functions_count_as_inplace_changes():
+    for lib in (g, torch):
+        t = lib.empty(3, 4)
+        lib.nn.init.normal_(t)
+        lib.nn.init.zeros_(t)
+        assert t._version == 2

@@ -83,6 +83,7 @@ def _fill(tensor, values):
     with no_grad():
         tensor.array[...] = backend.to_device(backend.np.asarray(values).astype(tensor.dtype, copy=False),
                                               tensor.device)
+    tensor._bump_version()
     return tensor
 
 
@@ -140,6 +141,7 @@ def constant_(tensor, val):
     """Fill with ``val``."""
     with no_grad():
         tensor.array.fill(val)
+    tensor._bump_version()
     return tensor
 
 

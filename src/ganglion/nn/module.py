@@ -368,6 +368,7 @@ class Module:
         for key, value in arrays.items():
             target = own[key]
             target.array[...] = backend.to_device(value, target.device)
+            target._bump_version()  # a graph that saved the old values must not backward through the new ones
         return IncompatibleKeys(missing, unexpected)
 
     # ---------------------------------------------------------------------------------------------------- repr

@@ -72,6 +72,7 @@ class KerasWeight:
             )
         with no_grad():
             self.parameter.array[...] = backend.to_device(value.astype(self.parameter.dtype), self.parameter.device)
+        self.parameter._bump_version()
 
 
 class Layer(Module):

@@ -67,6 +67,7 @@ def _apply(op, input, scale, shift, inplace):
         input.array *= scale
         if shift is not None:
             input.array += shift
+        input._bump_version()
         return input
     return MaskedAffine.apply(input, scale, shift)
 
