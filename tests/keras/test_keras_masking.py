@@ -324,6 +324,19 @@ def test_computed_masks_match_keras():
                 np.testing.assert_array_equal(g.numpy(), e.numpy())
 
 
+def test_masking_layer_output_and_saved_model(tmp_path):
+    x = FLOATS_GAPS + 0.5 * (FLOATS_GAPS == 0)  # the masked steps hold 0.5 everywhere
+    expected = keras.layers.Masking(0.5)(torch.tensor(x)).detach().numpy()
+    np.testing.assert_array_equal(gk.layers.Masking(0.5)(x).numpy(), expected)
+    model = gk.Sequential([gk.Input(shape=(None, 3)), gk.layers.Masking(0.5), gk.layers.GRU(2)])
+    model.save(tmp_path / "masked.keras")
+    loaded = gk.models.load_model(tmp_path / "masked.keras")
+    assert loaded.layers[0].mask_value == 0.5
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-6)
+    np.testing.assert_allclose(loaded.predict(x[:1], verbose=0), loaded.predict(x[:1, [0, 2, 3]], verbose=0),
+                               rtol=1e-6)  # row 0 keeps steps 0, 2, 3
+
+
 # ------------------------------------------------------------------------------ fused op vs the step loop
 @pytest.mark.parametrize("cls", ["SimpleRNN", "LSTM", "GRU"])
 @pytest.mark.parametrize("go_backwards", [False, True])

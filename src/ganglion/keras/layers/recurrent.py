@@ -12,8 +12,11 @@ swapped on the way.
 The fused engine op runs whenever it computes Keras' function: LSTM/GRU with activation tanh and recurrent_activation
 sigmoid (GRU with reset_after=True), SimpleRNN with tanh or relu, and no recurrent dropout in training. Other
 settings (another activation, GRU reset_after=False, recurrent_dropout) run the per-step loop of
-``_recurrent_steps``, built from the same engine parameters and ``nn.functional.linear``; so does a call with
-``mask`` (batch, timesteps): a False step keeps the states and repeats the previous output.
+``_recurrent_steps``, built from the same engine parameters and ``nn.functional.linear``.
+
+A ``mask`` (batch, timesteps), given or handed on by an ``Embedding(mask_zero=True)`` or ``Masking`` before the
+layer: a False step keeps the states and repeats the previous output (Keras). Right padding runs on the fused op as
+a packed sequence (``_masked_lengths``), as fast as no mask; any other mask runs the step loop.
 """
 
 import numpy as np
