@@ -1,8 +1,9 @@
-"""``keras.utils``: ``to_categorical`` and ``set_random_seed``."""
+"""``keras.utils``: ``to_categorical``, ``pad_sequences``, ``set_random_seed`` and ``plot_model``."""
 
 import numpy as np
 
 from .plot import plot_model  # noqa: F401
+from .sequence_utils import pad_sequences  # noqa: F401
 
 
 def to_categorical(x, num_classes=None):
