@@ -32,3 +32,4 @@ multiply, subtract, divide, negative = mul, sub, div, neg
 from . import data, nn, optim  # noqa: E402  (they build on everything above)
 from . import io  # noqa: E402
 from .io import load, save  # noqa: E402
+from . import accelerator, utils  # noqa: E402  (torch.accelerator and torch.utils.data's import paths)
