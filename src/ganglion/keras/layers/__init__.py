@@ -2,6 +2,7 @@
 
 from .base import Layer
 from .core import Activation, Dense
+from .activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from .input_layer import Input, InputLayer, KerasTensor
 from .conv_transpose import Conv1DTranspose, Conv2DTranspose, Convolution1DTranspose, Convolution2DTranspose
 from .convolutional import Conv1D, Conv2D, Conv3D, Convolution1D, Convolution2D, Convolution3D
@@ -30,7 +31,7 @@ from .bidirectional import Bidirectional
 from .preprocessing import Normalization, Rescaling
 from .augmentation import RandomContrast, RandomFlip, RandomRotation, RandomTranslation, RandomZoom
 
-__all__ = ["Layer", "Dense", "Activation", "Input", "InputLayer", "KerasTensor",
+__all__ = ["Layer", "Dense", "Activation", "ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax", "Input", "InputLayer", "KerasTensor",
     # convolution, pooling, reshaping, regularization, merging, embedding, lambda
     "Conv1D", "Conv2D", "Conv3D", "Convolution1D", "Convolution2D", "Convolution3D", "Conv1DTranspose",
     "Conv2DTranspose", "Convolution1DTranspose", "Convolution2DTranspose", "DepthwiseConv1D", "DepthwiseConv2D",
