@@ -5,6 +5,7 @@ exist when it fails. Beyond each module's own table, a name may be a class or fu
 (``custom_object_scope``)."""
 
 import contextlib
+import difflib
 import threading
 
 #: registered objects: "package>name" and the bare name -> class or function
@@ -41,6 +42,15 @@ def custom_object(name):
     return REGISTRY.get(name)
 
 
+def unknown_name_message(kind, name, table):
+    """"unknown optimizer 'adm'; accepted names are: adadelta, ... Did you mean 'adam'?" (the hint only when a
+    name is close, by ``difflib``; it comes last so that the message still starts as before)."""
+    names = sorted(table)
+    close = difflib.get_close_matches(name, names, n=1) or difflib.get_close_matches(name.lower(), names, n=1)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    return f"unknown {kind} {name!r}; accepted names are: {', '.join(names)}.{hint}"
+
+
 def lookup(kind, identifier, table, instantiate=True):
     """Resolve ``identifier`` against ``table`` (name -> object or class); classes are instantiated."""
     if identifier is None:
@@ -54,7 +64,7 @@ def lookup(kind, identifier, table, instantiate=True):
         else:
             found = custom_object(identifier)
             if found is None:
-                raise ValueError(f"unknown {kind} {identifier!r}; accepted names are: {', '.join(sorted(table))}")
+                raise ValueError(unknown_name_message(kind, identifier, table))
         return found() if instantiate and isinstance(found, type) else found
     if isinstance(identifier, dict) and "class_name" in identifier:
         found = lookup(kind, identifier["class_name"], table, instantiate=False)

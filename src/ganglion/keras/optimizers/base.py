@@ -226,6 +226,8 @@ def _deserialize_schedule(config, custom_objects=None):
         if isinstance(value, type) and issubclass(value, schedules.LearningRateSchedule):
             table.setdefault(key, value)
     if name not in table:
-        accepted = sorted(k for k in table if ">" not in k)
-        raise ValueError(f"unknown learning rate schedule {name!r}; accepted names are: {', '.join(accepted)}")
+        from .._registry import unknown_name_message
+
+        accepted = {k: v for k, v in table.items() if ">" not in k}
+        raise ValueError(unknown_name_message("learning rate schedule", str(name), accepted))
     return table[name].from_config(config.get("config") or {})
