@@ -3,7 +3,7 @@ optimizers and initializers wrap ``nn.functional``, ``optim`` and ``nn.init``; `
 loop written once. Change ``keras``/``tensorflow.keras`` to ``ganglion.keras`` in a tutorial and it runs."""
 
 from . import activations, callbacks, constraints, initializers, layers, losses, metrics, models, optimizers
-from . import preprocessing, regularizers, saving
+from . import preprocessing, random, regularizers, saving
 from . import utils
 from .layers import Input, Layer
 from .models import Model, Sequential, load_model
