@@ -343,6 +343,10 @@ class Module:
         Accepts ganglion tensors, NumPy arrays and PyTorch tensors. With ``strict`` (the default), missing and
         unexpected keys raise; a shape mismatch always raises, naming the key and both shapes.
         """
+        for name, module in self.named_modules():  # lazy modules give their placeholders the loaded shapes
+            hook = getattr(module, "_load_state_dict_pre_hook", None)
+            if hook is not None:
+                hook(state_dict, f"{name}." if name else "")
         own = self.state_dict(keep_vars=True)
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
