@@ -16,6 +16,10 @@ from .factories import (
     rand_like, randint, randint_like, randn, randn_like, randperm, tensor, zeros, zeros_like,
 )
 from .ops import (
+    all, any, argsort, cumprod, cumsum, einsum, flip, masked_fill, narrow, norm, repeat_interleave, roll, sort, t,
+    topk, tril, triu, unique,
+)
+from .ops import (
     abs, add, allclose, amax, amin, argmax, argmin, bmm, broadcast_to, cat, chunk, clamp, clip, clone, concat,
     concatenate, cos, div, dot, eq, equal, exp, expand, flatten, gather, ge, gt, index_select, isfinite, isinf, isnan,
     le, log, log1p, log_softmax, logical_and, logical_not, logical_or, logical_xor, logsumexp, lt, matmul, max, maximum,

@@ -100,16 +100,31 @@ def _float_dtype(dtype):
     return backend.resolve_dtype(dtype) or backend.get_default_dtype()
 
 
-def zeros(*size, dtype=None, device=None, requires_grad=False):
-    return _finish(np.zeros(size_args(size, "zeros"), _float_dtype(dtype)), device, requires_grad)
+def _shape(op, args, size):
+    """The shape from ``f(2, 3)``, ``f((2, 3))`` or ``f(size=(2, 3))``, as PyTorch accepts them (TypeError for both
+    forms at once, or a keyword size that is not a tuple or list)."""
+    if size is not None:
+        if args:
+            raise TypeError(f"{op}() got multiple values for argument 'size'")
+        if not isinstance(size, (tuple, list)):
+            raise TypeError(f"{op}(): argument 'size' must be tuple of ints, not {type(size).__name__}")
+        args = (size,)
+    return size_args(args, op)
 
 
-def ones(*size, dtype=None, device=None, requires_grad=False):
-    return _finish(np.ones(size_args(size, "ones"), _float_dtype(dtype)), device, requires_grad)
+def zeros(*args, size=None, dtype=None, device=None, requires_grad=False):
+    """Zeros of the given shape (``zeros(2, 3)``, ``zeros((2, 3))`` or ``zeros(size=(2, 3))``)."""
+    return _finish(np.zeros(_shape("zeros", args, size), _float_dtype(dtype)), device, requires_grad)
 
 
-def empty(*size, dtype=None, device=None, requires_grad=False):
-    return _finish(np.empty(size_args(size, "empty"), _float_dtype(dtype)), device, requires_grad)
+def ones(*args, size=None, dtype=None, device=None, requires_grad=False):
+    """Ones of the given shape (``ones(2, 3)``, ``ones((2, 3))`` or ``ones(size=(2, 3))``)."""
+    return _finish(np.ones(_shape("ones", args, size), _float_dtype(dtype)), device, requires_grad)
+
+
+def empty(*args, size=None, dtype=None, device=None, requires_grad=False):
+    """An uninitialized tensor of the given shape (positional sizes, a tuple, or ``size=``)."""
+    return _finish(np.empty(_shape("empty", args, size), _float_dtype(dtype)), device, requires_grad)
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False):
@@ -148,15 +163,15 @@ def eye(n, m=None, dtype=None, device=None, requires_grad=False):
     return _finish(np.eye(n, n if m is None else m, dtype=_float_dtype(dtype)), device, requires_grad)
 
 
-def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
-    """Uniform samples in [0, 1)."""
-    shape = size_args(size, "rand")
+def rand(*args, size=None, generator=None, dtype=None, device=None, requires_grad=False):
+    """Uniform samples in [0, 1) of the given shape (positional sizes, a tuple, or ``size=``)."""
+    shape = _shape("rand", args, size)
     return _finish(backend.rng(generator).random(shape).astype(_float_dtype(dtype)), device, requires_grad)
 
 
-def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
-    """Standard normal samples N(0, 1)."""
-    shape = size_args(size, "randn")
+def randn(*args, size=None, generator=None, dtype=None, device=None, requires_grad=False):
+    """Standard normal samples N(0, 1) of the given shape (positional sizes, a tuple, or ``size=``)."""
+    shape = _shape("randn", args, size)
     return _finish(backend.rng(generator).standard_normal(shape).astype(_float_dtype(dtype)), device, requires_grad)
 
 

@@ -182,6 +182,13 @@ class Tensor:
 
     __hash__ = object.__hash__
 
+    def __format__(self, format_spec):
+        """A 0-d tensor formats as its number (``f"{loss:.4f}"``); any other tensor only with an empty spec, as
+        PyTorch (a spec on it raises TypeError)."""
+        if self.ndim == 0 and type(self) is Tensor:
+            return self.item().__format__(format_spec)
+        return object.__format__(self, format_spec)
+
     def __repr__(self):
         body = np.array2string(
             backend.to_numpy(self.array), separator=", ", prefix="tensor(", precision=4, threshold=1000
@@ -289,6 +296,53 @@ class Tensor:
 
     def bool(self):
         return self.type(backend.bool_)
+
+    def type_as(self, other):
+        """This tensor cast to ``other``'s dtype (itself when it already has it)."""
+        if not isinstance(other, Tensor):
+            raise TypeError(f"type_as(): argument 'other' must be Tensor, not {type(other).__name__}")
+        return self.type(other.dtype)
+
+    # ------------------------------------------------------------------ new tensors with this one's dtype, device
+    def _new(self, make, size, dtype, device, requires_grad):
+        return make(*size, dtype=self.dtype if dtype is None else dtype,
+                    device=self.device if device is None else device, requires_grad=requires_grad)
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False, **kw):
+        """Zeros of ``size``, with this tensor's dtype and device unless given."""
+        from .factories import zeros
+
+        return self._new(zeros, _size_argument("new_zeros", size, kw), dtype, device, requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False, **kw):
+        """Ones of ``size``, with this tensor's dtype and device unless given."""
+        from .factories import ones
+
+        return self._new(ones, _size_argument("new_ones", size, kw), dtype, device, requires_grad)
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False, **kw):
+        """An uninitialized tensor of ``size``, with this tensor's dtype and device unless given."""
+        from .factories import empty
+
+        return self._new(empty, _size_argument("new_empty", size, kw), dtype, device, requires_grad)
+
+    def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
+        """``size`` (a tuple or list) filled with ``fill_value``, with this tensor's dtype and device unless given."""
+        from .factories import full
+
+        if not isinstance(size, (tuple, list)):
+            raise TypeError(f"new_full(): argument 'size' must be tuple of ints, not {type(size).__name__}")
+        return full(size, fill_value, dtype=self.dtype if dtype is None else dtype,
+                    device=self.device if device is None else device, requires_grad=requires_grad)
+
+    def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
+        """A copy of ``data`` (outside any graph) with this tensor's dtype and device unless given."""
+        from .factories import tensor
+
+        if isinstance(data, Tensor):
+            data = data.detach()
+        return tensor(data, dtype=self.dtype if dtype is None else dtype,
+                      device=self.device if device is None else device, requires_grad=requires_grad)
 
     def contiguous(self):
         """This tensor if its memory is C-ordered, else a C-ordered copy (which stays in the graph)."""
@@ -407,6 +461,19 @@ class Tensor:
     __imul__ = _iop("__imul__", lambda s, o: s.mul_(o))
     __itruediv__ = _iop("__itruediv__", lambda s, o: s.div_(o))
     del _iop
+
+
+def _size_argument(op, size, keywords):
+    """``f(2, 3)``, ``f((2, 3))`` or ``f(size=(2, 3))``; TypeError for both forms at once or another keyword."""
+    if set(keywords) - {"size"}:
+        raise TypeError(f"{op}() got an unexpected keyword argument '{next(iter(set(keywords) - {'size'}))}'")
+    if "size" in keywords:
+        if size:
+            raise TypeError(f"{op}() got multiple values for argument 'size'")
+        if not isinstance(keywords["size"], (tuple, list)):
+            raise TypeError(f"{op}(): argument 'size' must be tuple of ints, not {type(keywords['size']).__name__}")
+        return (keywords["size"],)
+    return size
 
 
 def _is_dtype_name(name):

@@ -1,12 +1,16 @@
 """Differentiable operations on Tensors, grouped by kind. ``bind_tensor_methods`` attaches them to ``Tensor``."""
 
-from . import arithmetic, comparison, indexing, linalg, reduction, shape, unary
+from . import arithmetic, comparison, indexing, linalg, rearrange, reduction, scan, shape, sorting, unary
 from .arithmetic import add, div, maximum, minimum, mul, neg, pow, sub, where
 from .comparison import (
-    allclose, eq, equal, ge, gt, isfinite, isinf, isnan, le, logical_and, logical_not, logical_or, logical_xor, lt, ne,
+    all, allclose, any, eq, equal, ge, gt, isfinite, isinf, isnan, le, logical_and, logical_not, logical_or, logical_xor, lt, ne,
 )
-from .indexing import gather, getitem, index_select, scatter_add
-from .linalg import bmm, dot, matmul, mm
+from .einsum import einsum
+from .indexing import gather, getitem, index_select, masked_fill, scatter_add
+from .linalg import bmm, dot, matmul, mm, norm
+from .rearrange import flip, narrow, repeat_interleave, roll, t, tril, triu
+from .scan import cumprod, cumsum
+from .sorting import argsort, sort, topk, unique
 from .reduction import (
     amax, amin, argmax, argmin, log_softmax, logsumexp, max, mean, min, prod, softmax, std, sum, var,
 )
@@ -41,6 +45,10 @@ def bind_tensor_methods(Tensor):
         "eq": eq, "ne": ne, "lt": lt, "le": le, "gt": gt, "ge": ge, "equal": equal, "allclose": allclose,
         "isnan": isnan, "isfinite": isfinite, "isinf": isinf, "logical_not": logical_not,
         "logical_and": logical_and, "logical_or": logical_or,
+        "all": all, "any": any, "masked_fill": masked_fill, "masked_fill_": indexing.masked_fill_, "norm": norm,
+        "narrow": narrow, "t": t, "flip": rearrange.flip_method, "roll": roll, "tril": tril, "triu": triu,
+        "repeat_interleave": repeat_interleave, "cumsum": cumsum, "cumprod": cumprod,
+        "sort": sort, "argsort": argsort, "topk": topk, "unique": unique,
     }
     for name, fn in methods.items():
         setattr(Tensor, name, fn)

@@ -75,3 +75,26 @@ def isinf(input):
     from ..tensor import Tensor
 
     return Tensor._wrap(backend.get_array_module(input.array).isinf(input.array))
+
+
+def _truth_reduction(op, input, dim, keepdim):
+    """all/any over ``dim`` (None: every element; an int or a tuple of ints). Bool results; uint8 stays uint8, as
+    PyTorch keeps it."""
+    from ..tensor import Tensor
+    from ._util import normalize_dims
+
+    a = input.array
+    xp = backend.get_array_module(a)
+    axes = normalize_dims(dim, a.ndim, op)
+    result = getattr(xp, op)(a, axis=axes, keepdims=bool(keepdim))
+    return Tensor._wrap(xp.asarray(result, dtype="uint8" if a.dtype == "uint8" else bool))
+
+
+def all(input, dim=None, keepdim=False):
+    """True where every element over ``dim`` is nonzero (all elements when ``dim`` is None)."""
+    return _truth_reduction("all", input, dim, keepdim)
+
+
+def any(input, dim=None, keepdim=False):
+    """True where some element over ``dim`` is nonzero (all elements when ``dim`` is None)."""
+    return _truth_reduction("any", input, dim, keepdim)

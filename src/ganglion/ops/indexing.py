@@ -1,5 +1,7 @@
-"""Indexing with gradients: basic slicing, integer-array and boolean indexing, gather, scatter_add, index_select."""
+"""Indexing with gradients: basic slicing, integer-array and boolean indexing, gather, scatter_add, index_select,
+masked_fill."""
 
+from .. import backend
 from ..autograd.function import Function
 from ._util import normalize_dims
 
@@ -158,3 +160,77 @@ def index_select(input, dim, index):
     if idx.size and (int(idx.min()) < -size or int(idx.max()) >= size):
         raise IndexError(f"index_select: index out of range for dimension {d} of size {size}")
     return IndexSelect.apply(input, d, idx.reshape(-1))
+
+
+class MaskedFill(Function):
+    """y = value where mask else x (broadcast together);  dx = dy where not mask, dvalue = sum of dy where mask."""
+
+    def forward(self, x, mask, value):
+        xp = self.xp
+        self.save(mask)
+        return xp.where(mask, xp.asarray(value, dtype=x.dtype), x)
+
+    def backward(self, dy):
+        (mask,) = self.saved
+        xp = self.xp
+        dx = xp.where(mask, 0, dy).astype(dy.dtype, copy=False)
+        dvalue = xp.where(mask, dy, 0).sum().astype(dy.dtype) if self.needs_input_grad[2] else None
+        return dx, None, dvalue
+
+
+def _masked_fill_args(op, mask, value):
+    """The mask's array and the fill value (a number, or a 0-d Tensor kept for its gradient), checked as PyTorch."""
+    from ..tensor import Tensor
+
+    if not isinstance(mask, Tensor) or mask.dtype.kind != "b":
+        got = mask.dtype if isinstance(mask, Tensor) else type(mask).__name__
+        raise RuntimeError(f"{op} only supports boolean masks, but got mask with dtype {got}")
+    if isinstance(value, Tensor) and value.ndim != 0:
+        raise RuntimeError(
+            f"{op} only supports a 0-dimensional value tensor, but got tensor with {value.ndim} dimension(s)."
+        )
+    return mask.array, value
+
+
+def masked_fill(input, mask, value):
+    """A copy of ``input`` with ``value`` wherever the bool ``mask`` is True.
+
+    Shapes: ``input`` and ``mask`` broadcast together to the output's shape; ``value`` is a number or a 0-d tensor
+    (cast to ``input``'s dtype, and differentiable when it requires grad).
+    """
+    mask_array, value = _masked_fill_args("masked_fill", mask, value)
+    try:
+        _broadcast_shapes(input.shape, mask_array.shape)
+    except ValueError:
+        raise RuntimeError(
+            f"masked_fill: the mask of shape {tuple(mask_array.shape)} does not broadcast with the input of shape "
+            f"{tuple(input.shape)}"
+        ) from None
+    return MaskedFill.apply(input, mask_array, value)
+
+
+def masked_fill_(self, mask, value):
+    """In place: write ``value`` wherever ``mask`` is True (``mask`` must broadcast to this tensor's shape)."""
+    from ..tensor import Tensor
+
+    mask_array, value = _masked_fill_args("masked_fill_", mask, value)
+    try:
+        shape = _broadcast_shapes(self.shape, mask_array.shape)
+    except ValueError:
+        shape = None
+    if shape != tuple(self.shape):
+        raise RuntimeError(
+            f"masked_fill_: the mask of shape {tuple(mask_array.shape)} does not broadcast to the tensor's shape "
+            f"{tuple(self.shape)}"
+        )
+    self._check_inplace("masked_fill_")
+    xp = backend.get_array_module(self.array)
+    fill = value.array if isinstance(value, Tensor) else value
+    self.array[xp.broadcast_to(mask_array, self.shape)] = fill
+    self._bump_version()
+    return self
+
+
+def _broadcast_shapes(*shapes):
+    """The broadcast of ``shapes`` (ValueError when they do not broadcast)."""
+    return tuple(backend.np.broadcast_shapes(*shapes))

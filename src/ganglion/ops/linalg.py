@@ -1,5 +1,6 @@
-"""Matrix products: ``matmul`` for 1-D, 2-D and batched n-d inputs (batch dimensions broadcast)."""
+"""Matrix products (``matmul`` for 1-D, 2-D and batched n-d inputs, batch dimensions broadcast) and ``norm``."""
 
+from .. import backend
 from ..autograd.function import Function
 
 
@@ -78,3 +79,76 @@ def dot(input, other):
     if input.ndim != 1 or other.ndim != 1 or input.shape != other.shape:
         raise ValueError(f"dot: expects two 1-D tensors of equal size, got {tuple(input.shape)} and {tuple(other.shape)}")
     return matmul(input, other)
+
+
+class VectorNorm(Function):
+    """y = (sum |x|^p)^(1/p) over ``axes``; p = inf: max |x|, p = -inf: min |x|, p = 0: count of nonzeros.
+
+    dx = sign(x) |x|^(p-1) dy / y^(p-1) (p = 2: x dy / y; p = 1: sign(x) dy), and 0 where y = 0, as PyTorch;
+    for p = +-inf the gradient is shared among the tied extreme entries; p = 0 has none.
+    """
+
+    def forward(self, x, p, axes, keepdim):
+        xp = self.xp
+        a = xp.abs(x)
+        if p == float("inf") or p == float("-inf"):
+            if x.size == 0 and p == float("-inf"):
+                raise RuntimeError("linalg.vector_norm cannot compute the -inf norm on an empty tensor")
+            y = (a.max if p > 0 else a.min)(axis=axes, keepdims=True) if x.size else a.sum(axis=axes, keepdims=True)
+        elif p == 0:
+            y = (a != 0).sum(axis=axes, keepdims=True).astype(x.dtype)
+        elif p == 1:
+            y = a.sum(axis=axes, keepdims=True)
+        elif p == 2:
+            y = xp.sqrt((x * x).sum(axis=axes, keepdims=True))
+        else:
+            y = (a ** p).sum(axis=axes, keepdims=True) ** (1.0 / p)
+        self.save(x, y, p, axes)
+        return y if keepdim else y.reshape(tuple(n for i, n in enumerate(y.shape) if i not in axes))
+
+    def backward(self, dy):
+        x, y, p, axes = self.saved
+        xp = self.xp
+        dy = dy.reshape(y.shape)
+        if p == 0:
+            return xp.zeros_like(x)
+        if p == float("inf") or p == float("-inf"):
+            tied = xp.abs(x) == y
+            return xp.sign(x) * tied * (dy / tied.sum(axis=axes, keepdims=True))
+        if p == 1:
+            return xp.sign(x) * dy
+        with backend.errstate(divide="ignore", invalid="ignore"):
+            if p == 2:
+                scale = xp.where(y == 0, 0, dy / y)
+                return (x * scale).astype(x.dtype, copy=False)
+            scale = xp.where(y == 0, 0, dy / y ** (p - 1))
+            return (xp.sign(x) * xp.abs(x) ** (p - 1) * scale).astype(x.dtype, copy=False)
+
+
+def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
+    """The vector p-norm of ``input`` over ``dim`` (all elements when None): p a number (2, 1, inf, -inf, 0, any
+    real) or ``'fro'`` (the 2-norm over at most 2 dims). Shape: ``dim`` removed (kept as 1 with ``keepdim``).
+
+    RuntimeError for integer inputs, for ``'fro'`` over more than 2 dims and for other matrix norms ('nuc'), which
+    ganglion does not provide.
+    """
+    from ._util import normalize_dims
+
+    if dtype is not None:
+        input = input.type(dtype)
+    if input.dtype.kind not in "fc":
+        raise RuntimeError(
+            f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got {input.dtype}"
+        )
+    if isinstance(p, str):
+        dims = normalize_dims(dim, input.ndim, "norm")
+        if p != "fro":
+            raise RuntimeError(f"linalg.matrix_norm: Order {p} not supported (ganglion offers 'fro' and numbers)")
+        if dim is not None and not isinstance(dim, int) and len(dims) > 2:
+            raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {' '.join(map(str, dims))}")
+        p = 2
+    elif p is None:
+        p = 2
+    elif isinstance(p, bool) or not isinstance(p, (int, float)):
+        raise TypeError(f"norm(): p must be a number or 'fro', got {type(p).__name__}")
+    return VectorNorm.apply(input, float(p), normalize_dims(dim, input.ndim, "norm"), bool(keepdim))
