@@ -9,6 +9,7 @@ import torch
 
 import ganglion as g
 from ganglion import nn, optim
+from ganglion.optim.lbfgs import _cubic_interpolate, _strong_wolfe
 
 
 # ------------------------------------------------------------------------------------------------- problems
@@ -17,18 +18,24 @@ def rosenbrock(x):
     return (100 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2).sum()
 
 
+def wavy(x):
+    """sum_i 2 cos(2 x_i) + sin(3 x_i) + 0.2 x_i^2: many local minima, so the line search zooms and bisects."""
+    return ((x * 2).cos() * 2 + (x * 3).sin() + 0.2 * x**2).sum()
+
+
 class Rosenbrock:
     start = np.array([-1.2, 1.0, -0.5, 0.8, 1.3, -0.7])
 
-    def __init__(self):
+    def __init__(self, fn=rosenbrock):
+        self.fn = fn
         self.ours = [nn.Parameter(g.from_numpy(self.start.copy()))]
         self.theirs = [torch.nn.Parameter(torch.from_numpy(self.start.copy()))]
 
     def loss_ours(self):
-        return rosenbrock(self.ours[0])
+        return self.fn(self.ours[0])
 
     def loss_theirs(self):
-        return rosenbrock(self.theirs[0])
+        return self.fn(self.theirs[0])
 
 
 class LinearFit:
@@ -117,6 +124,22 @@ def test_rosenbrock_matches_torch(kwargs):
     assert rosenbrock(problem.ours[0]).item() < rosenbrock(g.from_numpy(Rosenbrock.start)).item()
 
 
+@pytest.mark.parametrize("fn,kwargs", [
+    (rosenbrock, dict(lr=200, max_iter=10)),  # overshoots: the zoom swaps its ends, interpolates right to left
+    (wavy, dict(lr=200, max_iter=10)),  # trial points near the bracket's edges are moved inside
+    (wavy, dict(lr=200, max_iter=10, tolerance_change=1e-4)),
+], ids=["rosenbrock-long-steps", "wavy", "wavy-tolerance_change"])
+def test_line_search_zoom_matches_torch(fn, kwargs):
+    run_pair(Rosenbrock(fn), steps=3, line_search_fn="strong_wolfe", **kwargs)
+
+
+def test_failed_line_search_stays_put_as_torch():
+    # max_iter=1 leaves max_eval=1: no evaluation left for the line search, which keeps t=0 once a trial step fails
+    problem = Rosenbrock()
+    ours, _ = run_pair(problem, steps=25, line_search_fn="strong_wolfe", max_iter=1, history_size=3)
+    assert float(ours.state[problem.ours[0]]["t"]) == 0.0
+
+
 def test_rosenbrock_line_search_reaches_the_minimum_as_torch():
     problem = Rosenbrock()
     ours, _ = run_pair(problem, steps=6, line_search_fn="strong_wolfe", max_iter=50)
@@ -148,6 +171,69 @@ def test_converged_step_returns_after_one_evaluation():
     ours, _ = run_pair(problem, steps=2, tolerance_grad=1e3)
     assert ours.state[problem.ours[0]]["func_evals"] == 2
     assert "d" not in ours.state[problem.ours[0]]
+
+
+def test_cubic_interpolate_matches_torch():
+    from torch.optim.lbfgs import _cubic_interpolate as reference
+
+    rng = np.random.default_rng(5)
+    no_minimum = 0
+    for _ in range(300):
+        x1, f1, g1, x2, f2, g2 = rng.standard_normal(6)
+        bounds = tuple(sorted(rng.uniform(-3, 3, 2))) if rng.random() < 0.5 else None
+        ours = _cubic_interpolate(x1, f1, np.float64(g1), x2, f2, np.float64(g2), bounds)
+        theirs = reference(x1, f1, torch.tensor(g1), x2, f2, torch.tensor(g2), bounds)
+        assert float(ours) == pytest.approx(float(theirs), rel=1e-12, abs=1e-12)
+        no_minimum += (g1 + g2 - 3 * (f1 - f2) / (x1 - x2)) ** 2 < g1 * g2
+    assert no_minimum > 10  # the midpoint branch was taken
+
+
+def _kinked(lib, x):
+    return lib.abs(x - 0.3).sum() + 0.01 * (x**2).sum(), lib.sign(x - 0.3) + 0.02 * x
+
+
+def _wavy_1d(lib, x):
+    return (2 * lib.cos(2 * x) + lib.sin(3 * x) + 0.2 * x**2).sum(), -4 * lib.sin(2 * x) + 3 * lib.cos(3 * x) + 0.4 * x
+
+
+LINE_SEARCHES = [  # (objective, x0, first step t, tolerance_change, max_ls)
+    (_kinked, -2.0, 1.0, 1e-9, 25),  # the curvature condition never holds at the kink: the bracket shrinks
+    (_kinked, -2.0, 1.0, 1e-2, 25),  # ... until it is narrower than tolerance_change
+    (_kinked, -2.0, 1.0, 1e-9, 2),  # out of evaluations while extrapolating
+    (_kinked, -2.0, 40.0, 1e-9, 25),
+    (_wavy_1d, 0.3, 1.0, 1e-9, 25),
+    (_wavy_1d, 0.3, 0.05, 1e-9, 25),
+    (_wavy_1d, 0.3, 7.0, 1e-9, 25),
+    (_wavy_1d, -1.0, 30.0, 1e-9, 25),
+    (_wavy_1d, 2.2, 3.0, 1e-9, 25),
+]
+
+
+@pytest.mark.parametrize("objective,x0,t,tolerance_change,max_ls", LINE_SEARCHES)
+def test_strong_wolfe_matches_torch(objective, x0, t, tolerance_change, max_ls):
+    from torch.optim.lbfgs import _strong_wolfe as reference
+
+    x0 = np.array([x0])
+    f0, g0 = objective(np, x0)
+    d = -g0
+
+    def ours(x, t, d):
+        f, grad = objective(np, x + t * d)
+        return float(f), grad
+
+    def theirs(x, t, d):
+        f, grad = objective(torch, x + t * d)
+        return float(f), grad
+
+    mine = _strong_wolfe(ours, x0, t, d, float(f0), g0, g0.dot(d), tolerance_change=tolerance_change, max_ls=max_ls)
+    tx, td = torch.from_numpy(x0), torch.from_numpy(d)
+    f0, g0 = objective(torch, tx)
+    expected = reference(theirs, tx, t, td, float(f0), g0, g0.dot(td), tolerance_change=tolerance_change,
+                         max_ls=max_ls)
+    assert mine[0] == pytest.approx(expected[0], rel=1e-12)
+    np.testing.assert_allclose(mine[1], expected[1].numpy(), rtol=1e-12)
+    assert float(mine[2]) == pytest.approx(float(expected[2]), rel=1e-12)
+    assert mine[3] == expected[3] <= max_ls + 1
 
 
 # ------------------------------------------------------------------------------------------------- state
