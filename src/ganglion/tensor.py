@@ -243,10 +243,15 @@ class Tensor:
         self._node.retained = retained
 
     # ------------------------------------------------------------------------------------------ devices, dtypes
-    def to(self, *args, dtype=None, device=None, copy=False):
-        """``to(device)``, ``to(dtype)`` or ``to(device, dtype)``: a tensor with that placement and type."""
+    def to(self, *args, dtype=None, device=None, non_blocking=False, copy=False, memory_format=None):
+        """``to(device)``, ``to(dtype)``, ``to(device, dtype)`` or ``to(other)``: a tensor with that placement and type.
+
+        ``non_blocking`` is accepted as in PyTorch; copies here are synchronous, so the result is the same either way.
+        """
         for a in args:
-            if isinstance(a, backend.Device) or (isinstance(a, str) and not _is_dtype_name(a)):
+            if isinstance(a, bool):
+                non_blocking = a  # to(device, dtype, non_blocking), PyTorch's positional order
+            elif isinstance(a, backend.Device) or (isinstance(a, str) and not _is_dtype_name(a)):
                 device = a  # an unknown name is taken as a device, whose parser lists the accepted ones
             elif isinstance(a, Tensor):
                 device, dtype = a.device, a.dtype
@@ -266,8 +271,8 @@ class Tensor:
     def cpu(self):
         return self.to("cpu")
 
-    def cuda(self, device=None):
-        return self.to("cuda" if device is None else f"cuda:{int(device)}")
+    def cuda(self, device=None, non_blocking=False):
+        return self.to("cuda" if device is None else f"cuda:{int(device)}", non_blocking=non_blocking)
 
     def type(self, dtype=None):
         if dtype is None:

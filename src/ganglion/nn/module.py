@@ -294,10 +294,16 @@ class Module:
                         b.array = convert(b.array)
         return self
 
-    def to(self, *args, device=None, dtype=None):
-        """Move parameters and buffers to a device and/or convert their floating dtype, in place."""
+    def to(self, *args, device=None, dtype=None, non_blocking=False):
+        """Move parameters and buffers to a device and/or convert their floating dtype, in place: ``to(device)``,
+        ``to(dtype)``, ``to(device, dtype)`` or ``to(tensor)`` (its device and dtype). ``non_blocking`` is accepted
+        as in PyTorch; copies here are synchronous."""
         for a in args:
-            if isinstance(a, backend.Device) or (isinstance(a, str) and a.split(":")[0] in ("cpu", "cuda")):
+            if isinstance(a, bool):
+                non_blocking = a
+            elif isinstance(a, Tensor):
+                device, dtype = a.device, a.dtype
+            elif isinstance(a, backend.Device) or (isinstance(a, str) and a.split(":")[0] in ("cpu", "cuda")):
                 device = a
             else:
                 dtype = a
