@@ -87,6 +87,13 @@ PROGRAMS = {
         AtMost("padded_vs_unpadded", 1e-5), Near("untrained_padded_prediction", 1e-5),
         AtLeast("test_accuracy", 0.9),
     ],
+    # PyTorch regression loop: SGD momentum + weight decay, CosineAnnealingLR / ReduceLROnPlateau, clip_grad_norm_
+    "prog_torch_regression.py": [
+        AtMost("val_loss", 0.1), AtMost("plateau_val_loss", 0.2), Below("last_epoch_loss", "first_epoch_loss"),
+        Below("val_loss", "initial_val_loss"), Agree("final_lr", "expected_final_lr", 1e-9),
+        AtLeast("largest_grad_norm_before_clipping", 1.0), Equals("plateau_lr_not_above_start", True),
+        Equals("training_mode_after_eval", False), Near("final_lr", 1e-12), Near("val_loss", 0.1),
+    ],
 }
 
 # Bugs found by these programs that are outside issue 11; each row fails until the bug is fixed (strict).
