@@ -24,3 +24,4 @@ from .pooling_adaptive import (
     adaptive_max_pool3d,
 )
 from .sampling import interpolate, pixel_shuffle, pixel_unshuffle
+from .attention import multi_head_attention_forward, scaled_dot_product_attention

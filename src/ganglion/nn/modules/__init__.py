@@ -28,3 +28,5 @@ from .lazy import (
     LazyBatchNorm1d, LazyBatchNorm2d, LazyBatchNorm3d, LazyConv1d, LazyConv2d, LazyConv3d, LazyConvTranspose1d,
     LazyConvTranspose2d, LazyConvTranspose3d, LazyLinear, LazyModuleMixin, UninitializedBuffer, UninitializedParameter,
 )
+from .attention import MultiheadAttention
+from .transformer import Transformer, TransformerEncoder, TransformerEncoderLayer
