@@ -101,6 +101,13 @@ PROGRAMS = {
         AtMost("computing_test_loss", 0.6), Agree("computing_test_mae", "predicted_mae", 1e-4),
         Equals("steps_seen", 64), Same("history_keys"), Near("walking_test_loss", 0.3), Near("computing_test_mae", 0.2),
     ],
+    # Keras functional model, two named inputs, a regression head and a classification head: chance is 1/3
+    "prog_keras_multi_io.py": [
+        Below("last_loss", "first_loss"), AtLeast("test_category_accuracy", 0.8), AtMost("test_price_mae", 0.4),
+        Agree("test_category_accuracy", "predicted_accuracy", 1e-6), Agree("test_price_mae", "predicted_price_mae", 1e-4),
+        AtMost("weighted_total_vs_parts", 1e-4), Same("history_keys"), Same("evaluate_keys"), Same("output_shapes"),
+        Near("test_category_accuracy", 0.1), Near("test_price_mae", 0.15),
+    ],
 }
 
 # Bugs found by these programs that are outside issue 11 or 12; each row fails until the bug is fixed (strict).
