@@ -108,6 +108,13 @@ PROGRAMS = {
         AtMost("weighted_total_vs_parts", 1e-4), Same("history_keys"), Same("evaluate_keys"), Same("output_shapes"),
         Near("test_category_accuracy", 0.1), Near("test_price_mae", 0.15),
     ],
+    # Keras Layer subclass (build/add_weight/call/get_config) and a loss function of our own, on two rings: chance 1/2
+    "prog_keras_custom_layer.py": [
+        Below("test_loss", "untrained_loss"), Below("last_epoch_loss", "first_epoch_loss"),
+        AtLeast("test_accuracy", 0.9), Agree("test_loss", "loss_by_hand", 1e-5), AtLeast("scale_moved", 0.01),
+        Same("weight_names"), Same("weight_shapes"), Same("trainable_weight_count"), Same("config_units"),
+        Near("test_accuracy", 0.08),
+    ],
 }
 
 # Bugs found by these programs that are outside issue 11 or 12; each row fails until the bug is fixed (strict).
@@ -116,6 +123,10 @@ KNOWN_BUGS = {
         "Keras weights have no .value (Keras 3's Variable.value; the torch guide's train_step reads v.value.grad), "
         "and Model.metrics leaves out the compiled metrics until compute_metrics has built them, so a train_step "
         "that walks self.metrics and calls metric.update_state(y, y_pred) never records 'mae' (KeyError in history)"
+    ),
+    "prog_keras_custom_layer.py": (
+        "ganglion.keras has no ops module: 'from keras import ops' (ops.matmul, ops.cast, ops.square, ops.clip, "
+        "ops.maximum, ops.mean, ops.convert_to_numpy), which Keras 3's custom-layer and custom-loss guides use"
     ),
 }
 
