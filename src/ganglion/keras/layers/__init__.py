@@ -47,3 +47,4 @@ __all__ = ["Layer", "Dense", "Activation", "ReLU", "LeakyReLU", "PReLU", "ELU", 
     "BatchNormalization", "LayerNormalization", "GroupNormalization", "SimpleRNN", "LSTM", "GRU", "Bidirectional",
     "Rescaling", "Normalization", "RandomFlip", "RandomRotation", "RandomZoom", "RandomTranslation", "RandomContrast",
 ]
+from .attention import MultiHeadAttention
