@@ -59,8 +59,6 @@ class Extreme(Function):
     """y = max (or min) over ``axes``; the gradient is shared equally among the tied extreme elements."""
 
     def forward(self, x, axes, keepdim, largest):
-        if x.size == 0:
-            raise ValueError(f"{'max' if largest else 'min'}: the reduction of an empty tensor has no identity")
         y = x.max(axis=axes, keepdims=True) if largest else x.min(axis=axes, keepdims=True)
         self.save(x, y, axes, keepdim)
         return y if keepdim else y.squeeze(axis=axes)
@@ -76,8 +74,6 @@ class ExtremeAlongDim(Function):
 
     def forward(self, x, dim, keepdim, largest):
         xp = self.xp
-        if x.shape[dim] == 0:
-            raise ValueError(f"{'max' if largest else 'min'}: cannot reduce over dimension {dim} of size 0")
         idx = xp.expand_dims((x.argmax if largest else x.argmin)(axis=dim), dim)
         values = xp.take_along_axis(x, idx, axis=dim)
         self.save(x.shape, idx, dim, keepdim)
@@ -91,6 +87,25 @@ class ExtremeAlongDim(Function):
         dx = xp.zeros(shape, dtype=dy.dtype)
         xp.put_along_axis(dx, idx, dy if keepdim else xp.expand_dims(dy, dim), axis=dim)
         return dx
+
+
+def _check_nonempty(op, shape, axes, dim_given):
+    """max, min and their arg- and a- forms have no identity: like PyTorch, refuse to reduce over a size-0 dim
+    (IndexError) or over all dims of an empty tensor without a ``dim`` (RuntimeError; IndexError for argmax/argmin).
+    Reducing a non-empty dim of an empty tensor is fine and gives an empty result."""
+    size = 1
+    for s in shape:
+        size *= s
+    if size:
+        return
+    if not dim_given:
+        error = IndexError if op.startswith("arg") else RuntimeError
+        raise error(f"{op}(): Expected reduction dim to be specified for input.numel() == 0. Specify the reduction "
+                    f"dim with the 'dim' argument (the input has shape {tuple(shape)}).")
+    for a in axes:
+        if shape[a] == 0:
+            raise IndexError(f"{op}(): Expected reduction dim {a} to have non-zero size (the input has shape "
+                             f"{tuple(shape)}); the {op} of nothing is undefined.")
 
 
 class Var(Function):
@@ -215,10 +230,19 @@ def _softmax_dim(op, input, dim):
     return normalize_dims(dim, input.ndim, op)[0] if input.ndim else 0
 
 
+def _float_only(op, input):
+    """softmax and log_softmax of integers or bools are not implemented in PyTorch (NotImplementedError); pass
+    ``dtype=`` or convert the input first."""
+    if input.dtype.kind not in "fc":
+        raise NotImplementedError(f"{op}: not implemented for an input of dtype {input.dtype}: expected a "
+                                  f"floating-point tensor (convert it with .float() or pass dtype=)")
+
+
 def softmax(input, dim=None, dtype=None):
     """Normalized exponentials along ``dim``: every slice sums to 1; stable for inputs of any magnitude."""
     if dtype is not None:
         input = input.type(dtype)
+    _float_only("softmax", input)
     if input.ndim == 0:
         return Softmax.apply(input.reshape(1), 0).reshape(())
     return Softmax.apply(input, _softmax_dim("softmax", input, dim))
@@ -228,6 +252,7 @@ def log_softmax(input, dim=None, dtype=None):
     """log(softmax(x)) along ``dim``, computed without forming softmax (no log of 0)."""
     if dtype is not None:
         input = input.type(dtype)
+    _float_only("log_softmax", input)
     if input.ndim == 0:
         return LogSoftmax.apply(input.reshape(1), 0).reshape(())
     return LogSoftmax.apply(input, _softmax_dim("log_softmax", input, dim))
@@ -260,10 +285,12 @@ def _extreme(op, largest, input, dim, keepdim, axis, keepdims):
         return (maximum if largest else minimum)(input, dim)
     dim, keepdim = reduction_args(op, dim, keepdim, axis, keepdims)
     if dim is None:
+        _check_nonempty(op, input.shape, (), False)
         return Extreme.apply(input, normalize_dims(None, input.ndim, op), False, largest)
     if not isinstance(dim, int):
         raise TypeError(f"{op}: dim must be a single int (use amax/amin for several dims), got {dim!r}")
     (d,) = normalize_dims(dim, input.ndim, op) if input.ndim else (0,)
+    _check_nonempty(op, input.shape, (d,), True)
     if input.ndim == 0:
         return values_indices(input, Tensor._wrap(input.array.astype("int64") * 0))
     values, indices = ExtremeAlongDim.apply(input, d, keepdim, largest)
@@ -283,13 +310,17 @@ def min(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
 def amax(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """The largest values over ``dim`` (several dims allowed); ties share the gradient."""
     dim, keepdim = reduction_args("amax", dim, keepdim, axis, keepdims)
-    return Extreme.apply(input, normalize_dims(dim, input.ndim, "amax"), keepdim, True)
+    axes = normalize_dims(dim, input.ndim, "amax")
+    _check_nonempty("amax", input.shape, axes, dim is not None and dim != ())
+    return Extreme.apply(input, axes, keepdim, True)
 
 
 def amin(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """The smallest values over ``dim`` (several dims allowed); ties share the gradient."""
     dim, keepdim = reduction_args("amin", dim, keepdim, axis, keepdims)
-    return Extreme.apply(input, normalize_dims(dim, input.ndim, "amin"), keepdim, False)
+    axes = normalize_dims(dim, input.ndim, "amin")
+    _check_nonempty("amin", input.shape, axes, dim is not None and dim != ())
+    return Extreme.apply(input, axes, keepdim, False)
 
 
 def _correction(op, unbiased, correction):
@@ -337,15 +368,15 @@ def _arg(op, input, dim, keepdim, axis, keepdims):
 
     dim, keepdim = reduction_args(op, dim, keepdim, axis, keepdims)
     a = input.array
-    if a.size == 0:
-        raise ValueError(f"{op}: cannot take {op} of an empty tensor")
     fn = a.argmax if op == "argmax" else a.argmin
     if dim is None:
+        _check_nonempty(op, a.shape, (), False)
         out = fn()
         if keepdim:
             out = out.reshape((1,) * a.ndim)
     else:
         dims = normalize_dims(dim, a.ndim, op)  # checks dim; () for a 0-d tensor, whose only index is 0
+        _check_nonempty(op, a.shape, dims, True)
         out = fn(axis=dims[0], keepdims=keepdim) if a.ndim else fn()
     return Tensor._wrap(out.astype("int64"))
 

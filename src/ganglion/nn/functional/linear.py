@@ -33,9 +33,22 @@ class Linear(Function):
 
 def linear(input, weight, bias=None):
     """y = x W^T + b for x of shape (*, in_features) and W of shape (out_features, in_features)."""
+    _check_dtypes(input, weight, bias)
     if input.ndim == 0 or input.shape[-1] != weight.shape[-1]:
         raise ValueError(
             f"linear: input of shape {tuple(input.shape)} does not match weight of shape {tuple(weight.shape)}: "
             f"expected the last dimension to be {weight.shape[-1]}"
         )
     return Linear.apply(input, weight, bias)
+
+
+def _check_dtypes(input, weight, bias):
+    """PyTorch multiplies only like dtypes: an integer (or bool) input against float weights is a RuntimeError, not a
+    silent float64 product. All-integer operands of one dtype stay allowed, as in PyTorch."""
+    named = [("input", input), ("weight", weight)] + ([("bias", bias)] if bias is not None else [])
+    dtypes = {name: getattr(t, "dtype", None) for name, t in named}
+    if all(d is None or d.kind in "fc" for d in dtypes.values()) or len(set(dtypes.values())) == 1:
+        return
+    got = ", ".join(f"{name} {d}" for name, d in dtypes.items())
+    hint = " (convert the input with .float())" if dtypes["input"].kind not in "fc" else ""
+    raise RuntimeError(f"linear (nn.Linear / F.linear): mat1 and mat2 must have the same dtype, got {got}{hint}")

@@ -172,6 +172,15 @@ class SoftmaxCrossEntropy(Function):
         return grad * scale, grad_target
 
 
+def _float_scores(op, input):
+    """The input (logits or log-probabilities) must be floating point; PyTorch raises NotImplementedError for
+    integers. (The target may be integer class indices.)"""
+    if isinstance(input, Tensor) and input.dtype.kind not in "fc":
+        raise NotImplementedError(f"{op}: not implemented for an input of dtype {input.dtype}: expected floating-point "
+                                  f"scores (logits or log-probabilities); convert the input with .float() (the "
+                                  f"target may be integers)")
+
+
 def _as_rows(op, input, target, weight, ignore_index, allow_probabilities):
     """Check a classification loss's arguments and flatten them to rows: input (M, C), target (M,) or (M, C).
 
@@ -236,6 +245,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     [0, C) or ``ignore_index``, or class probabilities with the input's shape.
     """
     reduction = resolve_reduction("cross_entropy", reduction, size_average, reduce)
+    _float_scores("cross_entropy", input)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
     rows, target, w, out_shape, _ = _as_rows("cross_entropy", input, target, weight, ignore_index, True)
@@ -256,6 +266,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     input: (N, C), (C,) or (N, C, d1, ...); target: (N,), () or (N, d1, ...). Mean divides by the summed weights.
     """
     reduction = resolve_reduction("nll_loss", reduction, size_average, reduce)
+    _float_scores("nll_loss", input)
     rows, target, w, out_shape, _ = _as_rows("nll_loss", input, target, weight, ignore_index, False)
     t = target.array
     xp = backend.get_array_module(t)
