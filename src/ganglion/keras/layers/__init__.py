@@ -3,6 +3,7 @@
 from .base import Layer
 from .core import Activation, Dense
 from .activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax
+from .attention import MultiHeadAttention
 from .input_layer import Input, InputLayer, KerasTensor
 from .conv_transpose import Conv1DTranspose, Conv2DTranspose, Convolution1DTranspose, Convolution2DTranspose
 from .convolutional import Conv1D, Conv2D, Conv3D, Convolution1D, Convolution2D, Convolution3D
@@ -46,5 +47,6 @@ __all__ = ["Layer", "Dense", "Activation", "ReLU", "LeakyReLU", "PReLU", "ELU", 
     # normalization, recurrent, preprocessing and augmentation
     "BatchNormalization", "LayerNormalization", "GroupNormalization", "SimpleRNN", "LSTM", "GRU", "Bidirectional",
     "Rescaling", "Normalization", "RandomFlip", "RandomRotation", "RandomZoom", "RandomTranslation", "RandomContrast",
+    # attention
+    "MultiHeadAttention",
 ]
-from .attention import MultiHeadAttention
