@@ -115,6 +115,12 @@ PROGRAMS = {
         Same("weight_names"), Same("weight_shapes"), Same("trainable_weight_count"), Same("config_units"),
         Near("test_accuracy", 0.08),
     ],
+    # PyTorch checkpoint dict saved after 3 epochs and resumed in fresh objects == 6 epochs straight
+    "prog_torch_checkpoint_resume.py": [
+        AtMost("resumed_vs_straight_parameters", 0.0), AtMost("resumed_vs_straight_losses", 0.0),
+        AtMost("saved_loss_vs_epoch_3", 0.0), Equals("start_epoch", 3), Near("final_lr", 1e-12),
+        Below("last_epoch_loss", "first_epoch_loss"), AtLeast("train_accuracy", 0.8), Near("train_accuracy", 0.1),
+    ],
 }
 
 # Bugs found by these programs that are outside issue 11 or 12; each row fails until the bug is fixed (strict).
@@ -127,6 +133,10 @@ KNOWN_BUGS = {
     "prog_keras_custom_layer.py": (
         "ganglion.keras has no ops module: 'from keras import ops' (ops.matmul, ops.cast, ops.square, ops.clip, "
         "ops.maximum, ops.mean, ops.convert_to_numpy), which Keras 3's custom-layer and custom-loss guides use"
+    ),
+    "prog_torch_checkpoint_resume.py": (
+        "torch.save refuses a checkpoint dict holding plain Python values ({'epoch': 3, ..., 'optimizer_state_dict': "
+        "...}: \"save: value for 'epoch' is a int, not a Tensor or array\"); PyTorch pickles any object"
     ),
 }
 
