@@ -3,11 +3,12 @@ optimizers and initializers wrap ``nn.functional``, ``optim`` and ``nn.init``; `
 loop written once. Change ``keras``/``tensorflow.keras`` to ``ganglion.keras`` in a tutorial and it runs."""
 
 from . import activations, callbacks, constraints, initializers, layers, losses, metrics, models, optimizers
-from . import preprocessing, random, regularizers, saving
+from . import preprocessing, random, regularizers, saving, variables
 from . import utils
 from .layers import Input, Layer
 from .models import Model, Sequential, load_model
 from .naming import reset_names as _reset_names
+from .variables import Variable
 
 
 class backend:  # noqa: N801 - Keras' module name

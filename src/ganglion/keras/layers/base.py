@@ -25,6 +25,7 @@ from ...autograd.grad_mode import no_grad
 from ...nn.module import Module
 from ...tensor import Tensor
 from ..naming import to_snake_case, unique_name
+from ..variables import Variable, VariableAPI
 
 
 def as_tensor(x, dtype=None):
@@ -36,20 +37,39 @@ def as_tensor(x, dtype=None):
     return tensor(np.asarray(x), dtype=dtype)
 
 
-class KerasWeight:
-    """How one Keras-visible weight maps onto an engine parameter: name, the parameter, and the layout change."""
+class KerasWeight(VariableAPI):
+    """A Keras-visible weight of a built-in layer, as a Keras ``Variable``: its name, the engine parameter behind it,
+    and the layout change between the two (a Dense kernel is stored transposed)."""
 
     def __init__(self, name, parameter, to_keras=None, from_keras=None):
         self.name, self.parameter = name, parameter
-        self.to_keras = to_keras or (lambda a: a)
-        self.from_keras = from_keras or (lambda a: a)
+        self.to_keras = to_keras or _same
+        self.from_keras = from_keras or _same
 
     @property
     def shape(self):
-        return tuple(self.to_keras(backend.to_numpy(self.parameter.array)).shape)
+        return tuple(self._read().shape)
 
-    def numpy(self):
+    def _read(self):
         return np.array(self.to_keras(backend.to_numpy(self.parameter.array)))
+
+    def _write(self, array):
+        value = self.from_keras(np.asarray(array))
+        if tuple(value.shape) != tuple(self.parameter.shape):
+            raise ValueError(
+                f"weight {self.name!r}: expected a value of shape {self.shape} (Keras layout), got {np.shape(array)}"
+            )
+        with no_grad():
+            self.parameter.array[...] = backend.to_device(value.astype(self.parameter.dtype), self.parameter.device)
+        self.parameter._bump_version()
+
+    @property
+    def value(self):
+        """The weight as a Tensor: the parameter itself when the layouts agree (gradients reach it), else a copy in
+        Keras' layout."""
+        if self.to_keras is _same:
+            return self.parameter
+        return Tensor._wrap(backend.to_device(self._read(), self.parameter.device))
 
     @property
     def grad(self):
@@ -61,18 +81,33 @@ class KerasWeight:
     def trainable(self):
         return bool(self.parameter.requires_grad)
 
-    def __repr__(self):
-        return f"<KerasWeight {self.name} shape={self.shape}>"
+    @trainable.setter
+    def trainable(self, value):
+        self.parameter.requires_grad = bool(value)
 
-    def assign(self, value):
-        value = self.from_keras(np.asarray(value.numpy() if hasattr(value, "numpy") else value))
-        if tuple(value.shape) != tuple(self.parameter.shape):
-            raise ValueError(
-                f"weight {self.name!r}: expected a value of shape {self.shape} (Keras layout), got {np.shape(value)}"
-            )
-        with no_grad():
-            self.parameter.array[...] = backend.to_device(value.astype(self.parameter.dtype), self.parameter.device)
-        self.parameter._bump_version()
+    def __len__(self):
+        return self.shape[0]
+
+    def __repr__(self):
+        return f"<KerasWeight path={self.path}, shape={self.shape}, dtype={self.dtype}>"
+
+
+def _same(a):
+    return a
+
+
+def _value_op(name):
+    def op(self, *args):
+        return getattr(self.value, name)(*args)
+
+    op.__name__ = name
+    return op
+
+
+for _name in ("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__", "__rtruediv__",
+              "__matmul__", "__rmatmul__", "__pow__", "__neg__", "__getitem__", "__lt__", "__le__", "__gt__",
+              "__ge__"):
+    setattr(KerasWeight, _name, _value_op(_name))  # arithmetic on a weight is arithmetic on its value
 
 
 class Layer(Module):
@@ -126,9 +161,8 @@ class Layer(Module):
                    regularizer=None, constraint=None, aggregation="none", name=None):
         """Create a weight of Keras ``shape`` and register it as attribute ``name`` (a Parameter, or a buffer when not
         trainable); returns it. Keras 3's order (``add_weight(shape, initializer, ...)``) and Keras 2's
-        (``add_weight(name, shape, ...)``) are both accepted. ``initializer`` defaults to "glorot_uniform"."""
-        from ...nn.parameter import Parameter
-        from ..initializers import get as get_initializer
+        (``add_weight(name, shape, ...)``) are both accepted. ``initializer`` defaults to "glorot_uniform" ("zeros"
+        for integer dtypes). The weight is a ``keras.Variable``: a Parameter, so it trains and saves with the model."""
 
         if args and isinstance(args[0], str):  # Keras 2: add_weight(name, shape, ...)
             name, args = args[0], args[1:]
@@ -139,7 +173,7 @@ class Layer(Module):
             if len(args) == 2:
                 initializer = args[1]
         if shape is None:
-            raise ValueError(f"{self.name}.add_weight: shape is required, e.g. add_weight(shape=(4, 3))")
+            shape = ()  # Keras 3: a scalar
         shape = (shape,) if isinstance(shape, int) else tuple(shape)
         if any(not isinstance(s, (int, np.integer)) or s < 0 for s in shape):
             raise ValueError(f"{self.name}.add_weight: shape must hold non-negative ints, got {shape}")
@@ -147,20 +181,32 @@ class Layer(Module):
         name = name or _free_name(self, "variable")
         if name in self.__dict__ or name in self._modules:
             raise ValueError(f"{self.name}.add_weight: the layer already has an attribute {name!r}")
-        value = get_initializer(initializer or "glorot_uniform")(shape, dtype=dtype or self.dtype_policy
-                                                                 or backend.float32)
-        param = Parameter(value, requires_grad=bool(trainable) and self._trainable)
+        if initializer is None:  # Keras: glorot_uniform for floats, zeros for ints and bools
+            kind = np.dtype(backend.resolve_dtype(dtype) or backend.float32).kind
+            initializer = "glorot_uniform" if kind in "fc" else "zeros"
+        var = Variable(initializer, shape=shape, dtype=dtype or self.dtype_policy or backend.float32,
+                       trainable=trainable, aggregation=aggregation, name=name)
+        var.requires_grad = var.requires_grad and self._trainable
+        var._path = f"{self.name}/{name}"
         if trainable:
-            setattr(self, name, param)
+            setattr(self, name, var)
         else:
-            self.register_buffer(name, param)
+            self.register_buffer(name, var)
         if regularizer is not None:
             self.add_regularizer(name, regularizer)
         if constraint is not None:
-            self.__dict__.setdefault("_constraints", []).append((name, constraint))
+            from ..constraints import get as get_constraint
+
+            self.__dict__.setdefault("_constraints", []).append((name, get_constraint(constraint)))
         if auto:  # ``self.kernel = self.add_weight(...)`` renames it (see __setattr__)
             self.__dict__.setdefault("_auto_weight_names", set()).add(name)
-        return param
+        return var
+
+    def add_variable(self, shape, initializer, dtype=None, trainable=True, autocast=True, regularizer=None,
+                     constraint=None, name=None):
+        """Keras 3's other name for ``add_weight`` (shape and initializer first, both required)."""
+        return self.add_weight(shape=shape, initializer=initializer, dtype=dtype, trainable=trainable,
+                               autocast=autocast, regularizer=regularizer, constraint=constraint, name=name)
 
     def __setattr__(self, name, value):
         auto = self.__dict__.get("_auto_weight_names")
@@ -183,6 +229,8 @@ class Layer(Module):
             Module.__setattr__(self, new, value)
         else:
             self.register_buffer(new, value)
+        if isinstance(value, Variable):
+            value.name, value._path = new, f"{self.name}/{new}"
         d["_regularizers"] = [(new if n == old else n, r) for n, r in self._regularizers]
         if "_constraints" in d:
             d["_constraints"] = [(new if n == old else n, c) for n, c in d["_constraints"]]
@@ -277,8 +325,9 @@ class Layer(Module):
     # ---------------------------------------------------------------------------------------------- weights
     def keras_weights(self):
         """This layer's own weights as Keras sees them (name, layout); subclasses with other layouts override."""
-        own = [KerasWeight(n, p) for n, p in self._parameters.items() if p is not None]
-        own += [KerasWeight(n, b) for n, b in self._buffers.items() if b is not None and b.dtype.kind == "f"]
+        own = [_as_weight(n, p) for n, p in self._parameters.items() if p is not None]
+        own += [_as_weight(n, b) for n, b in self._buffers.items()
+                if b is not None and (isinstance(b, Variable) or b.dtype.kind == "f")]
         return own
 
     def _all_keras_weights(self):
@@ -290,8 +339,13 @@ class Layer(Module):
             if id(layer) in seen:
                 continue
             seen.add(id(layer))
-            out.extend(w for w in layer.keras_weights() if id(w.parameter) not in seen)
-            seen.update(id(w.parameter) for w in layer.keras_weights())
+            own = layer.keras_weights()
+            for w in own:
+                if id(w.parameter) not in seen:
+                    if w._path is None:
+                        w._path = f"{layer.name}/{w.name}"
+                    out.append(w)
+            seen.update(id(w.parameter) for w in own)
             stack.extend(reversed([m for m in layer._modules.values() if isinstance(m, Layer)]))
         return out
 
@@ -382,6 +436,11 @@ class Layer(Module):
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _as_weight(name, tensor):
+    """A layer's own parameter or buffer as a Keras weight: a Variable is one already."""
+    return tensor if isinstance(tensor, Variable) else KerasWeight(name, tensor)
 
 
 def _free_name(layer, base):

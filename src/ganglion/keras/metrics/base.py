@@ -73,18 +73,59 @@ def samplewise(values, sample_weight, reduce):
 
 
 class Metric:
-    """Base class: subclass it with ``reset_state`` (set the state), ``update_state(y_true, y_pred,
-    sample_weight=None)`` (accumulate) and ``result()`` (read). ``metric(y_true, y_pred)`` updates and reads."""
+    """Base class of metrics, as Keras 3 defines it. A subclass makes its state in ``__init__`` with
+    ``self.add_variable(shape=(), initializer="zeros", name="...")`` (or ``add_weight``), accumulates in
+    ``update_state(y_true, y_pred, sample_weight=None)`` with ``.assign_add`` on those variables, and reads them in
+    ``result()``. ``reset_state()`` (by default: every variable back to zeros) is called by ``fit`` and ``evaluate``
+    at the start of each epoch and run. ``metric(y_true, y_pred)`` updates and reads.
+
+    The built-in metrics keep their state in plain attributes set by their own ``reset_state``
+    (``_state_in_reset``), which ``__init__`` calls."""
 
     _direction = None  # "up" if larger is better, "down" if smaller is (callbacks use it in mode="auto")
+    _state_in_reset = False
 
-    def __init__(self, name=None, dtype=None):
+    def __init__(self, dtype=None, name=None):
         self.name = name or to_snake_case(type(self).__name__)
-        self.dtype = dtype
-        self.reset_state()
+        self._dtype = dtype
+        self._variables = []
+        if self._state_in_reset:
+            self.reset_state()
+
+    @property
+    def dtype(self):
+        """The dtype of the metric's values as Keras names it ("float32" unless given)."""
+        return str(self._dtype) if self._dtype is not None else "float32"
+
+    def add_variable(self, shape=(), initializer="zeros", dtype=None, aggregation="sum", name=None):
+        """A state variable of ``shape`` (a ``keras.Variable`` outside any graph), listed in ``variables``."""
+        from ..variables import Variable
+
+        if "_variables" not in self.__dict__:
+            raise RuntimeError(f"{type(self).__name__}: call super().__init__() before add_variable")
+        var = Variable(initializer, shape=shape, dtype=dtype or self.dtype, trainable=False, aggregation=aggregation,
+                       name=name)
+        var._path = f"{self.name}/{var.name}"
+        self._variables.append(var)
+        return var
+
+    def add_weight(self, shape=(), initializer=None, dtype=None, name=None):
+        """Keras' older name for ``add_variable`` (zeros by default)."""
+        return self.add_variable(shape=shape, initializer=initializer or "zeros", dtype=dtype, name=name)
+
+    @property
+    def variables(self):
+        """The state variables: this metric's, then those of metrics held in its attributes (Keras tracks both)."""
+        found = list(self.__dict__.get("_variables", ()))
+        for value in self.__dict__.values():
+            if isinstance(value, Metric) and value is not self:
+                found.extend(v for v in value.variables if all(v is not f for f in found))
+        return found
 
     def reset_state(self):
-        raise NotImplementedError(f"{type(self).__name__} must implement reset_state()")
+        """Set every state variable back to zeros."""
+        for v in self.variables:
+            v.assign(np.zeros(tuple(v.shape), dtype=str(v.dtype)))
 
     def update_state(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} must implement update_state()")
@@ -97,10 +138,7 @@ class Metric:
         return self.result()
 
     def get_config(self):
-        config = {"name": self.name}
-        if self.dtype is not None:
-            config["dtype"] = str(self.dtype)
-        return config
+        return {"name": self.name, "dtype": self.dtype}
 
     @classmethod
     def from_config(cls, config):
@@ -112,6 +150,8 @@ class Metric:
 
 class Sum(Metric):
     """The (weighted) sum of the values given to ``update_state(values, sample_weight=None)``."""
+
+    _state_in_reset = True
 
     def __init__(self, name="sum", dtype=None):
         super().__init__(name=name, dtype=dtype)
@@ -130,6 +170,8 @@ class Sum(Metric):
 class Mean(Metric):
     """The (weighted) mean of the values given to ``update_state(values, sample_weight=None)``: sum(w v) / sum(w).
     ``fit`` tracks the loss with one, weighting each batch's mean loss by its size."""
+
+    _state_in_reset = True
 
     def __init__(self, name="mean", dtype=None):
         super().__init__(name=name, dtype=dtype)

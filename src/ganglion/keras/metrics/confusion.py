@@ -90,6 +90,8 @@ def confusion_counts(y_true, y_pred, thresholds, sample_weight=None, top_k=None,
 class _ConfusionCount(Metric):
     """The weighted count of one confusion cell at each threshold (default 0.5)."""
 
+    _state_in_reset = True
+
     _cell = 0
 
     def __init__(self, thresholds=None, name=None, dtype=None):
@@ -138,6 +140,7 @@ class FalseNegatives(_ConfusionCount):
 
 class _PrecisionRecall(Metric):
     _direction = "up"
+    _state_in_reset = True
 
     def __init__(self, thresholds=None, top_k=None, class_id=None, name=None, dtype=None):
         self.init_thresholds, self.top_k, self.class_id = thresholds, top_k, class_id
@@ -187,6 +190,8 @@ class AUC(Metric):
     (``"PR"``), from confusion counts at ``num_thresholds`` evenly spaced thresholds (-eps, 1/(n-1), ..., 1 + eps) or
     the given ``thresholds``. ``summation_method``: "interpolation" (trapezoids for ROC; Davis & Goadrich's
     interpolation of tp and fp for PR), "minoring" or "majoring" (lower / upper Riemann sums)."""
+
+    _state_in_reset = True
 
     _direction = "up"
 

@@ -13,6 +13,8 @@ class FBetaScore(Metric):
     (``"micro"``), averaged over classes (``"macro"``) or weighted by each class's support (``"weighted"``).
     Predictions are ``y_pred > threshold``, or the argmax of each row when ``threshold`` is None."""
 
+    _state_in_reset = True
+
     _direction = "up"
 
     def __init__(self, average=None, beta=1.0, threshold=None, name="fbeta_score", dtype=None):

@@ -98,6 +98,8 @@ class R2Score(Metric):
     ``class_aggregation`` ("uniform_average", "variance_weighted_average" or None); ``num_regressors`` p > 0 gives
     the adjusted score 1 - (1 - R^2)(n - 1) / (n - p - 1)."""
 
+    _state_in_reset = True
+
     _direction = "up"
 
     def __init__(self, class_aggregation="uniform_average", num_regressors=0, name="r2_score", dtype=None):
