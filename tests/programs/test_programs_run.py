@@ -121,6 +121,11 @@ PROGRAMS = {
         AtMost("saved_loss_vs_epoch_3", 0.0), Equals("start_epoch", 3), Near("final_lr", 1e-12),
         Below("last_epoch_loss", "first_epoch_loss"), AtLeast("train_accuracy", 0.8), Near("train_accuracy", 0.1),
     ],
+    # PyTorch GAN on a 2-D Gaussian: the generated mean moves to the data mean; the discriminator ends near log 4
+    "prog_torch_gan.py": [
+        Below("end_distance", "start_distance"), AtMost("end_distance", 1.0), AtLeast("last_d_loss", 1.0),
+        AtMost("last_d_loss", 1.6), Equals("discriminator_grads_present", True), Near("last_d_loss", 0.2),
+    ],
 }
 
 # Bugs found by these programs that are outside issue 11 or 12; each row fails until the bug is fixed (strict).
