@@ -6,6 +6,8 @@ Reductions: ``"sum_over_batch_size"`` (default) and ``"mean"``: sum(w * l) / num
 Entries a loss masks out (e.g. ``ignore_class``) count neither in the sum nor in the number of values.
 """
 
+import warnings
+
 from ..layers.base import as_tensor
 from ..naming import to_snake_case
 
@@ -78,6 +80,7 @@ class Loss:
 
     def __call__(self, y_true, y_pred, sample_weight=None):
         y_true, y_pred = as_tensor(y_true), as_tensor(y_pred)
+        _warn_if_probabilities(self, y_pred)
         if self.dtype is not None:
             y_pred = y_pred.type(self.dtype)
         values = self.call(y_true, y_pred)
@@ -95,6 +98,41 @@ class Loss:
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name!r}, reduction={self.reduction!r}>"
+
+
+def _probability_activation(loss):
+    """The activation (an engine Function) whose output a ``from_logits=True`` cross-entropy must not be given:
+    Softmax for the categorical ones, Sigmoid for the binary ones; None for other losses or ``from_logits=False``."""
+    if not getattr(loss, "_fn_kwargs", {}).get("from_logits"):
+        return None
+    from ...ops.reduction import Softmax
+    from ...ops.unary import Sigmoid
+    from . import functions as fn
+
+    if loss.fn in (fn.categorical_crossentropy, fn.sparse_categorical_crossentropy):
+        return Softmax
+    if loss.fn in (fn.binary_crossentropy, fn.binary_focal_crossentropy):
+        return Sigmoid
+    return None
+
+
+def _warn_if_probabilities(loss, y_pred):
+    """Warn once per loss object when a ``from_logits=True`` loss gets the output of a softmax (or sigmoid): it then
+    trains on probabilities as if they were logits, silently wrong (Keras 3 warns the same on TensorFlow). Only an
+    output with a graph can be traced to its activation; ``loss.output_layer`` (a layer name), when set, is named."""
+    if getattr(loss, "_warned_probabilities", False):
+        return
+    activation = _probability_activation(loss)
+    if activation is None or type(y_pred._node) is not activation:
+        return
+    loss._warned_probabilities = True
+    kind = activation.__name__.lower()
+    layer = getattr(loss, "output_layer", None)
+    source = f"a {kind}" + (f" (layer {layer!r})" if layer else "")
+    warnings.warn(f"{type(loss).__name__} ({loss.name!r}) received from_logits=True, but the model's output comes "
+                  f"from {source} and thus holds probabilities, not logits: the loss expects logits "
+                  f"(from_logits=True). Was this intended? Remove the {kind} activation or pass from_logits=False.",
+                  UserWarning, stacklevel=3)
 
 
 class LossFunctionWrapper(Loss):

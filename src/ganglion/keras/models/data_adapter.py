@@ -46,6 +46,7 @@ def as_array(x, what):
     elif hasattr(x, "detach") and hasattr(x, "numpy"):  # a torch.Tensor
         array = x.detach().cpu().numpy()
     else:
+        _check_array_like(x, what)
         try:
             array = np.asarray(x)
         except ValueError:
@@ -59,6 +60,20 @@ def as_array(x, what):
     if array.ndim == 0:
         raise ValueError(f"{what}: expected an array with a batch dimension, got a scalar")
     return array
+
+
+def _check_array_like(x, what):
+    """Refuse, before NumPy reads it, an object that is neither an array, a (nested) list or a number: NumPy would
+    call its ``__getitem__`` for every index and materialize the whole thing (a Sequence-like of batches runs out of
+    memory). Keras 3 raises the same ValueError for data it does not recognize."""
+    if isinstance(x, (np.ndarray, np.generic, list, tuple, int, float, bool)) or hasattr(x, "__array__"):
+        return
+    raise ValueError(
+        f"Unrecognized data type: {what}=<{type(x).__name__} object> (of type {type(x)}). fit/evaluate/predict "
+        f"accept NumPy arrays, Tensors, (nested) lists of numbers, lists or dicts of these, a ganglion Dataset or "
+        f"DataLoader, or a generator / iterable of (x, y) batches. An object with only __len__ and __getitem__ is not "
+        f"read (Keras 3 reads one only as a keras.utils.PyDataset): subclass ganglion.data.Dataset or give it "
+        f"__iter__ yielding batches.")
 
 
 class ArrayData:
