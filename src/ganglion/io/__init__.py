@@ -4,4 +4,5 @@ with every size, shape and field checked before anything is allocated (the bound
 from .architecture import module_from_config, module_to_config, register
 from .atomic import atomic_write_bytes
 from .model_file import load_model, save_model
-from .weights import load, load_with_metadata, save
+from .checkpoint import load, save
+from .weights import load_with_metadata

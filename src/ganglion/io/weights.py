@@ -17,10 +17,11 @@ from .atomic import atomic_write_bytes
 from .safetensors_format import METADATA_KEY, ORDER_KEY, read_header, read_tensors
 
 
-def to_bytes(tensors, metadata=None):
+def to_bytes(tensors, metadata=None, extra=None):
     """The bytes of a safetensors file holding a dict of name -> Tensor (or array), keys kept in order.
 
-    ``metadata``: an optional dict of JSON-serializable values, stored in the file's header.
+    ``metadata``: an optional dict of JSON-serializable values, stored in the file's header. ``extra``: more
+    ``__metadata__`` fields, str -> str, written as given.
     """
     if not isinstance(tensors, dict):
         raise TypeError(f"save: expected a dict of name -> Tensor (such as a state_dict), got {type(tensors).__name__}")
@@ -36,6 +37,7 @@ def to_bytes(tensors, metadata=None):
     header = {ORDER_KEY: json.dumps(list(arrays))}  # safetensors itself does not keep the dict's order
     if metadata is not None:
         header[METADATA_KEY] = json.dumps(metadata)
+    header.update(extra or {})
     return _st_save(arrays, metadata=header)
 
 
