@@ -41,6 +41,8 @@ class KerasWeight(VariableAPI):
     """A Keras-visible weight of a built-in layer, as a Keras ``Variable``: its name, the engine parameter behind it,
     and the layout change between the two (a Dense kernel is stored transposed)."""
 
+    __array_ufunc__ = None  # `ndarray @ weight` defers to the weight's reflected operators, as for a Tensor
+
     def __init__(self, name, parameter, to_keras=None, from_keras=None):
         self.name, self.parameter = name, parameter
         self.to_keras = to_keras or _same
