@@ -334,7 +334,7 @@ def test_masking_layer_output_and_saved_model(tmp_path):
     assert loaded.layers[0].mask_value == 0.5
     np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-6)
     np.testing.assert_allclose(loaded.predict(x[:1], verbose=0), loaded.predict(x[:1, [0, 2, 3]], verbose=0),
-                               rtol=1e-6)  # row 0 keeps steps 0, 2, 3
+                               rtol=1e-5, atol=1e-6)  # row 0 keeps steps 0, 2, 3 (two code paths: float32 rounding)
 
 
 # ------------------------------------------------------------------------------ fused op vs the step loop
