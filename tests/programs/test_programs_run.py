@@ -139,10 +139,6 @@ KNOWN_BUGS = {
         "ganglion.keras has no ops module: 'from keras import ops' (ops.matmul, ops.cast, ops.square, ops.clip, "
         "ops.maximum, ops.mean, ops.convert_to_numpy), which Keras 3's custom-layer and custom-loss guides use"
     ),
-    "prog_torch_checkpoint_resume.py": (
-        "torch.save refuses a checkpoint dict holding plain Python values ({'epoch': 3, ..., 'optimizer_state_dict': "
-        "...}: \"save: value for 'epoch' is a int, not a Tensor or array\"); PyTorch pickles any object"
-    ),
 }
 
 
