@@ -57,7 +57,7 @@ def tensor_of(x, op, dtype=None):
         array = _plain_array(x, op)
         if array.dtype not in backend.DTYPES.values():
             array = array.astype("int64" if array.dtype.kind in "iu" else "float32")
-        x = from_numpy(np.ascontiguousarray(array))
+        x = from_numpy(np.array(array, order="C"))
     return x if dtype is None or x.dtype == dtype else x.to(dtype=dtype)
 
 
@@ -83,7 +83,7 @@ def _promote(a, b):
     return np.promote_types(a, b)
 
 
-def result_dtype(*values):
+def result_dtype(*values, op="result_dtype"):
     """The dtype Keras gives an op combining ``values``; Python numbers only raise the kind (weak typing)."""
     strong, weak_kind = None, 0
     for v in values:
@@ -91,7 +91,7 @@ def result_dtype(*values):
         if isinstance(v, _WEAK):
             weak_kind = max(weak_kind, _KINDS[_python_dtype(v).kind])
             continue
-        dtype = v.dtype if hasattr(v, "dtype") else _plain_array(v, "result_dtype").dtype
+        dtype = v.dtype if hasattr(v, "dtype") else _plain_array(v, op).dtype
         dtype = np.dtype(str(dtype)) if isinstance(dtype, DtypeName) else np.dtype(dtype)
         strong = dtype if strong is None else _promote(strong, dtype)
     if strong is None:
@@ -109,7 +109,7 @@ def float_dtype(x):
 
 def tensors_of(op, *values, dtype=None):
     """All ``values`` as Tensors of one dtype: ``dtype`` or Keras' promoted one."""
-    dtype = dtype or result_dtype(*values)
+    dtype = dtype or result_dtype(*values, op=op)
     return [tensor_of(v, op, dtype) for v in values]
 
 

@@ -1,7 +1,5 @@
 """``keras.ops`` from Keras' math module: logsumexp, top_k, rsqrt."""
 
-import numpy as np
-
 from ... import ops as E
 from ._convert import float_dtype, tensor_of
 
@@ -15,12 +13,12 @@ def logsumexp(x, axis=None, keepdims=False):
 
 
 def top_k(x, k, sorted=True):
-    """The ``k`` largest values along the last axis and their indices (int32)."""
+    """The ``k`` largest values along the last axis and their indices (int64, as Keras' torch backend gives)."""
     x = tensor_of(x, "top_k")
     if not 0 <= int(k) <= x.shape[-1]:
         raise ValueError(f"top_k: k={k} must be in [0, {x.shape[-1]}] for input of shape {tuple(x.shape)}")
     values, indices = E.topk(x, int(k), dim=-1, largest=True, sorted=sorted)
-    return values, tensor_of(indices, "top_k", np.dtype("int32"))
+    return values, indices
 
 
 def rsqrt(x):

@@ -17,8 +17,8 @@ def _float(x, name):
 
 
 def relu(x):
-    """max(x, 0)."""
-    return F.relu(_float(x, "relu"))
+    """max(x, 0) (integer inputs keep their dtype)."""
+    return E.relu(tensor_of(x, "relu"))
 
 
 def relu6(x):

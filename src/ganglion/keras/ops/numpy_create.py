@@ -27,8 +27,8 @@ def ones(shape, dtype=None):
 
 
 def full(shape, fill_value, dtype=None):
-    """A tensor of ``shape`` filled with ``fill_value`` (its dtype: int32 for ints, float32 for floats)."""
-    fill = tensor_of(fill_value, "full", standardize_dtype(dtype, "full"))
+    """A tensor of ``shape`` filled with ``fill_value`` (float32 unless ``dtype``)."""
+    fill = tensor_of(fill_value, "full", standardize_dtype(dtype, "full") or _F32)
     return factories.full(_shape("full", shape), fill.item(), dtype=fill.dtype) if fill.ndim == 0 else (
         fill + factories.zeros(_shape("full", shape), dtype=fill.dtype))
 

@@ -11,7 +11,7 @@ from ._convert import float_dtype, result_dtype, tensor_of, tensors_of
 
 def _binary(name, engine_op, float_result=False):
     def op(x1, x2):
-        dtype = result_dtype(x1, x2)
+        dtype = result_dtype(x1, x2, op=name)
         if float_result and dtype.kind != "f":
             dtype = np.dtype("float32")
         return engine_op(*tensors_of(name, x1, x2, dtype=dtype))
