@@ -130,11 +130,6 @@ PROGRAMS = {
 
 # Bugs found by these programs that are outside issue 11 or 12; each row fails until the bug is fixed (strict).
 KNOWN_BUGS = {
-    "prog_keras_custom_train_step.py": (
-        "Keras weights have no .value (Keras 3's Variable.value; the torch guide's train_step reads v.value.grad), "
-        "and Model.metrics leaves out the compiled metrics until compute_metrics has built them, so a train_step "
-        "that walks self.metrics and calls metric.update_state(y, y_pred) never records 'mae' (KeyError in history)"
-    ),
     "prog_keras_custom_layer.py": (
         "ganglion.keras has no ops module: 'from keras import ops' (ops.matmul, ops.cast, ops.square, ops.clip, "
         "ops.maximum, ops.mean, ops.convert_to_numpy), which Keras 3's custom-layer and custom-loss guides use"

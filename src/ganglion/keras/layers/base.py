@@ -68,10 +68,13 @@ class KerasWeight(VariableAPI):
     @property
     def value(self):
         """The weight as a Tensor: the parameter itself when the layouts agree (gradients reach it), else a copy in
-        Keras' layout."""
+        Keras' layout whose ``.grad`` is the parameter's gradient in that layout at the time of reading (what Keras
+        3's torch-backend ``train_step`` reads as ``v.value.grad`` after ``backward``)."""
         if self.to_keras is _same:
             return self.parameter
-        return Tensor._wrap(backend.to_device(self._read(), self.parameter.device))
+        snapshot = Tensor._wrap(backend.to_device(self._read(), self.parameter.device))
+        snapshot.grad = self.grad
+        return snapshot
 
     @property
     def grad(self):

@@ -21,7 +21,7 @@ from ...autograd.grad_mode import no_grad
 from .. import metrics as keras_metrics
 from .. import optimizers as keras_optimizers
 from ..callbacks import CallbackList, History, ProgbarLogger
-from .compile_utils import CompiledLoss, CompiledMetrics, flatten
+from .compile_utils import CompiledLoss, CompiledMetrics, flatten, match_targets, output_names_of
 from .data_adapter import ArrayData, EpochIterator, adapt, class_weights_to_sample_weights, pack, unpack
 from .evaluation import _device_of, _overrides
 
@@ -115,6 +115,21 @@ class Trainer:
                 losses = self._compile_loss.losses_for(y_pred, names)
             compiled.update_state(y, y_pred, sample_weight, losses, names)
         return self.get_metrics_result()
+
+    def _build_compiled_metrics(self, data):
+        """Build the compiled metrics from one batch before the first step, as Keras 3's fit does symbolically, so
+        that ``self.metrics`` lists them inside a custom ``train_step`` that updates them itself. The forward pass
+        runs in inference mode and without a graph: it changes no weight, statistic or random stream."""
+        compiled = self._compile_metrics
+        if compiled is None or compiled.entries is not None:
+            return
+        x, y, _ = unpack(data)
+        with no_grad():
+            y_pred = self(x, training=False)
+        names = output_names_of(y_pred, getattr(self, "output_names", None))
+        preds = flatten(y_pred)
+        losses = self._compile_loss.losses_for(y_pred, names) if self._compile_loss is not None else None
+        compiled.build(match_targets(y, names), preds, losses or [None] * len(preds), names)
 
     @property
     def metrics(self):
@@ -309,6 +324,8 @@ class Trainer:
                 for step, batch in iterator.epoch():
                     for hook in begin:
                         hook(step)
+                    if steps_run == 0:
+                        self._build_compiled_metrics(pack(*batch))
                     logs = self.train_step(pack(*batch))
                     steps_run += 1
                     for hook in end:
