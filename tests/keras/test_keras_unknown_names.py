@@ -42,3 +42,13 @@ def test_unknown_schedule_class_suggests_the_closest():
     with pytest.raises(ValueError, match="unknown learning rate schedule 'ExponentialDecai'.*Did you mean "
                                          "'ExponentialDecay'"):
         gk.optimizers.schedules.deserialize({"class_name": "ExponentialDecai", "config": {}})
+
+
+def test_activations_get_none_is_linear_as_in_keras():
+    import os
+
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    import keras
+
+    assert keras.activations.get(None) is keras.activations.linear
+    assert gk.activations.get(None) is gk.activations.linear

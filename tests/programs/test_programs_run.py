@@ -130,10 +130,6 @@ PROGRAMS = {
 
 # Bugs found by these programs that are outside issue 11 or 12; each row fails until the bug is fixed (strict).
 KNOWN_BUGS = {
-    "prog_keras_custom_layer.py": (
-        "ganglion.keras has no ops module: 'from keras import ops' (ops.matmul, ops.cast, ops.square, ops.clip, "
-        "ops.maximum, ops.mean, ops.convert_to_numpy), which Keras 3's custom-layer and custom-loss guides use"
-    ),
 }
 
 

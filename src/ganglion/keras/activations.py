@@ -181,10 +181,15 @@ _ALL = {
 
 
 def get(identifier):
-    """An activation function from a name ("relu"), a function, or None (no activation)."""
+    """An activation function from a name ("relu") or a function; None gives ``linear``, as in Keras 3."""
     if identifier is None:
-        return None
+        return linear
     return lookup("activation", identifier, _ALL, instantiate=False)
+
+
+def get_optional(identifier):
+    """As ``get``, but None stays None: the layers' own way to say "no activation" (they then skip the call)."""
+    return None if identifier is None else get(identifier)
 
 
 def serialize(activation):

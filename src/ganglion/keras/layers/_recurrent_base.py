@@ -106,8 +106,8 @@ class _Recurrent(ActivityRegularization, Layer):
                return_sequences, return_state, go_backwards, stateful, unroll):
         kind = type(self).__name__
         self.units = positive_int(units, "units", kind)
-        self.activation = keras_activations.get(activation)
-        self.recurrent_activation = keras_activations.get(recurrent_activation)
+        self.activation = keras_activations.get_optional(activation)
+        self.recurrent_activation = keras_activations.get_optional(recurrent_activation)
         self.use_bias = bool(use_bias)
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.recurrent_initializer = initializers.get(recurrent_initializer)

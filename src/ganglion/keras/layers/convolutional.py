@@ -35,7 +35,7 @@ class BaseConv(A.WeightTable, Layer):
                              f"strides={self.strides} and dilation_rate={self.dilation_rate}")
         self.padding = A.padding_arg(padding, self.paddings, name)
         self.data_format = A.data_format_arg(data_format, name)
-        self.activation = keras_activations.get(activation)
+        self.activation = keras_activations.get_optional(activation)
         self.use_bias = bool(use_bias)
         self._init_activity(activity_regularizer)
 

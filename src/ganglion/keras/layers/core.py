@@ -25,7 +25,7 @@ class Dense(A.WeightTable, Layer):
                  kernel_constraint=None, bias_constraint=None, **kwargs):
         super().__init__(**kwargs)
         self.units = A.positive_int(units, "units", "Dense")
-        self.activation = keras_activations.get(activation)
+        self.activation = keras_activations.get_optional(activation)
         self.use_bias = bool(use_bias)
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
@@ -103,7 +103,7 @@ class Activation(Layer):
 
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)
-        self.activation = keras_activations.get(activation)
+        self.activation = keras_activations.get_optional(activation)
 
     def call(self, inputs):
         return self.activation(inputs) if self.activation is not None else inputs

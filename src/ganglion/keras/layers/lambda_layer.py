@@ -32,7 +32,7 @@ def _function_from_config(spec, custom_objects):
     from ..saving.serialization import _REGISTRY
 
     if "activation" in spec:
-        return keras_activations.get(spec["activation"])
+        return keras_activations.get_optional(spec["activation"])
     key = spec["registered_name"]
     short = key.split(">", 1)[-1]
     for table in (custom_objects or {}, _REGISTRY):
