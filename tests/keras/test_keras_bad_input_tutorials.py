@@ -94,3 +94,12 @@ def test_layer_name_in_warning_when_known():
 ])
 def test_no_warning_for_logits_or_matching_loss(loss, activation, units, y):
     assert not _fit_recording(_model(activation, units), loss, y, epochs=1)
+
+
+def test_compile_names_the_output_layer_in_the_from_logits_warning():
+    import ganglion.keras as k
+
+    model = k.Sequential([k.Input((4,)), k.layers.Dense(3, activation="softmax", name="probs")])
+    model.compile(loss=k.losses.CategoricalCrossentropy(from_logits=True), optimizer="sgd")
+    with pytest.warns(UserWarning, match="softmax \\(layer 'probs'\\)"):
+        model.fit(np.ones((4, 4), "float32"), np.eye(3)[[0, 1, 2, 0]].astype("float32"), verbose=0)

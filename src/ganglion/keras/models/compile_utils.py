@@ -165,6 +165,9 @@ class CompiledLoss:
             weights = [float(weights.get(name, 1.0)) for name in output_names]
         elif len(weights) != n:
             raise ValueError(f"compile: got {len(weights)} loss_weights for a model with {n} output(s)")
+        for loss, name in zip(per_output, output_names):
+            if loss is not None and sum(other is loss for other in per_output) == 1:
+                loss.output_layer = name  # named by the from_logits-on-probabilities warning
         self.entries = [(loss, float(w), None if loss is None else _logit_twin(loss))
                         for loss, w in zip(per_output, weights)]
         self.metrics = [] if n == 1 else [keras_metrics.Mean(name=f"{name}_loss")
