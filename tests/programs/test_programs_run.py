@@ -126,6 +126,12 @@ PROGRAMS = {
         Below("end_distance", "start_distance"), AtMost("end_distance", 1.0), AtLeast("last_d_loss", 1.0),
         AtMost("last_d_loss", 1.6), Equals("discriminator_grads_present", True), Near("last_d_loss", 0.2),
     ],
+    # PyTorch word-level LSTM language model, truncated BPTT with detached hidden state: 15 words, uniform ppl is 15
+    "prog_torch_word_lm.py": [
+        AtMost("val_ppl", 3.5), Below("val_ppl", "initial_val_ppl"), Below("last_epoch_ppl", "first_epoch_ppl"),
+        AtLeast("largest_grad_norm", 0.5), Equals("hidden_requires_grad_after_detach", False), Same("vocabulary"),
+        Same("train_columns"), Near("initial_val_ppl", 0.2), Near("val_ppl", 0.6),
+    ],
 }
 
 # Bugs found by these programs that are outside issue 11 or 12; each row fails until the bug is fixed (strict).
