@@ -132,6 +132,14 @@ PROGRAMS = {
         AtLeast("largest_grad_norm", 0.5), Equals("hidden_requires_grad_after_detach", False), Same("vocabulary"),
         Same("train_columns"), Near("initial_val_ppl", 0.2), Near("val_ppl", 0.6),
     ],
+    # Keras Embedding -> GlobalAveragePooling1D -> Dense on texts padded by keras.utils.pad_sequences: chance is 1/2
+    "prog_keras_text_pooling.py": [
+        AtLeast("test_accuracy", 0.8), AtLeast("post_padding_accuracy", 0.75), AtLeast("last_val_accuracy", 0.75),
+        Below("last_epoch_loss", "first_epoch_loss"), AtMost("test_loss", 0.45),
+        Agree("test_accuracy", "predicted_accuracy", 1e-6), Same("padded_shape"), Same("padded_dtype"),
+        Same("longest_text"), Same("pad_example"), Same("history_keys"), Same("output_shape"),
+        Near("test_accuracy", 0.08),
+    ],
 }
 
 # Bugs found by these programs that are outside issue 11 or 12; each row fails until the bug is fixed (strict).
