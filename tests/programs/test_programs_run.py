@@ -140,6 +140,15 @@ PROGRAMS = {
         Same("longest_text"), Same("pad_example"), Same("history_keys"), Same("output_shape"),
         Near("test_accuracy", 0.08),
     ],
+    # Keras EarlyStopping(restore_best_weights), ModelCheckpoint(save_best_only), ReduceLROnPlateau and CSVLogger
+    "prog_keras_callbacks.py": [
+        Equals("stopped_early", True), Equals("stopped_epoch_matches", True),
+        Equals("best_epoch_is_patience_before_end", True), AtMost("restored_vs_best", 1e-5),
+        AtMost("reloaded_vs_best", 1e-5), AtMost("reloaded_vs_restored_predictions", 1e-6),
+        Equals("csv_rows_match_epochs", True), AtMost("csv_vs_history_val_loss", 1e-6), Equals("lr_was_reduced", True),
+        AtMost("best_val_loss", 1.2), Same("files"), Same("csv_columns"), Same("history_keys"),
+        Near("first_lr", 1e-7), Near("best_val_loss", 0.3),
+    ],
 }
 
 # Bugs found by these programs that are outside issue 11 or 12; each row fails until the bug is fixed (strict).
