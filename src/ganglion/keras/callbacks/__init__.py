@@ -9,3 +9,4 @@ from .model_checkpoint import ModelCheckpoint
 from .monitor import MonitorCallback
 from .progbar import ProgbarLogger
 from .simple import LambdaCallback, TerminateOnNaN
+from .tensorboard import TensorBoard
