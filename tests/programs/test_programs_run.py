@@ -149,6 +149,12 @@ PROGRAMS = {
         AtMost("best_val_loss", 1.2), Same("files"), Same("csv_columns"), Same("history_keys"),
         Near("first_lr", 1e-7), Near("best_val_loss", 0.3),
     ],
+    # PyTorch TransformerEncoder classifier with a learned positional embedding, "1 before 2?": chance is 1/2
+    "prog_torch_transformer.py": [
+        AtLeast("test_accuracy", 0.85), Below("last_epoch_loss", "first_epoch_loss"), AtMost("last_epoch_loss", 0.3),
+        AtMost("padded_vs_unpadded", 1e-4), Same("parameter_count"), Same("encoder_layers"), Same("logits_shape"),
+        Near("test_accuracy", 0.1),
+    ],
 }
 
 # Bugs found by these programs that are outside issue 11 or 12; each row fails until the bug is fixed (strict).
