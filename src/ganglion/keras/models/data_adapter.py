@@ -1,12 +1,14 @@
 """What ``fit``, ``evaluate`` and ``predict`` accept as data, turned into batches of Tensors: NumPy arrays, ganglion
 Tensors, lists or dicts of them (several inputs or outputs), a ``Dataset``, a ``DataLoader`` or any iterable of
-``(x, y[, sample_weight])`` batches.
+``(x, y[, sample_weight])`` batches, or a ``keras.utils.PyDataset`` read batch by batch.
 
 In-memory arrays are converted once (float64 to the default float, as everywhere in ganglion; integer labels kept)
 and each batch is a view or a gathered copy of them wrapped as a Tensor, so a step costs no conversion.
 """
 
+import itertools
 import math
+import warnings
 
 import numpy as np
 
@@ -200,6 +202,71 @@ class LoaderData:
                 yield _map(convert, batch), None, None
 
 
+class PyDatasetData:
+    """Batches from a ``keras.utils.PyDataset``, read by index one at a time (``shuffle`` shuffles the order of the
+    batches, not their contents, as Keras does); its ``on_epoch_begin`` / ``on_epoch_end`` run around each epoch."""
+
+    PERMUTE_LIMIT = 1 << 22  # above this many batches a shuffled order is computed per index, not held in a list
+
+    def __init__(self, dataset, shuffle=False):
+        self.dataset, self.shuffle = dataset, shuffle
+        if shuffle and dataset.num_batches is None:
+            warnings.warn("`shuffle=True` was passed, but will be ignored since the data `x` was provided as an "
+                          "infinite PyDataset. The PyDataset is expected to already be shuffled.", stacklevel=3)
+
+    @property
+    def steps(self):
+        return self.dataset.num_batches
+
+    def to_device(self, device):
+        self.device = device
+        return self
+
+    def on_epoch_begin(self):
+        self.dataset.on_epoch_begin()
+
+    def on_epoch_end(self):
+        self.dataset.on_epoch_end()
+
+    def batches(self, rng=None):
+        from ..utils.py_dataset import read_batches
+
+        device = getattr(self, "device", None)
+        convert = lambda v: _ensure_tensor(v, device)  # noqa: E731
+        for batch in read_batches(self.dataset, self._order(rng)):
+            x, y, sw = _standardize_py_batch(batch)
+            yield (_map(convert, x), None if y is None else _map(convert, y), None if sw is None else convert(sw))
+
+    def _order(self, rng):
+        n = self.dataset.num_batches
+        if n is None:
+            return itertools.count()
+        if not self.shuffle or rng is None:
+            return range(n)
+        if n <= self.PERMUTE_LIMIT:
+            return rng.permutation(n).tolist()
+        # i -> (a i + b) mod n visits every index once when a is coprime with n, without holding n indices
+        a = int(rng.integers(1, n))
+        while math.gcd(a, n) != 1:
+            a = int(rng.integers(1, n))
+        b = int(rng.integers(n))
+        return ((a * i + b) % n for i in range(n))
+
+
+def _standardize_py_batch(batch):
+    """(x, y, sample_weight) from what ``PyDataset.__getitem__`` returned: a dict or array (x alone), or a tuple or
+    list (x,), (x, y), (x, y, sample_weight)."""
+    if isinstance(batch, (dict, np.ndarray, Tensor)):
+        return batch, None, None
+    if isinstance(batch, list):
+        batch = tuple(batch)
+    if not isinstance(batch, tuple) or len(batch) not in (1, 2, 3):
+        raise ValueError(f"PyDataset.__getitem__() must return a tuple or a dict. If a tuple, it must be ordered "
+                         f"either (input,) or (inputs, targets) or (inputs, targets, sample_weights). Received: "
+                         f"{str(batch)[:100]}... of type {type(batch)}")
+    return tuple(batch) + (None,) * (3 - len(batch))
+
+
 def _is_leaf(batch):
     """A list of numbers (one sample) rather than an (x, y) pair."""
     return bool(batch) and all(isinstance(v, (int, float)) for v in batch)
@@ -239,7 +306,14 @@ def adapt(x, y=None, sample_weight=None, batch_size=None, shuffle=False):
     """Pick the adapter for ``x``: a DataLoader, Dataset or other iterable of batches is read as it is; arrays are
     sliced."""
     from ...data import DataLoader, Dataset
+    from ..utils.py_dataset import PyDataset
 
+    if isinstance(x, PyDataset):  # batch_size is ignored: the dataset makes the batches (Keras ignores it too)
+        for name, value, what in (("y", y, "the targets"), ("sample_weights", sample_weight, "the sample weights")):
+            if value is not None:
+                raise ValueError(f"When providing `x` as a PyDataset, `{name}` should not be passed. Instead, {what} "
+                                 f"should be included as part of the PyDataset.")
+        return PyDatasetData(x, shuffle)
     if isinstance(x, DataLoader):
         _no_targets(y, sample_weight, "a DataLoader")
         return LoaderData(x)
@@ -272,13 +346,21 @@ class EpochIterator:
     there (Keras warns that the input ran out of data) and the next epoch starts a new pass.
     """
 
-    def __init__(self, data, steps_per_epoch=None, rng=None):
+    def __init__(self, data, steps_per_epoch=None, rng=None, reset=True):
         if steps_per_epoch is not None and (isinstance(steps_per_epoch, bool) or
                                             not isinstance(steps_per_epoch, (int, np.integer)) or steps_per_epoch <= 0):
             raise ValueError(f"steps_per_epoch must be a positive int or None, got {steps_per_epoch!r}")
         self.data, self.steps_per_epoch, self.rng = data, steps_per_epoch, rng
         self._current = None
         self.ran_out = False  # the latest epoch ended before steps_per_epoch batches
+        if reset:
+            self._hook("on_epoch_end")  # Keras' EpochIterator.reset(), run by fit and evaluate before the first epoch
+
+    def _hook(self, name):
+        """The data's epoch hook (a PyDataset's on_epoch_begin / on_epoch_end), when it has one."""
+        hook = getattr(self.data, name, None)
+        if hook is not None:
+            hook()
 
     @property
     def steps(self):
@@ -289,7 +371,13 @@ class EpochIterator:
         return self.steps_per_epoch if known is None else min(self.steps_per_epoch, known)
 
     def epoch(self):
-        """Yield (step, (x, y, sample_weight)) for one epoch."""
+        """Yield (step, (x, y, sample_weight)) for one epoch, between the data's epoch hooks (the end hook does not
+        run when the caller stops early)."""
+        self._hook("on_epoch_begin")
+        yield from self._epoch_batches()
+        self._hook("on_epoch_end")
+
+    def _epoch_batches(self):
         if self.steps_per_epoch is None:
             yield from enumerate(self.data.batches(self.rng))
             return

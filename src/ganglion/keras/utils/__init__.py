@@ -1,8 +1,10 @@
-"""``keras.utils``: ``to_categorical``, ``pad_sequences``, ``set_random_seed`` and ``plot_model``."""
+"""``keras.utils``: ``to_categorical``, ``pad_sequences``, ``set_random_seed``, ``plot_model`` and ``PyDataset`` (alias
+``Sequence``)."""
 
 import numpy as np
 
 from .plot import plot_model  # noqa: F401
+from .py_dataset import PyDataset, Sequence  # noqa: F401
 from .sequence_utils import pad_sequences  # noqa: F401
 
 
