@@ -155,6 +155,12 @@ PROGRAMS = {
         AtMost("padded_vs_unpadded", 1e-4), Same("parameter_count"), Same("encoder_layers"), Same("logits_shape"),
         Near("test_accuracy", 0.1),
     ],
+    # Dive into Deep Learning LeNet from LazyConv2d / LazyLinear, shapes walked on a dummy input: chance is 1/5
+    "prog_torch_lazy_lenet.py": [
+        AtLeast("test_accuracy", 0.85), Below("last_epoch_loss", "first_epoch_loss"), AtMost("last_epoch_loss", 0.4),
+        Same("layer_names"), Same("layer_shapes"), Same("parameter_shapes"), Same("parameter_count"),
+        Same("xavier_initialized"), Near("test_accuracy", 0.1),
+    ],
 }
 
 # Bugs found by these programs that are outside issue 11 or 12; each row fails until the bug is fixed (strict).
