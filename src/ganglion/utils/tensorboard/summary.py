@@ -45,7 +45,8 @@ def histogram(tag, values, bins="tensorflow", max_bins=None):
     """A ``Summary`` with one ``HistogramProto`` of ``values`` (any shape, flattened), bucketed by
     ``np.histogram(values, bins)``; ``bins="tensorflow"`` is TensorBoard's exponential default. Empty buckets at
     either end are dropped, keeping one empty bucket on the left so the leftmost edge is recorded (TensorBoard
-    stores right edges only); ``max_bins`` merges neighbouring buckets down to at most that many."""
+    stores right edges only). With more than ``max_bins`` buckets, every ``len(buckets) // max_bins`` neighbours
+    are merged, as torch does (so the result can still exceed ``max_bins``; the files match torch's byte for byte)."""
     array = _to_numpy(values).astype(np.float64).reshape(-1)
     if array.size == 0:
         raise ValueError(f"add_histogram({tag!r}): the values are empty")
@@ -55,7 +56,7 @@ def histogram(tag, values, bins="tensorflow", max_bins=None):
         bins = tensorflow_bins()
     counts, limits = np.histogram(array, bins=bins)
     if max_bins is not None and len(counts) > max_bins:
-        group = -(-len(counts) // max_bins)  # ceil: every merged bucket spans `group` old ones
+        group = len(counts) // max_bins
         counts = np.pad(counts, (0, -len(counts) % group)).reshape(-1, group).sum(axis=1)
         limits = np.append(limits[:-1:group], limits[-1])
     nonzero = np.flatnonzero(counts)
