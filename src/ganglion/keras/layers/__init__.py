@@ -29,6 +29,7 @@ from .reshaping import (
 from .normalization import BatchNormalization, GroupNormalization, LayerNormalization
 from .recurrent import GRU, LSTM, SimpleRNN
 from .bidirectional import Bidirectional
+from .time_distributed import TimeDistributed
 from .preprocessing import Normalization, Rescaling
 from .augmentation import RandomContrast, RandomFlip, RandomRotation, RandomTranslation, RandomZoom
 
@@ -46,6 +47,7 @@ __all__ = ["Layer", "Dense", "Activation", "ReLU", "LeakyReLU", "PReLU", "ELU", 
     "average", "maximum", "minimum", "concatenate",
     # normalization, recurrent, preprocessing and augmentation
     "BatchNormalization", "LayerNormalization", "GroupNormalization", "SimpleRNN", "LSTM", "GRU", "Bidirectional",
+    "TimeDistributed",
     "Rescaling", "Normalization", "RandomFlip", "RandomRotation", "RandomZoom", "RandomTranslation", "RandomContrast",
     # attention
     "MultiHeadAttention",
