@@ -161,6 +161,14 @@ PROGRAMS = {
         Same("layer_names"), Same("layer_shapes"), Same("parameter_shapes"), Same("parameter_count"),
         Same("xavier_initialized"), Near("test_accuracy", 0.1),
     ],
+    # PyTorch full-batch LBFGS(line_search_fn="strong_wolfe") with a closure: unique optima, so the runs must agree
+    "prog_torch_lbfgs.py": [
+        AtMost("logistic_gradient_at_end", 1e-4), AtLeast("logistic_accuracy", 0.8), AtLeast("closure_calls", 4),
+        AtMost("closure_calls", 3 * 62), AtMost("curve_loss", 1e-10), AtMost("curve_abc_error", 1e-4),
+        Below("curve_loss", "curve_initial_loss"), Near("logistic_final_loss", 1e-5, rtol=1e-4),
+        Near("logistic_weights", 2e-3), Near("logistic_accuracy", 0.01), Near("curve_initial_loss", 1e-6, rtol=1e-6),
+        Near("curve_abc", 1e-4),
+    ],
 }
 
 # Bugs found by these programs that are outside issue 11 or 12; each row fails until the bug is fixed (strict).
