@@ -169,6 +169,13 @@ PROGRAMS = {
         Near("logistic_weights", 2e-3), Near("logistic_accuracy", 0.01), Near("curve_initial_loss", 1e-6, rtol=1e-6),
         Near("curve_abc", 1e-4),
     ],
+    # Keras functional self-attention block (MultiHeadAttention, Add, LayerNormalization, pooling): chance is 1/3
+    "prog_keras_attention.py": [
+        AtLeast("test_accuracy", 0.9), AtMost("test_loss", 0.3), Below("last_epoch_loss", "first_epoch_loss"),
+        Agree("test_accuracy", "predicted_accuracy", 1e-6), AtMost("attention_scores_sum_to_one", 1e-5),
+        Same("layer_names"), Same("attention_weight_shapes"), Same("parameter_count"),
+        Same("attention_output_shape"), Same("attention_scores_shape"), Near("test_accuracy", 0.08),
+    ],
 }
 
 # Bugs found by these programs that are outside issue 11 or 12; each row fails until the bug is fixed (strict).
