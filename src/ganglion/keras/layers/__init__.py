@@ -31,6 +31,7 @@ from .recurrent import GRU, LSTM, SimpleRNN
 from .bidirectional import Bidirectional
 from .time_distributed import TimeDistributed
 from .preprocessing import Normalization, Rescaling
+from .resizing import Resizing
 from .augmentation import RandomContrast, RandomFlip, RandomRotation, RandomTranslation, RandomZoom
 
 __all__ = ["Layer", "Dense", "Activation", "ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax", "Input", "InputLayer", "KerasTensor",
@@ -47,7 +48,7 @@ __all__ = ["Layer", "Dense", "Activation", "ReLU", "LeakyReLU", "PReLU", "ELU", 
     "average", "maximum", "minimum", "concatenate",
     # normalization, recurrent, preprocessing and augmentation
     "BatchNormalization", "LayerNormalization", "GroupNormalization", "SimpleRNN", "LSTM", "GRU", "Bidirectional",
-    "TimeDistributed",
+    "TimeDistributed", "Resizing",
     "Rescaling", "Normalization", "RandomFlip", "RandomRotation", "RandomZoom", "RandomTranslation", "RandomContrast",
     # attention
     "MultiHeadAttention",
