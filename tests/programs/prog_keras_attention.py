@@ -2,8 +2,9 @@
 GlobalAveragePooling1D and a Dense head, trained with fit.
 
 Each sample is 8 steps of 6 features; one step carries a "key" pattern (feature 0 high) and its class is which of
-three values a second feature holds at that step, wherever it is in the sequence. The program also asks the attention layer
-for its scores (``return_attention_scores=True``) and checks their shape and that they sum to one over the keys.
+three values a second feature holds at that step, wherever it is in the sequence. The program also
+asks the attention layer for its scores (``return_attention_scores=True``) and checks their shape and that they sum
+to one over the keys.
 """
 
 import numpy as np

@@ -4,8 +4,8 @@ The layers are ``nn.LazyConv2d`` and ``nn.LazyLinear``, which learn their input 
 book does, a dummy 1x1x28x28 input is passed through ``net`` layer by layer, printing each layer's class name and
 output shape; that first pass also materializes the lazy parameters, which are then initialized with Xavier uniform
 via ``net.apply``. ReLU and max pooling stand in for the 1998 sigmoid and average pooling, as in the book's
-modernized version, so a few epochs suffice. The net then learns to tell apart five kinds of generated 28x28 pictures (a horizontal bar, a
-vertical bar, a box, a diagonal, a blob) with noise, through a DataLoader.
+modernized version, so a few epochs suffice. The net then learns to tell apart five kinds of generated 28x28
+pictures (a horizontal bar, a vertical bar, a box, a diagonal, a blob) with noise, through a DataLoader.
 """
 
 import torch
