@@ -151,3 +151,26 @@ def test_bad_batch_and_missing_super_init():
     mine = _models()[1]
     with pytest.warns(UserWarning, match="super\\(\\).__init__"), pytest.raises(ValueError, match="must return a tuple"):
         mine.fit(Bad(), verbose=0)
+
+
+def test_predict_calls_on_epoch_end_once_like_keras():
+    import ganglion.keras as gk
+
+    class Counting(gk.utils.PyDataset):
+        def __init__(self):
+            super().__init__()
+            self.ends = 0
+
+        def __len__(self):
+            return 3
+
+        def __getitem__(self, idx):
+            return np.full((2, 4), float(idx), dtype="float32")
+
+        def on_epoch_end(self):
+            self.ends += 1
+
+    model = gk.Sequential([gk.Input((4,)), gk.layers.Dense(1)])
+    data = Counting()
+    assert model.predict(data, verbose=0).shape == (6, 1)
+    assert data.ends == 1

@@ -77,7 +77,7 @@ class Evaluation:
         outputs, structure, start = [], None, time.perf_counter()
         callback_list.on_predict_begin()
         try:
-            for step, (xb, _, _) in EpochIterator(data, steps).epoch():
+            for step, (xb, _, _) in EpochIterator(data, steps, reset=False).epoch():
                 callback_list.on_predict_batch_begin(step)
                 with no_grad():
                     out = self.predict_step((xb,))
