@@ -165,3 +165,12 @@ def test_built_in_layer_weights_are_keras_variables():
     np.testing.assert_array_equal((np.ones((1, 4), "float32") @ kernel).numpy(), np.full((1, 3), 8.0))
     kernel.trainable = False
     assert [w.name for w in dense.trainable_weights] == ["bias"]
+
+
+def test_einsum_takes_a_keras_variable_like_any_tensor():
+    import ganglion
+    import ganglion.keras as gk
+
+    v = gk.Variable(np.ones((3, 2), "float32"))
+    out = ganglion.einsum("ij,jk->ik", ganglion.ones(4, 3), v)
+    np.testing.assert_array_equal(out.detach().numpy(), np.full((4, 2), 3.0, "float32"))

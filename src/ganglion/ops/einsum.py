@@ -135,7 +135,7 @@ def einsum(equation, *operands):
     for k, x in enumerate(operands):
         if not isinstance(x, Tensor):
             raise TypeError(f"einsum(): operand {k} must be a Tensor, got {type(x).__name__}")
-    dtypes = {x.dtype for x in operands}
+    dtypes = {x.array.dtype for x in operands}  # the arrays' own dtypes (a Keras Variable names its dtype as a str)
     if len(dtypes) > 1:
         raise RuntimeError(f"einsum(): operands must have the same dtype, got {', '.join(map(str, dtypes))}")
     plan = _Plan(equation, [tuple(x.shape) for x in operands])
