@@ -110,3 +110,38 @@ def test_callback_list_orders_history_and_progress_last_and_shares_logs():
     cbs.on_train_begin()  # no logs given: every callback still gets a dict
     with pytest.raises(TypeError, match="must be keras.callbacks.Callback instances"):
         callbacks.CallbackList([object()], None, {})
+
+
+def test_fit_validation_fires_the_test_hooks_like_keras():
+    """Keras 3's fit validates through evaluate: on_test_begin, on_test_batch_*, on_test_end run each epoch."""
+    import os
+
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    import keras
+
+    import ganglion.keras as gk
+
+    def record(lib):
+        seen = []
+
+        class Recorder(lib.callbacks.Callback):
+            def on_test_begin(self, logs=None):
+                seen.append("test_begin")
+
+            def on_test_batch_end(self, batch, logs=None):
+                seen.append(f"test_batch_{batch}")
+
+            def on_test_end(self, logs=None):
+                seen.append("test_end:" + ",".join(sorted(logs)))
+
+            def on_epoch_end(self, epoch, logs=None):
+                seen.append(f"epoch_{epoch}")
+
+        model = lib.Sequential([lib.Input((3,)), lib.layers.Dense(1)])
+        model.compile(loss="mse", optimizer="sgd")
+        x = np.ones((8, 3), "float32")
+        model.fit(x, np.zeros((8, 1), "float32"), validation_data=(x[:4], np.zeros((4, 1), "float32")),
+                  batch_size=2, epochs=2, verbose=0, callbacks=[Recorder()])
+        return seen
+
+    assert record(gk) == record(keras)

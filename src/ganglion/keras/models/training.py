@@ -342,7 +342,9 @@ class Trainer:
                                   "(make sure the data can provide steps_per_epoch * epochs batches)", stacklevel=2)
                 epoch_logs = dict(self._get_metrics_result_or_logs(logs))
                 if val is not None and _validate_now(epoch, validation_freq):
-                    val_logs = self._evaluate_data(val, validation_steps)
+                    callback_list.on_test_begin()  # Keras 3's fit validates through evaluate and its hooks
+                    val_logs = self._evaluate_data(val, validation_steps, callback_list)
+                    callback_list.on_test_end(val_logs)
                     epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
                 self.train()
                 callback_list.on_epoch_end(epoch, epoch_logs)
