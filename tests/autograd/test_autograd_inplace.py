@@ -562,3 +562,14 @@ def test_init_functions_count_as_inplace_changes():
         lib.nn.init.normal_(t)
         lib.nn.init.zeros_(t)
         assert t._version == 2
+
+
+def test_one_element_index_is_a_view_like_torch():
+    """x[0] of a 1-D tensor is a 0-d view: an in-place change reaches x and shares its version."""
+    for lib in (g, torch):
+        x = lib.tensor([1.0, 2.0, 3.0])
+        x[0].add_(1)
+        assert x.tolist() == [2.0, 2.0, 3.0] and x._version == 1
+        m = lib.zeros(2, 2)
+        m[1, 1].fill_(5)
+        assert m.tolist() == [[0.0, 0.0], [0.0, 5.0]]

@@ -22,6 +22,9 @@ def _index_key(key):
     return key
 
 
+_NUMPY_SCALAR = backend.np.generic  # what NumPy returns for one element: a copy, where PyTorch gives a view
+
+
 def _is_basic(key):
     parts = key if isinstance(key, tuple) else (key,)
     return all(isinstance(k, (int, slice)) or k is None or k is Ellipsis for k in parts)
@@ -33,6 +36,8 @@ class GetItem(Function):
     def forward(self, x, key):
         try:
             y = x[key]
+            if isinstance(y, _NUMPY_SCALAR):  # one element: take it as a 0-d view instead
+                y = x[(key if isinstance(key, tuple) else (key,)) + (Ellipsis,)]
         except IndexError as e:
             raise IndexError(f"index {key!r} is invalid for a tensor of shape {tuple(x.shape)}: {e}") from None
         self.save(x.shape, x.dtype, key)
