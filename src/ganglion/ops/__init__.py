@@ -18,7 +18,10 @@ from .shape import (
     broadcast_to, cat, chunk, clone, concat, concatenate, expand, flatten, pad, permute, repeat, reshape, split,
     squeeze, stack, swapaxes, tile, transpose, unsqueeze, view,
 )
-from .unary import abs, clamp, clip, cos, exp, log, log1p, relu, sigmoid, sign, sin, sqrt, tanh
+from .unary import (
+    abs, ceil, clamp, clip, cos, exp, expm1, fix, floor, frac, log, log1p, relu, round, sigmoid, sign, sin, sqrt, tanh,
+    trunc,
+)
 
 
 def bind_tensor_methods(Tensor):
@@ -34,7 +37,8 @@ def bind_tensor_methods(Tensor):
         "add": add, "sub": sub, "mul": mul, "div": div, "pow": pow, "neg": neg, "maximum": maximum,
         "minimum": minimum, "matmul": matmul, "mm": mm, "bmm": bmm, "dot": dot,
         "exp": exp, "log": log, "log1p": log1p, "sqrt": sqrt, "abs": abs, "sin": sin, "cos": cos, "tanh": tanh,
-        "sigmoid": sigmoid, "sign": sign, "clamp": clamp, "clip": clip,
+        "sigmoid": sigmoid, "sign": sign, "clamp": clamp, "clip": clip, "expm1": expm1, "floor": floor, "ceil": ceil,
+        "round": round, "trunc": trunc, "fix": fix, "frac": frac,
         "sum": sum, "mean": mean, "max": max, "min": min, "amax": amax, "amin": amin, "var": var, "std": std,
         "prod": prod, "logsumexp": logsumexp, "argmax": argmax, "argmin": argmin,
         "reshape": reshape, "view": view, "flatten": flatten, "squeeze": squeeze, "unsqueeze": unsqueeze,

@@ -1,4 +1,7 @@
-"""Matrix products (``matmul`` for 1-D, 2-D and batched n-d inputs, batch dimensions broadcast) and ``norm``."""
+"""Matrix products (``matmul`` for 1-D, 2-D and batched n-d inputs, batch dimensions broadcast), ``norm``, and the
+ops behind ``ganglion.linalg``: inv, det, slogdet, solve, svdvals and the vector and matrix norms.
+
+Matrix ops take batches: every dimension before the last two is a batch dimension."""
 
 from .. import backend
 from ..autograd.function import Function
@@ -152,3 +155,235 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     elif isinstance(p, bool) or not isinstance(p, (int, float)):
         raise TypeError(f"norm(): p must be a number or 'fro', got {type(p).__name__}")
     return VectorNorm.apply(input, float(p), normalize_dims(dim, input.ndim, "norm"), bool(keepdim))
+
+
+# ----------------------------------------------------------------------------------------- torch.linalg's ops
+class LinAlgError(RuntimeError):
+    """A matrix the operation cannot handle (singular for inv and solve); a RuntimeError, as torch.linalg's."""
+
+
+def _swap(a):
+    return a.swapaxes(-1, -2)
+
+
+def _check_matrix(name, a, square=True):
+    """PyTorch's RuntimeErrors for what ``torch.linalg.<name>`` rejects: integer dtypes, fewer than 2 dims and
+    (when ``square``) non-square matrices."""
+    if a.dtype.kind not in "fc":
+        raise RuntimeError(f"linalg.{name}: Expected a floating point or complex tensor as input. Got {a.dtype}")
+    if a.ndim < 2:
+        raise RuntimeError(f"linalg.{name}: The input tensor A must have at least 2 dimensions. Got shape {tuple(a.shape)}")
+    if square and a.shape[-1] != a.shape[-2]:
+        raise RuntimeError(
+            f"linalg.{name}: A must be batches of square matrices, but they are {a.shape[-2]} by {a.shape[-1]} "
+            f"matrices (shape {tuple(a.shape)})"
+        )
+
+
+def _singular(name, error):
+    return LinAlgError(f"linalg.{name}: the input matrix is singular, so the operation could not be completed ({error})")
+
+
+class Inv(Function):
+    """Y = A^-1;  dA = -Y^T dY Y^T."""
+
+    def forward(self, a):
+        try:
+            y = self.xp.linalg.inv(a)
+        except backend.np.linalg.LinAlgError as error:
+            raise _singular("inv", error) from None
+        self.save(y)
+        return y
+
+    def backward(self, dy):
+        (y,) = self.saved
+        y_t = _swap(y)
+        return -(y_t @ dy @ y_t)
+
+
+def _adjugate_transposed(xp, a):
+    """adj(A)^T = det(A) A^-T, computed from the SVD A = U S V^T so that it stays exact for singular A:
+    adj(A)^T = det(U) det(V) U adj(S) V^T, with adj(S)_ii = prod_{j != i} s_j (prefix times suffix products, no
+    division by a zero singular value)."""
+    u, s, vh = xp.linalg.svd(a)
+    ones = xp.ones(s.shape[:-1] + (1,), dtype=s.dtype)
+    before = xp.cumprod(xp.concatenate([ones, s[..., :-1]], axis=-1), axis=-1)
+    after = xp.flip(xp.cumprod(xp.concatenate([ones, xp.flip(s, -1)[..., :-1]], axis=-1), axis=-1), -1)
+    orientation = xp.linalg.det(u) * xp.linalg.det(vh)
+    return orientation[..., None, None] * ((u * (before * after)[..., None, :]) @ vh)
+
+
+class Det(Function):
+    """d = det A;  dA = g adj(A)^T (= g d A^-T when A is invertible; the adjugate keeps it defined when not)."""
+
+    def forward(self, a):
+        self.save(a)
+        return self.xp.linalg.det(a)
+
+    def backward(self, g):
+        (a,) = self.saved
+        if a.shape[-1] == 0:
+            return self.xp.zeros_like(a)
+        return (g[..., None, None] * _adjugate_transposed(self.xp, a)).astype(a.dtype, copy=False)
+
+
+class SlogDet(Function):
+    """(sign, log|det A|);  d log|det A| / dA = A^-T, sign has gradient 0."""
+
+    def forward(self, a):
+        sign, logabsdet = self.xp.linalg.slogdet(a)
+        self.save(a)
+        return sign, logabsdet
+
+    def backward(self, dsign, dlogabsdet):
+        (a,) = self.saved
+        try:
+            a_inv_t = _swap(self.xp.linalg.inv(a))
+        except backend.np.linalg.LinAlgError as error:
+            raise _singular("slogdet", error) from None
+        return dlogabsdet[..., None, None] * a_inv_t
+
+
+class Solve(Function):
+    """X = A^-1 B;  dB = A^-T dX, dA = -dB X^T. B is a (batch of) vector(s) when it is 1-D or has shape
+    A.shape[:-1] (PyTorch's rule); batch dimensions broadcast."""
+
+    def forward(self, a, b, vector):
+        xp = self.xp
+        bm = b[..., None] if vector else b
+        try:
+            x = xp.linalg.solve(a, bm)
+        except backend.np.linalg.LinAlgError as error:
+            raise _singular("solve", error) from None
+        self.save(a, x, vector)
+        return x[..., 0] if vector else x
+
+    def backward(self, dx):
+        a, x, vector = self.saved
+        xp = self.xp
+        db = xp.linalg.solve(_swap(a), dx[..., None] if vector else dx)
+        da = -(db @ _swap(x)) if self.needs_input_grad[0] else None
+        return da, (db[..., 0] if vector else db)
+
+
+class SvdVals(Function):
+    """s = singular values of A, descending;  dA = U diag(ds) V^T (U, V of the reduced SVD)."""
+
+    def forward(self, a):
+        u, s, vh = self.xp.linalg.svd(a, full_matrices=False)
+        self.save(u, vh)
+        return s
+
+    def backward(self, ds):
+        u, vh = self.saved
+        return (u * ds[..., None, :]) @ vh
+
+
+def inv(A):
+    """A^-1 for a (..., n, n) batch of square matrices; LinAlgError (a RuntimeError) if one is singular."""
+    _check_matrix("inv", A)
+    return Inv.apply(A)
+
+
+def det(A):
+    """det A for a (..., n, n) batch of square matrices; shape (...)."""
+    _check_matrix("det", A)
+    return Det.apply(A)
+
+
+def slogdet(A):
+    """(sign, logabsdet) of det A for a (..., n, n) batch, each of shape (...): log|det A| without overflow."""
+    _check_matrix("slogdet", A)
+    return SlogDet.apply(A)
+
+
+def solve(A, B):
+    """X with A X = B. A: (..., n, n); B: (..., n, k), or a vector (n,) / (..., n) when 1-D or of shape
+    A.shape[:-1], giving X of B's kind. Batch dimensions broadcast."""
+    _check_matrix("solve", A)
+    if B.dtype.kind not in "fc":
+        raise RuntimeError(f"linalg.solve: Expected a floating point or complex tensor as B. Got {B.dtype}")
+    vector = B.ndim == 1 or (B.ndim == A.ndim - 1 and tuple(B.shape) == tuple(A.shape[:-1]))
+    rows, cols = (B.shape[-1], 1) if vector else (B.shape[-2] if B.ndim >= 2 else None, B.shape[-1])
+    if rows != A.shape[-1]:
+        raise RuntimeError(
+            f"linalg.solve: Incompatible shapes of A and B for the equation AX = B "
+            f"({A.shape[-2]}x{A.shape[-1]} and {rows}x{cols}); shapes {tuple(A.shape)} and {tuple(B.shape)}"
+        )
+    return Solve.apply(A, B, vector)
+
+
+def svdvals(A):
+    """Singular values of A (..., m, n), descending; shape (..., min(m, n))."""
+    _check_matrix("svdvals", A, square=False)
+    return SvdVals.apply(A)
+
+
+def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
+    """(sum |x|^ord)^(1/ord) over ``dim`` (all elements when None), ord any real or +-inf (0: count of nonzeros).
+    Shape: ``dim`` removed (kept as 1 with ``keepdim``)."""
+    from ._util import normalize_dims
+
+    if dtype is not None:
+        x = x.type(dtype)
+    if x.dtype.kind not in "fc":
+        raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got {x.dtype}")
+    if isinstance(ord, (bool, str)) or not isinstance(ord, (int, float)):
+        raise RuntimeError(f"linalg.vector_norm: ord must be a number, got {ord!r}")
+    return VectorNorm.apply(x, float(ord), normalize_dims(dim, x.ndim, "linalg.vector_norm"), bool(keepdim))
+
+
+_MATRIX_ORDS = ("fro", "nuc", 1, -1, 2, -2, float("inf"), float("-inf"))
+
+
+def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
+    """A matrix norm over the two dims ``dim`` of A: 'fro' sqrt(sum a_ij^2); 'nuc' sum of singular values; 2 / -2
+    the largest / smallest singular value; 1 / -1 the max / min column sum of |a_ij|; inf / -inf the max / min
+    row sum. Shape: ``dim`` removed (kept as 1 with ``keepdim``)."""
+    from . import reduction, shape, unary
+
+    if dtype is not None:
+        A = A.type(dtype)
+    _check_matrix("matrix_norm", A, square=False)
+    if ord not in _MATRIX_ORDS or isinstance(ord, bool):
+        raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported (accepted: {', '.join(map(str, _MATRIX_ORDS))})")
+    if isinstance(dim, int) or len(dim) != 2:
+        raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {dim}")
+    rows, cols = (d % A.ndim if -A.ndim <= d < A.ndim else None for d in dim)
+    if rows is None or cols is None or rows == cols:
+        raise RuntimeError(f"linalg.matrix_norm: dims must be different dims of a {A.ndim}-D tensor. Got {dim}")
+    kept = tuple(1 if i in (rows, cols) else n for i, n in enumerate(A.shape))
+    if ord == "fro":
+        return VectorNorm.apply(A, 2.0, tuple(sorted((rows, cols))), bool(keepdim))
+    if ord in ("nuc", 2, -2):
+        rest = [i for i in range(A.ndim) if i not in (rows, cols)]
+        s = svdvals(shape.permute(A, rest + [rows, cols]))
+        y = reduction.sum(s, -1) if ord == "nuc" else (reduction.amax if ord == 2 else reduction.amin)(s, -1)
+    else:  # 1, -1: sum over rows, extreme over columns; inf, -inf: the other way round
+        summed, extreme = (rows, cols) if abs(ord) == 1 else (cols, rows)
+        sums = reduction.sum(unary.abs(A), summed, keepdim=True)
+        y = (reduction.amax if ord > 0 else reduction.amin)(sums, extreme, keepdim=True)
+    return shape.reshape(y, kept) if keepdim else shape.reshape(y, tuple(n for i, n in enumerate(A.shape) if i not in (rows, cols)))
+
+
+def linalg_norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
+    """``torch.linalg.norm``: a vector norm when ``dim`` is an int (or None with ord None: all elements, flattened)
+    or when A is 1-D; a matrix norm when ``dim`` is a 2-tuple or A is 2-D (ord None: 'fro')."""
+    if isinstance(dim, int):
+        dim = (dim,)
+    if dim is None:
+        if ord is None:
+            return vector_norm(A, 2, None, keepdim, dtype=dtype)
+        if A.ndim not in (1, 2):
+            raise RuntimeError(
+                f"linalg.norm: If dim is not specified but ord is, the input must be 1D or 2D. Got {A.ndim}D."
+            )
+        dim = tuple(range(A.ndim))
+    dim = tuple(dim)
+    if len(dim) == 2:
+        return matrix_norm(A, "fro" if ord is None else ord, dim, keepdim, dtype=dtype)
+    if len(dim) == 1:
+        if isinstance(ord, str):
+            raise RuntimeError(f"linalg.norm: ord '{ord}' is a matrix norm, but dim selects one dimension: {dim}")
+        return vector_norm(A, 2 if ord is None else ord, dim, keepdim, dtype=dtype)
+    raise RuntimeError(f"linalg.norm: If dim is specified, it must be of length 1 or 2. Got {list(dim)}")

@@ -1,4 +1,5 @@
-"""Element-wise functions of one tensor: exp, log, log1p, sqrt, abs, sin, cos, tanh, sigmoid, clamp, sign."""
+"""Element-wise functions of one tensor: exp, expm1, log, log1p, sqrt, abs, sin, cos, tanh, sigmoid, clamp, sign,
+and the rounding family floor, ceil, round, trunc, frac."""
 
 from .. import backend
 from ..autograd.function import Function
@@ -15,6 +16,19 @@ class Exp(Function):
     def backward(self, dy):
         (y,) = self.saved
         return dy * y
+
+
+class Expm1(Function):
+    """y = e^x - 1, accurate for small x;  dy/dx = e^x = y + 1."""
+
+    def forward(self, x):
+        y = self.xp.expm1(_as_float(x))
+        self.save(y)
+        return y
+
+    def backward(self, dy):
+        (y,) = self.saved
+        return dy * (y + 1)
 
 
 class Log(Function):
@@ -180,6 +194,114 @@ class Sign(Function):
 
     def backward(self, dy):
         return self.xp.zeros_like(dy)
+
+
+class _Rounding(Function):
+    """Piecewise-constant rounding: dy/dx = 0 wherever it exists (PyTorch's gradient everywhere). Integer inputs
+    come back unchanged, as a copy (NumPy's floor/ceil/trunc would turn them into float64)."""
+
+    def forward(self, x):
+        if x.dtype.kind in "iub":
+            return x.copy()
+        return self.rounded(x)
+
+    def backward(self, dy):
+        return self.xp.zeros_like(dy)
+
+
+class Floor(_Rounding):
+    """y = floor x, the largest integer <= x;  dy/dx = 0."""
+
+    def rounded(self, x):
+        return self.xp.floor(x)
+
+
+class Ceil(_Rounding):
+    """y = ceil x, the smallest integer >= x;  dy/dx = 0."""
+
+    def rounded(self, x):
+        return self.xp.ceil(x)
+
+
+class Trunc(_Rounding):
+    """y = trunc x, x rounded toward zero;  dy/dx = 0."""
+
+    def rounded(self, x):
+        return self.xp.trunc(x)
+
+
+class Round(_Rounding):
+    """y = x rounded to ``decimals`` places, halves to even (as PyTorch and NumPy): rint(x 10^d) / 10^d, or for
+    d < 0 rint(x / 10^-d) 10^-d, so that the scale is an exact integer either way;  dy/dx = 0."""
+
+    def forward(self, x, decimals=0):
+        self.decimals = decimals
+        return super().forward(x)
+
+    def rounded(self, x):
+        xp, d = self.xp, self.decimals
+        if d == 0:
+            return xp.rint(x)
+        scale = x.dtype.type(10.0 ** abs(d))
+        return xp.rint(x * scale) / scale if d > 0 else xp.rint(x / scale) * scale
+
+
+class Frac(Function):
+    """y = x - trunc x, the fractional part with the sign of x;  dy/dx = 1."""
+
+    def forward(self, x):
+        return x - self.xp.trunc(x)
+
+    def backward(self, dy):
+        return dy
+
+
+def _as_float(x):
+    """Integer and bool arrays as the default float dtype (PyTorch's type promotion for exp-like functions)."""
+    return x.astype(backend.get_default_dtype()) if x.dtype.kind in "iub" else x
+
+
+def _require_float(name, input, what="integer tensors"):
+    if input.dtype.kind not in "fc":
+        raise NotImplementedError(f'"{name}" not implemented for {what} (got {input.dtype}); convert with .float()')
+
+
+def floor(input):
+    """Largest integer <= x, element-wise; same shape and dtype (integer tensors are returned as a copy)."""
+    return Floor.apply(input)
+
+
+def ceil(input):
+    """Smallest integer >= x, element-wise; same shape and dtype."""
+    return Ceil.apply(input)
+
+
+def trunc(input):
+    """x rounded toward zero, element-wise; same shape and dtype."""
+    return Trunc.apply(input)
+
+
+fix = trunc
+
+
+def round(input, *, decimals=0):
+    """x rounded to ``decimals`` decimal places (negative: to tens, hundreds...), halves to even; same shape."""
+    if isinstance(decimals, bool) or not isinstance(decimals, int):
+        raise TypeError(f"round(): argument 'decimals' must be int, not {type(decimals).__name__}")
+    if decimals != 0:
+        _require_float("round", input, "integer tensors with decimals != 0")
+    return Round.apply(input, decimals=decimals)
+
+
+def frac(input):
+    """x - trunc(x): the fractional part, with the sign of x; float tensors only, as PyTorch."""
+    _require_float("frac", input)
+    return Frac.apply(input)
+
+
+def expm1(input):
+    """e^x - 1, accurate near 0; integer inputs give the default float dtype."""
+    return Expm1.apply(input)
 
 
 def exp(input):
