@@ -32,6 +32,7 @@ from .bidirectional import Bidirectional
 from .time_distributed import TimeDistributed
 from .preprocessing import Normalization, Rescaling
 from .resizing import Resizing
+from .text_vectorization import TextVectorization
 from .augmentation import RandomContrast, RandomFlip, RandomRotation, RandomTranslation, RandomZoom
 
 __all__ = ["Layer", "Dense", "Activation", "ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax", "Input", "InputLayer", "KerasTensor",
@@ -48,7 +49,7 @@ __all__ = ["Layer", "Dense", "Activation", "ReLU", "LeakyReLU", "PReLU", "ELU", 
     "average", "maximum", "minimum", "concatenate",
     # normalization, recurrent, preprocessing and augmentation
     "BatchNormalization", "LayerNormalization", "GroupNormalization", "SimpleRNN", "LSTM", "GRU", "Bidirectional",
-    "TimeDistributed", "Resizing",
+    "TimeDistributed", "Resizing", "TextVectorization",
     "Rescaling", "Normalization", "RandomFlip", "RandomRotation", "RandomZoom", "RandomTranslation", "RandomContrast",
     # attention
     "MultiHeadAttention",
