@@ -72,6 +72,16 @@ def zeros_at(*flat_positions):
     return domain
 
 
+def well_conditioned(rng, shape):  # square matrices real + 3 I: far from singular, so inverses stay moderate
+    return real(rng, shape) + 3.0 * np.eye(shape[-1])
+
+
+def rank_deficient(rng, shape):  # square matrices whose last column repeats the first: det = 0, rank n - 1
+    x = real(rng, shape)
+    x[..., -1] = x[..., 0]
+    return x
+
+
 # ------------------------------------------------------------------------------------------------------ the row
 @dataclass(frozen=True)
 class Op:
@@ -152,6 +162,19 @@ MASK34 = _mask((3, 4))
 ROWS3 = np.array([True, False, True])
 LEFT = np.linspace(-1.0, 1.0, 6, dtype=np.float32).reshape(2, 3)  # a NumPy operand on the left of @
 G_IDX, T_IDX = G.tensor, torch.tensor  # index arrays as each library's integer tensor
+
+def _leibniz_det(a):
+    """det A = sum over permutations p of sign(p) prod_i A[i, p(i)], in PyTorch ops (small n only)."""
+    import itertools
+
+    n = a.shape[-1]
+    total = 0
+    for perm in itertools.permutations(range(n)):
+        inversions = sum(perm[i] > perm[j] for i in range(n) for j in range(i + 1, n))
+        term = torch.stack([a[..., i, perm[i]] for i in range(n)], -1).prod(-1)
+        total = total + (-term if inversions % 2 else term)
+    return total
+
 
 # --------------------------------------------------------------------------------------------------- the table
 ROWS = [
@@ -467,6 +490,70 @@ ROWS = [
     op("repeat_interleave_fn", lambda x: G.repeat_interleave(x, 3, dim=-1, output_size=12),
        lambda x: torch.repeat_interleave(x, 3, dim=-1, output_size=12), shapes=X34),
     ),
+    # rounding: off the jumps (off_grid keeps 0.2 from every multiple of 0.5), gradient 0 (frac: 1)
+    op("floor", lambda x: x.floor(), shapes=UNARY, domain=off_grid),
+    op("floor_fn", lambda x: G.floor(x), lambda x: torch.floor(x), shapes=UNARY[:1], domain=off_grid),
+    op("ceil", lambda x: x.ceil(), shapes=UNARY, domain=off_grid),
+    op("ceil_fn", lambda x: G.ceil(x), lambda x: torch.ceil(x), shapes=UNARY[:1], domain=off_grid),
+    op("trunc", lambda x: x.trunc(), shapes=UNARY, domain=off_grid),
+    op("trunc_fn", lambda x: G.trunc(x), lambda x: torch.trunc(x), shapes=UNARY[:1], domain=off_grid),
+    op("fix", lambda x: G.fix(x), lambda x: torch.fix(x), shapes=UNARY[:1], domain=off_grid),
+    op("round", lambda x: x.round(), shapes=UNARY, domain=off_grid),
+    op("round_halves_to_even", lambda x: G.round(x * 0 + G.tensor([-2.5, -1.5, -0.5, 0.5, 1.5, 2.5])),
+       lambda x: torch.round(x * 0 + torch.tensor([-2.5, -1.5, -0.5, 0.5, 1.5, 2.5])), shapes=[((6,),)]),
+    op("round_decimals", lambda x: x.round(decimals=2), shapes=UNARY[:2]),
+    op("round_decimals_fn", lambda x: G.round(x * 3, decimals=1), lambda x: torch.round(x * 3, decimals=1),
+       shapes=UNARY[:1]),
+    op("round_neg_decimals", lambda x: (x * 100).round(decimals=-1), shapes=UNARY[:2]),
+    op("frac", lambda x: x.frac(), shapes=UNARY, domain=off_grid),
+    op("frac_fn", lambda x: G.frac(x * 3), lambda x: torch.frac(x * 3), shapes=UNARY[:1]),
+    op("expm1", lambda x: x.expm1(), shapes=UNARY),
+    op("expm1_fn", lambda x: G.expm1(x * 1e-3), lambda x: torch.expm1(x * 1e-3), shapes=UNARY[:1]),
+    # ganglion.linalg (torch.linalg): batched square matrices
+    op("linalg_inv", lambda a: G.linalg.inv(a), lambda a: torch.linalg.inv(a),
+       shapes=[((3, 3),), ((2, 3, 3),), ((2, 1, 2, 2),), ((1, 1),)], domain=well_conditioned, rtol=1e-4),
+    op("linalg_det", lambda a: G.linalg.det(a), lambda a: torch.linalg.det(a),
+       shapes=[((3, 3),), ((2, 4, 4),), ((1, 1),), ((2, 0, 0),)], rtol=1e-4, atol=1e-5),
+    # PyTorch's det backward returns 0 at an exactly singular A; the true gradient is adj(A)^T (nonzero at rank n-1),
+    # so the reference here is the Leibniz formula under PyTorch's autograd
+    op("linalg_det_singular", lambda a: G.linalg.det(a), _leibniz_det,
+       shapes=[((3, 3),), ((2, 4, 4),)], domain=rank_deficient, rtol=1e-4, atol=1e-5),
+    op("linalg_slogdet", lambda a: tuple(G.linalg.slogdet(a)), lambda a: tuple(torch.linalg.slogdet(a)),
+       shapes=[((3, 3),), ((2, 4, 4),)], rtol=1e-4, atol=1e-5),
+    op("linalg_solve", lambda a, b: G.linalg.solve(a, b), lambda a, b: torch.linalg.solve(a, b),
+       shapes=[((3, 3), (3,)), ((3, 3), (3, 2)), ((2, 3, 3), (2, 3)), ((2, 3, 3), (3,)), ((2, 3, 3), (3, 2)),
+               ((3, 3), (2, 3, 4)), ((2, 1, 3, 3), (4, 3, 1))],
+       domain=(well_conditioned, real), rtol=1e-4, atol=1e-5),
+    op("linalg_svdvals", lambda a: G.linalg.svdvals(a), lambda a: torch.linalg.svdvals(a),
+       shapes=[((3, 4),), ((2, 4, 3),), ((3, 3),)], rtol=1e-4, atol=1e-5),
+    op("linalg_vector_norm", lambda x: G.linalg.vector_norm(x), lambda x: torch.linalg.vector_norm(x),
+       shapes=REDUCE),
+    op("linalg_vector_norm_ord1_dim", lambda x: G.linalg.vector_norm(x, 1, dim=-1),
+       lambda x: torch.linalg.vector_norm(x, 1, dim=-1), shapes=X234, domain=nonzero),
+    op("linalg_vector_norm_ord3_keepdim", lambda x: G.linalg.vector_norm(x, ord=3, dim=(0, 2), keepdim=True),
+       lambda x: torch.linalg.vector_norm(x, ord=3, dim=(0, 2), keepdim=True), shapes=X234, domain=nonzero),
+    op("linalg_vector_norm_inf", lambda x: G.linalg.vector_norm(x, float("inf"), 1),
+       lambda x: torch.linalg.vector_norm(x, float("inf"), 1), shapes=X234, domain=distinct),
+    *[op(f"linalg_matrix_norm_{name}", lambda a, o=o: G.linalg.matrix_norm(a, o),
+         lambda a, o=o: torch.linalg.matrix_norm(a, o), shapes=[((3, 4),), ((2, 4, 3),)], domain=distinct,
+         rtol=1e-4, atol=1e-5)
+      for name, o in [("fro", "fro"), ("nuc", "nuc"), ("1", 1), ("minus1", -1), ("2", 2), ("minus2", -2),
+                      ("inf", float("inf")), ("minus_inf", float("-inf"))]],
+    op("linalg_matrix_norm_dims_keepdim", lambda a: G.linalg.matrix_norm(a, 1, dim=(2, 0), keepdim=True),
+       lambda a: torch.linalg.matrix_norm(a, 1, dim=(2, 0), keepdim=True), shapes=X234, domain=distinct),
+    op("linalg_matrix_norm_nuc_dims", lambda a: G.linalg.matrix_norm(a, "nuc", dim=(0, -1)),
+       lambda a: torch.linalg.matrix_norm(a, "nuc", dim=(0, -1)), shapes=X234, rtol=1e-4, atol=1e-5),
+    op("linalg_norm", lambda x: G.linalg.norm(x), lambda x: torch.linalg.norm(x), shapes=REDUCE),
+    op("linalg_norm_dim", lambda x: G.linalg.norm(x, dim=1, keepdim=True),
+       lambda x: torch.linalg.norm(x, dim=1, keepdim=True), shapes=X234),
+    op("linalg_norm_matrix_dims", lambda x: G.linalg.norm(x, dim=(0, 2)), lambda x: torch.linalg.norm(x, dim=(0, 2)),
+       shapes=X234),
+    op("linalg_norm_ord_2d", lambda x: G.linalg.norm(x, ord=float("inf")),
+       lambda x: torch.linalg.norm(x, ord=float("inf")), shapes=X34, domain=distinct),
+    op("linalg_norm_ord_1d", lambda x: G.linalg.norm(x, ord=1), lambda x: torch.linalg.norm(x, ord=1),
+       shapes=[((5,),)], domain=nonzero),
+    op("linalg_norm_nuc", lambda x: G.linalg.norm(x, "nuc"), lambda x: torch.linalg.norm(x, "nuc"), shapes=X34,
+       rtol=1e-4, atol=1e-5),
 ]
 
 assert len({row.name for row in ROWS}) == len(ROWS), "op names in the table must be unique"
