@@ -67,9 +67,8 @@ class TextVectorization(Layer):
         _check_choice("output_mode", output_mode, OUTPUT_MODES, False)
         if isinstance(ngrams, list):
             ngrams = tuple(ngrams)  # a config read back from JSON
-        if not (ngrams is None or isinstance(ngrams, int) and not isinstance(ngrams, bool)
-                or isinstance(ngrams, tuple) and all(isinstance(n, int) and n > 0 for n in ngrams)) \
-                or isinstance(ngrams, int) and ngrams < 1:
+        widths = (ngrams,) if isinstance(ngrams, int) else ngrams if isinstance(ngrams, tuple) else None
+        if ngrams is not None and not (widths and all(_positive_int(n) for n in widths)):
             raise ValueError(f"`ngrams` must be None, an integer, or a tuple of integers. Received: ngrams={ngrams}")
         if output_mode == "int" and not (output_sequence_length is None or isinstance(output_sequence_length, int)):
             raise ValueError("`output_sequence_length` must be either None or an integer when `output_mode` is "
@@ -338,6 +337,10 @@ class TextVectorization(Layer):
     def load_own_variables(self, store):
         if self.output_mode == "tf_idf" and "idf_weights" in store:
             self._idf = np.asarray(store["idf_weights"], dtype=np.float64)
+
+
+def _positive_int(n):
+    return isinstance(n, int) and not isinstance(n, bool) and n > 0
 
 
 def _is_text(x):
