@@ -172,7 +172,9 @@ def _check_matrix(name, a, square=True):
     if a.dtype.kind not in "fc":
         raise RuntimeError(f"linalg.{name}: Expected a floating point or complex tensor as input. Got {a.dtype}")
     if a.ndim < 2:
-        raise RuntimeError(f"linalg.{name}: The input tensor A must have at least 2 dimensions. Got shape {tuple(a.shape)}")
+        raise RuntimeError(
+            f"linalg.{name}: The input tensor A must have at least 2 dimensions. Got shape {tuple(a.shape)}"
+        )
     if square and a.shape[-1] != a.shape[-2]:
         raise RuntimeError(
             f"linalg.{name}: A must be batches of square matrices, but they are {a.shape[-2]} by {a.shape[-1]} "
@@ -181,7 +183,9 @@ def _check_matrix(name, a, square=True):
 
 
 def _singular(name, error):
-    return LinAlgError(f"linalg.{name}: the input matrix is singular, so the operation could not be completed ({error})")
+    return LinAlgError(
+        f"linalg.{name}: the input matrix is singular, so the operation could not be completed ({error})"
+    )
 
 
 class Inv(Function):
@@ -304,7 +308,7 @@ def solve(A, B):
     if B.dtype.kind not in "fc":
         raise RuntimeError(f"linalg.solve: Expected a floating point or complex tensor as B. Got {B.dtype}")
     vector = B.ndim == 1 or (B.ndim == A.ndim - 1 and tuple(B.shape) == tuple(A.shape[:-1]))
-    rows, cols = (B.shape[-1], 1) if vector else (B.shape[-2] if B.ndim >= 2 else None, B.shape[-1])
+    rows, cols = (B.shape[-1], 1) if vector else (B.shape[-2], B.shape[-1])
     if rows != A.shape[-1]:
         raise RuntimeError(
             f"linalg.solve: Incompatible shapes of A and B for the equation AX = B "
@@ -346,7 +350,8 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
         A = A.type(dtype)
     _check_matrix("matrix_norm", A, square=False)
     if ord not in _MATRIX_ORDS or isinstance(ord, bool):
-        raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported (accepted: {', '.join(map(str, _MATRIX_ORDS))})")
+        accepted = ", ".join(map(str, _MATRIX_ORDS))
+        raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported (accepted: {accepted})")
     if isinstance(dim, int) or len(dim) != 2:
         raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {dim}")
     rows, cols = (d % A.ndim if -A.ndim <= d < A.ndim else None for d in dim)
@@ -363,7 +368,8 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
         summed, extreme = (rows, cols) if abs(ord) == 1 else (cols, rows)
         sums = reduction.sum(unary.abs(A), summed, keepdim=True)
         y = (reduction.amax if ord > 0 else reduction.amin)(sums, extreme, keepdim=True)
-    return shape.reshape(y, kept) if keepdim else shape.reshape(y, tuple(n for i, n in enumerate(A.shape) if i not in (rows, cols)))
+    removed = tuple(n for i, n in enumerate(A.shape) if i not in (rows, cols))
+    return shape.reshape(y, kept if keepdim else removed)
 
 
 def linalg_norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
