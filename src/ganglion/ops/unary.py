@@ -9,6 +9,7 @@ class Exp(Function):
     """y = e^x;  dy/dx = y."""
 
     def forward(self, x):
+        x = _as_float(x)  # integer input gives the default float dtype, as PyTorch
         y = self.xp.exp(x)
         self.save(y)
         return y
@@ -35,6 +36,7 @@ class Log(Function):
     """y = ln x;  dy/dx = 1/x."""
 
     def forward(self, x):
+        x = _as_float(x)  # integer input gives the default float dtype, as PyTorch
         self.save(x)
         return self.xp.log(x)
 
@@ -47,6 +49,7 @@ class Log1p(Function):
     """y = ln(1 + x), accurate for small x;  dy/dx = 1/(1 + x)."""
 
     def forward(self, x):
+        x = _as_float(x)  # integer input gives the default float dtype, as PyTorch
         self.save(x)
         return self.xp.log1p(x)
 
@@ -59,6 +62,7 @@ class Sqrt(Function):
     """y = sqrt(x);  dy/dx = 1/(2 y)."""
 
     def forward(self, x):
+        x = _as_float(x)  # integer input gives the default float dtype, as PyTorch
         y = self.xp.sqrt(x)
         self.save(y)
         return y
@@ -84,6 +88,7 @@ class Sin(Function):
     """y = sin x;  dy/dx = cos x."""
 
     def forward(self, x):
+        x = _as_float(x)  # integer input gives the default float dtype, as PyTorch
         self.save(x)
         return self.xp.sin(x)
 
@@ -96,6 +101,7 @@ class Cos(Function):
     """y = cos x;  dy/dx = -sin x."""
 
     def forward(self, x):
+        x = _as_float(x)  # integer input gives the default float dtype, as PyTorch
         self.save(x)
         return self.xp.cos(x)
 
@@ -108,6 +114,7 @@ class Tanh(Function):
     """y = tanh x;  dy/dx = 1 - y^2."""
 
     def forward(self, x):
+        x = _as_float(x)  # integer input gives the default float dtype, as PyTorch
         y = self.xp.tanh(x)
         self.save(y)
         return y
@@ -121,6 +128,7 @@ class Sigmoid(Function):
     """sigma(x) = 1 / (1 + e^-x);  d sigma/dx = sigma (1 - sigma)."""
 
     def forward(self, x):
+        x = _as_float(x)  # integer input gives the default float dtype, as PyTorch
         xp = self.xp
         e = xp.exp(-xp.abs(x))  # in (0, 1]: never overflows, and keeps full relative precision for x << 0
         r = 1 / (1 + e)
