@@ -172,3 +172,19 @@ def test_control_flow():
 def test_bad_input_names_the_function(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+@pytest.mark.parametrize("name", ["floor", "ceil", "round", "expm1"])
+def test_engine_ops_keep_the_graph(name):
+    """Through the engine's ops, as Keras' torch backend: expm1 has gradient e^x, the rounding family gradient 0."""
+    x = ganglion.tensor(F, requires_grad=True)
+    getattr(ops, name)(x).sum().backward()
+    expected = np.exp(F) if name == "expm1" else np.zeros_like(F)
+    np.testing.assert_allclose(x.grad.numpy(), expected, rtol=1e-6)
+
+
+def test_round_of_integers_keeps_the_dtype_and_honours_decimals():
+    got = ops.round(np.array([1234, -1250, 7], "int32"), decimals=-2)
+    expected = keras.ops.round(keras.ops.convert_to_tensor(np.array([1234, -1250, 7], "int32")), decimals=-2)
+    assert str(got.dtype) == "int32"
+    np.testing.assert_array_equal(ops.convert_to_numpy(got), keras.ops.convert_to_numpy(expected))

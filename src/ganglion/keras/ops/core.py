@@ -79,7 +79,8 @@ def scatter(indices, values, shape):
     flat = np.ravel_multi_index(tuple(indices.reshape(-1, depth).T), tuple(shape[:depth]))
     block = int(np.prod(shape[depth:], dtype=np.int64))
     values = values.reshape(len(flat), block)
-    index = tensor_of(np.repeat(flat[:, None], block, axis=1), "scatter", np.dtype("int64"))
-    out = E.scatter_add(tensor_of(np.zeros((int(np.prod(shape[:depth])), block)), "scatter", values.dtype), 0, index,
-                        values)
+    # the index and the zeros are made where ``values`` lives, so the op runs on its device
+    index = tensor_of(np.repeat(flat[:, None], block, axis=1), "scatter", np.dtype("int64")).to(device=values.device)
+    zeros = tensor_of(np.zeros((int(np.prod(shape[:depth])), block)), "scatter", values.dtype).to(device=values.device)
+    out = E.scatter_add(zeros, 0, index, values)
     return out.reshape(tuple(shape))

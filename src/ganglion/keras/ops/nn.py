@@ -92,7 +92,7 @@ def one_hot(x, num_classes, axis=-1, dtype=None, sparse=False):
     x = tensor_of(x, "one_hot")
     if x.dtype.kind not in "iu":
         raise TypeError(f"one_hot: x must hold integer labels, got dtype {x.dtype}")
-    classes = tensor_of(np.arange(int(num_classes)), "one_hot")
+    classes = tensor_of(np.arange(int(num_classes)), "one_hot").to(device=x.device)
     hot = E.eq(x.reshape(tuple(x.shape) + (1,)), classes)
     if axis not in (-1, x.ndim):
         hot = E.permute(hot, *_moved_last(x.ndim + 1, axis))

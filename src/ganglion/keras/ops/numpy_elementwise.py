@@ -3,9 +3,7 @@ engine op on inputs converted and promoted by Keras' dtype rules."""
 
 import numpy as np
 
-from ... import backend
 from ... import ops as E
-from ...tensor import Tensor
 from ._convert import float_dtype, result_dtype, tensor_of, tensors_of
 
 
@@ -98,31 +96,30 @@ def square(x):
     return E.mul(x, x)
 
 
-def expm1(x):
-    """Element-wise ``e^x - 1`` (ints become float32)."""
-    return E.sub(exp(x), 1.0)
+expm1 = _unary("expm1", E.expm1)
 
 
-def _rounding(name, xp_name):
+def _rounding(name, engine_op):
     def op(x):
         x = tensor_of(x, name)
-        x = tensor_of(x, name, float_dtype(x))
-        # piecewise constant: the gradient is zero wherever it exists, so the result starts a new graph
-        return Tensor._wrap(getattr(backend.get_array_module(x.array), xp_name)(x.array))
+        return engine_op(tensor_of(x, name, float_dtype(x)))
 
     op.__name__ = name
-    op.__doc__ = f"Element-wise ``{name}(x)`` (ints become float32; no gradient: it is piecewise constant)."
+    op.__doc__ = f"Element-wise ``{name}(x)`` (ints become float32; gradient zero: it is piecewise constant)."
     return op
 
 
-floor = _rounding("floor", "floor")
-ceil = _rounding("ceil", "ceil")
+floor = _rounding("floor", E.floor)
+ceil = _rounding("ceil", E.ceil)
 
 
 def round(x, decimals=0):
-    """Round half to even to ``decimals`` places (no gradient: piecewise constant)."""
+    """Round half to even to ``decimals`` places (gradient zero: piecewise constant). Integers keep their dtype, as
+    in Keras, and are rounded in float32 (``round(1234, -2) == 1200``)."""
     x = tensor_of(x, "round")
-    return Tensor._wrap(backend.get_array_module(x.array).round(x.array, int(decimals)))
+    if x.dtype.kind == "f":
+        return E.round(x, decimals=int(decimals))
+    return tensor_of(E.round(tensor_of(x, "round", np.dtype("float32")), decimals=int(decimals)), "round", x.dtype)
 
 
 def isnan(x):
