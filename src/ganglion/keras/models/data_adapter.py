@@ -398,27 +398,3 @@ class EpochIterator:
             yield step, batch
         if known is not None and self._seen >= known:
             self._current = None
-
-
-def class_weights_to_sample_weights(y, class_weight, sample_weight=None):
-    """Per-sample weights from a {class: weight} dict: the class of a one-hot row is its argmax, of an integer
-    label the label itself (times ``sample_weight`` when given)."""
-    if isinstance(y, (list, dict)):
-        raise ValueError("class_weight is only supported for models with one output; use sample_weight instead")
-    if not isinstance(class_weight, dict):
-        raise ValueError(f"class_weight must be a dict mapping class indices to weights, got {type(class_weight).__name__}")
-    y = backend.to_numpy(y)
-    if y.ndim > 1 and y.shape[-1] > 1:
-        labels = y.argmax(axis=-1)
-    elif y.dtype.kind == "f" and y.size and np.all((y == 0) | (y == 1)):
-        labels = y.reshape(len(y)).astype(np.int64)
-    else:
-        labels = np.round(y.reshape(len(y))).astype(np.int64)
-    missing = sorted(set(np.unique(labels).tolist()) - {int(k) for k in class_weight})
-    if missing:
-        raise ValueError(f"class_weight has no weight for class(es) {missing}; it has {sorted(class_weight)}")
-    table = {int(k): float(v) for k, v in class_weight.items()}
-    weights = np.array([table[int(c)] for c in labels], dtype=backend.get_default_dtype())
-    if sample_weight is not None:
-        weights = weights * backend.to_numpy(sample_weight).reshape(len(weights))
-    return weights

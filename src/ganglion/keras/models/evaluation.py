@@ -10,7 +10,8 @@ from ... import backend
 from ...autograd.grad_mode import no_grad
 from ..callbacks import Callback, CallbackList
 from .compile_utils import flatten
-from .data_adapter import ArrayData, EpochIterator, adapt, class_weights_to_sample_weights, pack
+from .class_weight import with_class_weight
+from .data_adapter import ArrayData, EpochIterator, adapt, pack
 
 
 class Evaluation:
@@ -103,9 +104,10 @@ class Evaluation:
         if class_weight is not None and sample_weight is not None:
             raise ValueError(f"Arguments `sample_weight` and `class_weight` cannot be specified at the same time. "
                              f"Received: sample_weight={sample_weight}, class_weight={class_weight}")
-        data = ArrayData(x, y, sample_weight, batch_size=None).to_device(_device_of(self))
+        data = ArrayData(x, y, sample_weight, batch_size=None)
         if class_weight is not None:
-            data.sample_weight = class_weights_to_sample_weights(data.y, class_weight, data.sample_weight)
+            data = with_class_weight(data, class_weight, sample_weight)
+        data.to_device(_device_of(self))
         data.batch_size = data.n
         batch = next(data.batches())
         self.train()

@@ -22,7 +22,8 @@ from .. import metrics as keras_metrics
 from .. import optimizers as keras_optimizers
 from ..callbacks import CallbackList, History, ProgbarLogger
 from .compile_utils import CompiledLoss, CompiledMetrics, flatten, match_targets, output_names_of
-from .data_adapter import ArrayData, EpochIterator, adapt, class_weights_to_sample_weights, pack, unpack
+from .class_weight import with_class_weight
+from .data_adapter import ArrayData, EpochIterator, adapt, pack, unpack
 from .evaluation import _device_of, _overrides
 
 
@@ -278,10 +279,6 @@ class Trainer:
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
                 raise ValueError(f"{arg} must be a non-negative int, got {value!r}")
         data = adapt(x, y, sample_weight, batch_size, shuffle)
-        if class_weight is not None:
-            if not isinstance(data, ArrayData) or data.y is None:
-                raise ValueError("class_weight needs in-memory arrays for x and y")
-            data.sample_weight = class_weights_to_sample_weights(data.y, class_weight, data.sample_weight)
         val = None
         if validation_data is not None:
             val = _validation(validation_data, validation_batch_size or batch_size)
@@ -291,6 +288,8 @@ class Trainer:
                                  "DataLoader")
             data, val = data.split(validation_split)
             val.shuffle = False
+        if class_weight is not None:  # on the training data only (Keras splits first)
+            data = with_class_weight(data, class_weight, sample_weight)
         device = _device_of(self)
         data.to_device(device)
         if val is not None:
