@@ -30,4 +30,7 @@ from .modules import (
     LazyBatchNorm1d, LazyBatchNorm2d, LazyBatchNorm3d, LazyConv1d, LazyConv2d, LazyConv3d, LazyConvTranspose1d,
     LazyConvTranspose2d, LazyConvTranspose3d, LazyLinear, UninitializedBuffer, UninitializedParameter,
 )
-from .modules import MultiheadAttention, Transformer, TransformerEncoder, TransformerEncoderLayer
+from .modules import (
+    MultiheadAttention, Transformer, TransformerDecoder, TransformerDecoderLayer, TransformerEncoder,
+    TransformerEncoderLayer,
+)

@@ -29,4 +29,6 @@ from .lazy import (
     LazyConvTranspose2d, LazyConvTranspose3d, LazyLinear, LazyModuleMixin, UninitializedBuffer, UninitializedParameter,
 )
 from .attention import MultiheadAttention
-from .transformer import Transformer, TransformerEncoder, TransformerEncoderLayer
+from .transformer import (
+    Transformer, TransformerDecoder, TransformerDecoderLayer, TransformerEncoder, TransformerEncoderLayer,
+)
