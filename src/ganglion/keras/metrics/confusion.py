@@ -7,6 +7,7 @@ Counts are weighted by ``sample_weight`` and accumulated over ``update_state`` c
 
 import numpy as np
 
+from ...metrics.curves import segment_areas
 from .base import Metric, divide_no_nan, same_rank, scalar_or_array, to_numpy
 
 NEG_INF = -1e10  # the threshold used with top_k: every kept prediction is "positive"
@@ -281,13 +282,8 @@ class AUC(Metric):
             x, y = divide_no_nan(fp, fp + tn), recall
         else:
             x, y = recall, divide_no_nan(tp, tp + fp)
-        if self.summation_method == "interpolation":
-            heights = (y[:-1] + y[1:]) / 2.0
-        elif self.summation_method == "minoring":
-            heights = np.minimum(y[:-1], y[1:])
-        else:
-            heights = np.maximum(y[:-1], y[1:])
-        return self._average((x[:-1] - x[1:]) * heights)
+        rule = {"interpolation": "trapezoid", "minoring": "lower", "majoring": "upper"}[self.summation_method]
+        return self._average(-segment_areas(x, y, rule))  # thresholds increase, so x runs from 1 down to 0
 
     def get_config(self):
         config = {**super().get_config(), "num_thresholds": self.num_thresholds, "curve": self.curve,
