@@ -1,7 +1,9 @@
-"""The ``ganglion`` command. ``ganglion train`` trains the notes' iris network offline and saves it.
+"""The ``ganglion`` command. ``ganglion train`` trains the notes' iris network offline and saves it; ``ganglion
+convert`` turns a PyTorch weight file into safetensors (``ganglion.vision.convert``; needs PyTorch for that step).
 
     ganglion train [--epochs 50] [--batch-size 2] [--lr 0.001] [--test-size 0.2] [--seed 0]
                    [--out models/iris.safetensors] [--no-progress]
+    ganglion convert IN.pth OUT.safetensors [--key state_dict]
 """
 
 import argparse
@@ -109,6 +111,11 @@ def build_parser():
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--out", default="models/iris.safetensors", help="where to save the trained model")
     train.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    convert = commands.add_parser("convert", help="convert a PyTorch .pth/.pt state_dict to .safetensors")
+    convert.add_argument("src", metavar="IN.pth", help="file written by torch.save (a state_dict or a checkpoint)")
+    convert.add_argument("dst", metavar="OUT.safetensors", help="where to write the safetensors file (atomically)")
+    convert.add_argument("--key", default=None, help="the checkpoint entry holding the state_dict (default: the "
+                         "file itself, else 'state_dict' or 'model')")
     return parser
 
 
@@ -122,6 +129,15 @@ def main(argv=None):
         print(f"test loss: {result['test_loss']:.4f}")
         print(f"test accuracy: {result['test_accuracy']:.4f} ({result['test_rows']} rows)")
         print(f"saved model to {result['out']}")
+    elif args.command == "convert":
+        from .vision.convert import convert
+
+        try:
+            names = convert(args.src, args.dst, key=args.key)
+        except (ImportError, OSError, ValueError) as error:  # reported, with the exit status saying it failed
+            print(f"ganglion convert: {error}", file=sys.stderr)
+            return 1
+        print(f"converted {len(names)} tensors from {args.src} to {args.dst}")
     return 0
 
 

@@ -2,14 +2,16 @@
 
 ``torch.save`` writes a zip archive whose first member is ``<name>/data.pkl`` (or, before PyTorch 1.6 and with
 ``_use_new_zipfile_serialization=False``, a bare pickle starting with the protocol opcode ``0x80`` and the protocol
-number). Unpickling runs whatever code the file names, so ganglion never does it; it says how to convert instead.
+number). Unpickling runs whatever code the file names, so ganglion never does it; it says how to convert instead
+(``ganglion convert``, ``ganglion.vision.convert``).
 A safetensors file starts with an 8-byte header length and then ``{``, which neither of those has at byte 8.
 """
 
 ZIP_MAGIC = b"PK\x03\x04"
-_ADVICE = ("ganglion never unpickles, because unpickling can run any code the file contains. Convert it once in "
-           "PyTorch: `from safetensors.torch import save_file; save_file(model.state_dict(), "
-           "\"model.safetensors\")`, then `ganglion.load(\"model.safetensors\")`")
+_ADVICE = ("ganglion never unpickles, because unpickling can run any code the file contains. Convert it once with "
+           "`ganglion convert model.pth model.safetensors` (PyTorch is needed for that step only), or in PyTorch: "
+           "`from safetensors.torch import save_file; save_file(model.state_dict(), \"model.safetensors\")`; then "
+           "`ganglion.load(\"model.safetensors\")`")
 
 
 def refuse_pickled(stream, where):
