@@ -26,6 +26,7 @@ from ...nn.module import Module
 from ...tensor import Tensor
 from ..naming import to_snake_case, unique_name
 from ..variables import Variable, VariableAPI
+from ._strings import as_text_array, is_text, refuse_text
 
 
 def as_tensor(x, dtype=None):
@@ -117,6 +118,8 @@ for _name in ("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__
 
 class Layer(Module):
     """Base class of Keras layers (and models). Subclass it: create weights in ``build``, compute in ``call``."""
+
+    accepts_strings = False  # True for layers that read text (models hand it on); see _strings.py
 
     supports_masking = False  # True: the output's mask is compute_mask(inputs, mask); False: masks stop here
 
@@ -268,7 +271,7 @@ class Layer(Module):
         """What every eager call does before ``call``: returns ``inputs`` as Tensors; builds the layer; sets (or
         drops) ``training`` in ``kwargs``; forgets the previous call's ``add_loss`` values."""
         if type(inputs) is not Tensor:
-            inputs = _map(as_tensor, inputs)
+            inputs = self._as_inputs(inputs)
         if not self.built:
             self._maybe_build(_shapes(inputs))
         d = self.__dict__
@@ -280,6 +283,23 @@ class Layer(Module):
         if d["_added_losses"]:
             d["_added_losses"] = []  # losses from add_loss belong to the latest call
         return inputs
+
+    def _as_inputs(self, inputs):
+        """NumPy data as Tensors; text (see _strings.py) kept as an array of strings when this layer takes strings,
+        refused by name otherwise."""
+        if is_text(inputs):
+            if not self.accepts_strings:
+                raise refuse_text(self, inputs)
+            return as_text_array(inputs)
+
+        def convert(x):
+            if isinstance(x, np.ndarray) and is_text(x):
+                if not self.accepts_strings:
+                    raise refuse_text(self, x)
+                return x
+            return as_tensor(x)
+
+        return _map(convert, inputs)
 
     # ------------------------------------------------------------------------------------------------ masks
     def compute_mask(self, inputs, mask=None):

@@ -6,6 +6,7 @@ import numpy as np
 
 from ... import backend
 from ...autograd.grad_mode import no_grad
+from ._strings import STRING, dtype_name, dummy_text, is_string_dtype
 from .base import Layer, _flat, _map
 
 
@@ -14,7 +15,7 @@ class KerasTensor:
 
     def __init__(self, shape, dtype="float32", history=None, name=None):
         self.shape = tuple(shape)
-        self.dtype = np.dtype(dtype)
+        self.dtype = STRING if is_string_dtype(dtype) else np.dtype(dtype)
         self._keras_history = history
         self.name = name
 
@@ -39,7 +40,10 @@ class Node:
 def _dummy(shape, dtype, unknown=2):
     """A small real batch shaped like ``shape`` (batch size 2, unknown dims set to ``unknown``). Floats are drawn
     from [0.1, 0.9): valid for logs, roots and divisions, and index 0 once cast to integers (Embedding), so that
-    running any layer on it only tells its output shape."""
+    running any layer on it only tells its output shape. Text is a Tensor-free array of ``unknown``-word strings
+    (an output length that follows the text's is then found unknown)."""
+    if is_string_dtype(dtype):
+        return dummy_text((2,) + tuple(shape[1:]) if shape else (), unknown)
     concrete = (2 if shape[0] is None else shape[0],) + tuple(unknown if s is None else s for s in shape[1:]) \
         if shape else ()
     if np.dtype(dtype).kind in "iub":
@@ -79,11 +83,15 @@ def symbolic_call(layer, inputs, args, kwargs):
 
     layer._maybe_build(_map(lambda t: t.shape if isinstance(t, KerasTensor) else tuple(t.shape), inputs))
     symbolic = [t for t in _flat([inputs, list(args), kwargs]) if isinstance(t, KerasTensor)]
-    has_unknown = any(s is None for t in symbolic for s in t.shape[1:])
+    has_unknown = any(s is None for t in symbolic for s in t.shape[1:]) or any(t.dtype == STRING for t in symbolic)
+
+    def placeholder(t, unknown):
+        value = _dummy(t.shape, t.dtype, unknown)
+        return value if t.dtype == STRING else tensor(value)
 
     def run(unknown):
         def concrete(x):
-            return _map(lambda t: tensor(_dummy(t.shape, t.dtype, unknown)) if isinstance(t, KerasTensor) else t, x)
+            return _map(lambda t: placeholder(t, unknown) if isinstance(t, KerasTensor) else t, x)
 
         was_training = layer.training
         layer.eval()
@@ -115,6 +123,8 @@ class InputLayer(Layer):
     """The entry of a functional graph or a Sequential: holds the input shape (without the batch dimension) and
     dtype, and passes data through."""
 
+    accepts_strings = True  # it passes data through, text included
+
     def __init__(self, shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None, input_tensor=None,
                  name=None, input_shape=None, **kwargs):
         if sparse:
@@ -130,7 +140,8 @@ class InputLayer(Layer):
             shape = (shape,)
         if not all(s is None or (isinstance(s, (int, np.integer)) and s > 0) for s in shape):
             raise ValueError(f"InputLayer: shape must hold positive ints (or None), got {tuple(shape)}")
-        super().__init__(name=name or None, dtype=dtype, **kwargs)
+        text = is_string_dtype(dtype)
+        super().__init__(name=name or None, dtype=None if text else dtype, **kwargs)
         self.shape = tuple(None if s is None else int(s) for s in shape)
         self.batch_size = batch_size
         self.built = True
@@ -147,7 +158,8 @@ class InputLayer(Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update({"shape": list(self.shape), "batch_size": self.batch_size, "dtype": str(self.output.dtype)})
+        config.update({"shape": list(self.shape), "batch_size": self.batch_size,
+                       "dtype": dtype_name(self.output.dtype)})
         return config
 
 

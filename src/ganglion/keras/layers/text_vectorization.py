@@ -29,6 +29,7 @@ from ... import backend
 from ...factories import tensor
 from ...tensor import Tensor
 from .base import Layer
+from .input_layer import KerasTensor
 
 PAD, OOV = "", "[UNK]"
 STANDARDIZE = ("lower_and_strip_punctuation", "lower", "strip_punctuation")
@@ -99,6 +100,8 @@ class TextVectorization(Layer):
         self._has_input_vocabulary = has_input_vocabulary
         self._frozen_size = frozen_size
         self._tokens, self._ids, self._idf = [], {}, None
+        if output_mode == "tf_idf" and frozen_size is not None:  # from a config: zeros until load_own_variables
+            self._idf = np.zeros(max_tokens if pad_to_max_tokens else frozen_size)
         if vocabulary is not None:
             self.set_vocabulary(vocabulary, idf_weights)
         self.built = True  # no weights: the vocabulary is plain Python state
@@ -205,7 +208,11 @@ class TextVectorization(Layer):
         self._install(order, idf)
 
     # -------------------------------------------------------------------------------------------- calling
+    accepts_strings = True
+
     def __call__(self, inputs, *args, **kwargs):
+        if isinstance(inputs, KerasTensor):  # Input(dtype="string"): a node of a functional graph
+            return Layer.__call__(self, inputs)
         return self.forward(inputs)
 
     def forward(self, inputs, *args, **kwargs):
@@ -236,7 +243,8 @@ class TextVectorization(Layer):
         return out
 
     def _encode_bags(self, rows):
-        depth = self.max_tokens if self.pad_to_max_tokens else self.vocabulary_size()
+        # the config's vocabulary_size until load_assets brings the tokens back (Keras sizes its tables so too)
+        depth = self.max_tokens if self.pad_to_max_tokens else self._frozen_size
         counts = np.zeros((len(rows), depth), dtype=np.float64)
         for i, row in enumerate(rows):
             for t in row:

@@ -14,6 +14,7 @@ import numpy as np
 
 from ... import backend
 from ...tensor import Tensor
+from ..layers._strings import as_text_array, is_text
 
 
 def _is_nested_numbers(x):
@@ -22,7 +23,7 @@ def _is_nested_numbers(x):
         if not x:
             return True
         x = x[0]
-    return isinstance(x, (int, float, bool, np.number))
+    return isinstance(x, (int, float, bool, np.number, str, bytes))  # a list of strings is one array of text
 
 
 def _map(fn, x):
@@ -42,7 +43,12 @@ def _leaves(x):
 
 
 def as_array(x, what):
-    """One leaf of user data as a backend array in the dtype the engine computes in."""
+    """One leaf of user data as a backend array in the dtype the engine computes in; text as a NumPy array of
+    strings, for the layers that take it (layers/_strings.py)."""
+    if is_text(x):
+        if np.ndim(x) == 0:
+            raise ValueError(f"{what}: expected an array of strings with a batch dimension, got one string")
+        return as_text_array(x)
     if isinstance(x, Tensor):
         array = x.array
     elif hasattr(x, "detach") and hasattr(x, "numpy"):  # a torch.Tensor
@@ -137,7 +143,7 @@ class ArrayData:
         """Move the arrays to ``device`` once (a GPU model then gets batches already there)."""
         if device is None or device.type == "cpu":
             return self
-        move = lambda a: backend.to_device(a, device)  # noqa: E731
+        move = lambda a: a if a.dtype == object else backend.to_device(a, device)  # noqa: E731  (text stays)
         self.x = _map(move, self.x)
         self.y = None if self.y is None else _map(move, self.y)
         if self.sample_weight is not None:
@@ -147,22 +153,32 @@ class ArrayData:
     def batches(self, rng=None):
         """Yield (x, y, sample_weight) batches of Tensors (y and sample_weight may be None)."""
         order = rng.permutation(self.n) if (self.shuffle and rng is not None) else None
-        wrap = Tensor._wrap
+        wrap = _wrap_batch
         single_x = type(self.x) is not list and type(self.x) is not dict
         single_y = self.y is not None and type(self.y) is not list and type(self.y) is not dict
         x, y, sw = self.x, self.y, self.sample_weight
         if order is not None and backend.gpu_in_use:
-            order = backend.to_device(order, backend.device_of(_leaves(x)[0]))
+            numeric = [a for a in _leaves(x) + ([] if y is None else _leaves(y)) if a.dtype != object]
+            order = backend.to_device(order, backend.device_of(numeric[0])) if numeric else order
         for start in range(0, self.n, self.batch_size):
             if order is None:
                 idx = slice(start, start + self.batch_size)
                 pick = lambda a: wrap(a[idx])  # noqa: E731
             else:
                 idx = order[start:start + self.batch_size]
-                pick = lambda a: wrap(a.take(idx, axis=0))  # noqa: E731
+                pick = lambda a: wrap(a.take(_on_device_of(idx, a), axis=0))  # noqa: E731
             xb = pick(x) if single_x else _map(pick, x)
             yb = None if y is None else (pick(y) if single_y else _map(pick, y))
             yield xb, yb, None if sw is None else pick(sw)
+
+
+def _wrap_batch(array):
+    """A batch of an in-memory array as a Tensor; text stays a NumPy array of strings."""
+    return array if array.dtype == object else Tensor._wrap(array)
+
+
+def _on_device_of(index, array):
+    return backend.to_numpy(index) if array.dtype == object else index
 
 
 def _suffix(i):
@@ -281,6 +297,8 @@ def _ensure_tensor(x, device=None):
             return Tensor._wrap(backend.to_device(array, device))
         return x
     array = as_array(x, "batch")
+    if array.dtype == object:  # text: handed to the model as it is
+        return array
     if device is not None and device.type != "cpu":
         array = backend.to_device(array, device)
     return Tensor._wrap(array)

@@ -18,6 +18,8 @@ from .training import Trainer
 class Model(Trainer, Evaluation, Layer):
     """A trainable Keras model (see the module docstring for the three ways to build one)."""
 
+    accepts_strings = True  # text goes on to the layers, which take it or refuse it
+
     def __init__(self, *args, **kwargs):
         inputs = kwargs.pop("inputs", None)
         outputs = kwargs.pop("outputs", None)
@@ -97,6 +99,7 @@ class Model(Trainer, Evaluation, Layer):
             raise ValueError(f"{self.name}: got {len(input_masks)} masks for {len(given)} input(s)")
         values, masks = {}, {}
         for t, value, value_mask in zip(self.inputs, given, input_masks):
+            value = adjust_input_rank(value, t.shape)
             expected = t.shape[1:]
             got = tuple(value.shape[1:])
             if len(expected) != len(got) or any(e is not None and e != g for e, g in zip(expected, got)):
@@ -269,3 +272,15 @@ def _layers_by_depth(nodes, outputs):
             layers.append(node.layer)
         layer_depth[id(node.layer)] = max(layer_depth.get(id(node.layer), 0), depth[id(node)])
     return sorted(layers, key=lambda la: (-layer_depth[id(la)], first_seen[id(la)]))
+
+
+def adjust_input_rank(value, expected):
+    """``value`` with a trailing axis of size 1 added or dropped to match the rank of ``expected``, as Keras'
+    functional models do (texts of shape (n,) fed to ``Input(shape=(1,), dtype="string")``); otherwise as it is."""
+    shape = tuple(value.shape)
+    if len(shape) == len(expected) - 1 and expected[-1] == 1:
+        return value.reshape(shape + (1,))
+    if len(shape) == len(expected) + 1 and shape[-1] == 1:
+        return value.reshape(shape[:-1])
+    return value
+

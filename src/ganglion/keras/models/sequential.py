@@ -1,9 +1,9 @@
 """``Sequential``: a plain stack of layers, each feeding the next."""
 
-from ...tensor import Tensor
+from ..layers._strings import dtype_name
 from ..layers.base import Layer, _as_mask
 from ..layers.input_layer import Input, InputLayer, KerasTensor
-from .model import Model
+from .model import Model, adjust_input_rank
 
 
 class Sequential(Model):
@@ -77,8 +77,9 @@ class Sequential(Model):
         """Create the weights for inputs of ``input_shape`` (batch dimension included, e.g. (None, 4))."""
         if input_shape is None:
             raise ValueError("Sequential.build needs the input shape, e.g. build((None, 4))")
-        if self._input is None:
-            self.__dict__["_input"] = InputLayer(shape=tuple(input_shape)[1:])
+        if self._input is None:  # the input dtype is the first layer's, as in Keras: text for a TextVectorization
+            dtype = "string" if self._stack and self._stack[0].accepts_strings else None
+            self.__dict__["_input"] = InputLayer(shape=tuple(input_shape)[1:], dtype=dtype)
         self._build_graph()
 
     def _maybe_build(self, input_shape):
@@ -92,8 +93,10 @@ class Sequential(Model):
         """Each layer on the previous one's output and mask (Keras' masking: see layers/base.py); returns the last
         output and its mask."""
         expected = self.__dict__.get("_expected_shape")
-        if expected is not None and isinstance(inputs, Tensor) and inputs.shape[1:] != expected[1:]:
-            _check_shape(self, expected, tuple(inputs.shape))
+        if expected is not None and hasattr(inputs, "shape"):
+            inputs = adjust_input_rank(inputs, expected)
+            if tuple(inputs.shape[1:]) != expected[1:]:
+                _check_shape(self, expected, tuple(inputs.shape))
         x, mask = inputs, _as_mask(mask)
         for layer in self._stack:
             if layer._call_takes_training:
@@ -124,7 +127,7 @@ class Sequential(Model):
                   "layers": [serialize_layer(layer) for layer in self._stack]}
         if self._input is not None:
             config["input_shape"] = list(self._input.shape)
-            config["input_dtype"] = str(self._input.output.dtype)
+            config["input_dtype"] = dtype_name(self._input.output.dtype)
         return config
 
     @classmethod

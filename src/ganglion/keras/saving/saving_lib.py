@@ -3,7 +3,8 @@
 - ``metadata.json``: the format name and version, when and by what it was saved;
 - ``config.json``: the architecture (layer classes and configs, the functional graph), the compile settings
   (optimizer, losses, metrics) and the optimizer's counters;
-- ``model.weights.safetensors``: the weights; ``optimizer.safetensors``: the optimizer's state, once trained.
+- ``model.weights.safetensors``: the weights; ``optimizer.safetensors``: the optimizer's state, once trained;
+- ``assets/`` and ``layer_variables.safetensors``: what layers keep beside their weights (layer_assets.py).
 
 Written to a temporary file and renamed over the target (a crash leaves the old file or the new one). Read without
 executing anything from the file: classes are looked up by name among the built-in layers, the registered ones
@@ -30,6 +31,7 @@ from ...io.limits import MAX_CONFIG_BYTES, MAX_METADATA_BYTES, OPTIMIZER_STATE_F
 from ...io.weights import read_file, read_stream, to_bytes
 from .archive import Archive
 from .config_checks import check_config, check_metadata
+from .layer_assets import load_layer_state, save_layer_state
 from .serialization import deserialize_layer, registered_name_of, serialize_layer
 from .weight_check import checking
 from .weight_names import assign_weights, check_weights, weight_items
@@ -164,6 +166,7 @@ def save_model(model, filepath, overwrite=True):
         z.writestr(_WEIGHTS, to_bytes(weight_items(model), {"format": WEIGHTS_FORMAT}))
         if opt_meta is not None:
             z.writestr(_OPTIMIZER, to_bytes(opt_tensors))
+        save_layer_state(model, z)
     atomic_write_bytes(filepath, buffer.getvalue())
 
 
@@ -207,6 +210,7 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
         stream.expect_end()
         model = built["model"]
         assign_weights(model, weights, f"the weights in {filepath!r}")
+        load_layer_state(model, archive)
         if compile and config.get("compile") is not None:
             try:
                 _deserialize_compile(model, config["compile"], custom_objects)
