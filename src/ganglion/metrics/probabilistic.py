@@ -15,7 +15,10 @@ def log_loss(y_true, y_proba, normalize=True, sample_weight=None, labels=None):
     rows not summing to 1 give a warning and are used as they are (as scikit-learn does).
     """
     y_true = class_labels("y_true", y_true)
-    y_proba = to_numpy("y_proba", y_proba, np.float64)
+    y_proba = to_numpy("y_proba", y_proba)
+    # float32 probabilities (a Tensor's default) are judged and clipped at float32's precision, as scikit-learn does
+    eps = np.finfo(y_proba.dtype if y_proba.dtype.kind == "f" else np.float64).eps
+    y_proba = y_proba.astype(np.float64)
     if y_proba.ndim not in (1, 2) or y_proba.shape[0] == 0:
         raise ValueError(f"y_proba must be (n_samples,) or (n_samples, n_classes) and non-empty, got {y_proba.shape}")
     check_lengths(y_true=y_true, y_proba=y_proba)
@@ -37,7 +40,6 @@ def log_loss(y_true, y_proba, normalize=True, sample_weight=None, labels=None):
     if y_proba.shape[1] != len(classes):
         raise ValueError(f"y_proba has {y_proba.shape[1]} columns but there are {len(classes)} classes "
                          f"{classes.tolist()}; pass labels to name them")
-    eps = np.finfo(y_proba.dtype).eps
     row_sums = y_proba.sum(axis=1)
     if not np.all(np.isclose(row_sums, 1.0, rtol=np.sqrt(eps), atol=0.0)):
         worst = int(np.argmax(np.abs(row_sums - 1.0)))

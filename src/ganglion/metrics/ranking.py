@@ -68,7 +68,7 @@ def roc_auc_score(y_true, y_score, average="macro", sample_weight=None, multi_cl
     if average == "micro":
         flat_weights = None if weights is None else np.repeat(weights, len(classes))
         return _binary_auc(onehot.ravel(), y_score.ravel(), flat_weights, "y_true (one-vs-rest, flattened)")
-    per_class = np.array([_binary_auc(onehot[:, c], y_score[:, c], weights, f"y_true == {classes[c]!r}")
+    per_class = np.array([_binary_auc(onehot[:, c], y_score[:, c], weights, f"y_true == {classes[c].item()!r}")
                           for c in range(len(classes))])
     if average is None:
         return per_class
