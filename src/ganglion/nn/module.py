@@ -256,11 +256,15 @@ class Module:
 
     # ------------------------------------------------------------------------------------------------- modes
     def train(self, mode=True):
-        """Training mode (dropout active, batch statistics) or, with ``mode=False``, evaluation mode."""
+        """Training mode (dropout active, batch statistics) or, with ``mode=False``, evaluation mode.
+
+        A module whose ``_keep_eval`` attribute is True stays in evaluation mode: ``nn.utils.freeze`` sets it on the
+        batch-norm layers of the part it freezes, so their running statistics neither update nor stand aside for the
+        batch's while the rest of the model trains (``nn.utils.unfreeze`` clears it)."""
         if not isinstance(mode, bool):
             raise ValueError(f"train: mode is expected to be a bool, got {type(mode).__name__}")
         for m in self.modules():
-            m.__dict__["training"] = mode
+            m.__dict__["training"] = mode and not m.__dict__.get("_keep_eval", False)
         return self
 
     def eval(self):
