@@ -1,8 +1,9 @@
-"""``keras.utils``: ``to_categorical``, ``pad_sequences``, ``set_random_seed``, ``plot_model`` and ``PyDataset`` (alias
-``Sequence``)."""
+"""``keras.utils``: ``to_categorical``, ``pad_sequences``, ``set_random_seed``, ``plot_model``, ``PyDataset`` (alias
+``Sequence``) and ``image_dataset_from_directory``."""
 
 import numpy as np
 
+from .image_dataset import image_dataset_from_directory  # noqa: F401
 from .plot import plot_model  # noqa: F401
 from .py_dataset import PyDataset, Sequence  # noqa: F401
 from .sequence_utils import pad_sequences  # noqa: F401
