@@ -8,6 +8,7 @@ from .backend import (
     DTYPES as _DTYPES, Device as device, Generator, bool_, default_generator, float16, float32, float64,
     get_default_dtype, int8, int16, int32, int64, manual_seed, set_default_dtype, uint8,
 )
+from .size import Size
 from .tensor import Tensor
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from . import autograd, cuda, memory, ops

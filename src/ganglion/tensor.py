@@ -9,6 +9,7 @@ delegates to a function in ``ganglion.ops``; the method table at the bottom of t
 import numpy as np
 
 from . import backend
+from .size import Size
 from .autograd import engine as _engine
 from .autograd import function as _function
 from .autograd.grad_mode import state as _grad_state
@@ -81,7 +82,9 @@ class Tensor:
 
     @property
     def shape(self):
-        return self.array.shape
+        """The sizes of the dimensions, a ``ganglion.Size`` (a tuple)."""
+        # tuple.__new__ skips Size's per-item check: an array's shape is already a tuple of ints
+        return tuple.__new__(Size, self.array.shape)
 
     @property
     def ndim(self):
@@ -116,9 +119,9 @@ class Tensor:
         return self.transpose(-2, -1)
 
     def size(self, dim=None):
-        """The shape as a tuple, or the size of one dimension."""
+        """The shape as a ``ganglion.Size``, or the size of dimension ``dim`` (an int)."""
         if dim is None:
-            return self.array.shape
+            return tuple.__new__(Size, self.array.shape)
         return self.array.shape[_check_dim(dim, self.ndim)]
 
     def dim(self):
