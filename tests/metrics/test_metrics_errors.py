@@ -69,3 +69,12 @@ def test_ill_defined_precision_warns_and_zero_division_sets_the_value():
     assert precision.tolist() == [0.5, 0.0]
     precision, *_ = gm.precision_recall_fscore_support([0, 1], [0, 0], zero_division=1)
     assert precision.tolist() == [0.5, 1.0]
+
+
+def test_importing_metrics_pulls_in_neither_scikit_learn_nor_matplotlib():
+    import subprocess
+    import sys
+    code = ("import sys, ganglion.metrics; bad = [m for m in ('sklearn', 'matplotlib') if m in sys.modules]; "
+            "sys.exit(repr(bad) if bad else 0)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr

@@ -11,9 +11,13 @@ from .probabilistic import log_loss
 from .ranking import roc_auc_score
 from .regression import mean_absolute_error, mean_squared_error
 from .report import classification_report
+from .selection import KFold, cross_val_score, diagnose_fit, kfold_indices, learning_curve, select_model
+from .plots import plot_confusion_matrix, plot_history, plot_learning_curve  # matplotlib is imported on first use
 
 __all__ = [
     "UndefinedMetricWarning", "accuracy_score", "auc", "classification_report", "confusion_matrix", "log_loss",
     "mean_absolute_error", "mean_squared_error", "misclassification_rate", "precision_recall_fscore_support",
     "roc_auc_score", "roc_curve", "top_k_accuracy_score",
+    "KFold", "cross_val_score", "diagnose_fit", "kfold_indices", "learning_curve", "select_model",
+    "plot_confusion_matrix", "plot_history", "plot_learning_curve",
 ]
