@@ -208,15 +208,18 @@ class Tensor:
         return "tensor(" + body + "".join(", " + e for e in extras) + ")"
 
     # ------------------------------------------------------------------------------------------------ autograd
-    def backward(self, gradient=None, retain_graph=None):
+    def backward(self, gradient=None, retain_graph=None, create_graph=False):
         """Accumulate d(self)/d(leaf) into ``leaf.grad`` for every leaf that requires grad.
 
         ``gradient``: d(loss)/d(self), required when ``self`` is not a scalar (same shape as ``self``).
-        The graph is freed afterwards unless ``retain_graph=True``.
+        The graph is freed afterwards unless ``retain_graph=True``. ``create_graph=True`` records the backward pass
+        itself, so that the gradients can be differentiated again.
         """
         from .autograd import backward
 
-        backward([self], None if gradient is None else [gradient], retain_graph=retain_graph)
+        backward(
+            [self], None if gradient is None else [gradient], retain_graph=retain_graph, create_graph=create_graph
+        )
 
     def detach(self):
         """The same values, cut from the graph (shares memory and the version counter, as in PyTorch)."""

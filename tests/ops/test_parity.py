@@ -59,3 +59,10 @@ def test_matches_torch(row, shapes):
 def test_gradcheck_float64(row, shapes):
     inputs = [G.tensor(a, dtype=G.float64, requires_grad=True) for a in make_inputs(row, shapes, np.float64)]
     assert G.autograd.gradcheck(row.fn, tuple(inputs))
+
+
+@pytest.mark.parametrize("row, shapes", cases(ROWS, second_order=True))
+def test_gradgradcheck_float64(row, shapes):
+    """Double backward: the gradients that ``create_graph=True`` builds have the right derivatives themselves."""
+    inputs = [G.tensor(a, dtype=G.float64, requires_grad=True) for a in make_inputs(row, shapes, np.float64)]
+    assert G.autograd.gradgradcheck(row.fn, tuple(inputs))

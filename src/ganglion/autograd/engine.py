@@ -7,7 +7,7 @@
 """
 
 from .. import backend
-from .grad_mode import no_grad
+from .grad_mode import set_grad_enabled
 
 Tensor = None  # set by ganglion.tensor
 
@@ -65,11 +65,16 @@ def _owned(grad, others, node_grads):
     return grad
 
 
-def run_backward(roots, root_grads, retain_graph=False, capture=None):
-    """Propagate ``root_grads`` (arrays) from ``roots`` (Tensors) to the leaves.
+def run_backward(roots, root_grads, retain_graph=False, capture=None, create_graph=False):
+    """Propagate ``root_grads`` from ``roots`` (Tensors) to the leaves.
 
     ``capture``: optional list of Tensors whose gradients are returned instead of accumulated into ``.grad``
     (``autograd.grad``); returns that list's gradients (None where no gradient reached it).
+
+    ``create_graph``: the walk itself is recorded, so that the gradients it produces can be differentiated again
+    (gradient penalties, Hessian-vector products). Gradients are then Tensors, not arrays: ``root_grads`` must be
+    Tensors, every node runs its ``backward_graph`` (built from differentiable ops) instead of its array
+    ``backward``, and leaves' ``.grad`` are summed out of place, keeping the graph of the sum.
     """
     captured = None
     by_node = {}
@@ -81,37 +86,40 @@ def run_backward(roots, root_grads, retain_graph=False, capture=None):
 
     grads = {}  # node -> gradient of its output (or list of them for several outputs)
     root_nodes = []
-    with no_grad():
+    with set_grad_enabled(create_graph):
         for t, g in zip(roots, root_grads):
             node = t._node
             if node is None:  # a leaf given as root: its gradient is the root gradient itself
-                _deliver_leaf(t, g.copy(), captured, by_node)
+                _deliver_leaf(t, g if create_graph else g.copy(), captured, by_node)
                 continue
             _add(grads, node, t._out_index, g)
             root_nodes.append(node)
 
-        for node in reversed(topological_order(root_nodes)):
+        order = topological_order(root_nodes)
+        needed = None if capture is None else _leading_to(order, capture)
+        for node in reversed(order):
             g_out = grads.pop(node, None)
             if g_out is None:
+                continue
+            if needed is not None and node not in needed:
+                _capture(node, g_out, captured, by_node)
                 continue
             received = g_out if node.n_outputs > 1 else (g_out,)  # None: no gradient reached that output
             if node.retained is not None:
                 for idx, t in node.retained:  # accumulated across backward calls, like a leaf's .grad
                     if received[idx] is None:
                         continue
-                    if t.grad is None:
-                        t.grad = Tensor._wrap(backend.as_array(received[idx].copy()))
-                    else:
-                        t.grad.array += received[idx]
-            if captured is not None and node in by_node:
-                for idx, slot in by_node[node]:
-                    captured[slot] = received[idx]
+                    _accumulate_grad(t, received[idx] if create_graph else received[idx].copy())
+            _capture(node, g_out, captured, by_node)
             if node.n_outputs > 1:
-                xp = backend.get_array_module(*[x for x in received if x is not None])
+                xp = backend.get_array_module(*[_array(x) for x in received if x is not None])
                 g_out = [g if g is not None else _zeros(xp, *meta) for g, meta in zip(received, node.out_meta)]
             else:
                 g_out = received
-            in_grads = node.run_backward(g_out)
+            if create_graph:
+                in_grads = node.run_backward_graph([_as_tensor(g) for g in g_out])
+            else:
+                in_grads = node.run_backward(g_out)
             inputs = node.inputs
             needs = node.needs_input_grad
             for i, g in enumerate(in_grads):
@@ -122,15 +130,42 @@ def run_backward(roots, root_grads, retain_graph=False, capture=None):
                 if g.shape != data.shape:
                     g = sum_to_shape(g, data.shape)
                 if g.dtype != data.dtype:
-                    g = g.astype(data.dtype)
+                    g = g.to(data.dtype) if create_graph else g.astype(data.dtype)
                 parent = inp._node
                 if parent is None:
-                    _deliver_leaf(inp, _owned(g, in_grads[:i], g_out), captured, by_node)
+                    _deliver_leaf(inp, g if create_graph else _owned(g, in_grads[:i], g_out), captured, by_node)
                 else:
                     _add(grads, parent, inp._out_index, g)
             if not retain_graph:
                 node.free()
     return captured
+
+
+def _leading_to(order, capture):
+    """The nodes whose backward contributes to the gradient of a captured tensor: those with a captured tensor, or a
+    node already found, among their inputs. ``autograd.grad`` runs only these (not the rest of the graph, which can
+    be large: the network before the tensors it differentiates with respect to)."""
+    wanted = {id(t) for t in capture}
+    wanted_outputs = {(t._node, t._out_index) for t in capture if t._node is not None}
+    needed = set()
+    for node in order:  # parents first
+        if node.freed:  # its inputs are gone: run it, so that it says the graph was already used
+            needed.add(node)
+            continue
+        for inp in node.inputs:
+            parent = getattr(inp, "_node", None)
+            if id(inp) in wanted or parent in needed or (parent, getattr(inp, "_out_index", 0)) in wanted_outputs:
+                needed.add(node)
+                break
+    return needed
+
+
+def _capture(node, g_out, captured, by_node):
+    """Keep the gradients that reached the captured outputs of ``node``."""
+    if captured is not None and node in by_node:
+        received = g_out if node.n_outputs > 1 else (g_out,)
+        for idx, slot in by_node[node]:
+            captured[slot] = received[idx]
 
 
 def _add(grads, node, index, g):
@@ -152,7 +187,24 @@ def _deliver_leaf(t, g, captured, by_node):
         return
     if not t.requires_grad:
         return
-    if t.grad is None:
+    _accumulate_grad(t, g)
+
+
+def _accumulate_grad(t, g):
+    """``t.grad += g``: in place for arrays (the usual walk), out of place for Tensors (``create_graph``: the sum
+    keeps the graph of both terms, and a ``.grad`` someone holds is not changed under them, as in PyTorch)."""
+    if isinstance(g, Tensor):
+        t.grad = g if t.grad is None else t.grad + g
+    elif t.grad is None:
         t.grad = Tensor._wrap(backend.as_array(g))
     else:
         t.grad.array += g
+
+
+def _array(g):
+    return g.array if isinstance(g, Tensor) else g
+
+
+def _as_tensor(g):
+    """A gradient as a Tensor (the zero gradients of unused outputs are arrays)."""
+    return g if isinstance(g, Tensor) else Tensor._wrap(g)

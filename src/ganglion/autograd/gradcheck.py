@@ -3,7 +3,7 @@
 import numpy as np
 
 from .. import backend
-from .grad_mode import no_grad
+from .grad_mode import enable_grad, no_grad
 
 
 class GradcheckError(RuntimeError):
@@ -40,6 +40,58 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
     outputs = [all_outputs[i] for i in differentiable]
     if not outputs:
         raise ValueError("gradcheck: no output of fn requires grad, so there is no gradient to check")
+    return _compare_jacobians(fn, inputs, checked, differentiable, outputs, eps, atol, rtol, raise_exception)
+
+
+def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
+    """Check second derivatives: ``gradcheck`` of the map (inputs, v) -> grad(fn(inputs), inputs, v,
+    create_graph=True), i.e. of the gradients that ``create_graph=True`` builds, with respect to the inputs and to the
+    upstream gradient ``v`` (random float64, seeded, when ``grad_outputs`` is None), as PyTorch's ``gradgradcheck``.
+
+    A first derivative that does not depend on anything (floor's zero gradient) has no graph; it must then not
+    change when the inputs or ``v`` are perturbed, which is checked the same way (its Jacobian is zero).
+    """
+    from ..tensor import Tensor
+    from . import grad as autograd_grad
+
+    inputs = _as_tuple(inputs)
+    n = len(inputs)
+    checked = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
+    with enable_grad():
+        outputs = [o for o in _as_tuple(fn(*inputs)) if isinstance(o, Tensor) and o.requires_grad]
+    if grad_outputs is None:
+        rng = np.random.default_rng(0)
+        grad_outputs = tuple(
+            Tensor._wrap(backend.as_array(rng.standard_normal(o.shape)), requires_grad=True) for o in outputs
+        )
+    grad_outputs = _as_tuple(grad_outputs)
+
+    def first_derivatives(*args):
+        xs, vs = args[:n], args[n:]
+        with enable_grad():
+            outs = [o for o in _as_tuple(fn(*xs)) if isinstance(o, Tensor) and o.requires_grad]
+            grads = autograd_grad(outs, [xs[i] for i in checked], vs, create_graph=True, allow_unused=True)
+        return tuple(g if g is not None else xs[i].detach() * 0 for g, i in zip(grads, checked))
+
+    all_inputs = inputs + grad_outputs
+    firsts = first_derivatives(*all_inputs)
+    constant = [k for k, g in enumerate(firsts) if not g.requires_grad]
+    checked_all = [i for i, x in enumerate(all_inputs) if isinstance(x, Tensor) and x.requires_grad]
+    differentiable = [k for k, g in enumerate(firsts) if g.requires_grad]
+    return _compare_jacobians(
+        first_derivatives, all_inputs, checked_all, differentiable, [firsts[k] for k in differentiable], eps, atol,
+        rtol, raise_exception, constant_outputs=constant,
+    )
+
+
+def _compare_jacobians(fn, inputs, checked, differentiable, outputs, eps, atol, rtol, raise_exception,
+                       constant_outputs=()):
+    """The numerical and analytical Jacobians of ``fn``'s outputs ``differentiable`` (plus ``constant_outputs``,
+    whose analytical Jacobian is zero) with respect to ``inputs[checked]``, compared element by element."""
+    from ..tensor import Tensor
+    from . import grad as autograd_grad
+
+    differentiable = list(differentiable) + list(constant_outputs)
 
     def flat_outputs():
         with no_grad():
@@ -64,8 +116,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
         numerical.append(np.stack(cols, axis=1) if cols else np.zeros((flat_outputs().size, 0)))
 
     # analytical Jacobian: one row per output element, by backward with a one-hot gradient
-    sizes = [o.numel() for o in outputs]
-    total = sum(sizes)
+    total = numerical[0].shape[0] if numerical else 0
     analytical = [np.zeros((total, inputs[i].numel())) for i in checked]
     row = 0
     for o in outputs:

@@ -1,6 +1,7 @@
 """Differentiable operations on Tensors, grouped by kind. ``bind_tensor_methods`` attaches them to ``Tensor``."""
 
-from . import arithmetic, comparison, indexing, linalg, rearrange, reduction, scan, shape, sorting, unary
+from ..autograd.function import Function
+from . import arithmetic, comparison, graph_math, indexing, linalg, rearrange, reduction, scan, shape, sorting, unary
 from .arithmetic import add, div, maximum, minimum, mul, neg, pow, sub, where
 from .comparison import (
     all, allclose, any, eq, equal, ge, gt, isfinite, isinf, isnan, le, logical_and, logical_not, logical_or, logical_xor, lt, ne,
@@ -22,6 +23,9 @@ from .unary import (
     abs, ceil, clamp, clip, cos, exp, expm1, fix, floor, frac, log, log1p, relu, round, sigmoid, sign, sin, sqrt, tanh,
     trunc,
 )
+
+
+Function.graph_xp = graph_math  # what a ``backward_composes`` op's backward calls under create_graph=True
 
 
 def bind_tensor_methods(Tensor):

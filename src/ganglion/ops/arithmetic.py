@@ -18,6 +18,8 @@ def _broadcast_error(op, a, b):
 class Add(Function):
     """y = a + b;  dy/da = 1, dy/db = 1."""
 
+    backward_composes = True
+
     def forward(self, a, b):
         try:
             y = a + b
@@ -32,6 +34,8 @@ class Add(Function):
 class Sub(Function):
     """y = a - b;  dy/da = 1, dy/db = -1."""
 
+    backward_composes = True
+
     def forward(self, a, b):
         try:
             y = a - b
@@ -45,6 +49,8 @@ class Sub(Function):
 
 class Mul(Function):
     """y = a b;  dy/da = b, dy/db = a."""
+
+    backward_composes = True
 
     def forward(self, a, b):
         try:
@@ -62,6 +68,8 @@ class Mul(Function):
 
 class Div(Function):
     """y = a / b;  dy/da = 1/b, dy/db = -a/b^2."""
+
+    backward_composes = True
 
     def forward(self, a, b):
         try:
@@ -82,6 +90,8 @@ class Div(Function):
 
 class Pow(Function):
     """y = a^b;  dy/da = b a^(b-1), dy/db = a^b ln a (only where a > 0 matters; 0 elsewhere when a == 0)."""
+
+    backward_composes = True
 
     def forward(self, a, b):
         try:
@@ -112,6 +122,8 @@ class Pow(Function):
 class Neg(Function):
     """y = -x."""
 
+    backward_composes = True
+
     def forward(self, x):
         return -x
 
@@ -122,6 +134,8 @@ class Neg(Function):
 class _Extremum(Function):
     """max(a, b) or min(a, b) element-wise; the gradient goes to the winning input, split in half on ties (as
     PyTorch). Subclasses name the NumPy function."""
+
+    backward_composes = True
 
     pick = ""
 
@@ -179,6 +193,11 @@ class Where(Function):
             self.xp.where(condition, dy, zero) if needs[1] else None,
             self.xp.where(condition, zero, dy) if needs[2] else None,
         )
+
+    def backward_graph(self, dy):
+        (condition,) = self.saved
+        needs = self.needs_input_grad
+        return None, (where(condition, dy, 0.0) if needs[1] else None), (where(condition, 0.0, dy) if needs[2] else None)
 
 
 def add(input, other, alpha=1):

@@ -8,7 +8,9 @@ output gradient contracted with the other operands, yielding operand k's letters
 
 import string
 
+from .. import backend
 from ..autograd.function import Function
+from .indexing import accumulate_at
 
 
 class _Plan:
@@ -99,8 +101,17 @@ class Einsum(Function):
             for k in range(len(arrays))
         )
 
-    def _operand_grad(self, plan, arrays, k, dy):
-        xp = self.xp
+    def backward_graph(self, dy):
+        plan, inputs = self.saved[0], self.inputs[1:]
+        tensors = [t.reshape(plan.squeezed(k, t.array).shape) for k, t in enumerate(inputs)]
+        return (None,) + tuple(
+            self._operand_grad(plan, tensors, k, dy, self.graph_xp) if self.needs_input_grad[k + 1] else None
+            for k in range(len(tensors))
+        )
+
+    def _operand_grad(self, plan, arrays, k, dy, xp=None):
+        """Operand k's gradient: arrays with ``self.xp``, or Tensors with ``graph_xp`` (recorded, differentiable)."""
+        xp = xp or self.xp
         spec = plan.inputs[k]
         others = [s for j, s in enumerate(plan.inputs) if j != k]
         letters = "".join(dict.fromkeys(spec))  # unique, in order of first appearance
@@ -112,13 +123,22 @@ class Einsum(Function):
             g = g.reshape(tuple(plan.sizes[ch] if ch in found else 1 for ch in letters))
             g = xp.broadcast_to(g, tuple(plan.sizes[ch] for ch in letters))
         if letters != spec:  # a repeated letter: the gradient lives on the diagonal
-            grid = [xp.arange(plan.sizes[ch]).reshape([-1 if i == letters.index(ch) else 1 for i in range(len(letters))])
+            ixp = backend.get_array_module(getattr(dy, "array", dy))
+            grid = [ixp.arange(plan.sizes[ch]).reshape([-1 if i == letters.index(ch) else 1 for i in range(len(letters))])
                     for ch in spec]
-            dx = xp.zeros(tuple(plan.sizes[ch] for ch in spec), dtype=dy.dtype)
-            dx[tuple(grid)] = g
+            dx = _on_grid(xp, g, tuple(plan.sizes[ch] for ch in spec), tuple(grid))
         else:
             dx = g
         return dx.reshape(plan.shapes[k])
+
+
+def _on_grid(xp, g, shape, grid):
+    """zeros(shape) holding ``g`` at the positions ``grid`` (a diagonal); recorded when ``xp`` is ``graph_xp``."""
+    if xp is Function.graph_xp:
+        return accumulate_at(g, shape, grid)
+    dx = xp.zeros(shape, dtype=g.dtype)
+    dx[grid] = g
+    return dx
 
 
 def einsum(equation, *operands):

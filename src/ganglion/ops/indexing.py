@@ -30,14 +30,30 @@ def _is_basic(key):
     return all(isinstance(k, (int, slice)) or k is None or k is Ellipsis for k in parts)
 
 
+def _take(x, key):
+    """``x[key]``, with one element given as a 0-d view (NumPy returns a scalar copy, PyTorch a view)."""
+    y = x[key]
+    if isinstance(y, _NUMPY_SCALAR):
+        y = x[(key if isinstance(key, tuple) else (key,)) + (Ellipsis,)]
+    return y
+
+
+def _accumulate(dy, shape, key, xp):
+    """zeros(shape) with dy added at ``key`` (repeated positions of an advanced index add up)."""
+    dx = xp.zeros(shape, dtype=dy.dtype)
+    if _is_basic(key):
+        dx[key] = dy
+    else:
+        xp.add.at(dx, key, dy)
+    return dx
+
+
 class GetItem(Function):
     """y = x[key]; backward scatters dy into zeros shaped like x (adding where an index repeats)."""
 
     def forward(self, x, key):
         try:
-            y = x[key]
-            if isinstance(y, _NUMPY_SCALAR):  # one element: take it as a 0-d view instead
-                y = x[(key if isinstance(key, tuple) else (key,)) + (Ellipsis,)]
+            y = _take(x, key)
         except IndexError as e:
             raise IndexError(f"index {key!r} is invalid for a tensor of shape {tuple(x.shape)}: {e}") from None
         self.save(x.shape, x.dtype, key)
@@ -45,13 +61,39 @@ class GetItem(Function):
 
     def backward(self, dy):
         shape, dtype, key = self.saved
-        xp = self.xp
-        dx = xp.zeros(shape, dtype=dy.dtype)
-        if _is_basic(key):
-            dx[key] = dy
-        else:
-            xp.add.at(dx, key, dy)
-        return dx
+        return _accumulate(dy, shape, key, self.xp)
+
+    def backward_graph(self, dy):
+        shape, dtype, key = self.saved
+        return accumulate_at(dy, shape, key)
+
+
+class IndexAccumulate(Function):
+    """y = zeros(shape) with x added at ``key``: the adjoint of ``x[key]`` (GetItem), so each is the other's
+    backward. Every gather-like op (gather, index_select, take-along, embedding) records its backward as this op
+    under ``create_graph=True``, which makes them differentiable to any order."""
+
+    def forward(self, x, shape, key):
+        self.save(key)
+        return _accumulate(x, shape, key, self.xp)
+
+    def backward(self, dy):
+        (key,) = self.saved
+        return _take(dy, key), None, None
+
+    def backward_graph(self, dy):
+        (key,) = self.saved
+        return GetItem.apply(dy, key), None, None
+
+
+def accumulate_at(x, shape, key):
+    """zeros(shape) with the Tensor ``x`` added at ``key`` (an index into an array of ``shape``), differentiably."""
+    return IndexAccumulate.apply(x, tuple(shape), key)
+
+
+def along_axis(index, axis, xp):
+    """The advanced index that ``take_along_axis(a, index, axis)`` reads (and ``put_along_axis`` writes)."""
+    return _mesh(index, axis, xp)
 
 
 def getitem(input, key):
@@ -102,6 +144,10 @@ class Gather(Function):
         self.xp.add.at(dx, key, dy)
         return dx
 
+    def backward_graph(self, dy):
+        shape, key = self.saved
+        return accumulate_at(dy, shape, key)
+
 
 class ScatterAdd(Function):
     """out = input, then out[index[i][j]][j] += src[i][j] (for dim 0)."""
@@ -121,6 +167,13 @@ class ScatterAdd(Function):
             dsrc[tuple(slice(0, s) for s in index_shape)] = dy[key]
         return dy, None, None, dsrc
 
+    def backward_graph(self, dy):
+        key, index_shape, src_shape = self.saved
+        dsrc = None
+        if self.needs_input_grad[3]:
+            dsrc = accumulate_at(GetItem.apply(dy, key), src_shape, tuple(slice(0, s) for s in index_shape))
+        return dy, None, None, dsrc
+
 
 class IndexSelect(Function):
     """out = input taken at ``index`` along ``dim``; backward adds dy back at those positions."""
@@ -134,6 +187,10 @@ class IndexSelect(Function):
         dx = self.xp.zeros(shape, dtype=dy.dtype)
         self.xp.add.at(dx, (slice(None),) * dim + (index,), dy)
         return dx
+
+    def backward_graph(self, dy):
+        shape, dim, index = self.saved
+        return accumulate_at(dy, shape, (slice(None),) * dim + (index,))
 
 
 def gather(input, dim, index):
@@ -181,6 +238,12 @@ class MaskedFill(Function):
         dx = xp.where(mask, 0, dy).astype(dy.dtype, copy=False)
         dvalue = xp.where(mask, dy, 0).sum().astype(dy.dtype) if self.needs_input_grad[2] else None
         return dx, None, dvalue
+
+    def backward_graph(self, dy):
+        (mask,) = self.saved
+        xp = self.graph_xp
+        dvalue = xp.where(mask, dy, 0.0).sum() if self.needs_input_grad[2] else None
+        return xp.where(mask, 0.0, dy), None, dvalue
 
 
 def _masked_fill_args(op, mask, value):

@@ -10,6 +10,8 @@ from ..autograd.function import Function
 class MatMul(Function):
     """Y = A B;  dL/dA = dY B^T, dL/dB = A^T dY (vectors are promoted to matrices and back, as in NumPy)."""
 
+    backward_composes = True
+
     def forward(self, a, b):
         if a.ndim == 0 or b.ndim == 0:
             raise ValueError(f"matmul: both operands need at least 1 dimension, got shapes {a.shape} and {b.shape}")
@@ -127,6 +129,24 @@ class VectorNorm(Function):
             scale = xp.where(y == 0, 0, dy / y ** (p - 1))
             return (xp.sign(x) * xp.abs(x) ** (p - 1) * scale).astype(x.dtype, copy=False)
 
+    def backward_graph(self, dy):
+        x_array, y_array, p, axes = self.saved
+        x, xp = self.inputs[0], self.graph_xp
+        dy = dy.reshape(y_array.shape)
+        if p == 0:
+            return xp.zeros_like(x)
+        if p in (float("inf"), float("-inf")):  # which elements attain the norm: a constant share of dy each
+            tied = backend.get_array_module(x_array).abs(x_array) == y_array
+            return dy * (backend.get_array_module(x_array).sign(x_array) * tied / tied.sum(axis=axes, keepdims=True))
+        if p == 1:
+            return xp.sign(x) * dy
+        zero = y_array == 0  # where the norm is 0 its gradient is taken as 0, as in backward
+        if p == 2:
+            y = (x * x).sum(axis=axes, keepdims=True).sqrt()
+            return x * xp.where(zero, 0.0, dy / xp.where(zero, 1.0, y))
+        y = (x.abs() ** p).sum(axis=axes, keepdims=True) ** (1.0 / p)
+        return xp.sign(x) * x.abs() ** (p - 1) * xp.where(zero, 0.0, dy / xp.where(zero, 1.0, y) ** (p - 1))
+
 
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     """The vector p-norm of ``input`` over ``dim`` (all elements when None): p a number (2, 1, inf, -inf, 0, any
@@ -191,6 +211,8 @@ def _singular(name, error):
 class Inv(Function):
     """Y = A^-1;  dA = -Y^T dY Y^T."""
 
+    backward_composes = True
+
     def forward(self, a):
         try:
             y = self.xp.linalg.inv(a)
@@ -230,6 +252,18 @@ class Det(Function):
             return self.xp.zeros_like(a)
         return (g[..., None, None] * _adjugate_transposed(self.xp, a)).astype(a.dtype, copy=False)
 
+    def backward_graph(self, g):
+        (a,) = self.saved
+        if a.shape[-1] == 0:
+            return self.graph_xp.zeros_like(self.inputs[0])
+        if (self.xp.linalg.det(a) == 0).any():
+            raise RuntimeError(
+                "double backward through det at a singular matrix is not supported (its adjugate is only "
+                "differentiated through det(A) A^-T, which needs A invertible)"
+            )
+        A = self.inputs[0]
+        return g[..., None, None] * det(A)[..., None, None] * _swap(inv(A))
+
 
 class SlogDet(Function):
     """(sign, log|det A|);  d log|det A| / dA = A^-T, sign has gradient 0."""
@@ -246,6 +280,9 @@ class SlogDet(Function):
         except backend.np.linalg.LinAlgError as error:
             raise _singular("slogdet", error) from None
         return dlogabsdet[..., None, None] * a_inv_t
+
+    def backward_graph(self, dsign, dlogabsdet):
+        return dlogabsdet[..., None, None] * _swap(inv(self.inputs[0]))
 
 
 class Solve(Function):
@@ -267,6 +304,13 @@ class Solve(Function):
         xp = self.xp
         db = xp.linalg.solve(_swap(a), dx[..., None] if vector else dx)
         da = -(db @ _swap(x)) if self.needs_input_grad[0] else None
+        return da, (db[..., 0] if vector else db)
+
+    def backward_graph(self, dx):
+        A, B, vector = self.inputs
+        x = solve(A, B)
+        db = solve(_swap(A), dx[..., None] if vector else dx)
+        da = -(db @ _swap(x[..., None] if vector else x)) if self.needs_input_grad[0] else None
         return da, (db[..., 0] if vector else db)
 
 

@@ -3,6 +3,7 @@
 
 from .. import backend
 from ..autograd.function import Function
+from .indexing import accumulate_at
 from ._util import normalize_dims
 
 
@@ -50,6 +51,8 @@ def t(input):
 class Flip(Function):
     """y = x reversed along ``axes`` (a copy, as PyTorch);  dx = dy reversed the same way."""
 
+    backward_composes = True
+
     def forward(self, x, axes):
         self.save(axes)
         return self.xp.flip(x, axis=axes).copy()
@@ -88,6 +91,8 @@ def flip_method(self, *dims):
 class Roll(Function):
     """y = x shifted cyclically by ``shifts`` along ``axes``;  dx = dy shifted back."""
 
+    backward_composes = True
+
     def forward(self, x, shifts, axes):
         self.save(shifts, axes)
         return self.xp.roll(x, shifts, axis=axes)
@@ -118,6 +123,8 @@ def roll(input, shifts, dims=None):
 class Triangle(Function):
     """y = x with the entries above (tril) or below (triu) diagonal ``k`` of the last two dims set to 0;
     dx = dy masked the same way."""
+
+    backward_composes = True
 
     def forward(self, x, k, lower):
         self.save(k, lower)
@@ -159,6 +166,12 @@ class RepeatInterleave(Function):
         dx = xp.zeros(shape, dtype=dy.dtype)
         xp.add.at(dx, (slice(None),) * axis + (source,), dy)
         return dx
+
+    def backward_graph(self, dy):
+        shape, repeats, axis = self.saved
+        xp = backend.get_array_module(dy.array)
+        source = xp.repeat(xp.arange(shape[axis]), repeats)
+        return accumulate_at(dy, shape, (slice(None),) * axis + (source,))
 
 
 def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):

@@ -8,6 +8,7 @@ from collections import namedtuple
 
 from .. import backend
 from ..autograd.function import Function
+from .indexing import accumulate_at, along_axis
 from ._util import normalize_dims, reduction_args
 
 values_indices = namedtuple("values_indices", ["values", "indices"])
@@ -29,6 +30,8 @@ def _max_keepdims(x, axes, xp):
 class Sum(Function):
     """y = sum_i x_i;  dy/dx_i = 1."""
 
+    backward_composes = True
+
     def forward(self, x, axes, keepdim):
         self.save(x.shape, axes, keepdim)
         return x.sum(axis=axes, keepdims=keepdim)
@@ -40,6 +43,8 @@ class Sum(Function):
 
 class Mean(Function):
     """y = (1/n) sum_i x_i;  dy/dx_i = 1/n."""
+
+    backward_composes = True
 
     def forward(self, x, axes, keepdim):
         if x.dtype.kind not in "fc":
@@ -68,6 +73,11 @@ class Extreme(Function):
         mask = x == y
         return mask * (_expand(dy, axes, keepdim, self.xp) / mask.sum(axis=axes, keepdims=True))
 
+    def backward_graph(self, dy):
+        x, y, axes, keepdim = self.saved
+        share = (x == y) / (x == y).sum(axis=axes, keepdims=True)  # which elements tie for the extreme: a constant
+        return _expand(dy, axes, keepdim, self.graph_xp) * share.astype(x.dtype, copy=False)
+
 
 class ExtremeAlongDim(Function):
     """(values, indices) of the max (or min) along one dim; the gradient goes to the returned index."""
@@ -87,6 +97,10 @@ class ExtremeAlongDim(Function):
         dx = xp.zeros(shape, dtype=dy.dtype)
         xp.put_along_axis(dx, idx, dy if keepdim else xp.expand_dims(dy, dim), axis=dim)
         return dx
+
+    def backward_graph(self, dy, _):
+        shape, idx, dim, keepdim = self.saved
+        return accumulate_at(dy if keepdim else dy.unsqueeze(dim), shape, along_axis(idx, dim, self.xp))
 
 
 def _check_nonempty(op, shape, axes, dim_given):
@@ -127,6 +141,20 @@ class Var(Function):
         centered, axes, keepdim, denom = self.saved
         return _expand(dy, axes, keepdim, self.xp) * centered * (2 / centered.dtype.type(denom))
 
+    def backward_graph(self, dy):
+        _, axes, keepdim, denom = self.saved[:4]
+        return _expand(dy, axes, keepdim, self.graph_xp) * self._centered(axes) * _twice_reciprocal(denom)
+
+    def _centered(self, axes):
+        """x - mean(x) as a Tensor of the input: its dependence on x matters once differentiated again."""
+        x = self.inputs[0]
+        return x - x.mean(axis=axes, keepdims=True)
+
+
+def _twice_reciprocal(denom):
+    """2 / denom, infinite for denom 0 (a variance with correction >= n), as NumPy's division gives."""
+    return 2.0 / denom if denom else float("inf")
+
 
 class Std(Var):
     """y = sqrt(var(x));  dy/dx_i = (x_i - mean) / ((n - correction) y), and 0 where y = 0 (as PyTorch: a constant
@@ -143,6 +171,15 @@ class Std(Var):
         with backend.errstate(divide="ignore", invalid="ignore"):
             half_over_y = xp.where(y == 0, 0, dy / (2 * y)).astype(y.dtype, copy=False)
         return _expand(half_over_y, axes, keepdim, xp) * centered * (2 / centered.dtype.type(denom))
+
+    def backward_graph(self, dy):
+        _, axes, keepdim, denom, _ = self.saved
+        xp = self.graph_xp
+        centered = self._centered(axes)
+        y = ((centered * centered).sum(axis=axes, keepdims=True) * (_twice_reciprocal(denom) / 2)).sqrt()
+        zero = y.detach() == 0
+        half_over_y = xp.where(zero, 0.0, _expand(dy, axes, keepdim, xp) / (2 * xp.where(zero, 1.0, y)))
+        return half_over_y * centered * _twice_reciprocal(denom)
 
 
 class Prod(Function):
@@ -175,6 +212,19 @@ class Prod(Function):
             return (dy * others).reshape(x.shape)
         return (dy if keepdim else xp.expand_dims(dy, dim)) * others
 
+    def forward_graph(self, x, dim, keepdim):
+        """The product as a chain of multiplications (exact with zeros, differentiable to any order)."""
+        work = x.reshape(-1) if dim is None else x
+        axis = 0 if dim is None else dim
+        if work.shape[axis] == 0:
+            return x.detach().prod(dim=dim, keepdim=keepdim) if dim is not None else x.detach().prod()
+        y = work.narrow(axis, 0, 1)
+        for i in range(1, work.shape[axis]):
+            y = y * work.narrow(axis, i, 1)
+        if dim is None:
+            return y.reshape(())
+        return y if keepdim else y.squeeze(axis)
+
 
 class LogSumExp(Function):
     """y = log sum_i e^{x_i}, computed as m + log sum e^{x_i - m} with m = max x;  dy/dx_i = e^{x_i - y}."""
@@ -192,9 +242,16 @@ class LogSumExp(Function):
         x, y, axes, keepdim = self.saved
         return _expand(dy, axes, keepdim, self.xp) * self.xp.exp(x - y)
 
+    def backward_graph(self, dy):
+        _, _, axes, keepdim = self.saved
+        x = self.inputs[0]
+        return _expand(dy, axes, keepdim, self.graph_xp) * (x - LogSumExp.apply(x, axes, True)).exp()
+
 
 class Softmax(Function):
     """y_i = e^{x_i - max x} / sum_j e^{x_j - max x} along ``dim``;  dx = y (dy - sum(dy y))."""
+
+    backward_composes = True
 
     def forward(self, x, dim):
         e = self.xp.exp(x - _max_keepdims(x, dim, self.xp))
@@ -210,6 +267,8 @@ class Softmax(Function):
 
 class LogSoftmax(Function):
     """y_i = x_i - logsumexp(x) along ``dim`` (finite for any finite input);  dx = dy - softmax sum(dy)."""
+
+    backward_composes = True
 
     def forward(self, x, dim):
         xp = self.xp

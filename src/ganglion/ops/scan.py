@@ -5,6 +5,7 @@ Integer and bool inputs accumulate in int64, as PyTorch (unless ``dtype`` is giv
 
 from ..autograd.function import Function
 from ._util import normalize_dims
+from .shape import cat
 
 
 def _reverse_cumsum(a, axis, xp):
@@ -14,6 +15,8 @@ def _reverse_cumsum(a, axis, xp):
 
 class CumSum(Function):
     """y_i = sum_{j <= i} x_j;  dx_i = sum_{j >= i} dy_j."""
+
+    backward_composes = True
 
     def forward(self, x, axis):
         self.save(axis)
@@ -49,6 +52,16 @@ class CumProd(Function):
             products = xp.cumprod(without_i[..., i:], axis=-1) * xp.prod(without_i[..., :i], axis=-1, keepdims=True)
             dx[..., i] = (dy_last[..., i:] * products).sum(axis=-1)
         return xp.moveaxis(dx, -1, axis)
+
+    def forward_graph(self, x, axis):
+        """The running product as a chain of multiplications (exact with zeros, differentiable to any order)."""
+        n = x.shape[axis]
+        if n == 0:
+            return x.detach().clone()
+        steps = [x.narrow(axis, 0, 1)]
+        for i in range(1, n):
+            steps.append(steps[-1] * x.narrow(axis, i, 1))
+        return cat(steps, axis)
 
 
 def _scan(op, fn, input, dim, dtype):

@@ -5,6 +5,7 @@ import builtins
 
 from .. import backend
 from ..autograd.function import Function
+from .indexing import accumulate_at
 from ._util import normalize_dims
 
 
@@ -16,6 +17,8 @@ def _shape_arg(shape):
 
 class Reshape(Function):
     """Same values, new shape (a view when possible)."""
+
+    backward_composes = True
 
     def forward(self, x, shape):
         self.save(x.shape)
@@ -45,9 +48,18 @@ class Permute(Function):
             inverse[d] = i
         return dy.transpose(inverse)
 
+    def backward_graph(self, dy):
+        (dims,) = self.saved
+        inverse = [0] * len(dims)
+        for i, d in enumerate(dims):
+            inverse[d] = i
+        return dy.permute(*inverse)
+
 
 class Expand(Function):
     """Broadcast to a larger shape without copying; the engine sums the gradient back to the input's shape."""
+
+    backward_composes = True
 
     def forward(self, x, shape):
         try:
@@ -65,6 +77,8 @@ class Expand(Function):
 class Tile(Function):
     """Repeat the whole tensor ``reps`` times along each dimension; backward sums the copies."""
 
+    backward_composes = True
+
     def forward(self, x, reps):
         x_shape = (1,) * (len(reps) - x.ndim) + x.shape
         self.save(x.shape, x_shape, reps)
@@ -80,6 +94,8 @@ class Tile(Function):
 
 class Cat(Function):
     """Join tensors along an existing dimension; backward slices the gradient into the pieces."""
+
+    backward_composes = True
 
     def forward(self, *xs, dim):
         self.save([x.shape[dim] for x in xs], dim)
@@ -110,6 +126,10 @@ class Stack(Function):
         (dim,) = self.saved
         return tuple(self.xp.moveaxis(dy, dim, 0))
 
+    def backward_graph(self, dy):
+        (dim,) = self.saved
+        return tuple(dy[(slice(None),) * dim + (i,)] for i in range(dy.shape[dim]))
+
 
 class PadIndexed(Function):
     """Pad by gathering: out = x.flat[index], where ``index`` maps each output element to its source.
@@ -130,9 +150,15 @@ class PadIndexed(Function):
         flat = xp.bincount(index.reshape(-1), weights=dy.reshape(-1), minlength=size)
         return flat.astype(dy.dtype).reshape(shape)
 
+    def backward_graph(self, dy):
+        shape, index = self.saved
+        return accumulate_at(dy, shape, backend.get_array_module(index).unravel_index(index, shape))
+
 
 class PadConstant(Function):
     """Pad with a constant value; backward slices the interior back out."""
+
+    backward_composes = True
 
     def forward(self, x, widths, value):
         self.save(widths, x.shape)
@@ -145,6 +171,8 @@ class PadConstant(Function):
 
 class Cast(Function):
     """Convert to another dtype; gradients are cast back to the input's dtype by the engine."""
+
+    backward_composes = True
 
     def forward(self, x, dtype):
         return x.astype(dtype)
@@ -167,6 +195,8 @@ class ToDevice(Function):
 
 class Clone(Function):
     """A copy that stays in the graph (gradient passes through unchanged)."""
+
+    backward_composes = True
 
     def forward(self, x):
         return x.copy()

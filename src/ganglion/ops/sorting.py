@@ -9,6 +9,7 @@ from collections import namedtuple
 from .. import backend
 from ..autograd.function import Function
 from ._util import normalize_dims
+from .indexing import accumulate_at, along_axis
 
 sort_result = namedtuple("sort", ["values", "indices"])
 topk_result = namedtuple("topk", ["values", "indices"])
@@ -36,6 +37,10 @@ class TakeAlong(Function):
         dx = self.xp.zeros(shape, dtype=dy.dtype)
         self.xp.put_along_axis(dx, index, dy, axis=axis)
         return dx
+
+    def backward_graph(self, dy, _):
+        shape, index, axis = self.saved
+        return accumulate_at(dy, shape, along_axis(index, axis, backend.get_array_module(index)))
 
 
 def _axis(op, input, dim):

@@ -8,6 +8,8 @@ from ..autograd.function import Function
 class Exp(Function):
     """y = e^x;  dy/dx = y."""
 
+    backward_composes = True
+
     def forward(self, x):
         x = _as_float(x)  # integer input gives the default float dtype, as PyTorch
         y = self.xp.exp(x)
@@ -22,6 +24,8 @@ class Exp(Function):
 class Expm1(Function):
     """y = e^x - 1, accurate for small x;  dy/dx = e^x = y + 1."""
 
+    backward_composes = True
+
     def forward(self, x):
         y = self.xp.expm1(_as_float(x))
         self.save(y)
@@ -34,6 +38,8 @@ class Expm1(Function):
 
 class Log(Function):
     """y = ln x;  dy/dx = 1/x."""
+
+    backward_composes = True
 
     def forward(self, x):
         x = _as_float(x)  # integer input gives the default float dtype, as PyTorch
@@ -48,6 +54,8 @@ class Log(Function):
 class Log1p(Function):
     """y = ln(1 + x), accurate for small x;  dy/dx = 1/(1 + x)."""
 
+    backward_composes = True
+
     def forward(self, x):
         x = _as_float(x)  # integer input gives the default float dtype, as PyTorch
         self.save(x)
@@ -60,6 +68,8 @@ class Log1p(Function):
 
 class Sqrt(Function):
     """y = sqrt(x);  dy/dx = 1/(2 y)."""
+
+    backward_composes = True
 
     def forward(self, x):
         x = _as_float(x)  # integer input gives the default float dtype, as PyTorch
@@ -75,6 +85,8 @@ class Sqrt(Function):
 class Abs(Function):
     """y = |x|;  dy/dx = sign(x) (0 at 0, as PyTorch)."""
 
+    backward_composes = True
+
     def forward(self, x):
         self.save(x)
         return self.xp.abs(x)
@@ -86,6 +98,8 @@ class Abs(Function):
 
 class Sin(Function):
     """y = sin x;  dy/dx = cos x."""
+
+    backward_composes = True
 
     def forward(self, x):
         x = _as_float(x)  # integer input gives the default float dtype, as PyTorch
@@ -100,6 +114,8 @@ class Sin(Function):
 class Cos(Function):
     """y = cos x;  dy/dx = -sin x."""
 
+    backward_composes = True
+
     def forward(self, x):
         x = _as_float(x)  # integer input gives the default float dtype, as PyTorch
         self.save(x)
@@ -112,6 +128,8 @@ class Cos(Function):
 
 class Tanh(Function):
     """y = tanh x;  dy/dx = 1 - y^2."""
+
+    backward_composes = True
 
     def forward(self, x):
         x = _as_float(x)  # integer input gives the default float dtype, as PyTorch
@@ -126,6 +144,8 @@ class Tanh(Function):
 
 class Sigmoid(Function):
     """sigma(x) = 1 / (1 + e^-x);  d sigma/dx = sigma (1 - sigma)."""
+
+    backward_composes = True
 
     def forward(self, x):
         x = _as_float(x)  # integer input gives the default float dtype, as PyTorch
@@ -166,6 +186,8 @@ def _positive_part(xp, x):
 class ReLU(Function):
     """y = max(x, 0);  dy/dx = 1 where x > 0, else 0."""
 
+    backward_composes = True
+
     def forward(self, x):
         y = _positive_part(self.xp, x)
         self.save(y)
@@ -184,17 +206,25 @@ class Clamp(Function):
         return self.xp.clip(x, lo, hi)
 
     def backward(self, dy):
+        return dy * self._inside()
+
+    def backward_graph(self, dy):
+        return dy * self._inside()  # the mask is piecewise constant: no derivative of its own
+
+    def _inside(self):
         x, lo, hi = self.saved
         mask = True
         if lo is not None:
             mask = x >= lo
         if hi is not None:
             mask = mask & (x <= hi)
-        return dy * mask
+        return mask
 
 
 class Sign(Function):
     """y = sign x;  dy/dx = 0 everywhere it exists."""
+
+    backward_composes = True
 
     def forward(self, x):
         self.save(x)
@@ -207,6 +237,8 @@ class Sign(Function):
 class _Rounding(Function):
     """Piecewise-constant rounding: dy/dx = 0 wherever it exists (PyTorch's gradient everywhere). Integer inputs
     come back unchanged, as a copy (NumPy's floor/ceil/trunc would turn them into float64)."""
+
+    backward_composes = True
 
     def forward(self, x):
         if x.dtype.kind in "iub":
@@ -256,6 +288,8 @@ class Round(_Rounding):
 
 class Frac(Function):
     """y = x - trunc x, the fractional part with the sign of x;  dy/dx = 1."""
+
+    backward_composes = True
 
     def forward(self, x):
         return x - self.xp.trunc(x)
