@@ -10,7 +10,7 @@ import warnings
 
 import numpy as np
 
-from ._inputs import (as_1d, check_lengths, class_labels, sample_weights, to_numpy, unique_labels,
+from ._inputs import (check_lengths, class_labels, sample_weights, to_numpy, unique_labels,
                       zero_division_value)
 
 AVERAGES = (None, "binary", "micro", "macro", "weighted")
