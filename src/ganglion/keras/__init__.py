@@ -4,7 +4,7 @@ loop written once. Change ``keras``/``tensorflow.keras`` to ``ganglion.keras`` i
 
 from . import activations, callbacks, constraints, initializers, layers, losses, metrics, models, optimizers
 from . import preprocessing, random, regularizers, saving, variables
-from . import utils
+from . import datasets, utils
 from . import ops
 from .layers import Input, Layer
 from .models import Model, Sequential, load_model
