@@ -334,3 +334,19 @@ def test_sequential_indexing_and_len():
         m[5]
     with pytest.raises(TypeError):
         nn.Sequential(nn.Linear(2, 2), "relu")
+
+
+def test_reassigning_a_child_or_parameter_keeps_its_place_in_the_order():
+    """PyTorch keeps a re-assigned child's (or parameter's) position: state_dict keys and children() stay ordered."""
+    import torch
+
+    def build(nn):
+        m = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1))
+        m[0] = nn.Linear(2, 3)  # replace the first layer, as replacing a head or stem does
+        m.extra = nn.Linear(1, 1)
+        m.extra.weight = nn.Parameter(m.extra.weight.detach().clone())
+        return list(m.state_dict().keys()), [type(c).__name__ for c in m.children()]
+
+    import ganglion.nn as gnn
+
+    assert build(gnn) == build(torch.nn)

@@ -54,11 +54,14 @@ class Module:
         if isinstance(value, (Parameter, Module)) and params is None:
             raise AttributeError(f"cannot assign {type(value).__name__} {name!r} before Module.__init__() is called")
         if params is not None:
+            # re-assigning a name of the same kind keeps its place in the registration order (as PyTorch's dicts)
             if isinstance(value, Parameter):
-                self._forget(name)
+                if name not in params:
+                    self._forget(name)
                 params[name] = value
             elif isinstance(value, Module):
-                self._forget(name)
+                if name not in d["_modules"]:
+                    self._forget(name)
                 d["_modules"][name] = value
             elif name in params:
                 if value is not None:
@@ -110,7 +113,8 @@ class Module:
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"add_module: {name!r} must be a Module or None, got {type(module).__name__}")
         self._check_name(name)
-        self._forget(name)
+        if name not in self._modules:  # a name re-assigned keeps its place, as in PyTorch
+            self._forget(name)
         self._modules[name] = module
         object.__setattr__(self, name, module)
 
