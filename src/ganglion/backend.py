@@ -30,34 +30,53 @@ def empty_cache():
 
 # ----------------------------------------------------------------------------------------------------- devices
 class Device:
-    """A place where arrays live: ``Device("cpu")`` or ``Device("cuda", 0)`` (also parsed from ``"cuda:0"``)."""
+    """A place where arrays live, as ``torch.device``: ``device("cpu")``, ``device("cuda")``, ``device("cuda", 1)``,
+    ``device("cuda:1")``, ``device("cpu:0")``.
+
+    ``type`` is 'cpu' or 'cuda'; ``index`` is the int given, or None when none was ("cuda" then means the current
+    GPU, as in PyTorch). ``repr`` is ``device(type='cuda', index=1)``, ``str`` is ``cuda:1``. Two devices are equal
+    when both type and index are, so ``device("cuda") != device("cuda:0")`` and ``device("cpu") != device("cpu:0")``
+    as in PyTorch. A string compares as the device it names (PyTorch answers False there; ganglion's convenience:
+    ``tensor.device == "cpu"``). The CPU has no index but 0.
+    """
 
     __slots__ = ("type", "index")
 
     def __init__(self, type, index=None):
-        if isinstance(type, Device):
-            type, index = type.type, type.index
+        if isinstance(type, Device) and index is None:
+            type, index = str(type), None
         if not isinstance(type, str):
             raise TypeError(f"device must be a str or ganglion.device, got {type!r}")
+        if index is not None and (isinstance(index, bool) or not isinstance(index, int)):
+            raise TypeError(f"device({type!r}, index): index must be an int or None, got {index!r}")
         name = type
         if ":" in name:
-            name, _, idx = name.partition(":")
-            if not idx.isdigit():
-                raise ValueError(f"invalid device {type!r}: expected 'cpu', 'cuda' or 'cuda:N'")
-            index = int(idx)
+            if index is not None:
+                raise ValueError(f"device({type!r}, {index}): the string must not include an index when index is "
+                                 "passed too")
+            name, _, digits = name.partition(":")
+            # PyTorch's grammar: decimal digits without a leading zero (except "0" itself)
+            if not (digits.isascii() and digits.isdigit()) or (len(digits) > 1 and digits[0] == "0"):
+                raise ValueError(f"invalid device {type!r}: expected 'cpu', 'cuda' or 'cuda:N' (or 'cpu:0')")
+            index = int(digits)
         if name not in ("cpu", "cuda"):
-            raise ValueError(f"unknown device {type!r}: accepted devices are 'cpu', 'cuda' and 'cuda:N'")
+            raise ValueError(f"unknown device {type!r}: accepted devices are 'cpu', 'cuda' and 'cuda:N' (and 'cpu:0')")
+        if index is not None and index < 0:
+            raise ValueError(f"invalid device {type!r} with index {index}: a device index must not be negative")
         if name == "cpu" and index not in (None, 0):
-            raise ValueError(f"invalid device {type!r}: the CPU has no index other than 0")
-        if name == "cuda" and index is None:
-            index = 0
+            raise ValueError(f"invalid device {type!r} with index {index}: the CPU has no index other than 0")
         self.type = name
-        self.index = index if name == "cuda" else None
+        self.index = index
 
     def __eq__(self, other):
         if isinstance(other, str):
-            other = Device(other)
-        return isinstance(other, Device) and self.type == other.type and self.index == other.index
+            try:
+                other = Device(other)
+            except ValueError:
+                return False
+        if not isinstance(other, Device):
+            return NotImplemented
+        return self.type == other.type and self.index == other.index
 
     def __hash__(self):
         return hash((self.type, self.index))
@@ -116,10 +135,10 @@ def to_device(array, device):
             "cannot move a tensor to 'cuda': CuPy is not installed or no GPU is visible "
             "(install the extra with `pip install ganglion[gpu]`; ganglion.cuda.is_available() tells)"
         )
-    if device.index >= cuda_device_count():
+    if device.index is not None and device.index >= cuda_device_count():
         raise ValueError(f"invalid device 'cuda:{device.index}': only {cuda_device_count()} GPU(s) are visible")
     gpu_in_use = True
-    with _cupy.cuda.Device(device.index):
+    with _cupy.cuda.Device(device.index):  # index None ("cuda"): CuPy's current GPU, as PyTorch
         return _cupy.asarray(array)
 
 
