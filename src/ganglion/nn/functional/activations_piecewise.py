@@ -1,8 +1,13 @@
 """The piecewise-linear activations as Functions on raw arrays: LeakyReLU, PReLU, Hardtanh (ReLU6), Hardsigmoid,
 Hardswish, Threshold, Hardshrink/Softshrink. At a kink the derivative takes PyTorch's one-sided value (named in each
-docstring). ``nn.functional.activations`` is their public face."""
+docstring). ``nn.functional.activations`` is their public face.
+
+Each derivative is piecewise constant in x (Hardswish's is linear in its middle piece): the ``backward_graph`` rules
+apply the same constant masks to Tensors, so double backward sees only the dependence on dy (and on PReLU's weight,
+and Hardswish's x)."""
 
 from ...autograd.function import Function
+from ...ops import where
 from ._select import keep, select
 
 
@@ -17,6 +22,10 @@ class LeakyReLU(Function):
     def backward(self, dy):
         positive, slope = self.saved
         return select(positive, dy, dy * slope, self.xp)
+
+    def backward_graph(self, dy):
+        positive, slope = self.saved
+        return where(positive, dy, dy * slope)
 
 
 class PReLU(Function):
@@ -45,6 +54,20 @@ class PReLU(Function):
                 dw = contrib.sum(axis=tuple(a for a in range(x.ndim) if a != 1))
         return dx, dw
 
+    def backward_graph(self, dy):
+        _, positive, wb, w_shape, shared = self.saved
+        x, w = self.inputs
+        dx = dw = None
+        if self.needs_input_grad[0]:
+            dx = where(positive, dy, dy * w.reshape(wb.shape))
+        if self.needs_input_grad[1]:
+            contrib = where(positive, 0.0, x * dy)
+            if shared:
+                dw = contrib.sum().reshape(w_shape)
+            else:
+                dw = contrib.sum(axis=tuple(a for a in range(x.ndim) if a != 1))
+        return dx, dw
+
 
 class Hardtanh(Function):
     """y = clamp(x, lo, hi);  dy/dx = 1 where lo < x < hi, else 0 (0 at the kinks, as PyTorch)."""
@@ -57,6 +80,10 @@ class Hardtanh(Function):
         x, lo, hi = self.saved
         return keep((x > lo) & (x < hi), dy, self.xp)
 
+    def backward_graph(self, dy):
+        x, lo, hi = self.saved
+        return dy * ((x > lo) & (x < hi))
+
 
 class Hardsigmoid(Function):
     """y = clamp(x + 3, 0, 6) / 6;  dy/dx = 1/6 where -3 < x < 3, else 0."""
@@ -68,6 +95,10 @@ class Hardsigmoid(Function):
     def backward(self, dy):
         (x,) = self.saved
         return keep((x > -3.0) & (x < 3.0), dy / 6.0, self.xp)
+
+    def backward_graph(self, dy):
+        (x,) = self.saved
+        return (dy / 6.0) * ((x > -3.0) & (x < 3.0))
 
 
 class Hardswish(Function):
@@ -83,6 +114,11 @@ class Hardswish(Function):
         slope = select(x >= 3.0, 1.0, x / 3.0 + 0.5, xp)
         return keep(x > -3.0, dy * slope, xp)
 
+    def backward_graph(self, dy):
+        (x,) = self.saved
+        slope = where(x >= 3.0, 1.0, self.inputs[0] / 3.0 + 0.5)
+        return dy * slope * (x > -3.0)
+
 
 class Threshold(Function):
     """y = x if x > threshold else value;  dy/dx = 1 if x > threshold else 0."""
@@ -95,6 +131,10 @@ class Threshold(Function):
     def backward(self, dy):
         (above,) = self.saved
         return keep(above, dy, self.xp)
+
+    def backward_graph(self, dy):
+        (above,) = self.saved
+        return dy * above
 
 
 class Shrink(Function):
@@ -113,3 +153,7 @@ class Shrink(Function):
     def backward(self, dy):
         (outside,) = self.saved
         return keep(outside, dy, self.xp)
+
+    def backward_graph(self, dy):
+        (outside,) = self.saved
+        return dy * outside

@@ -1,11 +1,15 @@
 """The smooth activations as Functions on raw arrays: ELU (SELU, CELU), Softplus, LogSigmoid, SiLU, Mish, GELU,
 Softsign, Tanhshrink, GLU. Each forward is fused and overflow-free (inputs of any finite size give finite, exact
-values); each backward is the exact derivative. ``nn.functional.activations`` is their public face."""
+values); each backward is the exact derivative. ``nn.functional.activations`` is their public face.
+
+Under ``create_graph=True`` each one's ``backward_graph`` writes the same derivative with differentiable ops on the
+input Tensor (masks of the input stay constants), so activations differentiate to any order."""
 
 import math
 
 from ... import backend
 from ...autograd.function import Function
+from ...ops import cat, exp, sigmoid, tanh, where
 from ._select import select
 from ._special import ndtr
 
@@ -52,6 +56,12 @@ class ELU(Function):
         slope *= scale * alpha * input_scale
         return select(x > 0, dy * scale, dy * slope, xp)
 
+    def backward_graph(self, dy):
+        x, alpha, scale, input_scale = self.saved
+        positive = x > 0
+        slope = exp(where(positive, 0.0, self.inputs[0]) * input_scale) * (scale * alpha * input_scale)
+        return where(positive, dy * scale, dy * slope)
+
 
 class Softplus(Function):
     """y = log(1 + e^{beta x}) / beta, and y = x where beta x > threshold;  dy/dx = sigmoid(beta x) (1 there)."""
@@ -70,6 +80,16 @@ class Softplus(Function):
         bx, linear = self.saved
         return select(linear, dy, dy * _sigmoid(bx, self.xp), self.xp)
 
+    def backward_graph(self, dy):
+        _, linear = self.saved
+        x, beta = self.inputs[:2]
+        return where(linear, dy, dy * sigmoid(x * beta if beta != 1 else x))
+
+
+def softplus_graph(x):
+    """log(1 + e^x) of a Tensor, differentiable to any order (Softplus with no linear region)."""
+    return Softplus.apply(x, 1.0, math.inf)
+
 
 class LogSigmoid(Function):
     """y = log sigmoid(x) = -softplus(-x) = min(x, 0) - log(1 + e^-|x|);  dy/dx = sigmoid(-x)."""
@@ -83,6 +103,9 @@ class LogSigmoid(Function):
         (x,) = self.saved
         return dy * _sigmoid(-x, self.xp)
 
+    def backward_graph(self, dy):
+        return dy * sigmoid(-self.inputs[0])
+
 
 class SiLU(Function):
     """SiLU / Swish: y = x sigmoid(x);  dy/dx = s (1 + x (1 - s)) with s = sigmoid(x)."""
@@ -94,6 +117,11 @@ class SiLU(Function):
 
     def backward(self, dy):
         x, s = self.saved
+        return dy * s * (1.0 + x * (1.0 - s))
+
+    def backward_graph(self, dy):
+        x = self.inputs[0]
+        s = sigmoid(x)
         return dy * s * (1.0 + x * (1.0 - s))
 
 
@@ -109,6 +137,11 @@ class Mish(Function):
     def backward(self, dy):
         x, t = self.saved
         return dy * (t + x * _sigmoid(x, self.xp) * (1.0 - t * t))
+
+    def backward_graph(self, dy):
+        x = self.inputs[0]
+        t = tanh(softplus_graph(x))
+        return dy * (t + x * sigmoid(x) * (1.0 - t * t))
 
 
 class GELU(Function):
@@ -138,6 +171,31 @@ class GELU(Function):
         pdf *= _INV_SQRT_2PI
         return dy * (t + x * pdf)
 
+    def backward_graph(self, dy):
+        approximate = self.saved[2]
+        x = self.inputs[0]
+        if approximate == "tanh":
+            t = tanh(_SQRT_2_OVER_PI * (x + _GELU_TANH_C * (x * x * x)))
+            du = _SQRT_2_OVER_PI * (1.0 + (3.0 * _GELU_TANH_C) * (x * x))
+            return dy * (0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * du)
+        return dy * (NormalCDF.apply(x) + x * exp(-0.5 * (x * x)) * _INV_SQRT_2PI)
+
+
+class NormalCDF(Function):
+    """Phi(x), the standard normal CDF (exact, via erfc);  dPhi/dx = phi(x) = e^{-x^2/2} / sqrt(2 pi).
+
+    GELU's derivative contains Phi; this op makes that derivative differentiable again."""
+
+    backward_composes = True
+
+    def forward(self, x):
+        self.save(x)
+        return ndtr(x, self.xp)
+
+    def backward(self, dy):
+        (x,) = self.saved
+        return dy * (self.xp.exp(-0.5 * (x * x)) * _INV_SQRT_2PI)
+
 
 class Softsign(Function):
     """y = x / (1 + |x|);  dy/dx = 1 / (1 + |x|)^2."""
@@ -151,6 +209,10 @@ class Softsign(Function):
         (d,) = self.saved
         return dy / (d * d)
 
+    def backward_graph(self, dy):
+        d = 1.0 + self.inputs[0].abs()
+        return dy / (d * d)
+
 
 class Tanhshrink(Function):
     """y = x - tanh x;  dy/dx = tanh^2 x."""
@@ -162,6 +224,10 @@ class Tanhshrink(Function):
 
     def backward(self, dy):
         (t,) = self.saved
+        return dy * (t * t)
+
+    def backward_graph(self, dy):
+        t = tanh(self.inputs[0])
         return dy * (t * t)
 
 
@@ -182,3 +248,10 @@ class GLU(Function):
         a, s, dim = self.saved
         da = dy * s
         return self.xp.concatenate([da, da * a * (1.0 - s)], axis=dim)
+
+    def backward_graph(self, dy):
+        dim = self.saved[2]
+        a, b = self.inputs[0].chunk(2, dim)
+        s = sigmoid(b)
+        da = dy * s
+        return cat([da, da * a * (1.0 - s)], dim)

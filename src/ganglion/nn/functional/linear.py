@@ -7,7 +7,10 @@ class Linear(Function):
     """y = x W^T + b.  x: (*, in), W: (out, in), b: (out,) -> y: (*, out).
 
     dL/dx = dy W,  dL/dW = dy^T x (summed over all leading dims),  dL/db = sum of dy over leading dims.
+    The backward is products and sums of the saved inputs, so it also runs on Tensors (double backward).
     """
+
+    backward_composes = True
 
     def forward(self, x, weight, bias):
         y = x @ weight.T
