@@ -171,6 +171,21 @@ class SoftmaxCrossEntropy(Function):
             grad_target = grad_target * scale
         return grad * scale, grad_target
 
+    def forward_graph(self, z, target, weight, ignore_index, label_smoothing, reduction):
+        """The loss again from ``log_softmax(z)`` (double backward): the same target distribution a_i, a constant
+        for class indices, a function of the target Tensor for probabilities."""
+        _, coef, safe, _, denom, _, _ = self.saved
+        logp = z.log_softmax(1)
+        if safe is None:  # probabilities: a = p (1 - ls) + ls / C, weighted
+            coef = target * (1 - label_smoothing) + label_smoothing / z.shape[1] if label_smoothing > 0 else target
+            if weight is not None:
+                coef = coef * weight[None, :]
+        per = -logp[self.xp.arange(z.shape[0]), safe] if coef is None else -(logp * coef).sum(axis=1)
+        if reduction == "none":
+            return per
+        total = per.sum()
+        return total if reduction == "sum" else total / denom
+
 
 def _float_scores(op, input):
     """The input (logits or log-probabilities) must be floating point; PyTorch raises NotImplementedError for

@@ -1,11 +1,16 @@
 """Losses between distributions: binary cross-entropy on probabilities and on logits (multi-label
-classification: one independent sigmoid per output), and the Kullback-Leibler divergence."""
+classification: one independent sigmoid per output), and the Kullback-Leibler divergence.
+
+Each ``backward_graph`` writes the backward's formula with differentiable ops on the input Tensors, so the
+gradients that ``create_graph=True`` builds can be differentiated again."""
 
 import warnings
 
 from ... import backend
 from ...autograd.function import Function
+from ...ops import maximum, where
 from ...tensor import Tensor
+from .activations_smooth import softplus_graph
 from .losses import (
     apply_reduction, as_target, check_broadcasts_to, check_input, check_same_shape, reduce_backward, reduce_forward,
     resolve_reduction,
@@ -41,6 +46,20 @@ class BinaryCrossEntropy(Function):
         if needs[1]:
             grad_y = log_q - log_p
             grad_y *= scale
+        return grad_p, grad_y
+
+    def backward_graph(self, dy):
+        p, y = self.inputs[:2]
+        scale = reduce_backward(dy, self.saved[4], p.shape)
+        needs = self.needs_input_grad
+        grad_p = grad_y = None
+        if needs[0]:
+            grad_p = (p - y) / maximum(p * (1 - p), 1e-12) * scale
+        if needs[1]:
+            tiny = backend.np.finfo(p.array.dtype).smallest_subnormal
+            log_p = maximum(maximum(p, tiny).log(), LOG_FLOOR)
+            log_q = maximum(maximum(1 - p, tiny).log(), LOG_FLOOR)
+            grad_y = (log_q - log_p) * scale
         return grad_p, grad_y
 
 
@@ -82,6 +101,21 @@ class BinaryCrossEntropyWithLogits(Function):
             grad_w *= scale
         return grad_x, grad_y, grad_w
 
+    def backward_graph(self, dy):
+        x, y, w = self.inputs[:3]
+        scale = reduce_backward(dy, self.saved[4], x.shape)
+        softplus_neg = softplus_graph(-x)
+        needs = self.needs_input_grad
+        grad_x = grad_y = grad_w = None
+        if needs[0]:
+            s = x.sigmoid()
+            grad_x = (s - y if w is None else (1 + (w - 1) * y) * s - w * y) * scale
+        if needs[1]:
+            grad_y = (-x if w is None else (w - 1) * softplus_neg - x) * scale
+        if needs[2]:
+            grad_w = y * softplus_neg * scale
+        return grad_x, grad_y, grad_w
+
 
 class KLDivergence(Function):
     """Point-wise KL term with ``input`` = log q:  l = t (log t - input), 0 where t = 0;
@@ -112,6 +146,19 @@ class KLDivergence(Function):
         if needs[1]:
             grad_t = aux * (t - x + 1) if log_target else aux + 1 - x
             grad_t *= scale
+        return grad_x, grad_t
+
+    def backward_graph(self, dy):
+        _, t_array, _, log_target, reduction = self.saved
+        x, t = self.inputs[:2]
+        scale = reduce_backward(dy, reduction, x.shape)
+        aux = t.exp() if log_target else where(t_array == 0, 1.0, t).log()
+        needs = self.needs_input_grad
+        grad_x = grad_t = None
+        if needs[0]:
+            grad_x = -(aux if log_target else t) * scale
+        if needs[1]:
+            grad_t = (aux * (t - x + 1) if log_target else aux + 1 - x) * scale
         return grad_x, grad_t
 
 

@@ -15,7 +15,9 @@ from .losses import (
 
 class _OfDifference(Function):
     """A loss l(d) of d = x - y, element by element, then reduced (one op: no separate reduction node);
-    dl/dx = l'(d), dl/dy = -l'(d), times dy (divided by the element count for 'mean')."""
+    dl/dx = l'(d), dl/dy = -l'(d), times dy (divided by the element count for 'mean').
+
+    ``slope_graph`` is l' again on the Tensor d = x - y, for double backward."""
 
     def forward(self, x, y, reduction, *options):
         d = x - y
@@ -30,6 +32,13 @@ class _OfDifference(Function):
         needs = self.needs_input_grad
         return (g if needs[0] else None), (-g if needs[1] else None)
 
+    def backward_graph(self, dy):
+        _, reduction, options = self.saved
+        x, y = self.inputs[:2]
+        g = self.slope_graph(x - y, *options) * reduce_backward(dy, reduction, x.shape)
+        needs = self.needs_input_grad
+        return (g if needs[0] else None), (-g if needs[1] else None)
+
 
 class SquaredError(_OfDifference):
     """l = d^2;  l' = 2 d."""
@@ -38,6 +47,9 @@ class SquaredError(_OfDifference):
         return d * d
 
     def slope(self, d):
+        return 2 * d
+
+    def slope_graph(self, d):
         return 2 * d
 
 
@@ -49,6 +61,9 @@ class AbsoluteError(_OfDifference):
 
     def slope(self, d):
         return self.xp.sign(d)
+
+    def slope_graph(self, d):
+        return d.sign()
 
 
 class SmoothL1(_OfDifference):
@@ -74,6 +89,9 @@ class SmoothL1(_OfDifference):
         g /= beta
         return g
 
+    def slope_graph(self, d, beta):
+        return d.sign() if beta == 0 else d.clamp(-beta, beta) / beta
+
 
 class Huber(_OfDifference):
     """l = 0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta);  l' = clip(d, -delta, delta)."""
@@ -88,6 +106,9 @@ class Huber(_OfDifference):
 
     def slope(self, d, delta):
         return self.xp.clip(d, -delta, delta)
+
+    def slope_graph(self, d, delta):
+        return d.clamp(-delta, delta)
 
 
 def _operands(op, input, target, weight=None):
