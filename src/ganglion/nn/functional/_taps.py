@@ -10,6 +10,7 @@ over runs of equal indices, with no scatter of single elements.
 
 from ... import backend
 from ...autograd.function import Function
+from ...ops.indexing import accumulate_at
 
 
 class AxisTaps(Function):
@@ -57,6 +58,23 @@ class AxisTaps(Function):
             starts = np.flatnonzero(np.concatenate(([True], column[1:] != column[:-1])))
             sums = xp.add.reduceat(g, xp.asarray(starts), axis=axis)
             dx[lead + (xp.asarray(column[starts]),)] += sums
+        return dx
+
+    def backward_graph(self, dy):
+        """The same transposed sum, one index-accumulate per tap (linear in dy; its own backward is the taps)."""
+        shape, axis, index, weight, rows = self.saved
+        xp = self.xp
+        lead = (slice(None),) * axis
+        w_shape = [1] * dy.ndim
+        dx = None
+        for t in range(index.shape[1]):
+            where = slice(None) if rows is None or rows[t] is None else rows[t]
+            g = dy if isinstance(where, slice) else dy[lead + (xp.asarray(where),)]
+            if weight is not None:
+                w_shape[axis] = g.shape[axis]
+                g = g * xp.asarray(weight[where, t].reshape(w_shape), dtype=dy.array.dtype)
+            part = accumulate_at(g, shape, lead + (xp.asarray(index[where, t]),))
+            dx = part if dx is None else dx + part
         return dx
 
 

@@ -34,6 +34,10 @@ class MaskedAffine(Function):
         (scale,) = self.saved
         return dy * scale, None, None
 
+    def backward_graph(self, dy):
+        (scale,) = self.saved  # the mask is a constant: dy's is the only dependence
+        return dy * scale, None, None
+
 
 def _check_p(op, p):
     """p as a float, after checking it is a probability (ValueError naming ``op`` and the value otherwise)."""

@@ -3,6 +3,7 @@
 from ... import backend
 from ...autograd.function import Function
 from ...autograd.grad_mode import no_grad
+from ...ops.indexing import accumulate_at
 from ...tensor import Tensor
 
 
@@ -30,6 +31,20 @@ class EmbeddingLookup(Function):
         if padding_idx is not None:
             dw[padding_idx] = 0
         return dw, None, None, None
+
+    def backward_graph(self, dy):
+        """The same sum as ``backward``, recorded as an index-accumulate (whose own backward is the lookup)."""
+        shape, indices, padding_idx, scale_grad_by_freq = self.saved
+        xp = self.xp
+        flat = indices.reshape(-1)
+        rows = dy.reshape(-1, shape[1])
+        dtype = dy.array.dtype
+        if scale_grad_by_freq:
+            counts = xp.bincount(flat, minlength=shape[0])
+            rows = rows / counts[flat][:, None].astype(dtype)
+        if padding_idx is not None:
+            rows = rows * (flat != padding_idx)[:, None].astype(dtype)
+        return accumulate_at(rows, shape, (flat,)), None, None, None
 
 
 def check_padding_idx(owner, padding_idx, num_embeddings):

@@ -8,6 +8,7 @@ says which axes the statistics are taken over and how the scale and shift broadc
 """
 
 from ...autograd.function import Function
+from ...ops import pad
 from ...tensor import Tensor
 
 
@@ -24,6 +25,7 @@ class Normalize(Function):
         batch statistics:  dx = invstd (dxhat - mean(dxhat) - xhat mean(dxhat xhat))
         given statistics:  dx = invstd dxhat
         dweight = sum(dy xhat),  dbias = sum(dy)  over every axis that weight is broadcast along.
+    Double backward differentiates ``forward_graph``, the same normalization written with mean/var ops.
     """
 
     def forward(self, x, weight, bias, stats_view, axes, affine_shape, eps, stats=None, running=None):
@@ -41,6 +43,7 @@ class Normalize(Function):
                 self._update_running(mean, var, xv.size // mean.size, *running)
         else:
             mean, var = (s.reshape(affine_shape).astype(x.dtype, copy=False) for s in stats)
+            given_mean = mean
             invstd = 1.0 / xp.sqrt(var + eps)
             xhat = x - mean
             xhat *= invstd
@@ -48,7 +51,8 @@ class Normalize(Function):
         y = xhat * weight.reshape(affine_shape) if weight is not None else xhat.copy()
         if bias is not None:
             y += bias.reshape(affine_shape)
-        self.save(xhat, invstd, weight, stats_view, axes, affine_shape, stats is None)
+        self.save(xhat, invstd, weight, stats_view, axes, affine_shape, stats is None, eps,
+                  None if stats is None else given_mean)
         return y
 
     @staticmethod
@@ -62,7 +66,7 @@ class Normalize(Function):
         running_var += (momentum * batch_var).astype(running_var.dtype, copy=False)
 
     def backward(self, dy):
-        xhat, invstd, weight, stats_view, axes, affine_shape, batch_stats = self.saved
+        xhat, invstd, weight, stats_view, axes, affine_shape, batch_stats = self.saved[:7]
         needs = self.needs_input_grad
         broadcast_axes = tuple(i for i, n in enumerate(affine_shape) if n == 1)
         if batch_stats and axes == broadcast_axes and tuple(stats_view) == dy.shape:
@@ -87,6 +91,20 @@ class Normalize(Function):
         if needs[2]:
             dbias = dy.sum(axis=broadcast_axes).reshape(self.inputs[2].shape)
         return dx, dweight, dbias
+
+    def forward_graph(self, x, weight, bias):
+        """y again from differentiable ops on the Tensors (no running-statistics update): what double backward
+        differentiates, the batch statistics included."""
+        _, invstd, _, stats_view, axes, affine_shape, batch_stats, eps, given_mean = self.saved
+        if batch_stats:
+            xv = x.reshape(stats_view)
+            centered = xv - xv.mean(axis=axes, keepdims=True)
+            var = (centered * centered).mean(axis=axes, keepdims=True)
+            xhat = (centered / (var + eps).sqrt()).reshape(x.shape)
+        else:
+            xhat = (x - given_mean) * invstd
+        y = xhat * weight.reshape(affine_shape) if weight is not None else xhat
+        return y + bias.reshape(affine_shape) if bias is not None else y
 
     @staticmethod
     def _backward_per_channel(dy, xhat, invstd, weight, axes, affine_shape, needs):
@@ -139,6 +157,16 @@ class LocalResponseNorm(Function):
         # the transpose of the window: input j feeds outputs j - after .. j + before
         back = self._window_sum(t, size, (size - 1) // 2, size // 2)
         return dy * scale - (2 * alpha * beta / size) * x * back
+
+    def forward_graph(self, x, size, alpha, beta, k):
+        """b again from differentiable ops on the Tensor x (double backward): the window sum as shifted slices of
+        the channel-padded squares."""
+        c = x.shape[1]
+        padded = pad(x * x, (0, 0) * (x.ndim - 2) + (size // 2, (size - 1) // 2))
+        s = padded.narrow(1, 0, c)
+        for offset in range(1, size):
+            s = s + padded.narrow(1, offset, c)
+        return x * (s * (alpha / size) + k) ** (-beta)
 
 
 # ------------------------------------------------------------------------------------------------------ checks

@@ -13,6 +13,7 @@ from ... import backend
 from ...autograd.function import Function
 from ...autograd.grad_mode import is_grad_enabled
 from ...memory import Workspace
+from ...ops.indexing import accumulate_at
 from ._window import check_rank, element_strides, kernel_slices, ntuple, output_sizes, pad_array
 
 
@@ -137,6 +138,25 @@ class MaxPool(Function):
                 xp.multiply(dy, arg == k, out=dx[lead + s])
         return _crop(dx, pads, sizes)
 
+    def backward_graph(self, dy, *_):
+        """dy added at each window's winner, as one index-accumulate (its own backward gathers at the winners)."""
+        arg, padded_shape, pads, sizes, slices = self.saved[:5]
+        return _crop(accumulate_at(dy, padded_shape, _winner_key(self.xp, arg, slices)), pads, sizes)
+
+
+def _winner_key(xp, arg, slices):
+    """The advanced index of each window's winner in the padded input: (n, c, *coordinates), shaped like ``arg``.
+    Along dim d, window o starts at o * stride and kernel offset k sits ``slices[k][d].start`` further."""
+    n, c = arg.shape[:2]
+    nd = arg.ndim - 2
+    key = [xp.arange(n).reshape((n,) + (1,) * (nd + 1)), xp.arange(c).reshape((1, c) + (1,) * nd)]
+    for d in range(nd):
+        starts = xp.asarray([s[d].start for s in slices])
+        shape = [1] * arg.ndim
+        shape[2 + d] = arg.shape[2 + d]
+        key.append(xp.arange(arg.shape[2 + d]).reshape(shape) * slices[0][d].step + starts[arg])
+    return tuple(key)
+
 
 # -------------------------------------------------------------------------------------------------- average
 class AvgPool(Function):
@@ -186,6 +206,17 @@ class AvgPool(Function):
             dx[(slice(None), slice(None)) + s] += g
         return _crop(dx, pads, x_shape[2:])
 
+    def backward_graph(self, dy):
+        """dy / divisor added over each window, one index-accumulate per kernel offset (linear in dy)."""
+        x_shape, kernel, stride, out, divisor, tiled, padded_shape, pads = self.saved
+        g = dy / divisor
+        lead = (slice(None), slice(None))
+        dx = None
+        for s in kernel_slices(kernel, stride, (1,) * len(kernel), out):
+            part = accumulate_at(g, x_shape if tiled else padded_shape, lead + s)
+            dx = part if dx is None else dx + part
+        return dx if tiled else _crop(dx, pads, x_shape[2:])
+
 
 def _avg_divisor(sizes, kernel, stride, padding, out, count_include_pad, divisor_override):
     """PyTorch's divisor per output position: the window's size clipped to the padded input (count_include_pad) or
@@ -206,6 +237,8 @@ def _avg_divisor(sizes, kernel, stride, padding, out, count_include_pad, divisor
 
 class MaxUnpool(Function):
     """y = zeros with y[n, c, indices[n, c, i]] = x[n, c, i] (the inverse of max pooling); dx = dy at indices."""
+
+    backward_composes = True  # backward is a reshape and an integer-indexed read: the same on Tensors
 
     def forward(self, x, indices, out, fn):
         xp = self.xp

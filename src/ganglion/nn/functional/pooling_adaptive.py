@@ -10,6 +10,7 @@ from itertools import product
 
 from ... import backend
 from ...autograd.function import Function
+from ...ops.indexing import accumulate_at
 from ._taps import apply_taps, window_taps
 from ._window import element_strides, ntuple
 from .pooling import AvgPool, _batched, _max_and_first, _unbatched
@@ -59,6 +60,15 @@ class AdaptiveMaxPool(Function):
     def backward(self, dy, *_):
         flat, shape = self.saved
         return _scatter_planes(self.xp, dy, flat, shape)
+
+    def backward_graph(self, dy, *_):
+        """dy added at each window's winner, as one index-accumulate (its own backward gathers there)."""
+        flat, shape = self.saved
+        xp = self.xp
+        n, c = shape[:2]
+        samples = xp.arange(n).reshape((n,) + (1,) * (flat.ndim - 1))
+        channels = xp.arange(c).reshape((1, c) + (1,) * (flat.ndim - 2))
+        return accumulate_at(dy, shape, (samples, channels) + tuple(xp.unravel_index(flat, shape[2:])))
 
 
 def _grid_index(xp, out):
