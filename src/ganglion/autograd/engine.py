@@ -193,8 +193,8 @@ def _deliver_leaf(t, g, captured, by_node):
 def _accumulate_grad(t, g):
     """``t.grad += g``: in place for arrays (the usual walk), out of place for Tensors (``create_graph``: the sum
     keeps the graph of both terms, and a ``.grad`` someone holds is not changed under them, as in PyTorch)."""
-    if isinstance(g, Tensor):
-        t.grad = g if t.grad is None else t.grad + g
+    if isinstance(g, Tensor) or (t.grad is not None and t.grad.requires_grad):
+        t.grad = _as_tensor(g) if t.grad is None else t.grad + g
     elif t.grad is None:
         t.grad = Tensor._wrap(backend.as_array(g))
     else:

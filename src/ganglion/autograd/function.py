@@ -319,7 +319,8 @@ class Function:
                 "pass retain_graph=True to the first backward if you need to"
             )
         if self._ctx_style:  # its backward already works on Tensors: recorded as it runs, like any other code
-            result = type(self).backward(self, *grads)
+            self.check_saved_versions()
+            result = type(self).backward(self.with_graph_saved_tensors(), *grads)
         else:
             if self.saved_versions:
                 self.check_saved_versions()
@@ -392,6 +393,20 @@ class Function:
                     "input nor an output; its backward would treat it as a constant. Give it a backward_graph."
                 )
         twin.saved = tuple(as_tensor.get(id(s), s) for s in self.saved)
+        return twin
+
+    def with_graph_saved_tensors(self):
+        """A twin of this ctx-style node whose ``saved_tensors`` are the inputs and outputs themselves, in the graph
+        (forward ran on detached inputs, so what it saved has no graph), as PyTorch's ``saved_tensors``."""
+        twin = _new_object(type(self))
+        twin.__dict__.update(self.__dict__)
+        twin.needs_input_grad, twin.inputs, twin.n_outputs = self.needs_input_grad, self.inputs, self.n_outputs
+        twin.saved_versions, twin.retained, twin.freed, twin.xp = (), None, False, self.xp
+        by_array = {}
+        for source, _, counter, array in self.saved_versions:
+            if source is not None:
+                by_array[id(array)] = self.inputs[source] if source >= 0 else self.output_tensor(-1 - source, counter)
+        twin.saved = tuple(by_array.get(id(t.array), t) if isinstance(t, Tensor) else t for t in self.saved)
         return twin
 
     def output_tensor(self, index, counter=None):

@@ -25,6 +25,7 @@ from ...autograd.grad_mode import is_grad_enabled
 from ...memory import Workspace
 from ...tensor import Tensor
 from ._buffered import BufferedFunction
+from .conv_graph import conv_forward_graph, conv_transpose_forward_graph
 from ._window import (
     Layout, as_strided, check_rank, col2im, element_strides, from_layout, im2col, ntuple, output_sizes, pad_array,
     spatial_shape_text, to_layout,
@@ -205,6 +206,10 @@ class Conv(BufferedFunction):
             temporary.release()
         return dx, dw, db
 
+    def forward_graph(self, x, weight, bias, stride, pads, dilation, groups):
+        """The same convolution from differentiable ops (for create_graph=True; see conv_graph.py)."""
+        return conv_forward_graph(x, weight, bias, stride, pads, dilation, groups)
+
 
 class ConvTranspose(BufferedFunction):
     """N-d transposed convolution. x: (N, C, *in), W: (C, out/G, *k), b: (out,) -> y: (N, out, *o) with
@@ -256,6 +261,10 @@ class ConvTranspose(BufferedFunction):
             temporary.check_not_holding("conv_transpose backward", (dx, dw, db))
             temporary.release()
         return dx, dw, db
+
+    def forward_graph(self, x, weight, bias, stride, padding, output_padding, dilation, groups):
+        """The same transposed convolution from differentiable ops (for create_graph=True; see conv_graph.py)."""
+        return conv_transpose_forward_graph(x, weight, bias, stride, padding, output_padding, dilation, groups)
 
 
 # ------------------------------------------------------------------------------------------ argument checks
