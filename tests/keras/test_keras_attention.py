@@ -77,9 +77,126 @@ def test_multi_head_attention_dropout_only_in_training():
     assert not np.allclose(_numpy(layer(x, x, training=True)), inference)
 
 
+AXES = {  # query shape, value shape, attention_axes, attention mask shape (None: no mask)
+    "axes_2_on_4d": ((2, 3, 4, 6), (2, 3, 5, 8), (2,), None),
+    "axes_2_on_4d_masked": ((2, 3, 4, 6), (2, 3, 5, 8), (2,), (2, 3, 4, 5)),
+    "axes_minus_2_on_4d": ((2, 3, 4, 6), (2, 3, 5, 8), (-2,), None),
+    "axes_1_2_on_4d": ((2, 3, 4, 6), (2, 2, 5, 8), (1, 2), None),
+    "axes_1_2_on_4d_masked": ((2, 3, 4, 6), (2, 2, 5, 8), (1, 2), (2, 3, 4, 2, 5)),
+    "default_axes_on_4d": ((2, 3, 4, 6), (2, 2, 5, 8), None, None),
+    "axes_1_on_4d": ((2, 3, 4, 6), (2, 5, 4, 8), (1,), None),
+}
+
+
+@pytest.mark.parametrize("case", AXES)
+def test_attention_axes_match_keras(case):
+    query_shape, value_shape, axes, mask_shape = AXES[case]
+    rng = np.random.default_rng(5)
+    query = rng.normal(size=query_shape).astype("float32")
+    value = rng.normal(size=value_shape).astype("float32")
+    kwargs = {"return_attention_scores": True}
+    if mask_shape:
+        mask = rng.random(mask_shape) > 0.3
+        mask[..., 0] = True
+        kwargs["attention_mask"] = mask
+    options = dict(num_heads=2, key_dim=3, attention_axes=axes)
+    theirs, mine = keras.layers.MultiHeadAttention(**options), gk.layers.MultiHeadAttention(**options)
+    theirs(query, value)
+    mine(query, value)
+    mine.set_weights([_numpy(w) for w in theirs.get_weights()])
+    (out, scores), (ref, ref_scores) = mine(query, value, **kwargs), theirs(query, value, **kwargs)
+    assert tuple(scores.shape) == tuple(ref_scores.shape)
+    np.testing.assert_allclose(_numpy(scores), _numpy(ref_scores), atol=1e-5)
+    np.testing.assert_allclose(_numpy(out), _numpy(ref), atol=1e-5)
+    # without scores: the same output (inputs above 3-D never take Keras' fused path)
+    np.testing.assert_allclose(_numpy(mine(query, value, attention_mask=kwargs.get("attention_mask"))),
+                               _numpy(ref), atol=1e-5)
+
+
+REGULARIZERS = {
+    "kernel_l2": dict(kernel_regularizer=keras.regularizers.L2(0.01)),
+    "bias_l1": dict(bias_regularizer=keras.regularizers.L1(0.02)),
+    "activity_l2": dict(activity_regularizer=keras.regularizers.L2(0.003)),
+    "all_three": dict(kernel_regularizer=keras.regularizers.L1L2(0.01, 0.02), bias_regularizer="l2",
+                      activity_regularizer=keras.regularizers.L1(0.001)),
+}
+
+
+def _as_ganglion(options):
+    """The same options with ganglion's regularizer/constraint objects (names pass as they are)."""
+    out = {}
+    for name, value in options.items():
+        if hasattr(value, "get_config"):
+            module = gk.regularizers if "regularizer" in name else gk.constraints
+            value = getattr(module, type(value).__name__)(**value.get_config())
+        out[name] = value
+    return out
+
+
+def _models(options, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(4, 5, 6)).astype("float32")
+    y = rng.normal(size=(4, 7, 8)).astype("float32")
+    target = rng.normal(size=(4, 5, 6)).astype("float32")
+    models = []
+    for k, opts in ((keras, options), (gk, _as_ganglion(options))):
+        query, value = k.Input((5, 6)), k.Input((7, 8))
+        out = k.layers.MultiHeadAttention(num_heads=2, key_dim=3, name="attention", **opts)(query, value)
+        models.append(k.Model([query, value], out))
+    theirs, mine = models
+    weights = [_numpy(w) for w in theirs.get_weights()]
+    weights = [w + rng.normal(0, 0.3, w.shape).astype("float32") for w in weights]  # nonzero biases
+    theirs.set_weights(weights)
+    mine.set_weights(weights)
+    return theirs, mine, [x, y], target
+
+
+@pytest.mark.parametrize("case", REGULARIZERS)
+def test_regularizers_join_losses_and_training_loss_as_keras(case):
+    theirs, mine, inputs, target = _models(REGULARIZERS[case], seed=6)
+    theirs(inputs)
+    mine(inputs)
+    ref = sorted(float(_numpy(v)) for v in theirs.losses)
+    got = sorted(float(_numpy(v)) for v in mine.losses)
+    assert len(ref) > 0
+    np.testing.assert_allclose(got, ref, rtol=1e-5)
+    histories = []
+    for model, k in ((theirs, keras), (mine, gk)):
+        model.compile(optimizer=k.optimizers.SGD(learning_rate=0.0), loss="mse")
+        histories.append(model.fit(inputs, target, batch_size=4, epochs=1, shuffle=False, verbose=0).history["loss"])
+    np.testing.assert_allclose(histories[1], histories[0], rtol=1e-5)
+    assert histories[1][0] > float(np.mean((_numpy(mine(inputs)) - target) ** 2)) + 1e-4  # the penalties counted
+
+
+CONSTRAINTS = {
+    "max_norm_kernel_non_neg_bias": dict(kernel_constraint=keras.constraints.MaxNorm(0.5, axis=0),
+                                         bias_constraint=keras.constraints.NonNeg()),
+    "unit_norm_kernel": dict(kernel_constraint=keras.constraints.UnitNorm(axis=0)),
+}
+
+
+@pytest.mark.parametrize("case", CONSTRAINTS)
+def test_constraints_apply_after_an_optimizer_step_as_keras(case):
+    theirs, mine, inputs, target = _models(CONSTRAINTS[case], seed=7)
+    before = mine.get_weights()
+    for model, k in ((theirs, keras), (mine, gk)):
+        model.compile(optimizer=k.optimizers.SGD(learning_rate=0.1), loss="mse")
+        model.fit(inputs, target, batch_size=4, epochs=1, shuffle=False, verbose=0)
+    for got, ref in zip(mine.get_weights(), theirs.get_weights()):
+        np.testing.assert_allclose(got, _numpy(ref), atol=1e-5)
+    kernel = mine.get_weights()[0]
+    assert np.all(np.sqrt((kernel ** 2).sum(axis=0)) <= 1.0 + 1e-5)
+    assert np.abs(np.sqrt((before[0] ** 2).sum(axis=0)) - np.sqrt((kernel ** 2).sum(axis=0))).max() > 0.05
+
+
 def test_multi_head_attention_errors():
-    with pytest.raises(ValueError, match="attention_axes"):
-        gk.layers.MultiHeadAttention(num_heads=2, key_dim=3, attention_axes=(1, 2))
     layer = gk.layers.MultiHeadAttention(num_heads=2, key_dim=3)
     with pytest.raises(ValueError, match="batch, seq, features"):
         layer(np.zeros((2, 6), "float32"), np.zeros((2, 6), "float32"))
+    for axes in ((0,), (2,), (1, 1)):
+        with pytest.raises(ValueError, match=r"attention_axes=\(.*must name distinct axes"):
+            gk.layers.MultiHeadAttention(num_heads=2, key_dim=3, attention_axes=axes)(
+                np.zeros((2, 4, 6), "float32"), np.zeros((2, 4, 6), "float32"))
+    with pytest.raises(ValueError, match="value and key except the last"):
+        gk.layers.MultiHeadAttention(num_heads=2, key_dim=3)(
+            np.zeros((2, 4, 6), "float32"), np.zeros((2, 5, 6), "float32"), key=np.zeros((2, 4, 6), "float32"))
