@@ -4,8 +4,8 @@ ganglion's one accelerator is CUDA through CuPy. Without CuPy or a visible GPU t
 PyTorch: ``is_available()`` is False, ``current_accelerator()`` is None, ``device_count()`` is 0, and the calls that
 need a device raise ``RuntimeError("Cannot access accelerator device when none is available.")``.
 
-The current device index is CuPy's current device (per thread, as in CUDA). Note that ``ganglion.device("cuda")``
-always means GPU 0 in ganglion, whatever the current index.
+The current device index is CuPy's current device (per thread, as in CUDA); ``ganglion.device("cuda")`` (no index)
+means that current device, as in PyTorch.
 """
 
 import warnings
@@ -47,6 +47,8 @@ def _device_index(device, optional):
     device = backend.Device(device)
     if device.type != "cuda":
         raise RuntimeError("Accelerator expected")
+    if device.index is None and not optional:  # PyTorch refuses a device without an index here
+        raise ValueError(f"Expected a torch.device with a specified index or an integer, but got:{device}")
     return device.index
 
 

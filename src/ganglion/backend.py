@@ -142,6 +142,18 @@ def to_device(array, device):
         return _cupy.asarray(array)
 
 
+def same_placement(target, current):
+    """Whether a tensor on ``current`` (a concrete device: cpu, or cuda:k) is already where ``target`` asks:
+    the same type, and the same index where ``target`` names one ("cuda" means the current GPU; "cpu" is "cpu:0")."""
+    if target.type != current.type:
+        return False
+    if target.type == "cpu" or target.index == current.index:
+        return True
+    if target.index is None:
+        return _cupy is not None and _cupy.cuda.runtime.getDevice() == current.index
+    return False
+
+
 def check_same_device(op_name, arrays):
     """Raise a clear error when the arrays of one op live on different devices (only checked once a GPU is used)."""
     if not gpu_in_use:

@@ -266,7 +266,7 @@ class Tensor:
         out = self
         if dtype is not None:
             out = out.type(dtype)
-        if device is not None and backend.Device(device) != out.device:
+        if device is not None and not backend.same_placement(backend.Device(device), out.device):
             from .ops.shape import to_device
 
             out = to_device(out, backend.Device(device))

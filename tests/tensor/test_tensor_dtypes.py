@@ -76,7 +76,9 @@ def test_unknown_device_raises_valueerror_listing_accepted_ones(bad):
 
 
 def test_cpu_has_no_index_but_zero():
-    assert g.device("cpu:0") == "cpu"
+    assert g.device("cpu:0").index == 0 and g.device("cpu:0") != g.device("cpu")  # as torch
+    t = g.ones(2)
+    assert t.to("cpu:0") is t and t.to(g.device("cpu", 0)) is t  # the same placement: no new tensor
     with pytest.raises(ValueError, match="CPU has no index"):
         g.zeros(2, device="cpu:1")
 
