@@ -122,6 +122,12 @@ PROGRAMS = {
         Below("last_epoch_loss", "first_epoch_loss"), AtLeast("train_accuracy", 0.8), Near("train_accuracy", 0.1),
     ],
     # PyTorch GAN on a 2-D Gaussian: the generated mean moves to the data mean; the discriminator ends near log 4
+    # second derivatives: a WGAN-GP critic trained through its gradient penalty, then Hessian-free Newton steps
+    # from weights the program sets (those numbers are the framework's alone)
+    "prog_torch_wgan_gp.py": [
+        Below("end_distance", "start_distance"), AtMost("end_distance", 0.8), AtLeast("late_grad_norm", 0.6),
+        AtMost("late_grad_norm", 1.4), Near("newton_losses", 1e-4, rtol=1e-3), Near("first_hvp", 1e-4, rtol=1e-4),
+    ],
     "prog_torch_gan.py": [
         Below("end_distance", "start_distance"), AtMost("end_distance", 1.0), AtLeast("last_d_loss", 1.0),
         AtMost("last_d_loss", 1.6), Equals("discriminator_grads_present", True), Near("last_d_loss", 0.2),
