@@ -181,6 +181,8 @@ class Function:
         else:
             fn.xp = backend.np
         record = record and _grad_state.enabled
+        if record and kwargs:  # forward_graph (double backward) recomputes with them
+            fn.__dict__["call_kwargs"] = kwargs
         fn.needs_input_grad = needs
         out = fn.forward(*arrays, **kwargs)
         if type(out) is tuple:
@@ -354,7 +356,9 @@ class Function:
 
     def forward_graph(self, *inputs):
         """The forward again, built from differentiable ops on the inputs (Tensors): defined by ops whose backward
-        is simplest to differentiate by recomputing them that way (products with zeros, scans)."""
+        is simplest to differentiate by recomputing them that way (products with zeros, scans, convolutions).
+
+        It receives the arguments ``apply`` was given (Tensors as Tensors)."""
         raise NotImplementedError
 
     def backward_by_recomputing(self, grads):
@@ -362,7 +366,7 @@ class Function:
         order, at the cost of recomputing the forward."""
         from . import grad as autograd_grad
 
-        outputs = self.forward_graph(*self.inputs)
+        outputs = self.forward_graph(*self.inputs, **self.__dict__.get("call_kwargs", {}))
         outputs = outputs if type(outputs) is tuple else (outputs,)
         wanted = [i for i, needed in enumerate(self.needs_input_grad) if needed]
         pairs = [(o, g) for o, g in zip(outputs, grads) if o.requires_grad]

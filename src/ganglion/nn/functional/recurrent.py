@@ -30,6 +30,7 @@ state; in reverse, unstarted ones keep h0) and output 0, so padded steps never c
 
 from ...memory import Workspace
 from ._buffered import BufferedFunction
+from .recurrent_graph import gru_graph, lstm_graph, rnn_graph
 
 
 def _order(T, reverse):
@@ -122,6 +123,8 @@ class LSTMSequence(_Sequence):
     Backward per step, with dm = dh (or dh W_hr): dc += dm o (1 - tanh(c')^2);  dz_o = dm tanh(c') o (1 - o);
     dz_i = dc g i (1 - i);  dz_f = dc c f (1 - f);  dz_g = dc i (1 - g^2);  dc_prev = dc f;  dh_prev = dz W_hh.
     """
+
+    forward_graph = staticmethod(lstm_graph)  # what double backward differentiates (recurrent_graph.py)
 
     def _step_factors(self, gates, cells, tanh_cells, reverse, work):
         """What backward multiplies each step's gradients by, computed for all steps at once (it does not depend
@@ -275,6 +278,8 @@ class GRUSequence(_Sequence):
     dh_prev = dh z + (dr, dz, dn r) W_hh.
     """
 
+    forward_graph = staticmethod(gru_graph)  # what double backward differentiates (recurrent_graph.py)
+
     def forward(self, x, h0, w_ih, w_hh, b_ih, b_hh, batch_sizes=None, reverse=False):
         xp = self.xp
         kept, temporary = Workspace(xp), Workspace(xp)  # kept: what backward reads
@@ -401,6 +406,8 @@ class RNNSequence(_Sequence):
         h' = act(x W_ih^T + b_ih + h W_hh^T + b_hh),  act = tanh or relu
         dz = dh (1 - h'^2) for tanh, dh [h' > 0] for relu;  dh_prev = dz W_hh.
     """
+
+    forward_graph = staticmethod(rnn_graph)  # what double backward differentiates (recurrent_graph.py)
 
     def forward(self, x, h0, w_ih, w_hh, b_ih, b_hh, nonlinearity="tanh", batch_sizes=None, reverse=False):
         xp = self.xp

@@ -14,6 +14,7 @@ import numpy as np
 from ... import backend
 from ...autograd.function import Function
 from ...ops import index_select
+from ...ops.indexing import accumulate_at
 from ...tensor import Tensor
 
 __all__ = [
@@ -81,6 +82,8 @@ class PackedToPadded(Function):
     """(sum(lengths), *) packed rows -> (T, B, *) padded, ``padding_value`` where a step is not valid;
     backward picks the valid rows of the gradient back out."""
 
+    backward_composes = True
+
     def forward(self, data, mask, padding_value):
         out = self.xp.full(mask.shape + data.shape[1:], padding_value, dtype=data.dtype)
         out[mask] = data
@@ -104,6 +107,10 @@ class PaddedToPacked(Function):
         dx = self.xp.zeros(shape, dtype=dy.dtype)
         dx[mask] = dy
         return dx, None
+
+    def backward_graph(self, dy):
+        shape, mask = self.saved
+        return accumulate_at(dy, shape, backend.get_array_module(mask).nonzero(mask)), None
 
 
 def packed_to_padded(data, batch_sizes, padding_value=0.0, total_length=None):
@@ -196,6 +203,8 @@ def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_le
 class PadSequences(Function):
     """Stack sequences (L_i, *) into (max L, B, *), each padded with ``padding_value`` on the right or the left;
     backward slices each sequence's gradient back out."""
+
+    backward_composes = True
 
     def forward(self, *seqs, padding_value=0.0, left=False):
         longest = max(s.shape[0] for s in seqs)
