@@ -139,20 +139,50 @@ def test_gradgradcheck_catches_a_wrong_second_derivative():
         G.autograd.gradgradcheck(BadSquare.apply, (x,))
 
 
+class _ArrayOnlySquare(G.autograd.Function):
+    """y = x^2 with an array backward and no rule for double backward (as a user's op may be written)."""
+
+    def forward(self, x):
+        self.save(x)
+        return x * x
+
+    def backward(self, dy):
+        (x,) = self.saved
+        return 2 * x * dy
+
+
 def test_an_op_without_double_backward_says_so():
-    a = G.tensor(np.eye(3) + 0.1, dtype=G.float64, requires_grad=True)
-    with pytest.raises(RuntimeError, match="double backward through SvdVals is not supported"):
-        G.autograd.grad(G.linalg.svdvals(a).sum(), a, create_graph=True)
+    x = G.tensor([1.0, 2.0], dtype=G.float64, requires_grad=True)
+    assert G.autograd.grad(_ArrayOnlySquare.apply(x).sum(), x)[0].tolist() == [2.0, 4.0]
+    with pytest.raises(RuntimeError, match="double backward through _ArrayOnlySquare is not supported"):
+        G.autograd.grad(_ArrayOnlySquare.apply(x).sum(), x, create_graph=True)
 
 
 def test_grad_with_respect_to_an_intermediate_does_not_run_the_graph_before_it():
-    """autograd.grad runs only the nodes between the outputs and the tensors asked for: an op upstream that has no
-    double backward (svdvals) does not stop create_graph=True downstream of it."""
-    a = G.tensor(np.eye(3) + 0.1, dtype=G.float64, requires_grad=True)
-    s = G.linalg.svdvals(a)
+    """autograd.grad runs only the nodes between the outputs and the tensors asked for: an op upstream without a
+    double backward does not stop create_graph=True downstream of it."""
+    x = G.tensor([0.5, 1.5], dtype=G.float64, requires_grad=True)
+    s = _ArrayOnlySquare.apply(x)
     (g,) = G.autograd.grad((s ** 3).sum(), s, create_graph=True)
     (h,) = G.autograd.grad(g.sum(), s)
     np.testing.assert_allclose(h.numpy(), 6 * s.detach().numpy())
+
+
+def test_second_derivatives_of_det_at_a_singular_matrix_and_of_singular_values_match_torch():
+    rng = np.random.default_rng(4)
+    singular = rng.uniform(-2, 2, (3, 3))
+    singular[:, 2] = singular[:, 0]
+    rectangular = rng.standard_normal((4, 3))
+    for fn_g, fn_t, a in ((G.linalg.det, torch.linalg.det, singular),
+                          (lambda m: G.linalg.svdvals(m).pow(3).sum(), lambda m: torch.linalg.svdvals(m).pow(3).sum(),
+                           rectangular)):
+        results = []
+        for lib, fn in ((G, fn_g), (torch, fn_t)):
+            m = lib.tensor(a, dtype=lib.float64, requires_grad=True)
+            (g,) = lib.autograd.grad(fn(m), m, create_graph=True)
+            (h,) = lib.autograd.grad((g * g).sum(), m)
+            results.append(h.detach().numpy())
+        np.testing.assert_allclose(results[0], results[1], rtol=1e-8, atol=1e-10)
 
 
 def test_second_backward_through_a_freed_graph_still_raises():
@@ -161,3 +191,19 @@ def test_second_backward_through_a_freed_graph_still_raises():
     G.autograd.grad(y.sum(), x)
     with pytest.raises(RuntimeError, match="second time"):
         G.autograd.grad(y.sum(), x)
+
+
+def test_weight_norm_penalties_and_backward_hooks_differentiate_twice():
+    from ganglion import nn
+    from ganglion.nn.utils.penalties import ElasticNet
+
+    rng = np.random.default_rng(6)
+    x = G.tensor(rng.standard_normal((2, 3)), dtype=G.float64, requires_grad=True)
+    normed = nn.utils.weight_norm(nn.Linear(3, 2).double())
+    assert G.autograd.gradgradcheck(lambda x: normed(x).tanh(), (x,))
+    assert G.autograd.gradgradcheck(lambda w: ElasticNet.apply(w, l1=0.1, l2=0.3), (x,))
+    hooked = nn.Linear(3, 2).double()
+    seen = []
+    hooked.register_full_backward_hook(lambda module, grad_in, grad_out: seen.append(grad_in[0].requires_grad))
+    assert G.autograd.gradgradcheck(lambda x: hooked(x).tanh(), (x,))
+    assert True in seen  # under create_graph the hook saw gradients that carry a graph

@@ -38,13 +38,18 @@ class _HookState:
 
 
 def _as_tensors(grads):
-    return tuple(None if g is None else Tensor._wrap(g) for g in grads)
+    """Gradients as the Tensors hooks receive (under create_graph=True they already are, with their graph)."""
+    return tuple(g if g is None or isinstance(g, Tensor) else Tensor._wrap(g) for g in grads)
 
 
-def _as_arrays(result, expected, what, module):
+def _as_arrays(result, expected, what, module, graph=False):
+    """What a hook returned, as the gradients backward passes on: arrays, or Tensors kept as they are when the
+    backward is recorded (``graph``)."""
     result = tuple(result) if isinstance(result, (tuple, list)) else (result,)
     if len(result) != expected:
         raise ValueError(f"backward hook on {type(module).__name__} returned {len(result)} {what}, expected {expected}")
+    if graph:
+        return result
     return tuple(None if r is None else (r.array if isinstance(r, Tensor) else r) for r in result)
 
 
@@ -56,12 +61,18 @@ class BackwardHookOutputs(Function):
         return tuple(outputs)
 
     def backward(self, *grad_outputs):
+        return self._through_hooks(grad_outputs, graph=False)
+
+    def backward_graph(self, *grad_outputs):
+        return self._through_hooks(grad_outputs, graph=True)
+
+    def _through_hooks(self, grad_outputs, graph):
         (state,) = self.saved
         module = state.module
         for hook in list(module._backward_pre_hooks.values()):
             result = hook(module, _as_tensors(grad_outputs))
             if result is not None:
-                grad_outputs = _as_arrays(result, len(grad_outputs), "grad_outputs", module)
+                grad_outputs = _as_arrays(result, len(grad_outputs), "grad_outputs", module, graph)
         state.grad_output = grad_outputs
         if state.n_inputs == 0:  # no input needs a gradient: the hooks run now, with grad_input all None
             for hook in list(module._backward_hooks.values()):
@@ -77,11 +88,17 @@ class BackwardHookInputs(Function):
         return tuple(inputs)
 
     def backward(self, *grad_inputs):
+        return self._through_hooks(grad_inputs, graph=False)
+
+    def backward_graph(self, *grad_inputs):
+        return self._through_hooks(grad_inputs, graph=True)
+
+    def _through_hooks(self, grad_inputs, graph):
         (state,) = self.saved
         module = state.module
         grad_output = state.grad_output if state.grad_output is not None else (None,)
         for hook in list(module._backward_hooks.values()):
             result = hook(module, _as_tensors(grad_inputs), _as_tensors(grad_output))
             if result is not None:
-                grad_inputs = _as_arrays(result, len(grad_inputs), "grad_inputs", module)
+                grad_inputs = _as_arrays(result, len(grad_inputs), "grad_inputs", module, graph)
         return grad_inputs

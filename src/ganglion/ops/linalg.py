@@ -5,6 +5,8 @@ Matrix ops take batches: every dimension before the last two is a batch dimensio
 
 from .. import backend
 from ..autograd.function import Function
+from .linalg_svd import Svd
+from .shape import cat
 
 
 class MatMul(Function):
@@ -239,6 +241,12 @@ def _adjugate_transposed(xp, a):
     return orientation[..., None, None] * ((u * (before * after)[..., None, :]) @ vh)
 
 
+def _near_singular(xp, a):
+    """Whether any matrix of the batch ``a`` is singular to working precision (its inverse is then meaningless)."""
+    s = xp.linalg.svd(a, compute_uv=False)
+    return bool((s[..., -1] <= s[..., 0] * a.shape[-1] * xp.finfo(a.dtype).eps).any())
+
+
 class Det(Function):
     """d = det A;  dA = g adj(A)^T (= g d A^-T when A is invertible; the adjugate keeps it defined when not)."""
 
@@ -256,13 +264,17 @@ class Det(Function):
         (a,) = self.saved
         if a.shape[-1] == 0:
             return self.graph_xp.zeros_like(self.inputs[0])
-        if (self.xp.linalg.det(a) == 0).any():
-            raise RuntimeError(
-                "double backward through det at a singular matrix is not supported (its adjugate is only "
-                "differentiated through det(A) A^-T, which needs A invertible)"
-            )
         A = self.inputs[0]
-        return g[..., None, None] * det(A)[..., None, None] * _swap(inv(A))
+        if not _near_singular(self.xp, a):
+            return g[..., None, None] * det(A)[..., None, None] * _swap(inv(A))
+        # singular somewhere (to working precision): adj(A)^T = det(U) det(V) U adj(S) V^T, from a differentiable SVD (as backward does)
+        u, s, vh = Svd.apply(A)
+        signs = self.xp.linalg.det(u.array) * self.xp.linalg.det(vh.array)  # +-1: constant
+        ones = s[..., :1] * 0 + 1
+        before = cat([ones, s[..., :-1]], -1).cumprod(-1)  # prod_{j < i} s_j
+        after = cat([s[..., 1:], ones], -1).flip(-1).cumprod(-1).flip(-1)  # prod_{j > i} s_j
+        adjugate_t = (u * (before * after)[..., None, :]) @ vh
+        return g[..., None, None] * signs[..., None, None] * adjugate_t
 
 
 class SlogDet(Function):
@@ -324,6 +336,10 @@ class SvdVals(Function):
 
     def backward(self, ds):
         u, vh = self.saved
+        return (u * ds[..., None, :]) @ vh
+
+    def backward_graph(self, ds):
+        u, _, vh = Svd.apply(self.inputs[0])  # U and V^T as outputs of a differentiable op
         return (u * ds[..., None, :]) @ vh
 
 

@@ -192,6 +192,10 @@ class ToDevice(Function):
         (source,) = self.saved
         return backend.to_device(dy, source)
 
+    def backward_graph(self, dy):
+        (source,) = self.saved
+        return ToDevice.apply(dy, source)
+
 
 class Clone(Function):
     """A copy that stays in the graph (gradient passes through unchanged)."""

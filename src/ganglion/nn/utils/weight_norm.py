@@ -46,6 +46,12 @@ class WeightNorm(Function):
             dg = (dot / norm).reshape(self.inputs[1].shape)
         return dv, dg
 
+    def forward_graph(self, v, g, dim):
+        """The same w from ops, for double backward."""
+        axes = _norm_axes(v.ndim, dim)
+        norm = (v * v).sum(axis=axes, keepdims=True).sqrt()
+        return v * (g.reshape(norm.shape) / norm)
+
 
 def _weight_norm(v, g, dim=0):
     """w = g v / ||v|| (see ``WeightNorm``) for Tensors v and g."""
