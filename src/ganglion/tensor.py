@@ -12,6 +12,7 @@ from . import backend
 from .size import Size
 from .autograd import engine as _engine
 from .autograd import function as _function
+from .autograd import graph_backward as _graph_backward
 from .autograd.grad_mode import state as _grad_state
 
 
@@ -500,6 +501,7 @@ def _check_dim(dim, ndim):
 
 
 _function.Tensor = Tensor
+_graph_backward.Tensor = Tensor
 _engine.Tensor = Tensor
 
 from . import ops as _ops  # noqa: E402  (ops need the class above)

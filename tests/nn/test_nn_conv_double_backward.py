@@ -34,7 +34,8 @@ def _inputs(nd, c_in, c_out, size, options, transposed):
     return [G.tensor(a, dtype=G.float64, requires_grad=True) for a in (x, w, b)]
 
 
-@pytest.mark.parametrize("name, nd, c_in, c_out, size, options", CONVS + TRANSPOSED, ids=[r[0] for r in CONVS + TRANSPOSED])
+@pytest.mark.parametrize("name, nd, c_in, c_out, size, options", CONVS + TRANSPOSED,
+                         ids=[r[0] for r in CONVS + TRANSPOSED])
 def test_conv_gradgradcheck(name, nd, c_in, c_out, size, options):
     transposed = name.startswith("conv_transpose")
     fn = getattr(F, f"conv_transpose{nd}d" if transposed else f"conv{nd}d")
@@ -44,7 +45,8 @@ def test_conv_gradgradcheck(name, nd, c_in, c_out, size, options):
 
 def test_conv_hessian_vector_product_matches_torch():
     rng = np.random.default_rng(3)
-    x_np, w_np, v_np = rng.standard_normal((2, 3, 6, 6)), rng.standard_normal((4, 3, 3, 3)), rng.standard_normal((4, 3, 3, 3))
+    x_np, w_np = rng.standard_normal((2, 3, 6, 6)), rng.standard_normal((4, 3, 3, 3))
+    v_np = rng.standard_normal((4, 3, 3, 3))
     results = []
     for lib, functional in ((G, F), (torch, torch.nn.functional)):
         x = lib.tensor(x_np, dtype=lib.float64)

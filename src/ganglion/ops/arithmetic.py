@@ -197,7 +197,9 @@ class Where(Function):
     def backward_graph(self, dy):
         (condition,) = self.saved
         needs = self.needs_input_grad
-        return None, (where(condition, dy, 0.0) if needs[1] else None), (where(condition, 0.0, dy) if needs[2] else None)
+        da = where(condition, dy, 0.0) if needs[1] else None
+        db = where(condition, 0.0, dy) if needs[2] else None
+        return None, da, db
 
 
 def add(input, other, alpha=1):

@@ -124,8 +124,10 @@ class Einsum(Function):
             g = xp.broadcast_to(g, tuple(plan.sizes[ch] for ch in letters))
         if letters != spec:  # a repeated letter: the gradient lives on the diagonal
             ixp = backend.get_array_module(getattr(dy, "array", dy))
-            grid = [ixp.arange(plan.sizes[ch]).reshape([-1 if i == letters.index(ch) else 1 for i in range(len(letters))])
-                    for ch in spec]
+            grid = [
+                ixp.arange(plan.sizes[ch]).reshape([-1 if i == letters.index(ch) else 1 for i in range(len(letters))])
+                for ch in spec
+            ]
             dx = _on_grid(xp, g, tuple(plan.sizes[ch] for ch in spec), tuple(grid))
         else:
             dx = g
