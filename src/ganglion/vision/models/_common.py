@@ -26,18 +26,29 @@ def check_image_input(model, x, in_channels, min_size, max_size=None, hint=""):
                          f"{max_size}x{max_size}{hint}")
 
 
-def load_weights(model, weights):
-    """Load ``weights`` into ``model`` and return it: None leaves the fresh initialization; a path (str or
-    path-like) names a safetensors file holding a state_dict with torchvision's keys (for instance one converted
-    from a torchvision checkpoint). ganglion downloads nothing, so torchvision's weight enums are refused."""
-    if weights is None:
-        return model
+def read_weights(model_name, weights):
+    """The state_dict in the safetensors file ``weights`` (a str or path-like), checked to be a dict of tensors.
+
+    ganglion downloads nothing, so torchvision's weight names ("IMAGENET1K_V1", ``ResNet18_Weights...``) are refused
+    with the way to get a file: ``ganglion convert resnet18.pth resnet18.safetensors`` on torchvision's checkpoint.
+    """
     if not isinstance(weights, (str, os.PathLike)):
-        raise TypeError(f"{type(model).__name__}: weights must be None or a path to a safetensors file with a "
-                        f"state_dict, got {weights!r} ({type(weights).__name__})")
+        raise TypeError(f"{model_name}: weights must be None or a path to a safetensors file with a state_dict, got "
+                        f"{weights!r} ({type(weights).__name__})")
+    if not os.path.isfile(weights):
+        raise FileNotFoundError(f"{model_name}: weights={os.fspath(weights)!r} is not a file; ganglion downloads "
+                                f"nothing: pass None or the path of a safetensors state_dict (convert a torchvision "
+                                f"checkpoint once with: ganglion convert IN.pth OUT.safetensors)")
     state = load(weights)
     if not isinstance(state, dict):
-        raise ValueError(f"{type(model).__name__}: {os.fspath(weights)!r} holds a {type(state).__name__}, "
-                         f"not a state_dict of name -> tensor")
-    model.load_state_dict(state)
+        raise ValueError(f"{model_name}: {os.fspath(weights)!r} holds a {type(state).__name__}, not a state_dict "
+                         f"of name -> tensor")
+    return state
+
+
+def load_weights(model, weights):
+    """Load ``weights`` into ``model`` and return it: None leaves the fresh initialization; a path (str or
+    path-like) names a safetensors file holding a state_dict with torchvision's keys (see ``read_weights``)."""
+    if weights is not None:
+        model.load_state_dict(read_weights(type(model).__name__, weights))
     return model

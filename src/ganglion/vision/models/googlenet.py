@@ -12,7 +12,7 @@ from collections import namedtuple
 from ... import cat, flatten
 from ...nn import AdaptiveAvgPool2d, BatchNorm2d, Conv2d, Dropout, Linear, MaxPool2d, Module, Sequential, init
 from ...nn import functional as F
-from ._common import check_image_input, load_weights
+from ._common import check_image_input, read_weights
 
 GoogLeNetOutputs = namedtuple("GoogLeNetOutputs", ["logits", "aux_logits2", "aux_logits1"])
 GoogLeNetOutputs.__doc__ = """What GoogLeNet returns in training mode with ``aux_logits``: (main, aux after 4d,
@@ -132,7 +132,7 @@ class GoogLeNet(Module):
         x = self.maxpool2(self.conv3(self.conv2(x)))
         x = self.maxpool3(self.inception3b(self.inception3a(x)))
         x = self.inception4a(x)
-        with_aux = self.training and self.aux1 is not None
+        with_aux = self.training and self.aux_logits and self.aux1 is not None
         aux1 = self.aux1(x) if with_aux else None
         x = self.inception4d(self.inception4c(self.inception4b(x)))
         aux2 = self.aux2(x) if with_aux else None
@@ -144,7 +144,20 @@ class GoogLeNet(Module):
 
 def googlenet(*, weights=None, **kwargs):
     """torchvision's GoogLeNet (keywords: num_classes, aux_logits, transform_input, init_weights, dropout,
-    dropout_aux, in_channels); ``weights``: None or a path to a safetensors state_dict with torchvision's keys."""
-    if weights is not None:
-        kwargs.setdefault("init_weights", False)
-    return load_weights(GoogLeNet(**kwargs), weights)
+    dropout_aux, in_channels); ``weights``: None or a path to a safetensors state_dict with torchvision's keys.
+
+    As in torchvision, ``aux_logits=False`` with a file that holds the auxiliary heads (torchvision's ImageNet
+    checkpoint does) loads them and then drops them.
+    """
+    if weights is None:
+        return GoogLeNet(**kwargs)
+    kwargs.setdefault("init_weights", False)
+    state = read_weights("GoogLeNet", weights)
+    drop_aux = not kwargs.get("aux_logits", True) and any(k.startswith(("aux1.", "aux2.")) for k in state)
+    if drop_aux:
+        kwargs["aux_logits"] = True
+    model = GoogLeNet(**kwargs)
+    model.load_state_dict(state)
+    if drop_aux:
+        model.aux_logits, model.aux1, model.aux2 = False, None, None
+    return model
