@@ -7,6 +7,7 @@ NumPy only, outside the autograd graph: inputs may be ganglion Tensors, NumPy ar
 from .classification import (UndefinedMetricWarning, accuracy_score, confusion_matrix, misclassification_rate,
                              precision_recall_fscore_support, top_k_accuracy_score)
 from .curves import auc, roc_curve
+from .evaluation import EpochErrors, Evaluation, epoch_errors, evaluate, predict_classes
 from .probabilistic import log_loss
 from .ranking import roc_auc_score
 from .regression import mean_absolute_error, mean_squared_error
@@ -18,6 +19,7 @@ __all__ = [
     "UndefinedMetricWarning", "accuracy_score", "auc", "classification_report", "confusion_matrix", "log_loss",
     "mean_absolute_error", "mean_squared_error", "misclassification_rate", "precision_recall_fscore_support",
     "roc_auc_score", "roc_curve", "top_k_accuracy_score",
+    "EpochErrors", "Evaluation", "epoch_errors", "evaluate", "predict_classes",
     "KFold", "cross_val_score", "diagnose_fit", "kfold_indices", "learning_curve", "select_model",
     "plot_confusion_matrix", "plot_history", "plot_learning_curve",
 ]
