@@ -78,9 +78,9 @@ def test_epoch_errors_from_a_keras_history_find_the_best_epoch():
     val_acc = np.asarray(history.history["val_accuracy"])
     np.testing.assert_allclose(errors.val, 1 - val_acc)
     assert errors.measure == "error" and errors.best_epoch == int(np.argmax(val_acc))
-    losses = metrics.epoch_errors({"loss": [1.0, 0.5, 0.2], "val_loss": [1.1, 0.7, 0.9]})
-    assert losses.measure == "loss" and losses.best_epoch == 1
-    assert losses.diagnose(max_gap=0.5).overfitting
+    by_loss = metrics.epoch_errors({"loss": [1.0, 0.5, 0.2], "val_loss": [1.1, 0.7, 0.9]})
+    assert by_loss.measure == "loss" and by_loss.best_epoch == 1
+    assert by_loss.diagnose(max_gap=0.5).overfitting
 
 
 @pytest.mark.parametrize("call, message", [
