@@ -92,7 +92,7 @@ class Normalize(Function):
             dbias = dy.sum(axis=broadcast_axes).reshape(self.inputs[2].shape)
         return dx, dweight, dbias
 
-    def forward_graph(self, x, weight, bias):
+    def forward_graph(self, x, weight, bias, **_):  # the keyword arguments were saved in forward
         """y again from differentiable ops on the Tensors (no running-statistics update): what double backward
         differentiates, the batch statistics included."""
         _, invstd, _, stats_view, axes, affine_shape, batch_stats, eps, given_mean = self.saved
