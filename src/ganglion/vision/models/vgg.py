@@ -21,17 +21,21 @@ cfgs = {
 }
 
 
+def _first(value):
+    """A pooling argument as one number: an int, or the first entry of a (height, width) pair."""
+    return value if isinstance(value, int) else value[0]
+
+
 def _smallest_input(features):
-    """The smallest H (= W) that leaves every max pool in ``features`` a non-empty output; 32 for torchvision's
-    configurations (five 2x2 stride-2 pools). Worked backwards: a pool needs (out - 1) * stride + kernel inputs."""
+    """The smallest H (= W) that leaves every max pool in ``features`` a non-empty output: 32 for torchvision's
+    configurations (five 2x2 stride-2 pools). Worked backwards from a 1x1 result: a pool with kernel k, stride s and
+    padding p needs (out - 1) s + k - 2p inputs for ``out`` outputs."""
     needed = 1
     for module in reversed(list(features.modules())):
         if isinstance(module, MaxPool2d):
-            kernel = module.kernel_size if isinstance(module.kernel_size, int) else max(module.kernel_size)
-            stride = module.stride if isinstance(module.stride, int) else max(module.stride)
-            needed = (needed - 1) * stride + kernel - 2 * (module.padding if isinstance(module.padding, int)
-                                                            else min(module.padding))
-    return max(needed, 1)
+            stride, kernel, padding = _first(module.stride), _first(module.kernel_size), _first(module.padding)
+            needed = max((needed - 1) * stride + kernel - 2 * padding, 1)
+    return needed
 
 
 class VGG(Module):
