@@ -10,7 +10,7 @@ the ``.dist-info`` and imports nothing). Inside a private ``sys.modules`` contex
 ``torchvision``, ``torchvision.models`` and ``torchvision.transforms`` are registered with ``__path__`` pointing at
 the real folders, so ``torchvision/__init__.py`` never runs, and the model modules are imported through them. Their
 helpers ``models/_api.py``, ``models/_meta.py``, ``models/_utils.py``, ``_utils.py`` and
-``_internally_replaced_utils.py`` are pure Python and are imported for real. Two imports are stubbed: 
+``_internally_replaced_utils.py`` are pure Python and are imported for real. Two imports are stubbed:
 ``torchvision.utils`` (only ``_log_api_usage_once`` is used, a telemetry no-op; the real module imports PIL and
 drawing code) and ``torchvision.transforms._presets`` (only ``ImageClassification`` is named, in the pretrained
 weights' metadata; the real one pulls in the transforms package and its C++ image ops). After loading, every

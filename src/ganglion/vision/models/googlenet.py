@@ -147,7 +147,8 @@ def googlenet(*, weights=None, **kwargs):
     dropout_aux, in_channels); ``weights``: None or a path to a safetensors state_dict with torchvision's keys.
 
     As in torchvision, ``aux_logits=False`` with a file that holds the auxiliary heads (torchvision's ImageNet
-    checkpoint does) loads them and then drops them.
+    checkpoint does) loads them and then drops them. torchvision also turns ``transform_input`` on for its ImageNet
+    weights; with a file converted from them, pass ``transform_input=True`` for the same results.
     """
     if weights is None:
         return GoogLeNet(**kwargs)
