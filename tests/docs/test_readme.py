@@ -22,6 +22,6 @@ def test_readme_example_runs(index, tmp_path, monkeypatch):
 def test_readme_opens_with_the_two_commands():
     text = README.read_text()
     commands = re.findall(r"```bash\n(.*?)\n```", text, flags=re.S)
-    assert commands[:2] == ['pip install . && ganglion train', 'pip install -e ".[test]" && python -m pytest']
+    assert commands[:2] == ['pip install . && ganglion train', 'pip install -e ".[test]" && python -m pytest -n auto']
     ci = (README.parent / ".ci" / "run").read_text()
     assert commands[1] in ci

@@ -139,7 +139,7 @@ STRUCTURE = [
     Case("alexnet_lrn", lambda: M.alexnet_lrn(), lambda tv: AlexNetLRN()),
     *[Case(name, getattr(M, name), lambda tv, name=name: getattr(tv.vgg, name)())
       for name in ("vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn", "vgg19", "vgg19_bn")],
-    Case("notes_vgg11", lambda: M.vgg(NOTES_VGG11), lambda tv: notes_vgg(NOTES_VGG11)),
+    Case("notes_vgg11", lambda: M.vgg_net(NOTES_VGG11), lambda tv: notes_vgg(NOTES_VGG11)),
     Case("googlenet", lambda: M.googlenet(), lambda tv: tv.googlenet.googlenet(init_weights=True)),
     Case("googlenet_no_aux", lambda: M.googlenet(aux_logits=False),
          lambda tv: tv.googlenet.googlenet(aux_logits=False, init_weights=True)),
@@ -173,7 +173,7 @@ PARITY = [
          modes=("eval",)),
     Case("vgg19_bn", lambda: M.vgg19_bn(num_classes=10), lambda tv: tv.vgg.vgg19_bn(num_classes=10), batch=1,
          modes=("eval",)),
-    Case("notes_vgg_small", lambda: M.vgg(NOTES_SMALL, image_size=32, hidden_features=64, dropout=0.0),
+    Case("notes_vgg_small", lambda: M.vgg_net(NOTES_SMALL, image_size=32, hidden_features=64, dropout=0.0),
          lambda tv: notes_vgg(NOTES_SMALL, image_size=32, hidden_features=64, dropout=0.0), channels=1),
     Case("googlenet_train", lambda: M.googlenet(num_classes=10, dropout=0.0, dropout_aux=0.0),
          lambda tv: tv.googlenet.GoogLeNet(num_classes=10, dropout=0.0, dropout_aux=0.0, init_weights=False),
@@ -461,16 +461,17 @@ def test_weights_file_round_trip(tmp_path):
 
 @pytest.mark.parametrize("how", ["load_state_dict", "weights="])
 def test_wrong_num_classes_names_key_and_both_shapes(tmp_path, how):
-    """ganglion's Module.load_state_dict raises RuntimeError here, as PyTorch does (not ValueError)."""
+    """A StateDictError: a RuntimeError, as PyTorch raises, and a ValueError, as the value is wrong."""
     path = tmp_path / "five.safetensors"
     five = M.resnet18(num_classes=5, **SMALL)
     ganglion.save(five.state_dict(), path)
-    with pytest.raises(RuntimeError) as err:
+    with pytest.raises(ValueError) as err:
         if how == "weights=":
             M.resnet18(weights=path, num_classes=10, **SMALL)
         else:
             M.resnet18(num_classes=10, **SMALL).load_state_dict(five.state_dict())
     message = str(err.value)
+    assert isinstance(err.value, RuntimeError)
     for word in ("fc.weight", "(5, 16)", "(10, 16)", "fc.bias", "(5,)", "(10,)"):
         assert word in message
 

@@ -1,7 +1,7 @@
 """``ganglion.nn``: modules (layers with state) over ``nn.functional`` (the math), with PyTorch's names."""
 
 from . import functional, init
-from .module import Module
+from .module import Module, StateDictError
 from .modules import CrossEntropyLoss, Identity, Linear, LogSoftmax, NLLLoss, ReLU, Sequential, Sigmoid, Softmax, Tanh
 from .parameter import Parameter
 from .modules import (

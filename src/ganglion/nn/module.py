@@ -25,6 +25,11 @@ def _to_backend_array(value, name):
         raise TypeError(f"load_state_dict: value for {name!r} is a {type(value).__name__}, not an array") from None
 
 
+class StateDictError(RuntimeError, ValueError):
+    """A state_dict that does not fit the module (missing or unexpected keys, a shape that differs): PyTorch raises
+    RuntimeError, and the value is wrong, so it is both."""
+
+
 class Module:
     """Base class of layers and models: subclass it, assign layers and Parameters in ``__init__``, write ``forward``.
 
@@ -72,11 +77,15 @@ class Module:
                 params[name] = None
             elif name in d["_modules"]:
                 if value is not None:
-                    raise TypeError(f"cannot assign {type(value).__name__} as child module {name!r} (Module or None expected)")
+                    raise TypeError(
+                        f"cannot assign {type(value).__name__} as child module {name!r} (Module or None expected)"
+                    )
                 d["_modules"][name] = None
             elif name in d["_buffers"]:
                 if value is not None and not isinstance(value, Tensor):
-                    raise TypeError(f"cannot assign {type(value).__name__} as buffer {name!r} (Tensor or None expected)")
+                    raise TypeError(
+                        f"cannot assign {type(value).__name__} as buffer {name!r} (Tensor or None expected)"
+                    )
                 d["_buffers"][name] = value
         object.__setattr__(self, name, value)
 
@@ -382,7 +391,7 @@ class Module:
                 )
             arrays[key] = value
         if errors:
-            raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t" + "\n\t".join(errors))
+            raise StateDictError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t" + "\n\t".join(errors))
         for key, value in arrays.items():
             target = own[key]
             target.array[...] = backend.to_device(value, target.device)

@@ -10,14 +10,14 @@ from .alexnet import AlexNet, AlexNetLRN, alexnet, alexnet_lrn
 from .googlenet import BasicConv2d, GoogLeNet, GoogLeNetOutputs, Inception, InceptionAux, googlenet
 from .lenet import LeNet, lenet
 from .resnet import BasicBlock, Bottleneck, ResNet, resnet18, resnet34, resnet50
-from .vgg import (VGG, make_layers, vgg, vgg11, vgg11_bn, vgg13, vgg13_bn, vgg16, vgg16_bn, vgg19, vgg19_bn,
-                  vgg_block)
+from .vgg import (VGG, make_layers, vgg11, vgg11_bn, vgg13, vgg13_bn, vgg16, vgg16_bn, vgg19, vgg19_bn,
+                  vgg_block, vgg_net)
 
 __all__ = [
     "LeNet", "lenet",
     "AlexNet", "AlexNetLRN", "alexnet", "alexnet_lrn",
     "VGG", "make_layers", "vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn", "vgg19", "vgg19_bn",
-    "vgg_block", "vgg",
+    "vgg_block", "vgg_net",
     "BasicConv2d", "Inception", "InceptionAux", "GoogLeNet", "GoogLeNetOutputs", "googlenet",
     "BasicBlock", "Bottleneck", "ResNet", "resnet18", "resnet34", "resnet50",
 ]

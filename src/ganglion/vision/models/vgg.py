@@ -3,8 +3,8 @@
 A VGG network is blocks of 3x3 convolutions (padding 1, so the size is kept) each closed by a 2x2 max pool that
 halves it, then three fully connected layers. torchvision writes the blocks as one flat ``features`` Sequential from
 a config list (``cfgs``: a number is a conv with that many channels, "M" a max pool); the notes write
-``vgg_block(num_convs, in_channels, out_channels)`` and ``vgg(conv_arch)`` with conv_arch = ((1, 64), (1, 128),
-(2, 256), (2, 512), (2, 512)). Both are here, each with its own keys.
+``vgg_block(num_convs, in_channels, out_channels)`` and ``vgg_net(conv_arch)`` (the notes' ``vgg``) with
+conv_arch = ((1, 64), (1, 128), (2, 256), (2, 512), (2, 512)). Both are here, each with its own keys.
 """
 
 from ... import flatten
@@ -150,13 +150,14 @@ def vgg_block(num_convs, in_channels, out_channels):
     return Sequential(*layers)
 
 
-def vgg(conv_arch, num_classes=10, in_channels=1, image_size=224, hidden_features=4096, dropout=0.5):
+def vgg_net(conv_arch, num_classes=10, in_channels=1, image_size=224, hidden_features=4096, dropout=0.5):
     """The notes' VGG as one Sequential: a ``vgg_block`` per (num_convs, out_channels) of ``conv_arch``, Flatten,
     then Linear(c * s * s, hidden) -> ReLU -> Dropout -> Linear(hidden, hidden) -> ReLU -> Dropout ->
     Linear(hidden, num_classes), where c is the last block's channels and s = image_size / 2^len(conv_arch).
 
     (N, in_channels, image_size, image_size) -> (N, num_classes). The notes' network is
-    ``vgg(((1, 64), (1, 128), (2, 256), (2, 512), (2, 512)))`` on 224x224 Fashion-MNIST images (VGG-11).
+    ``vgg_net(((1, 64), (1, 128), (2, 256), (2, 512), (2, 512)))`` on 224x224 Fashion-MNIST images (VGG-11); it is
+    the notes' ``vgg(conv_arch)``, named so that it does not hide the ``vgg`` module (torchvision's layout).
     """
     if not conv_arch:
         raise ValueError("vgg: conv_arch must list at least one (num_convs, out_channels) block, got an empty one")
