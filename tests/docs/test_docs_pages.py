@@ -1,0 +1,20 @@
+"""Every page under docs/ runs as written: its python blocks, in order, as one program, in a temporary folder.
+(docs/keras.md has its own test, which also checks what it prints.)"""
+
+import pathlib
+import re
+
+import pytest
+
+DOCS = pathlib.Path(__file__).resolve().parents[2] / "docs"
+PAGES = sorted(p for p in DOCS.glob("*.md") if p.name != "keras.md")
+
+
+@pytest.mark.parametrize("page", PAGES, ids=[p.name for p in PAGES])
+def test_page_runs(page, tmp_path, monkeypatch):
+    blocks = re.findall(r"```python\n(.*?)```", page.read_text(encoding="utf-8"), flags=re.S)
+    assert blocks, f"{page.name} has no python block to run"
+    monkeypatch.chdir(tmp_path)
+    namespace = {"__name__": page.stem}
+    for index, block in enumerate(blocks):
+        exec(compile(block, f"docs/{page.name} block {index}", "exec"), namespace)
