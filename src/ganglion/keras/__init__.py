@@ -6,6 +6,7 @@ from . import activations, callbacks, constraints, initializers, layers, losses,
 from . import preprocessing, random, regularizers, saving, variables
 from . import datasets, utils
 from . import ops
+from . import applications
 from .layers import Input, Layer
 from .models import Model, Sequential, load_model
 from .naming import reset_names as _reset_names
