@@ -12,6 +12,12 @@ from .size import Size
 from .tensor import Tensor
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from . import autograd, cuda, memory, ops
+
+# The two links from the lower modules up to the higher ones, made here, once, so that imports flow one way:
+# autograd makes and reads Tensors without importing tensor.py (which builds on it), and Tensor's operators are the
+# functions of ops (which build on tensor.py).
+autograd.register_tensor_class(Tensor)
+ops.bind_tensor_methods(Tensor)
 from .factories import (
     arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, ones, ones_like, rand,
     rand_like, randint, randint_like, randn, randn_like, randperm, tensor, zeros, zeros_like,

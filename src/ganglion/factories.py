@@ -9,11 +9,11 @@ dtype and shares its memory.
 import numpy as np
 
 from . import backend
-from .ops._util import size_args
+from .size import size_args
 from .tensor import Tensor
 
 
-def _to_array(data, dtype=None, device=None):
+def to_array(data, dtype=None, device=None):
     """A fresh backend array holding ``data`` (nested lists, scalars, NumPy/CuPy arrays or Tensors)."""
     dtype = backend.resolve_dtype(dtype)
     if isinstance(data, Tensor):
@@ -77,7 +77,7 @@ def _finish(array, device, requires_grad):
 
 def tensor(data, dtype=None, device=None, requires_grad=False):
     """A new tensor holding a copy of ``data``."""
-    return _finish(_to_array(data, dtype), device, requires_grad)
+    return _finish(to_array(data, dtype), device, requires_grad)
 
 
 def as_tensor(data, dtype=None, device=None):

@@ -3,16 +3,15 @@
 The raw array is ``tensor.array`` (a NumPy or CuPy array). ``tensor.data`` is PyTorch's: a Tensor sharing the same
 array but cut from the graph. ``tensor._version`` is PyTorch's too: it counts the in-place changes of the tensor's
 memory, together with its views, so that backward can refuse arrays changed after a node saved them. Every operator
-delegates to a function in ``ganglion.ops``; the method table at the bottom of this file binds them.
+delegates to a function in ``ganglion.ops``, whose ``bind_tensor_methods`` (called once by ``ganglion/__init__.py``)
+binds them: ``ganglion.ops`` builds on this module, which therefore never imports it.
 """
 
 import numpy as np
 
 from . import backend
 from .size import Size
-from .autograd import engine as _engine
 from .autograd import function as _function
-from .autograd import graph_backward as _graph_backward
 from .autograd.grad_mode import state as _grad_state
 
 
@@ -27,6 +26,8 @@ class Tensor:
     __slots__ = ("array", "grad", "requires_grad", "_node", "_out_index", "_vc", "__weakref__")
     __array_priority__ = 1000  # NumPy defers `ndarray op tensor` to our reflected operators
     __array_ufunc__ = None
+    # The operators, most methods and the two conversions below come from ganglion.ops.bind_tensor_methods:
+    # _cast(dtype) and _to_device(device), the differentiable Cast and ToDevice ops that type() and to() run.
 
     def __new__(cls, *args, **kwargs):
         # every Tensor starts without a version counter, also a subclass whose __init__ sets the slots itself
@@ -36,9 +37,9 @@ class Tensor:
         return t
 
     def __init__(self, data=None, dtype=None, device=None, requires_grad=False):
-        from .factories import _to_array
+        from .factories import to_array
 
-        self.array = _to_array([] if data is None else data, dtype, device)
+        self.array = to_array([] if data is None else data, dtype, device)
         self.grad = None
         self.requires_grad = False
         self._node = None
@@ -268,9 +269,7 @@ class Tensor:
         if dtype is not None:
             out = out.type(dtype)
         if device is not None and not backend.same_placement(backend.Device(device), out.device):
-            from .ops.shape import to_device
-
-            out = to_device(out, backend.Device(device))
+            out = out._to_device(backend.Device(device))
         if copy and out is self:
             out = self.clone()
         return out
@@ -287,9 +286,7 @@ class Tensor:
         dtype = backend.resolve_dtype(dtype)
         if dtype == self.dtype:
             return self
-        from .ops.shape import cast
-
-        return cast(self, dtype)
+        return self._cast(dtype)
 
     def float(self):
         return self.type(backend.float32)
@@ -447,9 +444,7 @@ class Tensor:
 
     def __setitem__(self, key, value):
         self._check_inplace("__setitem__")
-        from .ops.indexing import _index_key
-
-        self.array[_index_key(key)] = value.array if isinstance(value, Tensor) else value
+        self.array[index_key(key)] = value.array if isinstance(value, Tensor) else value
         self._bump_version()
 
     def _iop(name, op):
@@ -500,10 +495,15 @@ def _check_dim(dim, ndim):
     return dim % n
 
 
-_function.Tensor = Tensor
-_graph_backward.Tensor = Tensor
-_engine.Tensor = Tensor
 
-from . import ops as _ops  # noqa: E402  (ops need the class above)
-
-_ops.bind_tensor_methods(Tensor)
+def index_key(key):
+    """``key`` with the Tensors inside an index replaced by their arrays (bool tensors stay masks, integer tensors
+    index arrays), ready to index a NumPy or CuPy array."""
+    if isinstance(key, Tensor):
+        return key.array
+    if isinstance(key, tuple):
+        return tuple(k.array if isinstance(k, Tensor) else k for k in key)
+    if isinstance(key, list):
+        # a list index is an integer (or bool) array index, as in NumPy and PyTorch
+        return backend.np.asarray([k.item() if isinstance(k, Tensor) else k for k in key])
+    return key

@@ -1,17 +1,28 @@
 """Automatic differentiation: ``Function`` (custom ops), ``backward``/``grad``, grad modes and ``gradcheck``."""
 
 from .. import backend
+from . import engine, function, graph_backward
 from .engine import run_backward, sum_to_shape
 from .function import Function
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 
 
+def register_tensor_class(cls):
+    """Name the class the engine makes and reads tensors as: ``Function.apply`` wraps its outputs in it, the backward
+    walk accumulates gradients into it, ``grad`` and ``gradcheck`` check their arguments against it.
+
+    ``ganglion.tensor`` builds on autograd (a Tensor records the Function that made it), so autograd never imports
+    it; ``ganglion/__init__.py`` calls this once, right after importing the class. The class is kept as a plain
+    module global of each module that uses it, so ``Function.apply``'s hot path reads it as fast as any global.
+    """
+    function.Tensor = graph_backward.Tensor = engine.Tensor = cls
+
+
 def _root_gradients(outputs, grad_outputs, create_graph=False):
     """The roots and their gradients: arrays, or Tensors when ``create_graph`` (a given gradient Tensor then keeps
     its own graph, so that the result can be differentiated with respect to it too)."""
-    from ..tensor import Tensor
-
+    Tensor = function.Tensor
     roots, grads = [], []
     if grad_outputs is None:
         grad_outputs = [None] * len(outputs)
@@ -65,8 +76,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     be differentiated again (``grad`` of a gradient: a gradient penalty, a Hessian-vector product);
     ``retain_graph`` then defaults to True, as in PyTorch.
     """
-    from ..tensor import Tensor
-
+    Tensor = function.Tensor
     outputs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
     inputs = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
     if grad_outputs is not None and not isinstance(grad_outputs, (list, tuple)):
@@ -85,7 +95,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
 
 
 __all__ = [
-    "Function", "backward", "grad", "gradcheck", "gradgradcheck", "GradcheckError", "no_grad", "enable_grad",
+    "Function", "register_tensor_class", "backward", "grad", "gradcheck", "gradgradcheck", "GradcheckError", "no_grad", "enable_grad",
     "set_grad_enabled",
     "is_grad_enabled", "sum_to_shape",
 ]

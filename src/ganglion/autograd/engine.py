@@ -9,7 +9,7 @@
 from .. import backend
 from .grad_mode import set_grad_enabled
 
-Tensor = None  # set by ganglion.tensor
+Tensor = None  # the tensor class, given by ganglion.autograd.register_tensor_class
 
 
 def sum_to_shape(grad, shape):

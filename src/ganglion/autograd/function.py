@@ -29,7 +29,7 @@ from .. import backend
 from .grad_mode import state as _grad_state
 from .graph_backward import GraphBackward
 
-Tensor = None  # set by ganglion.tensor once the class exists (the two modules need each other)
+Tensor = None  # the tensor class, given by ganglion.autograd.register_tensor_class (a plain global: apply reads it)
 _new_object = object.__new__  # a bare Tensor, without Tensor.__new__'s Python-level call: apply sets every slot
 
 

@@ -3,6 +3,7 @@
 import numpy as np
 
 from .. import backend
+from . import function
 from .grad_mode import enable_grad, no_grad
 
 
@@ -23,8 +24,9 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
     Returns True, or raises ``GradcheckError`` naming the input and the worst element (False with
     ``raise_exception=False``).
     """
-    from ..tensor import Tensor
     from . import grad as autograd_grad
+
+    Tensor = function.Tensor
 
     inputs = _as_tuple(inputs)
     checked = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
@@ -51,8 +53,9 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
     A first derivative that does not depend on anything (floor's zero gradient) has no graph; it must then not
     change when the inputs or ``v`` are perturbed, which is checked the same way (its Jacobian is zero).
     """
-    from ..tensor import Tensor
     from . import grad as autograd_grad
+
+    Tensor = function.Tensor
 
     inputs = _as_tuple(inputs)
     n = len(inputs)
@@ -88,8 +91,9 @@ def _compare_jacobians(fn, inputs, checked, differentiable, outputs, eps, atol, 
                        constant_outputs=()):
     """The numerical and analytical Jacobians of ``fn``'s outputs ``differentiable`` (plus ``constant_outputs``,
     whose analytical Jacobian is zero) with respect to ``inputs[checked]``, compared element by element."""
-    from ..tensor import Tensor
     from . import grad as autograd_grad
+
+    Tensor = function.Tensor
 
     differentiable = list(differentiable) + list(constant_outputs)
 

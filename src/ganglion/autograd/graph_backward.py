@@ -16,7 +16,7 @@ three ways, simplest first:
 
 from .. import backend
 
-Tensor = None  # set by ganglion.tensor
+Tensor = None  # the tensor class, given by ganglion.autograd.register_tensor_class
 _new_object = object.__new__
 
 

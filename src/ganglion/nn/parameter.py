@@ -15,9 +15,9 @@ class Parameter(Tensor):
         if isinstance(data, Tensor):
             array = data.array
         else:
-            from ..factories import _to_array
+            from ..factories import to_array
 
-            array = _to_array([] if data is None else data)
+            array = to_array([] if data is None else data)
         self.array, self.grad, self.requires_grad, self._node, self._out_index = array, None, False, None, 0
         if requires_grad:
             self.requires_grad_(True)

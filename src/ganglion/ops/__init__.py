@@ -57,6 +57,7 @@ def bind_tensor_methods(Tensor):
         "narrow": narrow, "t": t, "flip": rearrange.flip_method, "roll": roll, "tril": tril, "triu": triu,
         "repeat_interleave": repeat_interleave, "cumsum": cumsum, "cumprod": cumprod,
         "sort": sort, "argsort": argsort, "topk": topk, "unique": unique,
+        "_cast": shape.cast, "_to_device": shape.to_device,  # what Tensor.type() and Tensor.to() run
     }
     for name, fn in methods.items():
         setattr(Tensor, name, fn)

@@ -3,20 +3,18 @@
 import numpy as np
 
 from .. import backend
+from ..factories import tensor
+from ..tensor import Tensor
 
 _f64 = np.dtype("float64")
 
 
 def as_operand(x, like):
     """A Tensor or Python scalar as it is; anything else array-like becomes a Tensor next to ``like``."""
-    from ..tensor import Tensor
-
     if isinstance(x, np.generic):  # before the float check: np.float64 is a float subclass but not weakly typed
         return x.item()
     if isinstance(x, (Tensor, int, float, bool)):
         return x
-    from ..factories import tensor
-
     dtype = like.dtype if like.dtype.kind == "f" and np.asarray(x).dtype.kind == "f" else None
     return tensor(x, dtype=dtype, device=like.device)
 
@@ -61,12 +59,3 @@ def reduction_args(op, dim, keepdim, axis, keepdims):
         keepdim = keepdims
     return dim, bool(keepdim)
 
-
-def size_args(size, op):
-    """``f(2, 3)``, ``f((2, 3))`` and ``f([2, 3])`` all mean shape (2, 3)."""
-    if len(size) == 1 and isinstance(size[0], (tuple, list)):
-        size = tuple(size[0])
-    for s in size:
-        if not isinstance(s, (int, np.integer)) or s < 0:
-            raise ValueError(f"{op}: sizes must be non-negative ints, got {tuple(size)}")
-    return tuple(int(s) for s in size)

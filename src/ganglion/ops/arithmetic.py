@@ -5,6 +5,7 @@ Gradients come back in the broadcast shape; the engine sums them to each input's
 
 from .. import backend
 from ..autograd.function import Function
+from ..tensor import Tensor
 from ._util import as_operand, keep_default_float
 
 
@@ -240,8 +241,6 @@ def minimum(input, other):
 
 def where(condition, input, other):
     """``input`` where ``condition`` is true, ``other`` elsewhere (all three broadcast together)."""
-    from ..tensor import Tensor
-
     like = input if isinstance(input, Tensor) else other
     return Where.apply(as_operand(condition, like), as_operand(input, like), as_operand(other, like))
 

@@ -1,13 +1,12 @@
 """Comparisons and logical operators: they return bool tensors and carry no gradient."""
 
 from .. import backend
+from ..tensor import Tensor
 from ._util import as_operand
 
 
 def _compare(name, ufunc):
     def compare(input, other):
-        from ..tensor import Tensor
-
         other = as_operand(other, input)
         b = other.array if isinstance(other, Tensor) else other
         backend.check_same_device(name, [input.array, b])
@@ -38,14 +37,10 @@ bitwise_xor = _compare("bitwise_xor", "bitwise_xor")
 
 
 def logical_not(input):
-    from ..tensor import Tensor
-
     return Tensor._wrap(backend.get_array_module(input.array).logical_not(input.array))
 
 
 def bitwise_not(input):
-    from ..tensor import Tensor
-
     xp = backend.get_array_module(input.array)
     return Tensor._wrap(xp.logical_not(input.array) if input.dtype.kind == "b" else xp.invert(input.array))
 
@@ -60,27 +55,20 @@ def allclose(input, other, rtol=1e-5, atol=1e-8, equal_nan=False):
 
 
 def isnan(input):
-    from ..tensor import Tensor
-
     return Tensor._wrap(backend.get_array_module(input.array).isnan(input.array))
 
 
 def isfinite(input):
-    from ..tensor import Tensor
-
     return Tensor._wrap(backend.get_array_module(input.array).isfinite(input.array))
 
 
 def isinf(input):
-    from ..tensor import Tensor
-
     return Tensor._wrap(backend.get_array_module(input.array).isinf(input.array))
 
 
 def _truth_reduction(op, input, dim, keepdim):
     """all/any over ``dim`` (None: every element; an int or a tuple of ints). Bool results; uint8 stays uint8, as
     PyTorch keeps it."""
-    from ..tensor import Tensor
     from ._util import normalize_dims
 
     a = input.array

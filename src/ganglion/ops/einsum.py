@@ -10,6 +10,7 @@ import string
 
 from .. import backend
 from ..autograd.function import Function
+from ..tensor import Tensor
 from .indexing import accumulate_at
 
 
@@ -150,8 +151,6 @@ def einsum(equation, *operands):
     holds the letters that occur once, in alphabetical order (after the ``...`` dims). RuntimeError for an equation
     that does not fit the operands, as PyTorch.
     """
-    from ..tensor import Tensor
-
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     for k, x in enumerate(operands):

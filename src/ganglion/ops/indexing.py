@@ -3,23 +3,9 @@ masked_fill."""
 
 from .. import backend
 from ..autograd.function import Function
+from ..tensor import Tensor
+from ..tensor import index_key
 from ._util import normalize_dims
-
-
-def _index_key(key):
-    """Replace Tensors inside an index by their arrays (bool tensors stay masks, integer tensors index arrays)."""
-    from ..tensor import Tensor
-
-    if isinstance(key, Tensor):
-        return key.array
-    if isinstance(key, tuple):
-        return tuple(k.array if isinstance(k, Tensor) else k for k in key)
-    if isinstance(key, list):
-        # a list index is an integer (or bool) array index, as in NumPy and PyTorch
-        from .. import backend
-
-        return backend.np.asarray([k.item() if isinstance(k, Tensor) else k for k in key])
-    return key
 
 
 _NUMPY_SCALAR = backend.np.generic  # what NumPy returns for one element: a copy, where PyTorch gives a view
@@ -97,7 +83,7 @@ def along_axis(index, axis, xp):
 
 
 def getitem(input, key):
-    return GetItem.apply(input, _index_key(key))
+    return GetItem.apply(input, index_key(key))
 
 
 def _mesh(index, dim, xp):
@@ -248,8 +234,6 @@ class MaskedFill(Function):
 
 def _masked_fill_args(op, mask, value):
     """The mask's array and the fill value (a number, or a 0-d Tensor kept for its gradient), checked as PyTorch."""
-    from ..tensor import Tensor
-
     if not isinstance(mask, Tensor) or mask.dtype.kind != "b":
         got = mask.dtype if isinstance(mask, Tensor) else type(mask).__name__
         raise RuntimeError(f"{op} only supports boolean masks, but got mask with dtype {got}")
@@ -279,8 +263,6 @@ def masked_fill(input, mask, value):
 
 def masked_fill_(self, mask, value):
     """In place: write ``value`` wherever ``mask`` is True (``mask`` must broadcast to this tensor's shape)."""
-    from ..tensor import Tensor
-
     mask_array, value = _masked_fill_args("masked_fill_", mask, value)
     try:
         shape = _broadcast_shapes(self.shape, mask_array.shape)

@@ -3,13 +3,12 @@
 
 from .. import backend
 from ..autograd.function import Function
+from ..tensor import Tensor
 from .indexing import accumulate_at
 from ._util import normalize_dims
 
 
 def _int(value, name, op):
-    from ..tensor import Tensor
-
     if isinstance(value, Tensor):
         if value.ndim != 0 or value.dtype.kind not in "iu":
             raise TypeError(f"{op}(): {name} must be an int or a 0-d integer tensor, got a {value.dtype} tensor "
@@ -181,8 +180,6 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     -> (..., sum(repeats), ...); with ``dim=None`` the input is flattened first. ``repeat_interleave(counts)`` with
     a single integer tensor gives ``arange(len(counts))`` repeated by the counts.
     """
-    from ..tensor import Tensor
-
     if repeats is None:
         counts = input
         if counts.ndim > 1:

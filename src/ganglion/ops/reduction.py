@@ -8,6 +8,7 @@ from collections import namedtuple
 
 from .. import backend
 from ..autograd.function import Function
+from ..tensor import Tensor
 from .indexing import accumulate_at, along_axis
 from ._util import normalize_dims, reduction_args
 
@@ -336,8 +337,6 @@ def mean(input, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None
 
 
 def _extreme(op, largest, input, dim, keepdim, axis, keepdims):
-    from ..tensor import Tensor
-
     if isinstance(dim, Tensor):  # max(a, b) is the element-wise maximum, as in PyTorch
         from .arithmetic import maximum, minimum
 
@@ -423,8 +422,6 @@ def logsumexp(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
 
 
 def _arg(op, input, dim, keepdim, axis, keepdims):
-    from ..tensor import Tensor
-
     dim, keepdim = reduction_args(op, dim, keepdim, axis, keepdims)
     a = input.array
     fn = a.argmax if op == "argmax" else a.argmin

@@ -8,6 +8,7 @@ from collections import namedtuple
 
 from .. import backend
 from ..autograd.function import Function
+from ..tensor import Tensor
 from ._util import normalize_dims
 from .indexing import accumulate_at, along_axis
 
@@ -95,8 +96,6 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
     Returns the values alone, or a tuple adding ``inverse`` (int64, ``input``'s shape (or (n,) along ``dim``):
     where each element went) and ``counts`` (int64, how often each distinct value occurs). No gradient.
     """
-    from ..tensor import Tensor
-
     a = input.array
     xp = backend.get_array_module(a)
     axis = None if dim is None else normalize_dims(dim, input.ndim, "unique")[0]

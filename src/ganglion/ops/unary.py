@@ -3,6 +3,7 @@ and the rounding family floor, ceil, round, trunc, frac."""
 
 from .. import backend
 from ..autograd.function import Function
+from ..tensor import Tensor
 
 
 class Exp(Function):
@@ -392,8 +393,6 @@ def sign(input):
 
 def clamp(input, min=None, max=None):
     """Limit values to [min, max] (either bound may be None; tensors are accepted as bounds)."""
-    from ..tensor import Tensor
-
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must be given")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
