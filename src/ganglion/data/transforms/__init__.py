@@ -16,7 +16,7 @@ from ._geometric import (
     RandomVerticalFlip, Resize,
 )
 from ._photometric import ColorJitter, Grayscale, RandomErasing, RandomGrayscale
-from ._resample import InterpolationMode
+from .resample import InterpolationMode
 
 __all__ = [
     "CenterCrop", "ColorJitter", "Compose", "Grayscale", "InterpolationMode", "Lambda", "Normalize", "Pad",

@@ -6,10 +6,10 @@ import numbers
 
 import numpy as np
 
-from . import _geometry as geo
+from . import geometry as geo
 from ._base import Transform, check_probability, is_number, min_max, random_ints, size_pair, symmetric_range
 from ._image import ImageBatch
-from ._resample import InterpolationMode, interpolation_mode, resize_boxes
+from .resample import InterpolationMode, interpolation_mode, resize_boxes
 
 _WARP_MODES = (InterpolationMode.NEAREST, InterpolationMode.BILINEAR)
 

@@ -5,11 +5,11 @@ to every image of a batch alike."""
 import numpy as np
 
 from . import _color
-from . import _geometry as geo
+from . import geometry as geo
 from ._core import Normalize, ToTensor
 from ._geometric import _check_resize_size, _padding, _padding_mode, _warp, resized_size
 from ._image import ImageBatch
-from ._resample import InterpolationMode, interpolation_mode, resize_boxes
+from .resample import InterpolationMode, interpolation_mode, resize_boxes
 
 
 def to_tensor(pic):

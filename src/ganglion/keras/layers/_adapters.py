@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from ... import backend
-from ...nn.functional._window import ntuple
+from ...nn.functional.window import ntuple
 from ...tensor import Tensor
 from .. import regularizers as keras_regularizers
 

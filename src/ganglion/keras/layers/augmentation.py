@@ -16,8 +16,8 @@ import numpy as np
 
 from ... import backend
 from ...autograd.grad_mode import is_grad_enabled
-from ...data.transforms import _geometry as geo
-from ...data.transforms._resample import InterpolationMode
+from ...data.transforms import geometry as geo
+from ...data.transforms.resample import InterpolationMode
 from ...factories import tensor
 from ...ops import where
 from ._adapters import data_format_arg

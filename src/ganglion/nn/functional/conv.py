@@ -5,7 +5,7 @@ conv_transpose:  its adjoint in x: every input value spreads W-weighted copies o
                  ``padding`` is cropped from both ends (and ``output_padding`` extra positions kept at the end).
 
 Backward (both): dW is one batched product of the gradient with the saved columns, dx the other op (``_spread``,
-a row-wise col2im, for conv; im2col for conv_transpose). Layouts and the window arithmetic live in ``_window``.
+a row-wise col2im, for conv; im2col for conv_transpose). Layouts and the window arithmetic live in ``window``.
 
 Measured choices (LeNet-5 shapes, one core): a batched product over the examples beats one large product on a
 (C K, N L) layout and einsum/tensordot; dW as (cols dy^T) beats (dy cols^T); the row-wise col2im halves the time
@@ -26,7 +26,7 @@ from ...memory import Workspace
 from ...tensor import Tensor
 from ._buffered import BufferedFunction
 from .conv_graph import conv_forward_graph, conv_transpose_forward_graph
-from ._window import (
+from .window import (
     Layout, as_strided, check_rank, col2im, element_strides, from_layout, im2col, ntuple, output_sizes, pad_array,
     spatial_shape_text, to_layout,
 )

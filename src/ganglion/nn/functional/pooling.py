@@ -14,7 +14,7 @@ from ...autograd.function import Function
 from ...autograd.grad_mode import is_grad_enabled
 from ...memory import Workspace
 from ...ops.indexing import accumulate_at
-from ._window import check_rank, element_strides, kernel_slices, ntuple, output_sizes, pad_array
+from .window import check_rank, element_strides, kernel_slices, ntuple, output_sizes, pad_array
 
 
 def _lowest(xp, dtype):

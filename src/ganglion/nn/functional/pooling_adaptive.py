@@ -12,7 +12,7 @@ from ... import backend
 from ...autograd.function import Function
 from ...ops.indexing import accumulate_at
 from ._taps import apply_taps, window_taps
-from ._window import element_strides, ntuple
+from .window import element_strides, ntuple
 from .pooling import AvgPool, _batched, _max_and_first, _unbatched
 
 

@@ -11,7 +11,7 @@ from ...factories import empty
 from ...ops import pad
 from .. import init
 from ..functional import conv as C
-from ..functional._window import check_rank, ntuple
+from ..functional.window import check_rank, ntuple
 from ..module import Module
 from ..parameter import Parameter
 

@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 
-from ._resample import InterpolationMode
+from .resample import InterpolationMode
 
 PADDING_MODES = {"constant": "constant", "edge": "edge", "reflect": "reflect", "symmetric": "symmetric"}
 
