@@ -12,7 +12,7 @@ swapped on the way.
 The fused engine op runs whenever it computes Keras' function: LSTM/GRU with activation tanh and recurrent_activation
 sigmoid (GRU with reset_after=True), SimpleRNN with tanh or relu, and no recurrent dropout in training. Other
 settings (another activation, GRU reset_after=False, recurrent_dropout) run the per-step loop of
-``_recurrent_steps``, built from the same engine parameters and ``nn.functional.linear``.
+``_recurrent_steps``: the engine's cells (``nn.functional.recurrent_graph``) on the same engine parameters.
 
 A ``mask`` (batch, timesteps), given or handed on by an ``Embedding(mask_zero=True)`` or ``Masking`` before the
 layer: a False step keeps the states and repeats the previous output (Keras). Right padding runs on the fused op as
