@@ -7,14 +7,14 @@ import re
 import pytest
 
 DOCS = pathlib.Path(__file__).resolve().parents[2] / "docs"
-PAGES = sorted(p for p in DOCS.glob("*.md") if p.name != "keras.md")
+PAGES = sorted(p for p in DOCS.rglob("*.md") if p.name != "keras.md")
 
 
-@pytest.mark.parametrize("page", PAGES, ids=[p.name for p in PAGES])
+@pytest.mark.parametrize("page", PAGES, ids=[str(p.relative_to(DOCS)) for p in PAGES])
 def test_page_runs(page, tmp_path, monkeypatch):
     blocks = re.findall(r"```python\n(.*?)```", page.read_text(encoding="utf-8"), flags=re.S)
     assert blocks, f"{page.name} has no python block to run"
     monkeypatch.chdir(tmp_path)
     namespace = {"__name__": page.stem}
     for index, block in enumerate(blocks):
-        exec(compile(block, f"docs/{page.name} block {index}", "exec"), namespace)
+        exec(compile(block, f"docs/{page.relative_to(DOCS)} block {index}", "exec"), namespace)
