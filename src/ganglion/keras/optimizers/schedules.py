@@ -1,23 +1,13 @@
 """``keras.optimizers.schedules``: learning rates as functions of the optimizer's step count (``iterations``, 0 at
 the first update). An optimizer given a schedule as ``learning_rate`` calls it before every step. Each schedule is a
-plain formula of the step (Keras' formulas, in float64), with ``get_config`` so a saved model keeps it."""
+formula of the step (Keras' formulas, in float64) from ``optim.lr_scheduler.formulas``, which the PyTorch-style
+schedules share, with ``get_config`` so a saved model keeps it."""
 
-import math
-
+from ...optim.lr_scheduler import formulas
 from .._registry import lookup
 from ..saving.serialization import registered_name_of
 
-
-def _step(step):
-    """A step given as an int, a NumPy scalar or a 0-d Tensor, as a float."""
-    if hasattr(step, "item"):
-        step = step.item()
-    return float(step)
-
-
-def _positive(owner, name, value):
-    if not value > 0:
-        raise ValueError(f"{owner}: {name} must be > 0, got {name}={value!r}")
+_positive = formulas.check_positive
 
 
 class LearningRateSchedule:
@@ -47,10 +37,8 @@ class ExponentialDecay(LearningRateSchedule):
         self.decay_rate, self.staircase, self.name = decay_rate, staircase, name
 
     def __call__(self, step):
-        p = _step(step) / self.decay_steps
-        if self.staircase:
-            p = math.floor(p)
-        return self.initial_learning_rate * self.decay_rate ** p
+        return formulas.exponential(self.initial_learning_rate, step, self.decay_steps, self.decay_rate,
+                                    self.staircase)
 
     def get_config(self):
         return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
@@ -63,21 +51,11 @@ class PiecewiseConstantDecay(LearningRateSchedule):
 
     def __init__(self, boundaries, values, name="PiecewiseConstant"):
         boundaries, values = list(boundaries), list(values)
-        if len(boundaries) != len(values) - 1:
-            raise ValueError(
-                f"PiecewiseConstantDecay: boundaries must have one entry less than values, got boundaries={boundaries}"
-                f" ({len(boundaries)}) and values={values} ({len(values)})"
-            )
-        if any(later <= earlier for earlier, later in zip(boundaries, boundaries[1:])):
-            raise ValueError(f"PiecewiseConstantDecay: boundaries must increase strictly, got {boundaries}")
+        formulas.check_piecewise(type(self).__name__, boundaries, values)
         self.boundaries, self.values, self.name = boundaries, values, name
 
     def __call__(self, step):
-        step = _step(step)
-        for boundary, value in zip(self.boundaries, self.values):
-            if step <= boundary:
-                return value
-        return self.values[-1]
+        return formulas.piecewise_constant(step, self.boundaries, self.values)
 
     def get_config(self):
         return {"boundaries": self.boundaries, "values": self.values, "name": self.name}
@@ -94,14 +72,8 @@ class PolynomialDecay(LearningRateSchedule):
         self.end_learning_rate, self.power, self.cycle, self.name = end_learning_rate, power, cycle, name
 
     def __call__(self, step):
-        step = _step(step)
-        decay_steps = float(self.decay_steps)
-        if self.cycle:
-            decay_steps *= 1.0 if step == 0 else math.ceil(step / decay_steps)
-        else:
-            step = min(step, decay_steps)
-        fraction = 1 - step / decay_steps
-        return (self.initial_learning_rate - self.end_learning_rate) * fraction ** self.power + self.end_learning_rate
+        return formulas.polynomial(self.initial_learning_rate, step, self.decay_steps, self.end_learning_rate,
+                                   self.power, self.cycle)
 
     def get_config(self):
         return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
@@ -115,23 +87,17 @@ class InverseTimeDecay(LearningRateSchedule):
 
     def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False, name="InverseTimeDecay"):
         _positive(type(self).__name__, "decay_steps", decay_steps)
+        formulas.check_decay_rate(type(self).__name__, decay_rate)
         self.initial_learning_rate, self.decay_steps = initial_learning_rate, decay_steps
         self.decay_rate, self.staircase, self.name = decay_rate, staircase, name
 
     def __call__(self, step):
-        p = _step(step) / self.decay_steps
-        if self.staircase:
-            p = math.floor(p)
-        return self.initial_learning_rate / (1 + self.decay_rate * p)
+        return formulas.inverse_time(self.initial_learning_rate, step, self.decay_steps, self.decay_rate,
+                                     self.staircase)
 
     def get_config(self):
         return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
                 "decay_rate": self.decay_rate, "staircase": self.staircase, "name": self.name}
-
-
-def _cosine(fraction, alpha):
-    """(1 - alpha) * (1 + cos(pi * fraction)) / 2 + alpha: 1 at fraction 0, alpha at fraction 1."""
-    return (1 - alpha) * 0.5 * (1 + math.cos(math.pi * fraction)) + alpha
 
 
 class CosineDecay(LearningRateSchedule):
@@ -149,14 +115,8 @@ class CosineDecay(LearningRateSchedule):
         self.warmup_target, self.warmup_steps = warmup_target, warmup_steps
 
     def __call__(self, step):
-        step = _step(step)
-        if self.warmup_target is None:
-            return self.initial_learning_rate * _cosine(min(step, self.decay_steps) / self.decay_steps, self.alpha)
-        step = min(step, self.decay_steps + self.warmup_steps)
-        if step < self.warmup_steps:
-            delta = self.warmup_target - self.initial_learning_rate
-            return delta * step / self.warmup_steps + self.initial_learning_rate
-        return self.warmup_target * _cosine((step - self.warmup_steps) / self.decay_steps, self.alpha)
+        return formulas.cosine_warmup(self.initial_learning_rate, step, self.decay_steps, self.alpha,
+                                      self.warmup_target, self.warmup_steps)
 
     def get_config(self):
         return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
@@ -174,18 +134,8 @@ class CosineDecayRestarts(LearningRateSchedule):
         self._t_mul, self._m_mul, self.alpha, self.name = t_mul, m_mul, alpha, name
 
     def __call__(self, step):
-        fraction = _step(step) / self.first_decay_steps
-        t_mul = self._t_mul
-        if t_mul == 1.0:
-            restart = math.floor(fraction)
-            fraction -= restart
-        else:  # periods 1, t, t^2, ...: restart i begins at (1 - t^i) / (1 - t) first periods
-            restart = math.floor(math.log(1.0 - fraction * (1.0 - t_mul)) / math.log(t_mul))
-            start = (1.0 - t_mul ** restart) / (1.0 - t_mul)
-            fraction = (fraction - start) / t_mul ** restart
-        scale = self._m_mul ** restart
-        decayed = (1 - self.alpha) * 0.5 * scale * (1.0 + math.cos(math.pi * fraction)) + self.alpha
-        return self.initial_learning_rate * decayed
+        restart, fraction = formulas.restarts(step, self.first_decay_steps, self._t_mul)
+        return self.initial_learning_rate * formulas.cosine(fraction, self.alpha, self._m_mul ** restart)
 
     def get_config(self):
         return {"initial_learning_rate": self.initial_learning_rate, "first_decay_steps": self.first_decay_steps,

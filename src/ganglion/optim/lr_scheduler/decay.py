@@ -2,9 +2,10 @@
 exponential, polynomial, cosine annealing, and the notes' inverse-time (1/t) and piecewise-constant decays."""
 
 import math
-from bisect import bisect_left, bisect_right
+from bisect import bisect_right
 from collections import Counter
 
+from . import formulas
 from .base import LRScheduler, per_group
 
 
@@ -25,7 +26,8 @@ class StepLR(LRScheduler):
         return [lr * self.gamma for lr in self._current_lrs()]
 
     def _get_closed_form_lr(self):
-        return [base_lr * self.gamma ** (self.last_epoch // self.step_size) for base_lr in self.base_lrs]
+        return [formulas.exponential(base_lr, self.last_epoch, self.step_size, self.gamma, staircase=True)
+                for base_lr in self.base_lrs]
 
 
 class MultiStepLR(LRScheduler):
@@ -114,7 +116,7 @@ class ExponentialLR(LRScheduler):
         return [lr * self.gamma for lr in self._current_lrs()]
 
     def _get_closed_form_lr(self):
-        return [base_lr * self.gamma**self.last_epoch for base_lr in self.base_lrs]
+        return [formulas.exponential(base_lr, self.last_epoch, 1, self.gamma) for base_lr in self.base_lrs]
 
 
 class PolynomialLR(LRScheduler):
@@ -134,7 +136,7 @@ class PolynomialLR(LRScheduler):
         return [lr * ratio for lr in self._current_lrs()]
 
     def _get_closed_form_lr(self):
-        return [base_lr * (1.0 - min(self.total_iters, self.last_epoch) / self.total_iters) ** self.power
+        return [formulas.polynomial(base_lr, self.last_epoch, self.total_iters, 0.0, self.power)
                 for base_lr in self.base_lrs]
 
 
@@ -173,18 +175,15 @@ class InverseTimeLR(LRScheduler):
     """
 
     def __init__(self, optimizer, decay_rate, decay_steps=1, staircase=False, last_epoch=-1):
-        if not isinstance(decay_rate, (int, float)) or isinstance(decay_rate, bool) or decay_rate < 0:
-            raise ValueError(f"InverseTimeLR: decay_rate must be a non-negative number, got {decay_rate!r}")
-        if not isinstance(decay_steps, (int, float)) or isinstance(decay_steps, bool) or decay_steps <= 0:
-            raise ValueError(f"InverseTimeLR: decay_steps must be positive, got {decay_steps!r}")
+        formulas.check_decay_rate("InverseTimeLR", decay_rate)
+        formulas.check_positive("InverseTimeLR", "decay_steps", decay_steps)
         self.decay_rate = decay_rate
         self.decay_steps = decay_steps
         self.staircase = staircase
         super().__init__(optimizer, last_epoch)
 
     def _denominator(self, epoch):
-        t = epoch / self.decay_steps
-        return 1.0 + self.decay_rate * (math.floor(t) if self.staircase else t)
+        return formulas.inverse_time_denominator(epoch, self.decay_steps, self.decay_rate, self.staircase)
 
     def get_lr(self):
         self._warn_if_outside_step()
@@ -194,7 +193,8 @@ class InverseTimeLR(LRScheduler):
         return [lr * ratio for lr in self._current_lrs()]
 
     def _get_closed_form_lr(self):
-        return [base_lr / self._denominator(self.last_epoch) for base_lr in self.base_lrs]
+        return [formulas.inverse_time(base_lr, self.last_epoch, self.decay_steps, self.decay_rate, self.staircase)
+                for base_lr in self.base_lrs]
 
 
 class PiecewiseConstantLR(LRScheduler):
@@ -207,20 +207,16 @@ class PiecewiseConstantLR(LRScheduler):
 
     def __init__(self, optimizer, boundaries, values, last_epoch=-1):
         boundaries = list(boundaries)
-        if any(b >= c for b, c in zip(boundaries, boundaries[1:])):
-            raise ValueError(f"PiecewiseConstantLR: boundaries must be strictly increasing, got {boundaries}")
         values = list(values)
         per_group_values = per_group("values", optimizer, values) if values and isinstance(values[0], (list, tuple)) \
             else [values] * len(optimizer.param_groups)
         for group_values in per_group_values:
-            if len(group_values) != len(boundaries) + 1:
-                raise ValueError(f"PiecewiseConstantLR: expected len(boundaries) + 1 = {len(boundaries) + 1} values, "
-                                 f"got {len(group_values)} ({list(group_values)})")
+            formulas.check_piecewise("PiecewiseConstantLR", boundaries, group_values)
         self.boundaries = boundaries
         self.values = [list(v) for v in per_group_values]
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
         self._warn_if_outside_step()
-        piece = bisect_left(self.boundaries, self.last_epoch)
-        return [group_values[piece] for group_values in self.values]
+        return [formulas.piecewise_constant(self.last_epoch, self.boundaries, group_values)
+                for group_values in self.values]
