@@ -10,3 +10,4 @@ from .monitor import MonitorCallback
 from .progbar import ProgbarLogger
 from .simple import LambdaCallback, TerminateOnNaN
 from .tensorboard import TensorBoard
+from .doctor import TrainingDoctor

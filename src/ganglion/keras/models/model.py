@@ -200,9 +200,11 @@ class Model(Trainer, Evaluation, Layer):
         return len({id(n.layer) for n in self._nodes}) == len(self._nodes)
 
     def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False, show_trainable=False,
-                layer_range=None):
-        """Print Keras' table of layers, output shapes and parameter counts (see summary.py)."""
-        print_summary(self, line_length, positions, print_fn, show_trainable, layer_range, expand_nested)
+                layer_range=None, show_flops=False):
+        """Print Keras' table of layers, output shapes and parameter counts (see summary.py); ``show_flops=True``
+        adds ganglion's FLOPs column (multiply-adds per sample)."""
+        print_summary(self, line_length, positions, print_fn, show_trainable, layer_range, expand_nested,
+                      show_flops)
 
     def count_params(self):
         """The number of weights (trainable or not) in the model."""

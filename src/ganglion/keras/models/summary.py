@@ -154,9 +154,29 @@ def _connections(layer, model_nodes):
     return ", ".join(parts) or "-"
 
 
+def _flops(layer, model_nodes):
+    """``show_flops``: multiply-adds of one sample through ``layer``: ``ganglion.insight.layer_cost`` of the engine
+    modules it holds, plus one op per output element for a fused activation; None when the shape is unknown."""
+    from ...insight.cost import elements, layer_cost  # noqa: PLC0415 - only when asked for
+    from ...nn.module import Module  # noqa: PLC0415
+
+    shape = _layer_shape(layer, model_nodes)
+    if shape is None or isinstance(shape, list) or not layer.built:
+        return None
+    out = (1,) + tuple(shape[1:])
+    nodes = [n for n in layer._inbound_nodes if model_nodes is None or any(n is m for m in model_nodes)]
+    ins = tuple((1,) + tuple(t.shape[1:]) for t in nodes[-1].input_tensors) if nodes else None
+    engines = [m for m in layer.children() if isinstance(m, Module) and type(m).__module__.startswith("ganglion.nn")]
+    costs = [layer_cost(m, ins, out) for m in engines]
+    if getattr(layer, "activation", None) is not None and getattr(layer.activation, "__name__", "") != "linear":
+        costs.append(elements(out))
+    return None if None in costs else sum(costs)
+
+
 def summary_lines(model, line_length=None, positions=None, show_trainable=False, layer_range=None,
-                  expand_nested=False):
-    """The summary as a list of lines (what ``model.summary()`` prints)."""
+                  expand_nested=False, show_flops=False):
+    """The summary as a list of lines (what ``model.summary()`` prints); ``show_flops`` (ganglion's addition) adds
+    a FLOPs column (multiply-adds per sample, see ganglion/insight/cost.py) and their total."""
     nodes = getattr(model, "_nodes", None) if getattr(model, "_functional", False) else None
     chain = nodes is None or model._is_chain()
     if chain:
@@ -171,12 +191,18 @@ def summary_lines(model, line_length=None, positions=None, show_trainable=False,
         positions = [p * 0.9 for p in positions] + [1.0]
         header.append("Trainable")
         aligns.append("center")
+    if show_flops:
+        default_length += 14
+        positions = [p * 0.88 for p in positions] + [1.0]
+        header.append("FLOPs")
+        aligns.append("right")
     default_length = min(default_length, shutil.get_terminal_size().columns - 4)
     widths = column_widths(line_length or default_length, positions)
     lines = [f'Model: "{model.name}"', _rule("top", widths)]
     lines += _row("head", header, widths, aligns)
     lines.append(_rule("head_rule", widths))
     rows = [(layer, "") for layer in _select(model.layers, layer_range)]
+    total_flops = 0
     if expand_nested:
         rows = [entry for layer, _ in rows for entry in _nested(layer, 0)]
     for i, (layer, prefix) in enumerate(rows):
@@ -186,6 +212,10 @@ def summary_lines(model, line_length=None, positions=None, show_trainable=False,
             cells.append(_connections(layer, nodes))
         if show_trainable:
             cells.append(("Y" if layer.trainable else "N") if layer.weights else "-")
+        if show_flops:
+            flops = _flops(layer, nodes)
+            total_flops = None if flops is None or total_flops is None else total_flops + flops
+            cells.append("?" if flops is None else f"{flops:,}")
         if i:
             lines.append(_rule("row_rule", widths))
         lines += _row("row", cells, widths, aligns)
@@ -204,6 +234,8 @@ def summary_lines(model, line_length=None, positions=None, show_trainable=False,
     lines.append(f" Non-trainable params: {f_count:,} ({readable_memory_size(f_mem)})")
     if optimizer is not None and getattr(model, "compiled", False) and optimizer.built:
         lines.append(f" Optimizer params: {o_count:,} ({readable_memory_size(o_mem)})")
+    if show_flops:
+        lines.append(f" Total FLOPs (mult-adds per sample): {'?' if total_flops is None else f'{total_flops:,}'}")
     return lines
 
 
@@ -234,6 +266,7 @@ def _select(layers, layer_range):
 
 
 def print_summary(model, line_length=None, positions=None, print_fn=None, show_trainable=False, layer_range=None,
-                  expand_nested=False):
-    text = "\n".join(summary_lines(model, line_length, positions, show_trainable, layer_range, expand_nested))
+                  expand_nested=False, show_flops=False):
+    text = "\n".join(summary_lines(model, line_length, positions, show_trainable, layer_range, expand_nested,
+                                   show_flops))
     (print_fn or print)(text)
