@@ -1,6 +1,7 @@
 """``ganglion.optim.lr_scheduler``: learning-rate schedules ("learning-rate annealing") with PyTorch's names,
-arguments and chainable semantics, plus the notes' inverse-time and piecewise-constant decays. The closed-form decay formulas and their argument checks,
-shared with ``keras.optimizers.schedules``, are the pure functions of ``formulas``."""
+arguments and chainable semantics, plus the notes' inverse-time and piecewise-constant decays. The closed-form decay
+formulas and their argument checks, shared with ``keras.optimizers.schedules``, are the pure functions of
+``formulas``."""
 
 from .base import LRScheduler
 from .composite import ChainedScheduler, SequentialLR

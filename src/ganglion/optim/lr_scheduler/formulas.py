@@ -56,7 +56,7 @@ def exponential(initial, step, decay_steps, decay_rate, staircase=False):
 
 
 def inverse_time_denominator(step, decay_steps, decay_rate, staircase=False):
-    """1 + decay_rate * step / decay_steps (the ratio floored when ``staircase``): what inverse-time decay divides by."""
+    """1 + decay_rate * step / decay_steps (the ratio floored when ``staircase``): inverse-time decay's divisor."""
     p = _as_float(step) / decay_steps
     if staircase:
         p = math.floor(p)
