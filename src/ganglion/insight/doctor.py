@@ -134,13 +134,9 @@ class Doctor:
     def _output_hook(self, module, args, output):
         if not is_grad_enabled() or not isinstance(output, Tensor):
             return
-        for key, tensor in self._last_outputs.items():
-            if tensor is output and self._output_module is None:
-                self._output_module = key
-                name = self._activation_names[key]
-                self.obs.relu_active.pop(name, None)
-                self.obs.saturation.pop(name, None)
-        if self._output_module is not None:
+        if self._output_module is None:
+            self._output_module = next((key for key, t in self._last_outputs.items() if t is output), None)
+        if self._output_module is not None:  # the output activation is judged by the loss checks, not these
             name = self._activation_names[self._output_module]
             self.obs.relu_active.pop(name, None)
             self.obs.saturation.pop(name, None)
