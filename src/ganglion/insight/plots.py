@@ -13,18 +13,15 @@ from .. import optim
 from ..factories import tensor
 from ..metrics.plots import plot_history  # noqa: F401  (one home for history curves)
 from ..nn import functional as F
+from ..utils.pyplot import axes, pyplot
 
 
 def _pyplot():
-    try:
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise ImportError('ganglion.insight.plots needs matplotlib: pip install "ganglion[viz]"') from None
-    return plt
+    return pyplot("ganglion.insight.plots")
 
 
 def _axes(ax):
-    return _pyplot().subplots()[1] if ax is None else ax
+    return axes(ax, "ganglion.insight.plots")
 
 
 # -------------------------------------------------------------------------------------------- gradient flow

@@ -4,18 +4,15 @@ learning curve, and a training history. Each draws on ``ax`` (a new figure's axe
 import numpy as np
 
 from ._inputs import to_numpy
+from ..utils.pyplot import axes, pyplot
 
 
 def _pyplot():
-    try:
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise ImportError('ganglion.metrics.plots needs matplotlib: pip install "ganglion[viz]"') from None
-    return plt
+    return pyplot("ganglion.metrics.plots")
 
 
 def _axes(ax):
-    return _pyplot().subplots()[1] if ax is None else ax
+    return axes(ax, "ganglion.metrics.plots")
 
 
 def plot_confusion_matrix(cm, class_names=None, normalize=False, ax=None):
