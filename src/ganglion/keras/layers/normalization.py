@@ -346,9 +346,7 @@ class LayerNormalization(_Normalization):
         x, inverse = _move_last(inputs, self._axes)
         ln = self.layer_norm
         if self.rms_scaling:
-            dims = tuple(range(x.ndim - len(self._axes), x.ndim))
-            y = x / ((x * x).mean(dim=dims, keepdim=True) + self.epsilon).sqrt()
-            y = y * ln.weight if ln.weight is not None else y
+            y = F.rms_norm(x, ln.normalized_shape, ln.weight, self.epsilon)
         else:
             y = F.layer_norm(x, ln.normalized_shape, ln.weight, ln.bias, self.epsilon)
         return y.permute(*inverse) if inverse is not None else y

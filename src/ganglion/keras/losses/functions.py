@@ -40,11 +40,6 @@ def _clip(p):
     return p.clamp(EPSILON, 1 - EPSILON)
 
 
-def _normalize(x, axis):
-    """x / max(||x||_2, eps) along ``axis`` (0 for a zero vector)."""
-    return x / (x * x).sum(dim=axis, keepdim=True).clamp(min=EPSILON * EPSILON).sqrt()
-
-
 def _hinge_labels(y_true):
     """0/1 labels become -1/1 (labels that are already -1/1, or anything else, are left alone)."""
     values = y_true.array
@@ -94,9 +89,11 @@ def log_cosh(y_true, y_pred):
 
 
 def cosine_similarity(y_true, y_pred, axis=-1):
-    """-sum(l2_normalize(y_true) * l2_normalize(y_pred)) along ``axis``: -1 for parallel vectors, 0 if either is 0."""
+    """-sum(l2_normalize(y_true) * l2_normalize(y_pred)) along ``axis``: -1 for parallel vectors, 0 if either is 0.
+    Each is normalized before they broadcast (Keras'), so this is ``F.normalize`` rather than ``F.cosine_similarity``,
+    which broadcasts first (PyTorch's)."""
     y_true, y_pred = _same_rank("cosine_similarity", *_pair(y_true, y_pred))
-    return -(_normalize(y_true, axis) * _normalize(y_pred, axis)).sum(dim=axis)
+    return -(F.normalize(y_true, 2, axis, EPSILON) * F.normalize(y_pred, 2, axis, EPSILON)).sum(dim=axis)
 
 
 # ---------------------------------------------------------------------------------------------- probabilistic

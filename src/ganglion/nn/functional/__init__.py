@@ -12,7 +12,8 @@ from .losses_margin import cosine_embedding_loss, hinge_embedding_loss, margin_r
 from .losses_probabilistic import binary_cross_entropy, binary_cross_entropy_with_logits, kl_div
 from .losses_regression import huber_loss, l1_loss, mse_loss, smooth_l1_loss
 from .dropout import alpha_dropout, dropout, dropout1d, dropout2d
-from .normalization import batch_norm, group_norm, instance_norm, layer_norm, local_response_norm
+from .normalization import batch_norm, group_norm, instance_norm, layer_norm, local_response_norm, rms_norm
+from .distance import cosine_similarity, normalize
 from .recurrent import gru_cell, lstm_cell, rnn_relu_cell, rnn_tanh_cell
 from .embedding import embedding
 from .conv import conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d, conv_transpose3d

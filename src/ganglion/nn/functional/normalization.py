@@ -1,5 +1,6 @@
-"""Normalization layers as functions: ``batch_norm``, ``instance_norm``, ``layer_norm``, ``group_norm`` and
-``local_response_norm`` (PyTorch's names and arguments).
+"""Normalization layers as functions: ``batch_norm``, ``instance_norm``, ``layer_norm``, ``rms_norm``, ``group_norm``
+and ``local_response_norm`` (PyTorch's names and arguments). ``rms_norm`` (no statistics to centre on) is composed
+of ops.
 
 Batch, instance, layer and group norm differ only in which elements share a mean and a variance, so one fused op,
 ``Normalize``, does all four: forward in a few array passes (mean, then the variance of the centred values),
@@ -7,6 +8,7 @@ backward in closed form. Each function below only
 says which axes the statistics are taken over and how the scale and shift broadcast.
 """
 
+from ... import backend
 from ...autograd.function import Function
 from ...ops import pad
 from ...tensor import Tensor
@@ -283,6 +285,29 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     axes = tuple(range(input.ndim - k, input.ndim))
     affine_shape = (1,) * (input.ndim - k) + normalized_shape
     return Normalize.apply(input, weight, bias, stats_view=input.shape, axes=axes, affine_shape=affine_shape, eps=eps)
+
+
+def rms_norm(input, normalized_shape, weight=None, eps=None):
+    """RMS normalization over the trailing ``normalized_shape`` axes: (*, *normalized_shape) -> same shape.
+
+    y = x / sqrt(mean(x^2) + eps) * weight, the mean per sample over the normalized axes; no centring, no bias;
+    eps defaults to the machine epsilon of x's dtype (PyTorch's). Composed of ops, so it has every derivative.
+    """
+    _check_tensor("rms_norm", input)
+    normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    k = len(normalized_shape)
+    if k == 0 or input.ndim < k or _shape(input)[input.ndim - k:] != normalized_shape:
+        raise ValueError(
+            f"rms_norm: normalized_shape={normalized_shape} expects input of shape (*, "
+            f"{', '.join(map(str, normalized_shape))}), got {_shape(input)}"
+        )
+    if weight is not None and _shape(weight) != normalized_shape:
+        raise ValueError(f"rms_norm: weight must have shape {normalized_shape}, got {_shape(weight)}")
+    if eps is None:
+        eps = float(backend.np.finfo(input.dtype).eps)
+    dims = tuple(range(input.ndim - k, input.ndim))
+    y = input / ((input * input).mean(dim=dims, keepdim=True) + eps).sqrt()
+    return y if weight is None else y * weight
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):

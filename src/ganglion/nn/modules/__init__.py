@@ -14,7 +14,7 @@ from .loss import (
 from .dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d
 from .normalization import (
     BatchNorm1d, BatchNorm2d, BatchNorm3d, GroupNorm, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d, LayerNorm,
-    LocalResponseNorm,
+    LocalResponseNorm, RMSNorm,
 )
 from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 from .embedding import Embedding

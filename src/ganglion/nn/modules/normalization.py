@@ -1,4 +1,4 @@
-"""Normalization layers: BatchNorm1d/2d/3d, InstanceNorm1d/2d/3d, LayerNorm, GroupNorm, LocalResponseNorm.
+"""Normalization layers: BatchNorm1d/2d/3d, InstanceNorm1d/2d/3d, LayerNorm, RMSNorm, GroupNorm, LocalResponseNorm.
 
 Parameters (``weight``, ``bias``) and buffers (``running_mean``, ``running_var``, ``num_batches_tracked``) have
 PyTorch's names, shapes and dtypes, so state_dicts convert array for array.
@@ -227,6 +227,46 @@ class LayerNorm(Module):
     def extra_repr(self):
         return (f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
                 f"bias={self.bias is not None}")
+
+
+class RMSNorm(Module):
+    """RMS normalization over the trailing ``normalized_shape`` axes. x: (*, *normalized_shape) -> same shape.
+
+    y = x / sqrt(mean(x^2) + eps) * weight, the mean per sample over the normalized axes; weight (= 1) has shape
+    ``normalized_shape`` when ``elementwise_affine``; eps=None is the machine epsilon of x's dtype.
+    """
+
+    def __init__(self, normalized_shape, eps=None, elementwise_affine=True, device=None, dtype=None):
+        super().__init__()
+        if isinstance(normalized_shape, numbers.Integral):
+            normalized_shape = (normalized_shape,)
+        normalized_shape = tuple(normalized_shape)
+        if not normalized_shape:
+            raise ValueError("RMSNorm: normalized_shape must name at least one dimension, got ()")
+        for n in normalized_shape:
+            _positive_int("RMSNorm", "normalized_shape", n)
+        self.normalized_shape = tuple(int(n) for n in normalized_shape)
+        self.eps, self.elementwise_affine = None if eps is None else float(eps), bool(elementwise_affine)
+        if self.elementwise_affine:
+            self.weight = Parameter(empty(*self.normalized_shape, dtype=dtype, device=device))
+        else:
+            self.register_parameter("weight", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        if self.weight is not None:
+            init.ones_(self.weight)
+
+    def forward(self, x):
+        _check_input(self, x)
+        k = len(self.normalized_shape)
+        if x.ndim < k or tuple(x.shape[x.ndim - k:]) != self.normalized_shape:
+            dims = ", ".join(map(str, self.normalized_shape))
+            raise ValueError(f"{self!r}: expected input of shape (*, {dims}), got {tuple(x.shape)}")
+        return F.rms_norm(x, self.normalized_shape, self.weight, self.eps)
+
+    def extra_repr(self):
+        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
 
 
 class GroupNorm(Module):
