@@ -2,7 +2,7 @@
 decay that AdamW uses."""
 
 from .. import backend
-from .optimizer import Optimizer, check_betas, check_non_negative, lerp_
+from .optimizer import Optimizer, as_betas, check_betas, check_non_negative, lerp_
 
 
 class Adam(Optimizer):
@@ -17,7 +17,7 @@ class Adam(Optimizer):
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
                  foreach=None, maximize=False, decoupled_weight_decay=False):
-        super().__init__(params, dict(lr=lr, betas=_as_tuple(betas), eps=eps, weight_decay=weight_decay,
+        super().__init__(params, dict(lr=lr, betas=as_betas(betas), eps=eps, weight_decay=weight_decay,
                                       amsgrad=amsgrad, maximize=maximize, foreach=foreach,
                                       decoupled_weight_decay=decoupled_weight_decay))
 
@@ -33,13 +33,8 @@ class Adam(Optimizer):
     def update(self, group, p, g, state):
         xp = backend.get_array_module(p)
         beta1, beta2 = group["betas"]
-        lr, eps, wd = group["lr"], group["eps"], group["weight_decay"]
-        if group["decoupled_weight_decay"]:
-            if wd != 0:
-                p *= 1 - lr * wd
-            g = self.grad_of(group, p, g, state, weight_decay=0)
-        else:
-            g = self.grad_of(group, p, g, state)
+        lr, eps = group["lr"], group["eps"]
+        g = self.decayed_grad(group, p, g, state)
         m, v, tmp, tmp2 = state.exp_avg, state.exp_avg_sq, state.tmp, state.tmp2
         lerp_(m, g, 1 - beta1, tmp)
         v *= beta2
@@ -58,7 +53,3 @@ class Adam(Optimizer):
         xp.multiply(m, -step_size, out=tmp2)
         tmp2 /= tmp
         p += tmp2
-
-
-def _as_tuple(betas):
-    return tuple(betas) if isinstance(betas, (list, tuple)) else betas

@@ -1,8 +1,7 @@
 """Adamax (Kingma & Ba): Adam with the infinity norm in place of the second moment."""
 
 from .. import backend
-from .adam import _as_tuple
-from .optimizer import Optimizer, check_betas, check_non_negative, lerp_
+from .optimizer import Optimizer, as_betas, check_betas, check_non_negative, lerp_
 
 
 class Adamax(Optimizer):
@@ -16,7 +15,7 @@ class Adamax(Optimizer):
 
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, foreach=None, *,
                  maximize=False):
-        super().__init__(params, dict(lr=lr, betas=_as_tuple(betas), eps=eps, weight_decay=weight_decay,
+        super().__init__(params, dict(lr=lr, betas=as_betas(betas), eps=eps, weight_decay=weight_decay,
                                       foreach=foreach, maximize=maximize))
 
     def _check_group(self, group):

@@ -2,8 +2,8 @@
 one state array per parameter instead of Adam's two."""
 
 from .. import backend
-from .adam import _as_tuple
-from .optimizer import Optimizer, check_betas, check_non_negative, lerp_
+from .optimizer import Optimizer, as_betas, check_betas, check_non_negative, lerp_
+from .weight_decay import decoupled_weight_decay_
 
 
 class Lion(Optimizer):
@@ -19,7 +19,7 @@ class Lion(Optimizer):
     saves_step = False
 
     def __init__(self, params, lr=1e-4, betas=(0.9, 0.99), weight_decay=0.0, *, maximize=False, foreach=None):
-        super().__init__(params, dict(lr=lr, betas=_as_tuple(betas), weight_decay=weight_decay, maximize=maximize,
+        super().__init__(params, dict(lr=lr, betas=as_betas(betas), weight_decay=weight_decay, maximize=maximize,
                                       foreach=foreach))
 
     def _check_group(self, group):
@@ -35,8 +35,7 @@ class Lion(Optimizer):
         beta1, beta2 = group["betas"]
         lr, wd = group["lr"], group["weight_decay"]
         g = self.grad_of(group, p, g, state, weight_decay=0)
-        if wd != 0:
-            p *= 1 - lr * wd
+        decoupled_weight_decay_(p, lr, wd)
         m, tmp, tmp2 = state.exp_avg, state.tmp, state.tmp2
         xp.multiply(m, beta1, out=tmp)
         xp.multiply(g, 1 - beta1, out=tmp2)

@@ -1,8 +1,7 @@
 """NAdam (Dozat): Adam with Nesterov momentum, and PyTorch's momentum schedule (momentum_decay)."""
 
 from .. import backend
-from .adam import _as_tuple
-from .optimizer import Optimizer, check_betas, check_non_negative, lerp_
+from .optimizer import Optimizer, as_betas, check_betas, check_non_negative, lerp_
 
 
 class NAdam(Optimizer):
@@ -20,7 +19,7 @@ class NAdam(Optimizer):
 
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, momentum_decay=4e-3,
                  decoupled_weight_decay=False, *, foreach=None, maximize=False):
-        super().__init__(params, dict(lr=lr, betas=_as_tuple(betas), eps=eps, weight_decay=weight_decay,
+        super().__init__(params, dict(lr=lr, betas=as_betas(betas), eps=eps, weight_decay=weight_decay,
                                       momentum_decay=momentum_decay, decoupled_weight_decay=decoupled_weight_decay,
                                       maximize=maximize, foreach=foreach))
 
@@ -40,13 +39,8 @@ class NAdam(Optimizer):
     def update(self, group, p, g, state):
         xp = backend.get_array_module(p)
         beta1, beta2 = group["betas"]
-        lr, wd, t, decay = group["lr"], group["weight_decay"], state.step, group["momentum_decay"]
-        if group["decoupled_weight_decay"]:
-            if wd != 0:
-                p *= 1 - lr * wd
-            g = self.grad_of(group, p, g, state, weight_decay=0)
-        else:
-            g = self.grad_of(group, p, g, state)
+        lr, t, decay = group["lr"], state.step, group["momentum_decay"]
+        g = self.decayed_grad(group, p, g, state)
         mu = beta1 * (1.0 - 0.5 * 0.96 ** (t * decay))
         mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * decay))
         state.mu_product = state.mu_product * mu  # in the scalar dtype (float32), rounded as PyTorch's

@@ -18,6 +18,7 @@ from ..autograd.grad_mode import enable_grad, no_grad
 from ..tensor import Tensor
 from . import _state
 from ._state import Bucket, UpdateState, plain_array
+from .weight_decay import decoupled_weight_decay_
 
 
 class _Required:
@@ -159,6 +160,15 @@ class Optimizer:
             out += g
         return out
 
+    def decayed_grad(self, group, p, g, state):
+        """The group's weight decay applied: decoupled (``group["decoupled_weight_decay"]``: p *= 1 - lr *
+        weight_decay, in place, then the plain gradient) or L2 (weight_decay * p added to the gradient, ``grad_of``).
+        Returns the gradient the rule descends."""
+        if group.get("decoupled_weight_decay"):
+            decoupled_weight_decay_(p, group["lr"], group["weight_decay"])
+            return self.grad_of(group, p, g, state, weight_decay=0)
+        return self.grad_of(group, p, g, state)
+
     # ------------------------------------------------------------------------------------------------ running
     def zero_grad(self, set_to_none=True):
         """Clear every parameter's gradient (to None by default, as PyTorch)."""
@@ -258,8 +268,11 @@ class Optimizer:
             values[name] = value if name in self.scalar_state else xp.full(p.array.shape, value, p.array.dtype)
         return values
 
-    def _states(self):
-        """(group, param, values) for every parameter that has state; values as ``Bucket.param_state`` gives."""
+    def param_states(self):
+        """(group, param, values) for every parameter of every group, in order: values is the parameter's live state
+        ({'step': n, name: array, ...}, arrays not copied, as ``Bucket.param_state`` gives), or None before its first
+        step. For code that reads the state of many parameters at once (``state_dict``, the Keras optimizers'
+        ``variables``) without the per-parameter Tensor wrapping of ``state``."""
         for gi, group in enumerate(self.param_groups):
             by_param = {}
             for b in self._buckets.get(gi, ()):
@@ -277,7 +290,7 @@ class Optimizer:
     def state(self):
         """{param: {'step': ..., name: Tensor}}: each parameter's state, its arrays live views (as PyTorch's)."""
         out = {}
-        for group, p, values in self._states():
+        for group, p, values in self.param_states():
             if values is not None:
                 out[p] = {k: v if k == "step" else Tensor._wrap(backend.as_array(v)) for k, v in values.items()}
         return out
@@ -292,7 +305,7 @@ class Optimizer:
         state, groups, index = {}, [], 0
         scalar_dtype = _scalar_dtype()
         current = {}
-        for group, p, values in self._states():
+        for group, p, values in self.param_states():
             current.setdefault(id(group), []).append(values)
         for group in self.param_groups:
             ids = []
@@ -392,6 +405,12 @@ def check_non_negative(name, value):
         value = value.item()
     if not isinstance(value, (int, float)) or isinstance(value, bool) or math.isnan(value) or value < 0.0:
         raise ValueError(f"Invalid {name}: {value}")
+
+
+def as_betas(betas):
+    """Betas given as a list become a tuple (as PyTorch stores them in the group); anything else is left for
+    ``check_betas`` to judge."""
+    return tuple(betas) if isinstance(betas, (list, tuple)) else betas
 
 
 def check_betas(betas):

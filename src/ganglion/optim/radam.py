@@ -1,8 +1,7 @@
 """RAdam (Liu et al.): Adam whose adaptive step is switched on gradually, as the variance of its estimate allows."""
 
 from .. import backend
-from .adam import _as_tuple
-from .optimizer import Optimizer, check_betas, check_non_negative, lerp_
+from .optimizer import Optimizer, as_betas, check_betas, check_non_negative, lerp_
 
 
 class RAdam(Optimizer):
@@ -20,7 +19,7 @@ class RAdam(Optimizer):
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, decoupled_weight_decay=False,
                  *, foreach=None, maximize=False):
-        super().__init__(params, dict(lr=lr, betas=_as_tuple(betas), eps=eps, weight_decay=weight_decay,
+        super().__init__(params, dict(lr=lr, betas=as_betas(betas), eps=eps, weight_decay=weight_decay,
                                       maximize=maximize, foreach=foreach,
                                       decoupled_weight_decay=decoupled_weight_decay))
 
@@ -36,13 +35,8 @@ class RAdam(Optimizer):
     def update(self, group, p, g, state):
         xp = backend.get_array_module(p)
         beta1, beta2 = group["betas"]
-        lr, wd, t = group["lr"], group["weight_decay"], state.step
-        if group["decoupled_weight_decay"]:
-            if wd != 0:
-                p *= 1 - lr * wd
-            g = self.grad_of(group, p, g, state, weight_decay=0)
-        else:
-            g = self.grad_of(group, p, g, state)
+        lr, t = group["lr"], state.step
+        g = self.decayed_grad(group, p, g, state)
         m, v, tmp, tmp2 = state.exp_avg, state.exp_avg_sq, state.tmp, state.tmp2
         lerp_(m, g, 1 - beta1, tmp)
         v *= beta2

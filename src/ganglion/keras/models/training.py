@@ -210,7 +210,7 @@ class Trainer:
         self._loss_tracker.update_state(float(loss.item()), _batch_len(x))
         self._ensure_optimizer()
         optimizer = self.optimizer
-        for p in optimizer._params:
+        for p in optimizer.params:
             p.grad = None
         loss.backward()
         optimizer.apply_gradients()
@@ -262,7 +262,7 @@ class Trainer:
         trainable flags changed is rebuilt on the trainable parameters."""
         if self.compiled and self.optimizer.built:
             wanted = [p for p in self.parameters() if p.requires_grad]
-            if {id(p) for p in wanted} != {id(p) for p in self.optimizer._params}:
+            if {id(p) for p in wanted} != {id(p) for p in self.optimizer.params}:
                 self.optimizer.build(wanted)  # trainable flags changed since the optimizer was built
         self.__dict__["_train_context"] = {"terms": None, "constraints": None, "metrics": None}
 

@@ -4,7 +4,8 @@ the model's parameters are known. The update rule is the engine's; this class ad
 
 - ``learning_rate`` may be a schedule (a callable of the step number), read before every step;
 - gradients are clipped per variable (``clipnorm``, ``clipvalue``) or globally (``global_clipnorm``);
-- ``weight_decay`` is decoupled, as in Keras: w <- w - lr * weight_decay * w before the update;
+- ``weight_decay`` is decoupled, as in Keras: w <- w - lr * weight_decay * w before the update
+  (``optim.weight_decay.decoupled_weight_decay_``, the engine's AdamW decay);
 - ``iterations`` counts the updates; ``variables`` lists the optimizer's state as Keras counts it.
 """
 
@@ -13,6 +14,7 @@ import numpy as np
 from ... import backend
 from ...autograd.grad_mode import no_grad
 from ...nn.utils.clip_grad import clip_grad_norm_, clip_grad_value_
+from ...optim.weight_decay import decoupled_weight_decay_
 from ...tensor import Tensor
 
 
@@ -73,6 +75,12 @@ class Optimizer:
         return self._engine is not None
 
     @property
+    def params(self):
+        """The engine Parameters this optimizer updates, in the order it was built with (None before ``build``).
+        ``fit`` clears their gradients before each step."""
+        return self._params
+
+    @property
     def learning_rate(self):
         """The learning rate of the next step (a schedule is evaluated at ``iterations``)."""
         return self.current_learning_rate()
@@ -97,7 +105,7 @@ class Optimizer:
         if not self.built:
             return out
         engine = self._engine
-        states = {id(p): values for _, p, values in engine._states()}
+        states = {id(p): values for _, p, values in engine.param_states()}
         for group in engine.param_groups:
             names = [n for n in engine.state_names(group) if n not in engine.scalar_state]
             for p in group["params"]:
@@ -132,7 +140,7 @@ class Optimizer:
             with no_grad():
                 for p in params:
                     if p.grad is not None:
-                        p.array *= 1 - lr * self.weight_decay
+                        decoupled_weight_decay_(p.array, lr, self.weight_decay)
         self._engine.step()
         self.iterations += 1
         return self.iterations
