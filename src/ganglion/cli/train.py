@@ -12,7 +12,7 @@ import numpy as np
 
 from . import data as datasets
 from .common import HelpFormatter, device, fraction, positive_float, positive_int, widths
-from .errors import UsageError
+from .errors import CommandError, UsageError
 from .models import IMAGE_MODELS, MODELS
 
 OPTIMIZERS = ("sgd", "momentum", "adagrad", "rmsprop", "adam", "adamw")
@@ -99,7 +99,10 @@ def make_schedule(name, optimizer, epochs):
 
 def make_doctor(model, optimizer):
     """``ganglion.insight.Doctor`` watching ``model`` (imported here: insight is an optional view on training)."""
-    from ..insight import Doctor
+    try:
+        from ..insight import Doctor
+    except ImportError as error:
+        raise CommandError(f"--doctor needs ganglion.insight, which this installation lacks ({error})") from None
 
     return Doctor(model, optimizer)
 
