@@ -1,7 +1,42 @@
-"""Keras activation functions (``keras.activations``), each a thin call into ``ganglion.nn.functional``."""
+"""Keras activation functions (``keras.activations``), each a thin call into ``ganglion.nn.functional``.
+
+``softmax`` (over the last axis) and ``sigmoid`` also mark their output with its logits (``mark_probabilities``): a
+model compiled with the matching cross-entropy then computes the loss from the logits (``logits_of``), as Keras does
+with its TensorFlow backend.
+"""
+
+import weakref
 
 from ..nn import functional as F
 from ._registry import lookup
+
+# id(probabilities) -> (weak reference to them, kind, logits). Tensor has __slots__, so the mark cannot be an
+# attribute, and its elementwise == rules out a WeakKeyDictionary; an entry goes when its tensor does (the weak
+# reference's callback), and a lookup checks that the reference still points at the tensor asked about.
+_LOGITS = {}
+
+
+def mark_probabilities(probabilities, logits, kind):
+    """Record that ``probabilities`` is ``kind`` ("softmax" over the last axis, or "sigmoid") of ``logits``; only
+    outputs that take part in a graph (``requires_grad``) are marked, as only training losses use the mark. Called
+    where the Keras face produces probabilities: these activations, the Softmax layer, ``keras.ops``. Returns
+    ``probabilities``."""
+    if probabilities.requires_grad:
+        key = id(probabilities)
+        _LOGITS[key] = (weakref.ref(probabilities, lambda _, key=key: _LOGITS.pop(key, None)), kind, logits)
+    return probabilities
+
+
+def logits_of(probabilities, kind):
+    """The logits that ``mark_probabilities`` recorded for ``probabilities`` as ``kind``, else None."""
+    mark = _LOGITS.get(id(probabilities))
+    if mark is None or mark[0]() is not probabilities or mark[1] != kind:
+        return None
+    return mark[2]
+
+
+def _last_axis(x, axis):
+    return axis == -1 or axis == x.ndim - 1
 
 
 def linear(x):
@@ -19,7 +54,7 @@ def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
 
 
 def sigmoid(x):
-    return F.sigmoid(x)
+    return mark_probabilities(F.sigmoid(x), x, "sigmoid")
 
 
 def tanh(x):
@@ -27,7 +62,8 @@ def tanh(x):
 
 
 def softmax(x, axis=-1):
-    return F.softmax(x, dim=axis)
+    y = F.softmax(x, dim=axis)
+    return mark_probabilities(y, x, "softmax") if _last_axis(x, axis) else y
 
 
 def log_softmax(x, axis=-1):

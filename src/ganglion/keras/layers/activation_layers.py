@@ -175,7 +175,7 @@ class Softmax(_ElementwiseActivation):
         if isinstance(self.axis, list) and len(self.axis) > 1:
             outputs = (inputs - logsumexp(inputs, dim=tuple(self.axis), keepdim=True)).exp()
         else:
-            outputs = F.softmax(inputs, dim=self.axis[0] if isinstance(self.axis, list) else self.axis)
+            outputs = keras_activations.softmax(inputs, self.axis[0] if isinstance(self.axis, list) else self.axis)
         return outputs if mask is None else where(mask, outputs, 0.0)
 
     def _checked_mask(self, inputs, mask):

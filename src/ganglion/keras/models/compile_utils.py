@@ -6,15 +6,16 @@ Keras), and, for a model with several outputs, one ``<output>_loss`` tracker per
 Keras reports it). When a probability output comes straight from a softmax (or a sigmoid) and the loss is the
 matching cross-entropy, the loss is computed from the logits with ``from_logits=True``, as Keras does with its
 TensorFlow backend: one fused engine op (``softmax - target`` in the backward) instead of renormalize, clip and log,
-and no saturation at the clip bounds. Outputs without a graph (evaluation) take the plain probability path.
+and no saturation at the clip bounds. The logits are the ones the Keras face recorded where it produced the
+probabilities (``keras.activations.mark_probabilities``: Dense/Activation with "softmax" or "sigmoid", the Softmax
+layer, ``keras.ops``); outputs without a graph (evaluation) are not marked and take the plain probability path.
 
 ``CompiledMetrics``: compile's ``metrics`` and ``weighted_metrics``, resolved per output on the first batch.
 """
 
 from ...nn import functional as F
-from ...ops.reduction import Softmax
-from ...ops.unary import Sigmoid
 from ...tensor import Tensor
+from .. import activations as keras_activations
 from .. import losses as keras_losses
 from .. import metrics as keras_metrics
 
@@ -43,9 +44,9 @@ def _logit_twin(loss):
     if kwargs.get("from_logits", False) or kwargs.get("axis", -1) != -1 or kwargs.get("ignore_class") is not None:
         return None
     if fn in (keras_losses.categorical_crossentropy, keras_losses.sparse_categorical_crossentropy):
-        activation = Softmax
+        activation = "softmax"
     elif fn is keras_losses.binary_crossentropy:
-        activation = Sigmoid
+        activation = "sigmoid"
     else:
         return None
     kwargs["from_logits"] = True
@@ -57,13 +58,9 @@ _TWINNABLE = (keras_losses.LossFunctionWrapper, keras_losses.CategoricalCrossent
 
 
 def _logits_of(pred, activation):
-    """The input of the softmax/sigmoid (over the last axis) that made ``pred``, or None."""
-    node = pred._node
-    if type(node) is not activation or pred.ndim != 2:
-        return None
-    if activation is Softmax and node.inputs[1] != pred.ndim - 1:
-        return None
-    return node.inputs[0]
+    """The logits of a (batch, classes) ``pred`` marked as the softmax (over the last axis) or sigmoid of them, or
+    None."""
+    return keras_activations.logits_of(pred, activation) if pred.ndim == 2 else None
 
 
 def _mean_from_logits(twin, y, logits):
@@ -207,7 +204,7 @@ class CompiledLoss:
 
 def _output_loss(loss, twin, y, pred, sample_weight):
     """One output's loss: from the logits when ``pred`` comes straight from the matching softmax/sigmoid."""
-    if twin is not None and pred._node is not None:
+    if twin is not None:
         logits = _logits_of(pred, twin[0])
         if logits is not None:
             value = None

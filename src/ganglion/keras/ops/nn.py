@@ -5,6 +5,7 @@ import numpy as np
 
 from ... import ops as E
 from ...nn import functional as F
+from .. import activations
 from ..losses import functions as losses
 from ._convert import float_dtype, standardize_dtype, tensor_of
 
@@ -28,12 +29,12 @@ def relu6(x):
 
 def sigmoid(x):
     """1 / (1 + e^-x)."""
-    return F.sigmoid(_float(x, "sigmoid"))
+    return activations.sigmoid(_float(x, "sigmoid"))
 
 
 def softmax(x, axis=-1):
     """e^x / sum(e^x) along ``axis`` (a tuple of axes is not supported)."""
-    return F.softmax(_float(x, "softmax"), dim=axis)
+    return activations.softmax(_float(x, "softmax"), axis)
 
 
 def log_softmax(x, axis=-1):
