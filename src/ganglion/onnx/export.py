@@ -12,7 +12,7 @@ from .compare import compare
 from .errors import ExportError
 from .graph import GraphBuilder
 from .ops import MAPPINGS
-from .trace import as_example_inputs, frozen_eval_mode, perturbed, run_traced
+from .trace import as_example_inputs, recording_eval_mode, perturbed, run_traced
 
 MIN_OPSET = 17  # LayerNormalization
 
@@ -43,7 +43,7 @@ def export(model, example_input, path, dynamic_batch=True, opset=17, input_names
     if dynamic_batch and first is None:
         raise ValueError("ganglion.onnx.export: dynamic_batch=True needs inputs with a first (batch) dim; the first "
                          "example input is a scalar (pass dynamic_batch=False)")
-    with frozen_eval_mode(model):
+    with recording_eval_mode(model):
         trace_a = run_traced(model, inputs, "the example input")
         other = perturbed(inputs, first + 1 if dynamic_batch else first)
         words = f"a second input (batch {first + 1}, to check that the batch size can change)" if dynamic_batch \

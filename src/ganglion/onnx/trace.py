@@ -1,8 +1,8 @@
 """Tracing: run the model once with the graph recorded and collect what it recorded.
 
-The example inputs are float Tensors that require grad (so every op on them leaves a Function node; the
-parameters are frozen while tracing, so what depends on them alone is folded into constants) or integer arrays
-(embedding indices, found again by identity in the ops that read them). The nodes that lead to the outputs are
+The example inputs are float Tensors that require grad (so every op on them leaves a Function node) or integer
+arrays (embedding indices, found again by identity in the ops that read them); every parameter requires grad while
+tracing (a lookup into a frozen table of integer inputs would otherwise leave no node). The nodes that lead to the outputs are
 listed parents first (``autograd.engine.topological_order``). Forward hooks on every submodule note which module
 ran each node, so that an error can name the layer.
 """
@@ -96,13 +96,13 @@ def perturbed(inputs, batch):
 
 
 @contextlib.contextmanager
-def frozen_eval_mode(model):
-    """The model in evaluation mode with its parameters frozen for the duration; both restored afterwards."""
+def recording_eval_mode(model):
+    """The model in evaluation mode with every parameter requiring grad for the duration; both restored after."""
     modes = [(m, m.training) for m in model.modules()]
     flags = [(p, p.requires_grad) for p in model.parameters()]
     model.eval()
     for p, _ in flags:
-        p.requires_grad = False
+        p.requires_grad = True
     try:
         yield
     finally:
