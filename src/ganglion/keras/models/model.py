@@ -235,6 +235,13 @@ class Model(Trainer, Evaluation, Layer):
 
         save_model(self, filepath, overwrite=overwrite)
 
+    def export(self, filepath, format="onnx", example_input=None, **kwargs):
+        """Write the model for other runtimes: ``format="onnx"`` (see ``ganglion.onnx.export`` for ``kwargs``:
+        dynamic_batch, opset, input_names, output_names). The example input defaults to the model's input shape."""
+        from ...onnx import export_keras_model
+
+        return export_keras_model(self, filepath, format=format, example_input=example_input, **kwargs)
+
     def save_weights(self, filepath, overwrite=True):
         """Write the weights alone to a safetensors file (any name; Keras' ``.weights.h5`` is fine)."""
         from ..saving import save_weights
