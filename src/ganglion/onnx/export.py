@@ -45,10 +45,10 @@ def export(model, example_input, path, dynamic_batch=True, opset=17, input_names
                          "example input is a scalar (pass dynamic_batch=False)")
     with recording_eval_mode(model):
         trace_a = run_traced(model, inputs, "the example input")
-        other = perturbed(inputs, first + 1 if dynamic_batch else first)
-        words = f"a second input (batch {first + 1}, to check that the batch size can change)" if dynamic_batch \
-            else "a second input with other values"
-        trace_b = run_traced(model, other, words)
+        second = first + 1 if dynamic_batch else first
+        words = (f"a second input (batch {second}, to check that the batch size can change; pass dynamic_batch=False "
+                 "for a model with a fixed batch)") if dynamic_batch else "a second input with other values"
+        trace_b = run_traced(model, perturbed(inputs, second), words)
     comparison = compare(trace_a, trace_b, model_name)
     output_names = _names("output_names", output_names, len(trace_a.outputs), "output")
     proto = build_model(trace_a, comparison, model, opset, input_names, output_names, dynamic_batch)

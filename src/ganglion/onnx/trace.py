@@ -2,9 +2,9 @@
 
 The example inputs are float Tensors that require grad (so every op on them leaves a Function node) or integer
 arrays (embedding indices, found again by identity in the ops that read them); every parameter requires grad while
-tracing (a lookup into a frozen table of integer inputs would otherwise leave no node). The nodes that lead to the outputs are
-listed parents first (``autograd.engine.topological_order``). Forward hooks on every submodule note which module
-ran each node, so that an error can name the layer.
+tracing (a lookup into a frozen table of integer inputs would otherwise leave no node). The nodes that lead to the
+outputs are listed parents first (``autograd.engine.topological_order``). Forward hooks on every submodule note
+which module ran each node, so that an error can name the layer.
 """
 
 import contextlib
