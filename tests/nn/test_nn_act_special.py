@@ -12,7 +12,7 @@ from ganglion import nn
 from ganglion.autograd import gradcheck
 from ganglion.nn import functional as F
 from ganglion.nn.functional._select import keep, select
-from ganglion.nn.functional._special import erf, erfc, ndtr, ndtri
+from ganglion.nn.functional.special import erf, erfc, ndtr, ndtri
 
 TF = torch.nn.functional
 

@@ -11,6 +11,24 @@ import threading
 #: registered objects: "package>name" and the bare name -> class or function
 REGISTRY = {}
 
+#: the built-in layer and model classes by name, as configs name them. ``keras.layers`` and ``keras.models`` add
+#: theirs when they are imported (``register_builtin_layers``): this module is at the bottom of keras, so that
+#: serialization finds them without importing the packages that build on it.
+BUILTIN_LAYERS = {}
+
+
+def register_builtin_layers(table):
+    """Add ``{class name: class}`` to the classes a saved config may name (a later entry wins over an earlier one)."""
+    BUILTIN_LAYERS.update(table)
+
+
+def registered_name_of(obj):
+    """The name a class or function is saved under: its own registration (not one inherited from a registered
+    base class), else its plain name."""
+    own = obj.__dict__.get("_registered_name") if hasattr(obj, "__dict__") else None
+    return own or obj.__name__
+
+
 class _Scopes(threading.local):
     """The calling thread's custom_object_scope dicts, innermost last (per thread, as in Keras 3)."""
 

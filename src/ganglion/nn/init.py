@@ -19,7 +19,7 @@ import warnings
 
 from .. import backend
 from ..autograd.grad_mode import no_grad
-from .functional._special import ndtr, ndtri
+from .functional.special import ndtr, ndtri
 
 _GAINS = {
     "linear": 1.0, "conv1d": 1.0, "conv2d": 1.0, "conv3d": 1.0, "conv_transpose1d": 1.0, "conv_transpose2d": 1.0,

@@ -6,7 +6,7 @@ Gradients come back in the broadcast shape; the engine sums them to each input's
 from .. import backend
 from ..autograd.function import Function
 from ..tensor import Tensor
-from ._util import as_operand, keep_default_float
+from .util import as_operand, keep_default_float
 
 
 def _broadcast_error(op, a, b):

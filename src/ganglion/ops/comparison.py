@@ -2,7 +2,7 @@
 
 from .. import backend
 from ..tensor import Tensor
-from ._util import as_operand
+from .util import as_operand
 
 
 def _compare(name, ufunc):
@@ -69,7 +69,7 @@ def isinf(input):
 def _truth_reduction(op, input, dim, keepdim):
     """all/any over ``dim`` (None: every element; an int or a tuple of ints). Bool results; uint8 stays uint8, as
     PyTorch keeps it."""
-    from ._util import normalize_dims
+    from .util import normalize_dims
 
     a = input.array
     xp = backend.get_array_module(a)

@@ -56,13 +56,13 @@ class MatMul(Function):
 
 def matmul(input, other):
     """Matrix product with NumPy's rules: (n,k)@(k,m), batched (..., n, k)@(..., k, m), vectors promoted."""
-    from ._util import as_operand
+    from .util import as_operand
 
     return MatMul.apply(input, as_operand(other, input))
 
 
 def rmatmul(self, other):
-    from ._util import as_operand
+    from .util import as_operand
 
     return MatMul.apply(as_operand(other, self), self)
 
@@ -156,7 +156,7 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     RuntimeError for integer inputs, for ``'fro'`` over more than 2 dims and for other matrix norms ('nuc'), which
     ganglion does not provide.
     """
-    from ._util import normalize_dims
+    from .util import normalize_dims
 
     if dtype is not None:
         input = input.type(dtype)
@@ -182,7 +182,7 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
     """(sum |x|^ord)^(1/ord) over ``dim`` (all elements when None), ord any real or +-inf (0: count of nonzeros).
     Shape: ``dim`` removed (kept as 1 with ``keepdim``)."""
-    from ._util import normalize_dims
+    from .util import normalize_dims
 
     if dtype is not None:
         x = x.type(dtype)

@@ -5,7 +5,7 @@ from .. import backend
 from ..autograd.function import Function
 from ..tensor import Tensor
 from .indexing import accumulate_at
-from ._util import normalize_dims
+from .util import normalize_dims
 
 
 def _int(value, name, op):

@@ -10,7 +10,7 @@ from .. import backend
 from ..autograd.function import Function
 from ..tensor import Tensor
 from .indexing import accumulate_at, along_axis
-from ._util import normalize_dims, reduction_args
+from .util import normalize_dims, reduction_args
 
 values_indices = namedtuple("values_indices", ["values", "indices"])
 

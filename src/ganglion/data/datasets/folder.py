@@ -11,7 +11,7 @@ from ._vision import VisionDataset
 IMG_EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp")
 
 
-def _require_pillow(owner):
+def require_pillow(owner):
     try:
         from PIL import Image
     except ImportError:
@@ -24,7 +24,7 @@ def _require_pillow(owner):
 
 def pil_loader(path):
     """Decode an image file with Pillow into an RGB uint8 array (H, W, 3)."""
-    Image = _require_pillow("pil_loader")
+    Image = require_pillow("pil_loader")
     with open(path, "rb") as f:
         image = Image.open(f)
         return np.asarray(image.convert("RGB"))
@@ -102,7 +102,7 @@ class ImageFolder(DatasetFolder):
     def __init__(self, root, transform=None, target_transform=None, loader=default_loader, is_valid_file=None,
                  allow_empty=False):
         if loader is default_loader:
-            _require_pillow("ImageFolder")
+            require_pillow("ImageFolder")
         super().__init__(root, loader, IMG_EXTENSIONS if is_valid_file is None else None, transform,
                          target_transform, is_valid_file, allow_empty)
         self.imgs = self.samples

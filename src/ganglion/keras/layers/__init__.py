@@ -1,5 +1,6 @@
 """``keras.layers``: Keras' layers as adapters over the engine's ``nn`` modules."""
 
+from .._registry import register_builtin_layers
 from .base import Layer
 from .core import Activation, Dense
 from .activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax
@@ -54,3 +55,6 @@ __all__ = ["Layer", "Dense", "Activation", "ReLU", "LeakyReLU", "PReLU", "ELU", 
     # attention
     "MultiHeadAttention",
 ]
+
+# the classes a saved config may name (serialization finds them in the registry, below keras.layers)
+register_builtin_layers({name: globals()[name] for name in __all__ if isinstance(globals().get(name), type)})

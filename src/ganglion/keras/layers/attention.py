@@ -9,7 +9,7 @@ from ...ops import einsum, where
 from .. import initializers
 from . import _adapters as A
 from .attention_masks import attention_mask_of
-from .base import Layer, _input_layer, _is_symbolic, _no_mask, as_tensor
+from .base import Layer, _input_layer, _is_symbolic, no_mask, as_tensor
 
 
 class _Operands(list):
@@ -195,7 +195,7 @@ class MultiHeadAttention(Layer):
         """A functional model's call with the masks of query, value (and key), as Keras' ``__call__``: the value's
         and key's fill ``value_mask`` and ``key_mask`` unless those are given; the query's is always the query's
         own (Keras' call reads it from the tensor). The output's mask is the query's (none for the scores)."""
-        masks = [None] * len(inputs) if _no_mask(input_mask) else list(input_mask)
+        masks = [None] * len(inputs) if no_mask(input_mask) else list(input_mask)
         kwargs["query_mask"] = masks[0]
         if kwargs.get("value_mask") is None:
             kwargs["value_mask"] = masks[1]

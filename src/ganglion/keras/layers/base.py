@@ -26,7 +26,7 @@ from ...nn.module import Module
 from ...tensor import Tensor
 from ..naming import to_snake_case, unique_name
 from ..variables import Variable, VariableAPI
-from ._strings import as_text_array, is_text, refuse_text
+from .strings import as_text_array, is_text, refuse_text
 
 
 def as_tensor(x, dtype=None):
@@ -299,7 +299,7 @@ class Layer(Module):
                 return x
             return as_tensor(x)
 
-        return _map(convert, inputs)
+        return map_structure(convert, inputs)
 
     # ------------------------------------------------------------------------------------------------ masks
     def compute_mask(self, inputs, mask=None):
@@ -315,7 +315,7 @@ class Layer(Module):
         a mask is lost). A mask may be a structure matching list inputs; all-None is no mask."""
         mask = kwargs.get("mask")
         if mask is None:
-            mask = None if _no_mask(input_mask) else input_mask
+            mask = None if no_mask(input_mask) else input_mask
             if mask is not None and self._call_takes_mask:
                 kwargs["mask"] = mask
         outputs = self(inputs, *args, **kwargs)
@@ -330,9 +330,9 @@ class Layer(Module):
                               stacklevel=3)
             return None
         if type(inputs) is not Tensor:
-            inputs = _map(as_tensor, inputs)
+            inputs = map_structure(as_tensor, inputs)
         out = self.compute_mask(inputs, mask)
-        return None if _no_mask(out) else out
+        return None if no_mask(out) else out
 
     def add_loss(self, loss):
         """Add a scalar Tensor (computed in ``call``) to this layer's losses; ``fit`` adds it to the training loss.
@@ -533,39 +533,43 @@ def _input_layer():
 def _is_symbolic(x):
     kt = _input_layer().KerasTensor
     if isinstance(x, (list, tuple, dict)):
-        return any(isinstance(t, kt) for t in _flat(x))
+        return any(isinstance(t, kt) for t in flatten_structure(x))
     return isinstance(x, kt)
 
 
-def _no_mask(mask):
+def no_mask(mask):
     """True for None or a structure of Nones (Keras treats both as no mask)."""
-    return mask is None or (isinstance(mask, (list, tuple, dict)) and all(m is None for m in _flat(mask)))
+    return mask is None or (
+        isinstance(mask, (list, tuple, dict)) and all(m is None for m in flatten_structure(mask))
+    )
 
 
-def _as_mask(mask):
+def as_mask(mask):
     """A mask given by the user (arrays, Tensors, or a structure of them with Nones) as Tensors; None for no mask."""
-    return None if _no_mask(mask) else _map(lambda m: None if m is None else as_tensor(m), mask)
+    return None if no_mask(mask) else map_structure(lambda m: None if m is None else as_tensor(m), mask)
 
 
-def _flat(x):
+def flatten_structure(x):
+    """The leaves of a nested list / tuple / dict structure, in order, as one list."""
     if isinstance(x, (list, tuple)):
         out = []
         for item in x:
-            out.extend(_flat(item))
+            out.extend(flatten_structure(item))
         return out
     if isinstance(x, dict):
-        return _flat(list(x.values()))
+        return flatten_structure(list(x.values()))
     return [x]
 
 
-def _map(fn, x):
+def map_structure(fn, x):
+    """The same nested list / tuple / dict structure with ``fn`` applied to each leaf."""
     if isinstance(x, (list, tuple)):
-        return type(x)(_map(fn, item) for item in x)
+        return type(x)(map_structure(fn, item) for item in x)
     if isinstance(x, dict):
-        return {k: _map(fn, v) for k, v in x.items()}
+        return {k: map_structure(fn, v) for k, v in x.items()}
     return fn(x)
 
 
 def _shapes(x):
     """The nested structure of ``x`` with each tensor replaced by its shape."""
-    return _map(lambda t: tuple(t.shape), x)
+    return map_structure(lambda t: tuple(t.shape), x)

@@ -6,8 +6,8 @@ import numpy as np
 
 from ... import backend
 from ...autograd.grad_mode import no_grad
-from ._strings import STRING, dtype_name, dummy_text, is_string_dtype
-from .base import Layer, _flat, _map
+from .strings import STRING, dtype_name, dummy_text, is_string_dtype
+from .base import Layer, flatten_structure, map_structure
 
 
 class KerasTensor:
@@ -33,8 +33,8 @@ class Node:
 
     def __init__(self, layer, inputs, outputs, args, kwargs):
         self.layer, self.inputs, self.outputs, self.args, self.kwargs = layer, inputs, outputs, args, kwargs
-        self.input_tensors = [t for t in _flat([inputs, list(args), kwargs]) if isinstance(t, KerasTensor)]
-        self.output_tensors = _flat(outputs)
+        self.input_tensors = [t for t in flatten_structure([inputs, list(args), kwargs]) if isinstance(t, KerasTensor)]
+        self.output_tensors = flatten_structure(outputs)
 
 
 def _dummy(shape, dtype, unknown=2):
@@ -59,7 +59,7 @@ def infer_output_shape(layer, input_shape, args=(), kwargs=None, dtypes=None):
     from ...factories import tensor
 
     shapes = input_shape
-    dummy = _map(lambda s: tensor(_dummy(s, backend.float32)), _as_shape_tree(shapes)) if dtypes is None else dtypes
+    dummy = map_structure(lambda s: tensor(_dummy(s, backend.float32)), _as_shape_tree(shapes)) if dtypes is None else dtypes
     was_training = layer.training
     layer.eval()
     try:
@@ -67,7 +67,7 @@ def infer_output_shape(layer, input_shape, args=(), kwargs=None, dtypes=None):
             out = layer(dummy, *args, **(kwargs or {}))
     finally:
         layer.train(was_training)
-    return _map(lambda t: (None,) + tuple(t.shape[1:]), out)
+    return map_structure(lambda t: (None,) + tuple(t.shape[1:]), out)
 
 
 def _as_shape_tree(shape):
@@ -81,8 +81,8 @@ def symbolic_call(layer, inputs, args, kwargs):
     """Record ``layer(inputs)`` for the functional API and return KerasTensors shaped like its outputs."""
     from ...factories import tensor
 
-    layer._maybe_build(_map(lambda t: t.shape if isinstance(t, KerasTensor) else tuple(t.shape), inputs))
-    symbolic = [t for t in _flat([inputs, list(args), kwargs]) if isinstance(t, KerasTensor)]
+    layer._maybe_build(map_structure(lambda t: t.shape if isinstance(t, KerasTensor) else tuple(t.shape), inputs))
+    symbolic = [t for t in flatten_structure([inputs, list(args), kwargs]) if isinstance(t, KerasTensor)]
     has_unknown = any(s is None for t in symbolic for s in t.shape[1:]) or any(t.dtype == STRING for t in symbolic)
 
     def placeholder(t, unknown):
@@ -91,7 +91,7 @@ def symbolic_call(layer, inputs, args, kwargs):
 
     def run(unknown):
         def concrete(x):
-            return _map(lambda t: placeholder(t, unknown) if isinstance(t, KerasTensor) else t, x)
+            return map_structure(lambda t: placeholder(t, unknown) if isinstance(t, KerasTensor) else t, x)
 
         was_training = layer.training
         layer.eval()
@@ -103,7 +103,7 @@ def symbolic_call(layer, inputs, args, kwargs):
 
     # unknown (None) dims: run with two sizes; output dims that change with them are unknown too
     out = run(16 if has_unknown else 2)
-    other = _flat(run(17)) if has_unknown else None
+    other = flatten_structure(run(17)) if has_unknown else None
     node_index = len(layer._inbound_nodes)
     counter = iter(range(10**9))
 
@@ -114,7 +114,7 @@ def symbolic_call(layer, inputs, args, kwargs):
             shape = tuple(None if a != b else a for a, b in zip(shape, other[i].shape[1:]))
         return KerasTensor((None,) + shape, t.dtype, history=(layer, node_index, i), name=layer.name)
 
-    outputs = _map(to_symbolic, out)
+    outputs = map_structure(to_symbolic, out)
     layer._inbound_nodes.append(Node(layer, inputs, outputs, args, kwargs))
     return outputs
 

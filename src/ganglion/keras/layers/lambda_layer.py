@@ -9,6 +9,7 @@ fix it. Loading looks the name up in ``custom_objects``, then in the registry.
 import inspect
 
 from .. import activations as keras_activations
+from .._registry import REGISTRY
 from ._adapters import who
 from .base import Layer
 
@@ -29,13 +30,11 @@ def _function_config(fn, what, layer):
 
 
 def _function_from_config(spec, custom_objects):
-    from ..saving.serialization import _REGISTRY
-
     if "activation" in spec:
         return keras_activations.get_optional(spec["activation"])
     key = spec["registered_name"]
     short = key.split(">", 1)[-1]
-    for table in (custom_objects or {}, _REGISTRY):
+    for table in (custom_objects or {}, REGISTRY):
         for name in (key, short):
             if name in table:
                 return table[name]

@@ -2,7 +2,7 @@
 per-sample metric functions, ``get`` by name (as ``compile(metrics=[...])`` does), and Keras' rule that turns
 "accuracy" into the binary, categorical or sparse categorical accuracy that fits the loss and the labels."""
 
-from .._registry import lookup
+from .._registry import REGISTRY, lookup
 from ..losses import (  # noqa: F401 - Keras exports the loss functions as metric functions too
     binary_crossentropy, binary_focal_crossentropy, categorical_crossentropy, categorical_hinge, hinge, huber,
     kl_divergence, log_cosh, mean_absolute_error, mean_absolute_percentage_error, mean_squared_error,
@@ -76,8 +76,6 @@ def serialize(metric):
 
 def deserialize(config, custom_objects=None):
     """A metric from {"class_name": ..., "config": ...} (built-in, ``custom_objects`` or registered classes)."""
-    from ..saving.serialization import _REGISTRY
-
-    table = {**_ALL, **_REGISTRY, **(custom_objects or {})}
+    table = {**_ALL, **REGISTRY, **(custom_objects or {})}
     cls = lookup("metric", config["class_name"], table, instantiate=False)
     return cls.from_config(dict(config.get("config") or {}))

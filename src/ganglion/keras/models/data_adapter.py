@@ -14,7 +14,7 @@ import numpy as np
 
 from ... import backend
 from ...tensor import Tensor
-from ..layers._strings import as_text_array, is_text
+from ..layers.strings import as_text_array, is_text
 
 
 def _is_nested_numbers(x):

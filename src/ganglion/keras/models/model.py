@@ -7,7 +7,7 @@
 
 import numpy as np
 
-from ..layers.base import Layer, _as_mask, _flat, _map, _no_mask
+from ..layers.base import Layer, as_mask, flatten_structure, map_structure, no_mask
 from ..layers.input_layer import InputLayer, KerasTensor
 from ..naming import unique_name
 from .summary import print_summary
@@ -38,13 +38,13 @@ class Model(Trainer, Evaluation, Layer):
 
     # -------------------------------------------------------------------------------------- functional graph
     def _init_graph(self, inputs, outputs):
-        for t in _flat(inputs) + _flat(outputs):
+        for t in flatten_structure(inputs) + flatten_structure(outputs):
             if not isinstance(t, KerasTensor):
                 raise ValueError(f"Model inputs and outputs must be symbolic tensors from keras.Input and layer calls, "
                                  f"got {type(t).__name__}")
         d = self.__dict__
         d["_inputs_struct"], d["_outputs_struct"] = inputs, outputs
-        d["inputs"], d["outputs"] = _flat(inputs), _flat(outputs)
+        d["inputs"], d["outputs"] = flatten_structure(inputs), flatten_structure(outputs)
         nodes = []
         seen = set()
         stack = [(t, False) for t in reversed(self.outputs)]
@@ -93,8 +93,8 @@ class Model(Trainer, Evaluation, Layer):
         given = self._standardize_inputs(inputs)
         if len(given) != len(self.inputs):
             raise ValueError(f"{self.name} expects {len(self.inputs)} input(s), got {len(given)}")
-        mask = _as_mask(mask)
-        input_masks = [None] * len(given) if mask is None else _flat(mask)
+        mask = as_mask(mask)
+        input_masks = [None] * len(given) if mask is None else flatten_structure(mask)
         if len(input_masks) != len(given):
             raise ValueError(f"{self.name}: got {len(input_masks)} masks for {len(given)} input(s)")
         values, masks = {}, {}
@@ -108,24 +108,24 @@ class Model(Trainer, Evaluation, Layer):
             masks[id(t)] = value_mask
 
         def resolve(x):  # the values of the KerasTensors in x (inputs, or extra arguments such as mask=)
-            return _map(lambda kt: values[id(kt)] if isinstance(kt, KerasTensor) else kt, x)
+            return map_structure(lambda kt: values[id(kt)] if isinstance(kt, KerasTensor) else kt, x)
 
         for node in self._nodes:
             if isinstance(node.layer, InputLayer):
                 continue
-            arg_masks = _map(lambda kt: masks.get(id(kt)) if isinstance(kt, KerasTensor) else None, node.inputs)
+            arg_masks = map_structure(lambda kt: masks.get(id(kt)) if isinstance(kt, KerasTensor) else None, node.inputs)
             kwargs = resolve(dict(node.kwargs))
             if node.layer._call_takes_training:
                 kwargs["training"] = training
             out, out_mask = node.layer._call_with_mask(resolve(node.inputs), arg_masks, *resolve(list(node.args)),
                                                        **kwargs)
-            out_masks = [] if out_mask is None else _flat(out_mask)
-            for i, (kt, value) in enumerate(zip(node.output_tensors, _flat(out))):
+            out_masks = [] if out_mask is None else flatten_structure(out_mask)
+            for i, (kt, value) in enumerate(zip(node.output_tensors, flatten_structure(out))):
                 values[id(kt)] = value
                 masks[id(kt)] = out_masks[i] if i < len(out_masks) else None
-        outputs = _map(lambda kt: values[id(kt)], self._outputs_struct)
-        output_masks = _map(lambda kt: masks[id(kt)], self._outputs_struct)
-        return outputs, None if _no_mask(output_masks) else output_masks
+        outputs = map_structure(lambda kt: values[id(kt)], self._outputs_struct)
+        output_masks = map_structure(lambda kt: masks[id(kt)], self._outputs_struct)
+        return outputs, None if no_mask(output_masks) else output_masks
 
     def _runs_own_graph(self):
         """True when ``call`` replays a graph of layers (functional, Sequential), so the outputs' masks are known."""
@@ -143,7 +143,7 @@ class Model(Trainer, Evaluation, Layer):
     def _standardize_inputs(self, inputs):
         """The given inputs in the order of ``self.inputs`` (a dict is matched by key, or by Input name)."""
         if not isinstance(inputs, dict):
-            return _flat(inputs)
+            return flatten_structure(inputs)
         struct = self._inputs_struct
         keys = list(struct) if isinstance(struct, dict) else self.input_names
         missing = [k for k in keys if k not in inputs]

@@ -1,7 +1,7 @@
 """``Sequential``: a plain stack of layers, each feeding the next."""
 
-from ..layers._strings import dtype_name
-from ..layers.base import Layer, _as_mask
+from ..layers.strings import dtype_name
+from ..layers.base import Layer, as_mask
 from ..layers.input_layer import Input, InputLayer, KerasTensor
 from .model import Model, adjust_input_rank
 
@@ -97,7 +97,7 @@ class Sequential(Model):
             inputs = adjust_input_rank(inputs, expected)
             if tuple(inputs.shape[1:]) != expected[1:]:
                 _check_shape(self, expected, tuple(inputs.shape))
-        x, mask = inputs, _as_mask(mask)
+        x, mask = inputs, as_mask(mask)
         for layer in self._stack:
             if layer._call_takes_training:
                 x, mask = layer._call_with_mask(x, mask, training=training)

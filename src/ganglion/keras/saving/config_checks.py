@@ -11,6 +11,7 @@ import math
 
 from ...io.json_fields import check, describe, field
 from ...io.limits import MAX_INPUT_ELEMENTS
+from .._registry import BUILTIN_LAYERS
 from .serialization import find_class
 from .weight_names import ranked_name
 
@@ -64,8 +65,7 @@ def _layer_entry(entry, where, path, prefix, custom_objects, plan):
         if config.get(key) is not None:
             _shape_tree(config[key], where, f"{path}.config.{key}")
     plan[id(entry)] = prefix
-    from ..models import Model, Sequential
-
+    Model, Sequential = BUILTIN_LAYERS["Model"], BUILTIN_LAYERS["Sequential"]  # keras.models builds on saving
     if isinstance(cls, type) and issubclass(cls, Sequential):
         children = field(config, "layers", "list", where, f"{path}.config")
         used = {}

@@ -29,6 +29,7 @@ from ...io.atomic import atomic_write_bytes
 from ...io.json_fields import loads as json_loads
 from ...io.limits import MAX_CONFIG_BYTES, MAX_METADATA_BYTES, OPTIMIZER_STATE_FACTOR, OPTIMIZER_STATE_SLACK
 from ...io.weights import read_file, read_stream, to_bytes
+from .._registry import REGISTRY
 from .archive import Archive
 from .config_checks import check_config, check_metadata
 from .layer_assets import load_layer_state, save_layer_state
@@ -82,7 +83,6 @@ def _serialize_compile(model):
 
 def _deserialize_compile(model, config, custom_objects):
     from .. import losses, metrics, optimizers
-    from .serialization import _REGISTRY
 
     def loss_entry(x):
         if isinstance(x, list):
@@ -102,7 +102,7 @@ def _deserialize_compile(model, config, custom_objects):
 
     opt_cfg = config["optimizer"]
     name = opt_cfg["class_name"]
-    cls = (custom_objects or {}).get(name) or _REGISTRY.get(name)
+    cls = (custom_objects or {}).get(name) or REGISTRY.get(name)
     if cls is None:
         cls = type(optimizers.get(name))
     optimizer = cls.from_config(opt_cfg["config"], custom_objects=custom_objects)

@@ -6,8 +6,7 @@ A layer's entry is ``{"class_name", "config"}`` plus, for a layer built from dat
 
 import inspect
 
-from .._registry import REGISTRY as _REGISTRY
-from .._registry import custom_object_scope
+from .._registry import BUILTIN_LAYERS, REGISTRY, custom_object_scope, registered_name_of
 from .weight_check import guard_layer
 
 
@@ -24,8 +23,8 @@ def register_keras_serializable(package="Custom", name=None):
             raise ValueError(f"register_keras_serializable: class {obj.__name__} needs a get_config method")
         bare = name or obj.__name__
         key = f"{package}>{bare}"
-        _REGISTRY[key] = obj
-        _REGISTRY[bare] = obj
+        REGISTRY[key] = obj
+        REGISTRY[bare] = obj
         obj._registered_name = key
         return obj
 
@@ -34,7 +33,7 @@ def register_keras_serializable(package="Custom", name=None):
 
 def get_registered_object(name, custom_objects=None, module_objects=None):
     """The class or function registered (or given in ``custom_objects``) under ``name``, or None."""
-    for table in (custom_objects or {}, _REGISTRY, module_objects or {}):
+    for table in (custom_objects or {}, REGISTRY, module_objects or {}):
         if name in table:
             return table[name]
     return None
@@ -45,24 +44,11 @@ def get_registered_name(obj):
     return registered_name_of(obj if inspect.isclass(obj) or inspect.isfunction(obj) else type(obj))
 
 
-def registered_name_of(obj):
-    """The name a class or function is saved under: its own registration (not one inherited from a registered
-    base class), else its plain name."""
-    own = obj.__dict__.get("_registered_name") if hasattr(obj, "__dict__") else None
-    return own or obj.__name__
-
-
-def _builtin_layers():
-    from .. import layers, models
-
-    table = {name: getattr(layers, name) for name in getattr(layers, "__all__", dir(layers))
-             if isinstance(getattr(layers, name, None), type)}
-    table.update({"Sequential": models.Sequential, "Model": models.Model, "Functional": models.Model})
-    return table
+_REGISTRY = REGISTRY  # the name keras.losses and keras.optimizers still import (issue 18, part 1 moves them)
 
 
 def find_class(class_name, custom_objects=None):
-    for table in (custom_objects or {}, _REGISTRY, _builtin_layers()):
+    for table in (custom_objects or {}, REGISTRY, BUILTIN_LAYERS):
         if class_name in table:
             return table[class_name]
     raise ValueError(

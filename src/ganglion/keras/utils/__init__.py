@@ -28,7 +28,7 @@ def set_random_seed(seed):
     """Seed ganglion's generator (and NumPy's and Python's, as Keras does)."""
     import random
 
-    from ... import manual_seed
+    from ...backend import manual_seed
 
     random.seed(seed)
     np.random.seed(seed)

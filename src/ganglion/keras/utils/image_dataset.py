@@ -13,7 +13,7 @@ import os
 
 import numpy as np
 
-from ...data.datasets.folder import _require_pillow
+from ...data.datasets.folder import require_pillow
 from ...tensor import Tensor
 from .py_dataset import PyDataset
 
@@ -79,7 +79,7 @@ def split(paths, labels, validation_split, subset):
 def load_image(path, color_mode, resize):
     """One image file as float32 (height, width, channels), values 0..255, converted to ``color_mode`` as Keras'
     loader does and resized by the ``Resizing`` layer ``resize``."""
-    Image = _require_pillow("image_dataset_from_directory")
+    Image = require_pillow("image_dataset_from_directory")
     with Image.open(path) as image:
         target = {"grayscale": "L", "rgb": "RGB", "rgba": "RGBA"}[color_mode]
         keep = ("L", "I;16", "I") if color_mode == "grayscale" else (target,)

@@ -16,7 +16,7 @@ from ...ops import log_softmax as _log_softmax
 from ...ops import relu as _relu
 from ...ops import sigmoid, tanh
 from ...ops import softmax as _softmax
-from ...ops._util import normalize_dims
+from ...ops.util import normalize_dims
 from ...tensor import Tensor
 from .activations_piecewise import Hardsigmoid, Hardswish, Hardtanh, LeakyReLU, PReLU, Shrink, Threshold
 from .activations_smooth import ELU, GELU, GLU, LogSigmoid, Mish, SiLU, Softplus, Softsign, Tanhshrink

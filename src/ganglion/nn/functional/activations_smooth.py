@@ -11,7 +11,7 @@ from ... import backend
 from ...autograd.function import Function
 from ...ops import cat, exp, sigmoid, tanh, where
 from ._select import select
-from ._special import ndtr
+from .special import ndtr
 
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)

@@ -39,7 +39,7 @@ class MaskedAffine(Function):
         return dy * scale, None, None
 
 
-def _check_p(op, p):
+def check_p(op, p):
     """p as a float, after checking it is a probability (ValueError naming ``op`` and the value otherwise)."""
     if not isinstance(p, numbers.Real) or isinstance(p, bool):
         raise TypeError(f"{op}: p must be a real number, got {type(p).__name__}")
@@ -53,7 +53,7 @@ def _check(op, input, p):
         raise TypeError(f"{op}: input must be a Tensor, got {type(input).__name__}")
     if input.dtype.kind != "f":
         raise TypeError(f"{op}: input must be a floating-point tensor, got {input.dtype}")
-    return _check_p(op, p)
+    return check_p(op, p)
 
 
 def keep_mask(shape, p, dtype, device, generator=None):

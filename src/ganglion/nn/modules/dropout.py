@@ -2,14 +2,14 @@
 They hold no parameters and no buffers; masks come from ``ganglion.manual_seed``'s default generator."""
 
 from .. import functional as F
-from ..functional.dropout import _check_p
+from ..functional.dropout import check_p
 from ..module import Module
 
 
 class _DropoutNd(Module):
     def __init__(self, p=0.5, inplace=False):
         super().__init__()
-        self.p = _check_p(type(self).__name__, p)
+        self.p = check_p(type(self).__name__, p)
         self.inplace = bool(inplace)
 
     def extra_repr(self):

@@ -15,7 +15,7 @@ running statistics learnt on the old data are what the frozen weights after them
 from ..module import Module
 from ..modules.container import Sequential
 from ..modules.linear import Linear
-from ..modules.normalization import _BatchNorm
+from ..modules.normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d
 
 HEAD_NAMES = ("fc", "classifier")
 
@@ -69,7 +69,7 @@ def _set_frozen(model, until, names, frozen):
             if param is not None:
                 param.requires_grad_(not frozen)
                 touched.append(f"{name}.{param_name}" if name else param_name)
-        if isinstance(module, _BatchNorm):
+        if isinstance(module, (BatchNorm1d, BatchNorm2d, BatchNorm3d)):
             module.__dict__["_keep_eval"] = frozen
             if frozen:
                 module.__dict__["training"] = False

@@ -6,7 +6,7 @@ notes draw it: 96-256-384-384-256 channels, local response normalization (size 5
 after the first two ReLUs, overlapping 3x3 stride-2 max pooling, and a 227x227 input giving a 6x6x256 feature map.
 """
 
-from ... import flatten
+from ...ops import flatten
 from ...nn import AdaptiveAvgPool2d, Conv2d, Dropout, Linear, LocalResponseNorm, MaxPool2d, Module, ReLU, Sequential
 from ._common import check_image_input, load_weights
 

@@ -9,7 +9,7 @@ give extra logits in training mode when ``aux_logits``.
 
 from collections import namedtuple
 
-from ... import cat, flatten
+from ...ops import cat, flatten
 from ...nn import AdaptiveAvgPool2d, BatchNorm2d, Conv2d, Dropout, Linear, MaxPool2d, Module, Sequential, init
 from ...nn import functional as F
 from ._common import check_image_input, read_weights

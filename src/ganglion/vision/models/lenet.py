@@ -8,7 +8,7 @@ The activation is the original sigmoid by default; ``activation="relu"`` trains 
 as in its other models.
 """
 
-from ... import flatten
+from ...ops import flatten
 from ...nn import AvgPool2d, Conv2d, Linear, Module, ReLU, Sequential, Sigmoid
 from ._common import check_image_input, load_weights
 

@@ -11,7 +11,7 @@ pool with one 3x3 stride-1 conv (the usual layout for 32x32 CIFAR images; ``maxp
 keys stay the same).
 """
 
-from ... import flatten
+from ...ops import flatten
 from ...nn import AdaptiveAvgPool2d, BatchNorm2d, Conv2d, GroupNorm, Identity, Linear, MaxPool2d, Module, ReLU
 from ...nn import Sequential, init
 from ._common import check_image_input, load_weights

@@ -7,7 +7,7 @@ a config list (``cfgs``: a number is a conv with that many channels, "M" a max p
 conv_arch = ((1, 64), (1, 128), (2, 256), (2, 512), (2, 512)). Both are here, each with its own keys.
 """
 
-from ... import flatten
+from ...ops import flatten
 from ...nn import (AdaptiveAvgPool2d, BatchNorm2d, Conv2d, Dropout, Flatten, Linear, MaxPool2d, Module, ReLU,
                    Sequential, init)
 from ._common import check_image_input, load_weights
