@@ -102,7 +102,8 @@ def run_backward(roots, root_grads, retain_graph=False, capture=None, create_gra
             if g_out is None:
                 continue
             if needed is not None and node not in needed:
-                _capture(node, g_out, captured, by_node)
+                if node in by_node:
+                    _capture(node, g_out, captured, by_node)
                 continue
             received = g_out if node.n_outputs > 1 else (g_out,)  # None: no gradient reached that output
             if node.retained is not None:
@@ -110,7 +111,8 @@ def run_backward(roots, root_grads, retain_graph=False, capture=None, create_gra
                     if received[idx] is None:
                         continue
                     _accumulate_grad(t, received[idx] if create_graph else received[idx].copy())
-            _capture(node, g_out, captured, by_node)
+            if captured is not None and node in by_node:
+                _capture(node, g_out, captured, by_node)
             if node.n_outputs > 1:
                 xp = backend.get_array_module(*[_array(x) for x in received if x is not None])
                 g_out = [g if g is not None else _zeros(xp, *meta) for g, meta in zip(received, node.out_meta)]
@@ -186,6 +188,9 @@ def _deliver_leaf(t, g, captured, by_node):
             captured[slot] = g if captured[slot] is None else captured[slot] + g
         return
     if not t.requires_grad:
+        return
+    if t.grad is None and not isinstance(g, Tensor):  # the common case, inline: the first gradient, an array
+        t.grad = Tensor._wrap(backend.as_array(g))
         return
     _accumulate_grad(t, g)
 

@@ -37,7 +37,7 @@ class Linear(Function):
 def linear(input, weight, bias=None):
     """y = x W^T + b for x of shape (*, in_features) and W of shape (out_features, in_features)."""
     _check_dtypes(input, weight, bias)
-    if input.ndim == 0 or input.shape[-1] != weight.shape[-1]:
+    if input.ndim == 0 or input.array.shape[-1] != weight.array.shape[-1]:
         raise ValueError(
             f"linear: input of shape {tuple(input.shape)} does not match weight of shape {tuple(weight.shape)}: "
             f"expected the last dimension to be {weight.shape[-1]}"

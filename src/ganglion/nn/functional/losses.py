@@ -209,20 +209,21 @@ def _as_rows(op, input, target, weight, ignore_index, allow_probabilities):
         target = tensor(target)
     if input.ndim == 0:
         raise ValueError(f"{op}: input must have a class dimension, got a 0-d tensor")
-    c = input.shape[1] if input.ndim > 1 else input.shape[0]
+    in_shape = input.array.shape  # plain tuples here: this runs once per step
+    c = in_shape[1] if len(in_shape) > 1 else in_shape[0]
     probabilities = target.dtype.kind == "f"
     if probabilities:
         if not allow_probabilities:
             raise TypeError(f"{op}: target must be class indices (integers), got {target.dtype}")
-        if target.shape != input.shape:
+        if target.array.shape != in_shape:
             raise ValueError(
                 f"{op}: probability targets must have the input's shape {tuple(input.shape)}, got {tuple(target.shape)}"
             )
     else:
         if target.dtype.kind not in "iu":
             raise TypeError(f"{op}: target must be class indices (integers) or probabilities, got {target.dtype}")
-        expected = (input.shape[0],) + tuple(input.shape[2:]) if input.ndim > 1 else ()
-        if tuple(target.shape) != expected:
+        expected = (in_shape[0],) + in_shape[2:] if len(in_shape) > 1 else ()
+        if target.array.shape != expected:
             raise ValueError(
                 f"{op}: expected target of shape {expected} for input of shape {tuple(input.shape)}, "
                 f"got {tuple(target.shape)}"
