@@ -1,4 +1,6 @@
 """Every page under docs/ runs as written: its python blocks, in order, as one program, in a temporary folder.
+Each figure a page draws (a PNG it writes) must be linked from the page and committed beside it
+(``images/<chapter>/``, refreshed by ``python docs/render_images.py``).
 (docs/keras.md has its own test, which also checks what it prints.)"""
 
 import pathlib
@@ -18,3 +20,9 @@ def test_page_runs(page, tmp_path, monkeypatch):
     namespace = {"__name__": page.stem}
     for index, block in enumerate(blocks):
         exec(compile(block, f"docs/{page.relative_to(DOCS)} block {index}", "exec"), namespace)
+    text = page.read_text(encoding="utf-8")
+    chapter = page.name.split(".")[0]
+    for png in sorted(p.name for p in tmp_path.glob("*.png")):
+        link = f"images/{chapter}/{png}"
+        assert f"]({link})" in text, f"{page.name} draws {png} but does not link it as {link}"
+        assert (page.parent / link).is_file(), f"{link} is not committed (run python docs/render_images.py)"
