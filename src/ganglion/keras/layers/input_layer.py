@@ -59,7 +59,12 @@ def infer_output_shape(layer, input_shape, args=(), kwargs=None, dtypes=None):
     from ...factories import tensor
 
     shapes = input_shape
-    dummy = map_structure(lambda s: tensor(_dummy(s, backend.float32)), _as_shape_tree(shapes)) if dtypes is None else dtypes
+    if dtypes is None:
+        tree = _as_shape_tree(shapes)  # one shape (a tuple: not a structure to map over), or a list of them
+        make = lambda s: tensor(_dummy(s, backend.float32))  # noqa: E731
+        dummy = make(tree) if isinstance(tree, tuple) else [make(s) for s in tree]
+    else:
+        dummy = dtypes
     was_training = layer.training
     layer.eval()
     try:
