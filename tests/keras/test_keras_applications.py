@@ -202,7 +202,7 @@ def test_preprocess_input_errors():
 def test_weights_from_save_weights_file(tmp_path):
     kwargs = dict(include_top=False, input_shape=SMALL, pooling="avg")
     source = A.ResNet18(**kwargs)
-    path = tmp_path / "resnet18.weights.h5"
+    path = tmp_path / "resnet18.safetensors"
     source.save_weights(path)
     loaded = A.ResNet18(weights=str(path), **kwargs)
     for a, b in zip(source.get_weights(), loaded.get_weights()):

@@ -86,10 +86,10 @@ def test_save_weights_load_weights_across_instances(tmp_path):
     x, y = _data()
     trained = _model()
     trained.fit(x, y, epochs=1, verbose=0)
-    trained.save_weights(tmp_path / "w.weights.h5")
+    trained.save_weights(tmp_path / "w.safetensors")
     fresh = _model()  # new instance: its layers have other automatic names
     assert fresh.layers[0].name != trained.layers[0].name
-    fresh.load_weights(tmp_path / "w.weights.h5")
+    fresh.load_weights(tmp_path / "w.safetensors")
     np.testing.assert_allclose(fresh.predict(x, verbose=0), trained.predict(x, verbose=0), rtol=1e-6)
     trained.save(tmp_path / "full.keras")
     other = _model()
@@ -97,7 +97,7 @@ def test_save_weights_load_weights_across_instances(tmp_path):
     np.testing.assert_allclose(other.predict(x, verbose=0), trained.predict(x, verbose=0), rtol=1e-6)
     wider = Sequential([Dense(9, input_shape=(4,)), Dense(2)])
     with pytest.raises(ValueError, match=r"does not match the model .*shape \(8, 4\) in the file, \(9, 4\)"):
-        wider.load_weights(tmp_path / "w.weights.h5")
+        wider.load_weights(tmp_path / "w.safetensors")
 
 
 @saving.register_keras_serializable(package="Tests")

@@ -32,6 +32,7 @@ from ...io.weights import read_file, read_stream, to_bytes
 from .._registry import REGISTRY
 from .archive import Archive
 from .config_checks import check_config, check_metadata
+from .h5_weights import SUFFIX as H5_SUFFIX, is_hdf5, load_h5, save_h5
 from .layer_assets import load_layer_state, save_layer_state
 from .serialization import deserialize_layer, registered_name_of, serialize_layer
 from .weight_check import checking
@@ -228,16 +229,21 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
 
 
 def save_weights(model, filepath, overwrite=True):
-    """Only the weights, in a safetensors file (Keras' ``.weights.h5`` names are accepted; the content is
-    safetensors, not HDF5)."""
+    """Only the weights. A name ending in ``.weights.h5`` gets HDF5 in Keras 3's own layout, which Keras itself reads
+    (needs h5py, see h5_weights.py); any other name a safetensors file."""
     filepath = os.fspath(filepath)
     if os.path.exists(filepath) and not overwrite:
         raise FileExistsError(f"save_weights: {filepath!r} exists and overwrite=False")
+    if filepath.endswith(H5_SUFFIX):
+        save_h5(model, filepath)
+        return
     atomic_write_bytes(filepath, to_bytes(weight_items(model), {"format": WEIGHTS_FORMAT}))
 
 
 def load_weights(model, filepath, skip_mismatch=False):
-    """Load weights written by ``save_weights`` (or the weights of a ``.keras`` file) into ``model``. The file's
+    """Load weights written by ``save_weights`` (or the weights of a ``.keras`` file) into ``model``: the format is
+    told by the file's first bytes, not its name: a zip (``.keras``), HDF5 (Keras 3's ``.weights.h5``, also those
+    Keras wrote) or safetensors (also what older ganglion versions wrote under ``.weights.h5`` names). The file's
     header is compared with the model's weights before any tensor is read."""
     filepath = os.fspath(filepath)
     what = "load_weights"
@@ -259,6 +265,9 @@ def load_weights(model, filepath, skip_mismatch=False):
             stream, size = archive.stream(_WEIGHTS)
             _, tensors = read_stream(stream, size, archive.where(_WEIGHTS), check)
             stream.expect_end()
+    elif is_hdf5(filepath):
+        load_h5(model, filepath, skip_mismatch)
+        return
     else:
         _, tensors = read_file(filepath, check, what)
     assign_weights(model, tensors, f"the weights in {filepath!r}", skip_mismatch)
