@@ -9,6 +9,7 @@ import re
 
 from .architecture import expected_weights, module_from_config, module_to_config
 from .json_fields import field
+from .pickled import refuse_pytorch_file
 from .weights import read_file, save
 
 FORMAT_NAME, FORMAT_VERSION = "ganglion.model", 1
@@ -56,6 +57,7 @@ def compare_weights(expected, found, where, what="the architecture"):
 
 def load_model(path, return_extra=False):
     """Rebuild the model saved by ``save_model``, with its weights, in eval mode."""
+    refuse_pytorch_file(path, "load_model")
     built = {}
 
     def check(header):

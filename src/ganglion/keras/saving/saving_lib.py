@@ -27,6 +27,7 @@ import numpy as np
 
 from ...io.atomic import atomic_write_bytes
 from ...io.json_fields import loads as json_loads
+from ...io.pickled import refuse_pytorch_file
 from ...io.limits import MAX_CONFIG_BYTES, MAX_METADATA_BYTES, OPTIMIZER_STATE_FACTOR, OPTIMIZER_STATE_SLACK
 from ...io.weights import read_file, read_stream, to_bytes
 from .._registry import REGISTRY
@@ -182,6 +183,7 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     filepath = os.fspath(filepath)
     if not os.path.isfile(filepath):
         raise FileNotFoundError(f"{what}: no such file: {filepath!r}")
+    refuse_pytorch_file(filepath, what)
     with Archive(filepath, what) as archive:
         if _CONFIG not in archive.names or _WEIGHTS not in archive.names:
             raise ValueError(f"{what}: {filepath!r} is a zip file but not a ganglion .keras model (it has no "
@@ -249,6 +251,7 @@ def load_weights(model, filepath, skip_mismatch=False):
     what = "load_weights"
     if not os.path.isfile(filepath):
         raise FileNotFoundError(f"{what}: no such file: {filepath!r}")
+    refuse_pytorch_file(filepath, what)
 
     def check(header):
         metadata = header.payload
