@@ -39,17 +39,8 @@ LAYERS = {
     "cli": 6, "__main__": 6, "": 6,
 }
 
-#: (importer, imported) pairs that break rule (b) and are being removed; each names its reason. Tighten by deleting.
-ALLOWED_PRIVATE = {
-    # being fixed in part 1: these files are being edited there; they are to import keras._registry.REGISTRY (the
-    # registry at the bottom of keras) instead of serialization's old alias
-    ("ganglion.keras.losses", "ganglion.keras.saving.serialization._REGISTRY"),
-    ("ganglion.keras.optimizers.base", "ganglion.keras.saving.serialization._REGISTRY"),
-    ("ganglion.keras.optimizers.schedules", "ganglion.keras.saving.serialization._REGISTRY"),
-    # being fixed in part 1: the recurrent base class lives in keras/layers/_recurrent_base.py, which is being
-    # edited there; weight_check needs it public (or exported by keras.layers)
-    ("ganglion.keras.saving.weight_check", "ganglion.keras.layers._recurrent_base._Recurrent"),
-}
+#: (importer, imported) pairs allowed to break rule (b), each with its reason: none today. Keep it empty.
+ALLOWED_PRIVATE = set()
 
 
 def _modules():

@@ -10,7 +10,7 @@ backward layer's. A mask reaches both copies; with ``return_sequences`` their ma
 """
 
 from ...ops import cat
-from ._recurrent_base import call_with_sequence_mask
+from .recurrent_base import call_with_sequence_mask
 from .base import Layer
 
 MERGE_MODES = ("concat", "sum", "mul", "ave", None)

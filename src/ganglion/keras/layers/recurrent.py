@@ -25,10 +25,10 @@ from ...nn.modules.recurrent import GRU as EngineGRU
 from ...nn.modules.recurrent import LSTM as EngineLSTM
 from ...nn.modules.recurrent import RNN as EngineRNN
 from .. import activations as keras_activations
-from ._recurrent_base import _Recurrent
+from .recurrent_base import Recurrent
 
 
-class SimpleRNN(_Recurrent):
+class SimpleRNN(Recurrent):
     """h_t = activation(x_t kernel + h_{t-1} recurrent_kernel + bias).  (batch, timesteps, features) -> (batch,
     units) or (batch, timesteps, units); the state is h."""
 
@@ -55,7 +55,7 @@ class SimpleRNN(_Recurrent):
         return self.activation is keras_activations.tanh or self.activation is keras_activations.relu
 
 
-class LSTM(_Recurrent):
+class LSTM(Recurrent):
     """Long short-term memory. With z = x_t kernel + h_{t-1} recurrent_kernel + bias split into gates (i, f, c, o):
     i, f, o = recurrent_activation(z_i, z_f, z_o);  c_t = f c_{t-1} + i activation(z_c);  h_t = o activation(c_t).
     (batch, timesteps, features) -> (batch, units) or (batch, timesteps, units); states [h, c]."""
@@ -103,7 +103,7 @@ class LSTM(_Recurrent):
         return config
 
 
-class GRU(_Recurrent):
+class GRU(Recurrent):
     """Gated recurrent unit. Gates (z, r, h) from x_t kernel + bias_in and h_{t-1} recurrent_kernel (+ bias_rec):
     z, r = recurrent_activation(...);  hh = activation(x_h + r (h_{t-1} U_h + b_rec_h))  (reset_after=True, Keras 3's
     default; with reset_after=False: activation(x_h + (r h_{t-1}) U_h));  h_t = z h_{t-1} + (1 - z) hh.

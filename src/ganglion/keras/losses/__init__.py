@@ -32,9 +32,9 @@ def get(identifier):
     """A loss from a function name ("mse", "sparse_categorical_crossentropy"), a class name ("Huber"), a config dict
     ({"class_name": ..., "config": ...}), a Loss instance or class, or a function."""
     if isinstance(identifier, dict) and "class_name" in identifier:
-        from ..saving.serialization import _REGISTRY
+        from .._registry import REGISTRY
 
-        table = {**_ALL, **{k: v for k, v in _REGISTRY.items() if isinstance(v, type) and issubclass(v, Loss)}}
+        table = {**_ALL, **{k: v for k, v in REGISTRY.items() if isinstance(v, type) and issubclass(v, Loss)}}
         found = lookup("loss", identifier["class_name"], table, instantiate=False)
         return found.from_config(identifier.get("config") or {}) if isinstance(found, type) else found
     found = lookup("loss", identifier, _ALL)

@@ -225,12 +225,12 @@ def _serialize_schedule(schedule):
 
 def _deserialize_schedule(config, custom_objects=None):
     """A schedule from {"class_name", "config"}: the built-in schedules, registered classes or custom_objects."""
-    from ..saving.serialization import _REGISTRY
+    from .._registry import REGISTRY
     from . import schedules
 
     name = config.get("class_name")
     table = dict(custom_objects or {})
-    for key, value in list(_REGISTRY.items()) + [(k, getattr(schedules, k)) for k in dir(schedules)]:
+    for key, value in list(REGISTRY.items()) + [(k, getattr(schedules, k)) for k in dir(schedules)]:
         if isinstance(value, type) and issubclass(value, schedules.LearningRateSchedule):
             table.setdefault(key, value)
     if name not in table:

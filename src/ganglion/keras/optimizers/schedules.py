@@ -159,9 +159,9 @@ def deserialize(config, custom_objects=None):
     """A schedule from ``serialize``'s dict (built-in classes, ``custom_objects`` or registered classes)."""
     if not isinstance(config, dict) or "class_name" not in config:
         raise ValueError(f"deserialize expects a dict with 'class_name' and 'config', got {config!r}")
-    from ..saving.serialization import _REGISTRY
+    from .._registry import REGISTRY
 
-    table = {**_ALL, **_REGISTRY, **(custom_objects or {})}
+    table = {**_ALL, **REGISTRY, **(custom_objects or {})}
     cls = lookup("learning rate schedule", config["class_name"], table, instantiate=False)
     return cls.from_config(dict(config.get("config") or {}))
 

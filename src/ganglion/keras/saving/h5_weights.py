@@ -50,9 +50,9 @@ def _is_container(layer):
 
 
 def _is_recurrent(layer):
-    from ..layers._recurrent_base import _Recurrent
+    from ..layers.recurrent_base import Recurrent
 
-    return isinstance(layer, _Recurrent)
+    return isinstance(layer, Recurrent)
 
 
 def keras_entries(model):

@@ -94,7 +94,7 @@ def _compare(layer, input_shape, expected, prefix, check):
 # ------------------------------------------------------------------------------------------------ the rules
 def _rule(layer):
     """The function giving ``layer``'s Keras weight shapes from its input shape, or None for other classes."""
-    from ..layers._recurrent_base import _Recurrent
+    from ..layers.recurrent_base import Recurrent
     from ..layers.conv_transpose import ConvTranspose
     from ..layers.convolutional import Conv
     from ..layers.core import Dense
@@ -102,7 +102,7 @@ def _rule(layer):
     from ..layers.embedding import Embedding
 
     rules = ((Dense, _dense), (Embedding, _embedding), (Conv, _conv), (ConvTranspose, _conv_transpose),
-             (DepthwiseConv, _depthwise), (SeparableConv, _separable), (_Recurrent, _recurrent))
+             (DepthwiseConv, _depthwise), (SeparableConv, _separable), (Recurrent, _recurrent))
     return next((rule for cls, rule in rules if isinstance(layer, cls)), None)
 
 

@@ -92,7 +92,7 @@ def _probability(owner, name, value):
     return float(value)
 
 
-class _Recurrent(ActivityRegularization, Layer):
+class Recurrent(ActivityRegularization, Layer):
     """What SimpleRNN, LSTM and GRU share: arguments, weights and their layouts, masks, states, the call."""
 
     _cell = "simple"
