@@ -151,20 +151,8 @@ def test_backup_restores_weights_optimizer_and_epoch(tmp_path, data):
     assert not os.path.exists(backup_dir)  # a completed fit deletes the backup
 
 
-def _fit_starts_where_callbacks_say():
-    class Skip(callbacks.Callback):
-        def on_train_begin(self, logs=None):
-            self.model._initial_epoch = 1
-
-    model = make_model()
-    history = model.fit(np.zeros((2, 4), np.float32), np.zeros(2), epochs=2, verbose=0, callbacks=[Skip()])
-    return history.epoch == [1]
-
-
 def test_fit_resumes_at_the_first_unfinished_epoch(tmp_path, data):
-    if not _fit_starts_where_callbacks_say():
-        pytest.skip("Model.fit does not yet read model._initial_epoch after on_train_begin (Keras' hook for "
-                    "BackupAndRestore); the restore itself is tested above")
+    """fit reads model._initial_epoch after on_train_begin (Keras' hook for BackupAndRestore)."""
     x, y = data
     reference = make_model()
     reference.fit(x, y, epochs=5, batch_size=8, shuffle=False, verbose=0)
