@@ -12,6 +12,7 @@ from .size import Size
 from .tensor import Tensor
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from . import autograd, cuda, memory, ops
+from .kernels import get_num_threads, set_num_threads
 
 # The two links from the lower modules up to the higher ones, made here, once, so that imports flow one way:
 # autograd makes and reads Tensors without importing tensor.py (which builds on it), and Tensor's operators are the

@@ -1,0 +1,147 @@
+"""Compiled CPU kernels, and how many threads they (and BLAS) use.
+
+NumPy runs its elementwise loops on one core and OpenBLAS threads only large products. Where a measurement shows
+that a pass over an array is the bottleneck, ganglion writes it once as a plain loop that reads like the notes'
+formula and lets numba compile it, parallel over the cores, on first use (cached on disk, so later processes skip
+the compile). The NumPy code stays beside it as the reference: every kernel is tested equal to it, and it is what
+runs where numba is missing, on CuPy arrays, or with ``GANGLION_COMPILED=0`` in the environment (read at each call,
+so a test can switch it off).
+
+    from ganglion.kernels import compiled, prange, usable
+
+    @compiled
+    def relu_(x):                      # x: a flat float array, changed in place
+        for i in prange(x.size):
+            if x[i] < 0:
+                x[i] = 0
+
+    if usable(x):
+        relu_(x.reshape(-1))
+    else:
+        np.maximum(x, 0, out=x)
+
+Threads: ``ganglion.set_num_threads(n)`` sets how many threads the compiled kernels and BLAS use, as
+``torch.set_num_threads``; the default is ``OMP_NUM_THREADS`` when set, else every core. Like PyTorch's, the
+setting is one per process.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import threading
+
+import numpy as np
+
+__all__ = ["available", "usable", "compiled", "prange", "set_num_threads", "get_num_threads"]
+
+_compile_lock = threading.Lock()
+_numba = None  # the numba module once imported; importing it costs ~0.3 s, so not before the first kernel runs
+_has_numba = importlib.util.find_spec("numba") is not None
+_requested_threads = None  # what set_num_threads was given; None: the default
+
+
+def available() -> bool:
+    """True when compiled kernels run: numba is installed and ``GANGLION_COMPILED`` is not ``0``."""
+    return _has_numba and os.environ.get("GANGLION_COMPILED", "1") != "0"
+
+
+def usable(*arrays) -> bool:
+    """True when compiled kernels are available and every array is a NumPy array (not CuPy), so the kernel can
+    take them."""
+    return available() and all(type(a) is np.ndarray for a in arrays)
+
+
+def prange(*args):
+    """Inside a compiled kernel: a loop whose iterations run on all threads. Outside one (the reference run in a
+    test, or a kernel called uncompiled): ``range``."""
+    return range(*args)
+
+
+def _import_numba():
+    global _numba
+    if _numba is None:
+        import numba
+
+        _numba = numba
+        _apply_threads()
+    return _numba
+
+
+def _default_threads() -> int:
+    env = os.environ.get("OMP_NUM_THREADS", "").strip()
+    if env.isdigit() and int(env) > 0:
+        return int(env)
+    return os.cpu_count() or 1
+
+
+def _apply_threads():
+    n = _requested_threads or _default_threads()
+    if _numba is not None:
+        _numba.set_num_threads(max(1, min(n, _numba.config.NUMBA_NUM_THREADS)))
+
+
+def set_num_threads(n: int) -> None:
+    """Use ``n`` threads in the compiled kernels and in BLAS products, as ``torch.set_num_threads``."""
+    global _requested_threads
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"set_num_threads(n): n must be a positive int, got {n!r}")
+    _requested_threads = int(n)
+    _apply_threads()
+    _set_blas_threads(int(n))
+
+
+def get_num_threads() -> int:
+    """How many threads the compiled kernels and BLAS use (``set_num_threads``, else the default)."""
+    return _requested_threads or _default_threads()
+
+
+def _set_blas_threads(n: int) -> None:
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl is a dependency; a bare NumPy keeps its own setting
+        return
+    threadpool_limits(limits=n, user_api="blas")
+
+
+class _Kernel:
+    """A function compiled by numba on its first call (parallel, cached on disk). ``.py_func`` is the plain Python
+    function, for tests that check the compiled kernel against the same loop run uncompiled."""
+
+    def __init__(self, function, parallel):
+        self.py_func = function
+        self.parallel = parallel
+        self._compiled = None
+        self.__name__ = function.__name__
+        self.__doc__ = function.__doc__
+
+    def _compile(self):
+        with _compile_lock:
+            if self._compiled is None:
+                numba = _import_numba()
+                self._compiled = numba.njit(parallel=self.parallel, cache=True, nogil=True)(
+                    _with_numba_prange(self.py_func, numba))
+        return self._compiled
+
+    def __call__(self, *args):
+        compiled_function = self._compiled or self._compile()
+        return compiled_function(*args)
+
+
+def _with_numba_prange(function, numba):
+    """The same function, its global ``prange`` now numba's (the module's own stays ``range``, for the reference
+    run)."""
+    import types
+
+    namespace = dict(function.__globals__)
+    namespace["prange"] = numba.prange
+    return types.FunctionType(function.__code__, namespace, function.__name__, function.__defaults__,
+                              function.__closure__)
+
+
+def compiled(function=None, *, parallel=True):
+    """Decorator: compile ``function`` with numba on first call (``parallel``: its ``prange`` loops use every
+    thread). Call it only where ``usable(...)`` said yes."""
+    if function is None:
+        return lambda f: _Kernel(f, parallel)
+    return _Kernel(function, parallel)
