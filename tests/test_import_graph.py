@@ -20,13 +20,15 @@ ROOT = pathlib.Path(__file__).resolve().parents[1] / "src"
 LAYERS = {
     # 0: arrays, devices, dtypes, sizes. memory's pools hold backend arrays and backend.empty_cache empties them,
     # so the two are one layer.
-    "backend": 0, "size": 0, "memory": 0,
+    "backend": 0, "size": 0, "memory": 0, "arguments": 0,
     # compiled CPU kernels and the thread count they and BLAS use; below everything that runs math
     "kernels": 0,
     # 1: the tensor and its autograd engine, tensor factories, the torch.cuda / torch.accelerator namespaces
     "autograd": 1, "tensor": 1, "factories": 1, "cuda": 1, "accelerator": 1,
     # 2: differentiable ops (linalg.py is the torch.linalg namespace over ops.linalg)
     "ops": 2, "linalg": 2,
+    # collectives over tensors between MPI ranks; nn (DistributedDataParallel, SyncBatchNorm) builds on them
+    "distributed": 2,
     # 3: modules, functional, init
     "nn": 3,
     # 4: what builds on nn: optimizers, data pipelines, vision models, metrics, model files, torch.utils' paths,

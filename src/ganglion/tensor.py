@@ -10,6 +10,7 @@ binds them: ``ganglion.ops`` builds on this module, which therefore never import
 import numpy as np
 
 from . import backend
+from .arguments import normalize_dim, parse_to, size_argument
 from .size import Size
 from .autograd import function as _function
 from .autograd.grad_mode import state as _grad_state
@@ -124,7 +125,7 @@ class Tensor:
         """The shape as a ``ganglion.Size``, or the size of dimension ``dim`` (an int)."""
         if dim is None:
             return tuple.__new__(Size, self.array.shape)
-        return self.array.shape[_check_dim(dim, self.ndim)]
+        return self.array.shape[normalize_dim(dim, self.ndim, "size")]
 
     def dim(self):
         return self.array.ndim
@@ -250,27 +251,27 @@ class Tensor:
         retained.append((self._out_index, self))
         self._node.retained = retained
 
+    def register_post_accumulate_grad_hook(self, hook):
+        """Run ``hook(self)`` after each backward has accumulated its whole gradient into this leaf's ``.grad``;
+        returns a handle whose ``remove()`` unregisters it (see ``ganglion.autograd.hooks``)."""
+        from .autograd import hooks
+
+        return hooks.register_post_accumulate_grad_hook(self, hook)
+
     # ------------------------------------------------------------------------------------------ devices, dtypes
-    def to(self, *args, dtype=None, device=None, non_blocking=False, copy=False, memory_format=None):
-        """``to(device)``, ``to(dtype)``, ``to(device, dtype)`` or ``to(other)``: a tensor with that placement and type.
+    def to(self, *args, **kwargs):
+        """``to(device)``, ``to(dtype)``, ``to(device, dtype)`` or ``to(other)``: a tensor with that placement and type
+        (this one when nothing changes, unless ``copy=True``). The arguments are PyTorch's (``arguments.parse_to``).
 
         ``non_blocking`` is accepted as in PyTorch; copies here are synchronous, so the result is the same either way.
         """
-        for a in args:
-            if isinstance(a, bool):
-                non_blocking = a  # to(device, dtype, non_blocking), PyTorch's positional order
-            elif isinstance(a, backend.Device) or (isinstance(a, str) and not _is_dtype_name(a)):
-                device = a  # an unknown name is taken as a device, whose parser lists the accepted ones
-            elif isinstance(a, Tensor):
-                device, dtype = a.device, a.dtype
-            else:
-                dtype = a
+        request = parse_to("Tensor.to", args, kwargs)
         out = self
-        if dtype is not None:
-            out = out.type(dtype)
-        if device is not None and not backend.same_placement(backend.Device(device), out.device):
-            out = out._to_device(backend.Device(device))
-        if copy and out is self:
+        if request.dtype is not None:
+            out = out.type(request.dtype)
+        if request.device is not None and not backend.same_placement(request.device, out.device):
+            out = out._to_device(request.device)
+        if request.copy and out is self:
             out = self.clone()
         return out
 
@@ -317,23 +318,23 @@ class Tensor:
         return make(*size, dtype=self.dtype if dtype is None else dtype,
                     device=self.device if device is None else device, requires_grad=requires_grad)
 
-    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False, **kw):
+    def new_zeros(self, *args, size=None, dtype=None, device=None, requires_grad=False):
         """Zeros of ``size``, with this tensor's dtype and device unless given."""
         from .factories import zeros
 
-        return self._new(zeros, _size_argument("new_zeros", size, kw), dtype, device, requires_grad)
+        return self._new(zeros, size_argument("new_zeros", args, size), dtype, device, requires_grad)
 
-    def new_ones(self, *size, dtype=None, device=None, requires_grad=False, **kw):
+    def new_ones(self, *args, size=None, dtype=None, device=None, requires_grad=False):
         """Ones of ``size``, with this tensor's dtype and device unless given."""
         from .factories import ones
 
-        return self._new(ones, _size_argument("new_ones", size, kw), dtype, device, requires_grad)
+        return self._new(ones, size_argument("new_ones", args, size), dtype, device, requires_grad)
 
-    def new_empty(self, *size, dtype=None, device=None, requires_grad=False, **kw):
+    def new_empty(self, *args, size=None, dtype=None, device=None, requires_grad=False):
         """An uninitialized tensor of ``size``, with this tensor's dtype and device unless given."""
         from .factories import empty
 
-        return self._new(empty, _size_argument("new_empty", size, kw), dtype, device, requires_grad)
+        return self._new(empty, size_argument("new_empty", args, size), dtype, device, requires_grad)
 
     def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
         """``size`` (a tuple or list) filled with ``fill_value``, with this tensor's dtype and device unless given."""
@@ -468,32 +469,6 @@ class Tensor:
     __imul__ = _iop("__imul__", lambda s, o: s.mul_(o))
     __itruediv__ = _iop("__itruediv__", lambda s, o: s.div_(o))
     del _iop
-
-
-def _size_argument(op, size, keywords):
-    """``f(2, 3)``, ``f((2, 3))`` or ``f(size=(2, 3))``; TypeError for both forms at once or another keyword."""
-    if set(keywords) - {"size"}:
-        raise TypeError(f"{op}() got an unexpected keyword argument '{next(iter(set(keywords) - {'size'}))}'")
-    if "size" in keywords:
-        if size:
-            raise TypeError(f"{op}() got multiple values for argument 'size'")
-        if not isinstance(keywords["size"], (tuple, list)):
-            raise TypeError(f"{op}(): argument 'size' must be tuple of ints, not {type(keywords['size']).__name__}")
-        return (keywords["size"],)
-    return size
-
-
-def _is_dtype_name(name):
-    return name.replace("ganglion.", "").replace("torch.", "") in backend.DTYPES
-
-
-def _check_dim(dim, ndim):
-    """A dimension index in [0, ndim), accepting negative ones; a clear IndexError otherwise."""
-    n = max(ndim, 1)
-    if not -n <= dim < n:
-        raise IndexError(f"dimension {dim} is out of range for a tensor of {ndim} dimension(s) (expected [{-n}, {n - 1}])")
-    return dim % n
-
 
 
 def index_key(key):

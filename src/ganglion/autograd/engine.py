@@ -7,6 +7,7 @@
 """
 
 from .. import backend
+from . import hooks
 from .grad_mode import set_grad_enabled
 
 Tensor = None  # the tensor class, given by ganglion.autograd.register_tensor_class
@@ -97,6 +98,7 @@ def run_backward(roots, root_grads, retain_graph=False, capture=None, create_gra
 
         order = topological_order(root_nodes)
         needed = None if capture is None else _leading_to(order, capture)
+        hooked = hooks.leaf_uses(order) if capture is None else None  # post-accumulate-grad hooks (autograd/hooks.py)
         for node in reversed(order):
             g_out = grads.pop(node, None)
             if g_out is None:
@@ -136,10 +138,14 @@ def run_backward(roots, root_grads, retain_graph=False, capture=None, create_gra
                 parent = inp._node
                 if parent is None:
                     _deliver_leaf(inp, g if create_graph else _owned(g, in_grads[:i], g_out), captured, by_node)
+                    if hooked is not None:
+                        hooks.delivered(inp, hooked)
                 else:
                     _add(grads, parent, inp._out_index, g)
             if not retain_graph:
                 node.free()
+        if hooked:
+            hooks.flush(hooked)
     return captured
 
 

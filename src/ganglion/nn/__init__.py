@@ -19,6 +19,8 @@ from .modules import (
     BatchNorm1d, BatchNorm2d, BatchNorm3d, GroupNorm, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d, LayerNorm,
     LocalResponseNorm, RMSNorm,
 )
+from .modules import SyncBatchNorm
+from . import parallel
 from .modules import GRU, LSTM, RNN, Embedding, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 from .modules import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
 from .modules import (

@@ -5,14 +5,24 @@ imports ``torch.utils.data`` runs with only its import prefix changed; the datas
 one place, ``ganglion.data``.
 """
 
+import sys
+
 from ..data import (
-    BatchSampler, ChainDataset, ConcatDataset, DataLoader, Dataset, IterableDataset, RandomSampler, Sampler,
+    BatchSampler, ChainDataset, ConcatDataset, DataLoader, Dataset, DistributedSampler, IterableDataset, RandomSampler,
+    Sampler,
     SequentialSampler, Subset, SubsetRandomSampler, TensorDataset, WeightedRandomSampler,
     default_collate, default_convert, get_worker_info, random_split,
 )
 
+from ..data import distributed  # noqa: E402  (torch.utils.data.distributed's path, below)
+
+# ``from ganglion.utils.data.distributed import DistributedSampler`` as with torch: this module is not a package,
+# so the submodule's path is made an alias of ganglion.data.distributed
+sys.modules[__name__ + ".distributed"] = distributed
+
 __all__ = [
-    "BatchSampler", "ChainDataset", "ConcatDataset", "DataLoader", "Dataset", "IterableDataset", "RandomSampler",
+    "BatchSampler", "ChainDataset", "ConcatDataset", "DataLoader", "Dataset", "DistributedSampler", "IterableDataset",
+    "RandomSampler",
     "Sampler", "SequentialSampler", "Subset", "SubsetRandomSampler", "TensorDataset", "WeightedRandomSampler",
     "default_collate", "default_convert", "get_worker_info", "random_split",
 ]
