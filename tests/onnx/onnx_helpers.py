@@ -4,7 +4,21 @@ compare with ganglion's own outputs."""
 import numpy as np
 
 import ganglion
+import ganglion.nn as nn
 from ganglion.autograd.grad_mode import no_grad
+
+
+class Lambda(nn.Module):
+    """A module whose forward is ``fn(self, *inputs)``: the structural ops (view, permute, cat, add) in a row."""
+
+    def __init__(self, fn, **modules):
+        super().__init__()
+        self.fn = fn
+        for name, m in modules.items():
+            setattr(self, name, m)
+
+    def forward(self, *inputs):
+        return self.fn(self, *inputs)
 
 
 def flat_outputs(result):

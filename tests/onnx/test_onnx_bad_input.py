@@ -69,8 +69,6 @@ REFUSED = [
     ("branch_on_batch_size", BatchBranch(), floats(3, 4), DataDependentError,
      r"argument 1 of op 0 \(Mul\).*2\.0, then 3\.0"),
     ("constant_from_values", ScaledByMean(), floats(3, 4), DataDependentError, r"op 0 \(Mul\)"),
-    ("unequal_adaptive_max_pool", Named(conv=nn.Conv2d(1, 2, 3), pool=nn.AdaptiveMaxPool2d((3, 4))), floats(2, 1, 9, 9),
-     UnsupportedOpError, r"op AdaptiveMaxPool in layer pool \(AdaptiveMaxPool2d\) cannot be exported.*unequal size"),
     ("op_without_mapping", Named(body=Cumulative()), floats(2, 3), UnsupportedOpError,
      r"op \w+ in layer body \(Cumulative\) cannot be exported.*no ONNX mapping"),
     ("output_not_from_input", Constant(), floats(2, 2), ExportError, r"output 0 .* does not depend on the inputs"),

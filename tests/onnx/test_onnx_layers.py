@@ -9,26 +9,13 @@ pytest.importorskip("onnxruntime")
 
 import ganglion  # noqa: E402
 import ganglion.nn as nn  # noqa: E402
-from onnx_helpers import assert_round_trip  # noqa: E402
+from onnx_helpers import Lambda, assert_round_trip  # noqa: E402
 
 RNG = np.random.default_rng(0)
 
 
 def floats(*shape):
     return RNG.standard_normal(shape).astype(np.float32)
-
-
-class Lambda(nn.Module):
-    """A module whose forward is ``fn(self, *inputs)``: the structural ops (view, permute, cat, add) in a row."""
-
-    def __init__(self, fn, **modules):
-        super().__init__()
-        self.fn = fn
-        for name, m in modules.items():
-            setattr(self, name, m)
-
-    def forward(self, *inputs):
-        return self.fn(self, *inputs)
 
 
 def with_running_stats(norm):
@@ -80,6 +67,14 @@ LAYERS = [
     ("adaptive_avg_pool_unequal", lambda: nn.AdaptiveAvgPool2d((3, 4)), (2, 3, 7, 9)),
     ("global_max_pool", lambda: nn.AdaptiveMaxPool2d(1), (2, 3, 5, 6)),
     ("adaptive_max_pool_tiled", lambda: nn.AdaptiveMaxPool2d((2, 3)), (2, 3, 4, 6)),
+    ("adaptive_max_pool_unequal", lambda: nn.AdaptiveMaxPool2d((3, 4)), (2, 3, 7, 9)),
+    ("adaptive_max_pool_unequal_one_axis", lambda: nn.AdaptiveMaxPool2d((5, 3)), (2, 3, 7, 6)),
+    ("adaptive_max_pool_upsampling", lambda: nn.AdaptiveMaxPool2d((9, 4)), (2, 3, 5, 3)),
+    ("adaptive_max_pool1d_unequal", lambda: nn.AdaptiveMaxPool1d(4), (2, 3, 10)),
+    ("adaptive_max_pool3d_unequal", lambda: nn.AdaptiveMaxPool3d((2, 3, 4)), (2, 2, 5, 7, 6)),
+    ("adaptive_avg_pool1d_unequal", lambda: nn.AdaptiveAvgPool1d(4), (2, 3, 10)),
+    ("adaptive_avg_pool3d_unequal", lambda: nn.AdaptiveAvgPool3d((2, 3, 4)), (2, 2, 5, 7, 6)),
+    ("adaptive_avg_pool_upsampling", lambda: nn.AdaptiveAvgPool2d((9, 4)), (2, 3, 5, 3)),
     ("batch_norm1d", lambda: with_running_stats(nn.BatchNorm1d(5)), (4, 5)),
     ("batch_norm1d_sequence", lambda: with_running_stats(nn.BatchNorm1d(5)), (4, 5, 7)),
     ("batch_norm2d", lambda: with_running_stats(nn.BatchNorm2d(3)), (2, 3, 4, 4)),
@@ -138,3 +133,26 @@ def test_dynamic_batch_names_the_first_dim(tmp_path):
 def test_opsets(opset, tmp_path):
     model = nn.Sequential(nn.Conv2d(2, 4, 3), nn.GroupNorm(2, 4), nn.AdaptiveAvgPool2d(1), nn.Flatten())
     assert_round_trip(model, [floats(2, 2, 5, 5)], [floats(3, 2, 5, 5)], tmp_path / "m.onnx", opset=opset)
+
+
+# (id, ganglion module, PyTorch functional name, output size, input shape): onnxruntime against the oracle itself
+ADAPTIVE_ORACLE = [
+    ("max2d", nn.AdaptiveMaxPool2d((3, 4)), "adaptive_max_pool2d", (3, 4), (2, 3, 7, 9)),
+    ("max1d", nn.AdaptiveMaxPool1d(4), "adaptive_max_pool1d", 4, (2, 3, 10)),
+    ("max3d", nn.AdaptiveMaxPool3d((2, 3, 4)), "adaptive_max_pool3d", (2, 3, 4), (2, 2, 5, 7, 6)),
+    ("avg2d", nn.AdaptiveAvgPool2d((3, 4)), "adaptive_avg_pool2d", (3, 4), (2, 3, 7, 9)),
+    ("avg3d", nn.AdaptiveAvgPool3d((2, 3, 4)), "adaptive_avg_pool3d", (2, 3, 4), (2, 2, 5, 7, 6)),
+]
+
+
+@pytest.mark.parametrize("name, module, torch_fn, size, shape", ADAPTIVE_ORACLE, ids=[r[0] for r in ADAPTIVE_ORACLE])
+def test_unequal_adaptive_pooling_matches_pytorch(name, module, torch_fn, size, shape, tmp_path):
+    torch = pytest.importorskip("torch")
+    from onnx_helpers import onnx_outputs
+
+    path = tmp_path / f"{name}.onnx"
+    ganglion.onnx.export(module, floats(*shape), path)
+    x = floats(shape[0] + 3, *shape[1:])
+    (got,) = onnx_outputs(path, [x])
+    expected = getattr(torch.nn.functional, torch_fn)(torch.from_numpy(x), size).numpy()
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)

@@ -1,5 +1,6 @@
 """Recurrent layers, embeddings and whole models (the zoo's LeNet, a small ResNet and VGG, an LSTM classifier)
-exported and run in onnxruntime on another batch size, compared with ganglion."""
+exported and run in onnxruntime on another batch size (recurrent layers also on another sequence length), compared
+with ganglion."""
 
 import numpy as np
 import pytest
@@ -66,8 +67,9 @@ RECURRENT = [
 
 @pytest.mark.parametrize("name, factory, shape, tol", RECURRENT, ids=[r[0] for r in RECURRENT])
 def test_recurrent_round_trip(name, factory, shape, tol, tmp_path):
-    """dynamic_batch makes dim 0 dynamic: the batch with batch_first, the sequence length when time-major."""
-    other = floats(shape[0] + 2, *shape[1:])
+    """Both the batch (dim 1 time-major, dim 0 batch_first, inferred from the layer) and the sequence length
+    change."""
+    other = floats(shape[0] + 2, shape[1] + 3, *shape[2:])
     assert_round_trip(LastState(factory()), [floats(*shape)], [other], tmp_path / f"{name}.onnx", tol=tol)
 
 
@@ -99,7 +101,7 @@ def test_model_round_trip(name, factory, shape, tol, tmp_path):
 
 def test_lstm_classifier_with_embedding(tmp_path):
     tokens = RNG.integers(0, 20, (3, 7)).astype(np.int64)
-    other = RNG.integers(0, 20, (5, 7)).astype(np.int64)
+    other = RNG.integers(0, 20, (5, 10)).astype(np.int64)  # another batch and another length
     assert_round_trip(SequenceClassifier(), [tokens], [other], tmp_path / "classifier.onnx", tol=1e-4)
 
 

@@ -1,5 +1,8 @@
 """``GraphBuilder``: what an op mapping writes ONNX with. It names values, turns parameters, buffers and constants
-into initializers, adds nodes, and knows each recorded tensor's dynamic shape (None for the batch-dependent dims).
+into initializers, adds nodes, and knows each recorded tensor's dynamic shape (None for the dims that change with a
+dynamic axis: the batch, the sequence length). A size that changes with an axis is never written as a number: it
+is read from a tensor's Shape when the file runs (``runtime_shape``), and a constant whose shape changes with an
+axis is a small constant Expanded to its runtime shape.
 
 A mapping (see ``ops/``) is ``mapping(g, node, *args) -> output name(s)``: it reads the node's arguments, asks
 ``g.value(arg)`` for the ONNX name of a tensor argument, adds nodes with ``g.add(...)`` and returns the names of
@@ -26,6 +29,7 @@ class GraphBuilder:
         self.values = {}  # (Function node, output index) -> ONNX name
         self._leaves = {}  # id(constant or parameter Tensor / array) -> (ONNX name, the object, kept alive)
         self._used = set(inputs.values())
+        self._dims = {}  # (ONNX name, dim) -> the 1-element Shape node reading that dim
         self.current = None  # the node being mapped, named in errors
 
     # ----------------------------------------------------------------------------------------------- names
@@ -74,11 +78,21 @@ class GraphBuilder:
         if entry is None:
             array = backend.to_numpy(array)
             hint = self.param_names.get(id(obj)) or self.param_names.get(id(array)) or "const"
-            if hint == "const" and obj is not array and self.comparison.shape(obj) != tuple(array.shape):
-                raise self.unsupported(f"a constant of shape {tuple(array.shape)} changes with the batch size; "
-                                       "export with dynamic_batch=False")
-            entry = self._leaves[id(obj)] = (self.const(array, hint), obj)
+            dynamic = self.comparison.shape(obj)
+            name = self._sized_constant(obj, array, dynamic) if None in dynamic else self.const(array, hint)
+            entry = self._leaves[id(obj)] = (name, obj)
         return entry[0]
+
+    def _sized_constant(self, obj, array, dynamic):
+        """A constant whose shape changes with a dynamic axis (a zero initial state (L, N, H), a mask (N, 1)): its
+        values must repeat along those dims; it is written as one slice of them, Expanded to the runtime shape."""
+        axes = [i for i, d in enumerate(dynamic) if d is None]
+        one = array[tuple(slice(0, 1) if i in axes else slice(None) for i in range(array.ndim))]
+        if not np.array_equal(np.broadcast_to(one, array.shape), array, equal_nan=array.dtype.kind in "fc"):
+            raise self.unsupported(f"a constant of shape {tuple(array.shape)} changes with a dynamic axis (dims "
+                                   f"{axes}) and its values differ along those dims; compute it from the input with "
+                                   "tensor ops, or export with dynamic_batch=False / sequence_dim=None")
+        return self.add("Expand", [self.const(one, "const"), self.runtime_shape(obj)])
 
     def const(self, array, hint="const"):
         """A new initializer holding ``array``; returns its name."""
@@ -108,9 +122,13 @@ class GraphBuilder:
         """``t``'s shape with None for the dims that change with the batch."""
         return self.comparison.shape(t)
 
+    def output(self, node, k=0):
+        """Output ``k`` of recorded ``node`` (a Tensor of the first trace)."""
+        return self.trace.values[(node, k)]
+
     def output_shape(self, node, k=0):
         """The dynamic shape of output ``k`` of recorded ``node``."""
-        return self.shape(self.trace.values[(node, k)])
+        return self.shape(self.output(node, k))
 
     # ----------------------------------------------------------------------------------------------- nodes
     def add(self, op_type, inputs, outputs=1, **attributes):
@@ -138,10 +156,53 @@ class GraphBuilder:
     def squeeze(self, x, axes):
         return self.add("Squeeze", [x, self.ints(axes, "axes")])
 
-    def reshape(self, x, dynamic_shape):
-        """Reshape ``x`` to ``dynamic_shape`` (None for the one batch-dependent dim, written as -1)."""
-        unknown = [i for i, d in enumerate(dynamic_shape) if d is None]
-        if len(unknown) > 1:
-            raise self.unsupported(f"a reshape to {tuple(dynamic_shape)} with {len(unknown)} dims that change with "
-                                   "the batch size; export with dynamic_batch=False")
-        return self.add("Reshape", [x, self.ints([-1 if d is None else d for d in dynamic_shape], "shape")])
+    def reshape(self, x, target):
+        """Reshape recorded tensor ``x`` to the shape of recorded tensor ``target`` (its runtime shape, with -1 for
+        one dim that no tensor at hand has, such as T * N)."""
+        return self.add("Reshape", [self.value(x), self.runtime_shape(target, like=x, infer_one=True)])
+
+    # ---------------------------------------------------------------------------------------------- shapes
+    def runtime_shape(self, t, like=None, infer_one=False):
+        """An int64 1-D value holding recorded tensor ``t``'s shape when the file runs. Fixed dims are constants;
+        a dim that changes with a dynamic axis is read (Shape with start/end) from a tensor with a dim of the same
+        signature, ``like`` first, then the graph inputs. With ``infer_one``, a single dynamic dim is written -1,
+        and so is one dim that no tensor has (a Reshape infers it)."""
+        dynamic = self.shape(t)
+        unknown = [i for i, d in enumerate(dynamic) if d is None]
+        if not unknown or (infer_one and len(unknown) == 1):
+            return self.ints([-1 if d is None else d for d in dynamic], "shape")
+        sources = ([like] if like is not None else []) + list(self.trace.inputs)
+        pieces, fixed, inferred = [], [], False
+        for i, d in enumerate(dynamic):
+            source = None if d is not None else self._dim_source(self.comparison.signature(t, i), sources)
+            if source is None:
+                if d is None:
+                    if not infer_one or inferred:
+                        raise self.unsupported(f"a shape {tuple(t.shape)} whose dim {i} changes with a dynamic axis "
+                                               "and matches no dim of the inputs; export with dynamic_batch=False "
+                                               "/ sequence_dim=None")
+                    inferred = True
+                fixed.append(-1 if d is None else d)
+                continue
+            if fixed:
+                pieces.append(self.ints(fixed, "shape"))
+                fixed = []
+            pieces.append(self._dim(*source))
+        if fixed:
+            pieces.append(self.ints(fixed, "shape"))
+        return pieces[0] if len(pieces) == 1 else self.add("Concat", pieces, axis=0)
+
+    def _dim_source(self, signature, sources):
+        """(tensor, dim) of the first of ``sources`` with a dim of ``signature`` (its sizes in every trace)."""
+        for s in sources:
+            for j in range(s.ndim):
+                if self.comparison.signature(s, j) == signature:
+                    return s, j
+        return None
+
+    def _dim(self, t, j):
+        """A 1-element int64 value: dim ``j`` of ``t`` when the file runs (one Shape node per tensor and dim)."""
+        name = self.value(t)
+        if (name, j) not in self._dims:
+            self._dims[(name, j)] = self.add("Shape", [name], start=j, end=j + 1)
+        return self._dims[(name, j)]

@@ -14,13 +14,17 @@ EXAMPLE_BATCH = 2
 
 def export_keras_model(model, filepath, format="onnx", example_input=None, **kwargs):
     """Write Keras ``model`` as ONNX at ``filepath``; ``kwargs`` go to ``ganglion.onnx.export`` (dynamic_batch,
-    opset, input_names, output_names). Without ``example_input`` the model's known input shapes are used."""
+    opset, input_names, output_names, batch_dim, sequence_dim). Without ``example_input`` the model's known input
+    shapes are used. Keras inputs are batch-first and their declared shapes hold: batch_dim=0 and sequence_dim=None
+    unless given."""
     if format not in FORMATS:
         raise ValueError(f"{model.name}.export: unknown format {format!r}; accepted formats are "
                          f"{', '.join(map(repr, FORMATS))}")
     if example_input is None:
         example_input = _example_from_shapes(model)
     kwargs.setdefault("input_names", _input_names(model, example_input))
+    kwargs.setdefault("batch_dim", 0)
+    kwargs.setdefault("sequence_dim", None)
     return export(model, example_input, filepath, **kwargs)
 
 

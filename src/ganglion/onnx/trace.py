@@ -34,11 +34,6 @@ class Trace:
             if t._node is not None:
                 self.values.setdefault((t._node, t._out_index), t)
 
-    def batch(self):
-        """The first dimension of the first input (the size ``dynamic_batch`` varies)."""
-        first = self.inputs[0]
-        return first.shape[0] if first.ndim else None
-
 
 def node_arguments(node):
     """The node's positional inputs followed by the values of its keyword arguments, in a fixed order."""
@@ -78,21 +73,6 @@ def as_example_inputs(example_input):
         array = backend.to_numpy(array).copy()
         tensors.append(Tensor(array, requires_grad=array.dtype.kind == "f"))
     return tuple(tensors)
-
-
-def perturbed(inputs, batch):
-    """Inputs for the second trace: ``batch`` rows (taken in reverse, cycling) and, for floats, other values (negated
-    and rescaled), so that a forward pass that branches on the input's values or its batch size records another
-    graph. Integer inputs keep their values (they are indices into tables)."""
-    out = []
-    for t in inputs:
-        array = backend.to_numpy(t.array)
-        if array.ndim and batch is not None:
-            rows = np.arange(batch)[::-1] % array.shape[0]
-            array = array[rows]
-        array = (-1.5 * array + 0.25).astype(array.dtype) if array.dtype.kind == "f" else array.copy()
-        out.append(Tensor(array, requires_grad=array.dtype.kind == "f"))
-    return tuple(out)
 
 
 @contextlib.contextmanager

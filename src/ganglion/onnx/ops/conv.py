@@ -8,6 +8,8 @@ import math
 
 import numpy as np
 
+from ...nn.functional.pooling_adaptive import adaptive_windows
+
 
 def _window_pads(sizes, kernel, stride, padding, dilation, out):
     """(lo, hi) per spatial dim: ``padding`` on the left, and on the right what the last window needs (the
@@ -57,15 +59,26 @@ def avg_pool(g, node, x, kernel, stride, padding, out, divisor):
 
 
 def adaptive_max_pool(g, node, x, out):
-    """Global max pooling, or MaxPool when the windows tile the input; unequal windows have no ONNX form."""
+    """Global max pooling, MaxPool when the windows tile the input, otherwise one Gather + ReduceMax per axis: a
+    max over a box is a max along each axis in turn. Along an axis of size n, window i spans PyTorch's
+    [floor(i n / o), ceil((i + 1) n / o)); the (o, widest) index table repeats a shorter window's last index, which
+    leaves its max unchanged."""
     sizes = tuple(x.shape[2:])
     if all(o == 1 for o in out):
         return [g.add("GlobalMaxPool", [g.value(x)]), None]
     if all(n % o == 0 for n, o in zip(sizes, out)):
         kernel = [n // o for n, o in zip(sizes, out)]
         return [g.add("MaxPool", [g.value(x)], kernel_shape=kernel, strides=kernel), None]
-    raise g.unsupported(f"adaptive max pooling from {sizes} to {tuple(out)} uses windows of unequal size, which "
-                        "ONNX MaxPool cannot express; choose an output size that divides the input size")
+    y = g.value(x)
+    for axis, (n, o) in enumerate(zip(sizes, out), start=2):
+        if n == o:
+            continue
+        starts, ends = adaptive_windows(n, o)
+        widest = int((ends - starts).max())
+        table = np.minimum(starts[:, None] + np.arange(widest)[None, :], ends[:, None] - 1)
+        taken = g.add("Gather", [y, g.const(table.astype(np.int64), "windows")], axis=axis)  # (..., o, widest, ...)
+        y = g.reduce("ReduceMax", taken, [axis + 1], keepdims=False)
+    return [y, None]
 
 
 def axis_taps(g, node, x, axis, index, weight, rows):

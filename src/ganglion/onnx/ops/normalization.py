@@ -53,9 +53,10 @@ def _weight_of(g, arg, shape, dtype, fill, suffix):
 
 
 def _formula(g, x, weight, bias, eps, stats_view, axes, affine_shape):
-    """Group and instance norm: x viewed as ``stats_view`` (its batch dim copied with 0), statistics over ``axes``."""
+    """Group and instance norm: x viewed as ``stats_view`` (its dynamic dims copied with 0), statistics over
+    ``axes``."""
     dynamic = g.shape(x)
-    view = [0 if i == 0 and dynamic[0] is None and n == x.shape[0] else n for i, n in enumerate(stats_view)]
+    view = [0 if i < x.ndim and dynamic[i] is None and n == x.shape[i] else n for i, n in enumerate(stats_view)]
     v = g.value(x)
     grouped = g.add("Reshape", [v, g.ints(view, "stats_view")])
     centered = g.add("Sub", [grouped, g.reduce("ReduceMean", grouped, list(axes))])

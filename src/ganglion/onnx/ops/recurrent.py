@@ -12,6 +12,7 @@ from ...tensor import Tensor
 
 LSTM_GATES = (0, 3, 1, 2)  # ONNX (i, o, f, c) from PyTorch rows (i, f, g, o)
 GRU_GATES = (1, 0, 2)  # ONNX (z, r, h) from PyTorch rows (r, z, n)
+_PACKED = "a PackedSequence (variable lengths) has no ONNX form; export the padded sequence instead"
 
 
 def _blocks(array, order):
@@ -45,7 +46,7 @@ def _state(g, h):
 
 def _check(g, batch_sizes, w_hr=None):
     if batch_sizes is not None:
-        raise g.unsupported("a PackedSequence input (variable lengths); export the padded sequence instead")
+        raise g.unsupported(_PACKED)
     if w_hr is not None:
         raise g.unsupported("an LSTM with proj_size > 0 (ONNX LSTM has no projection)")
 
@@ -84,3 +85,5 @@ def rnn(g, node, x, h0, w_ih, w_hh, b_ih, b_hh, nonlinearity="tanh", batch_sizes
 
 
 MAPPINGS = {"LSTMSequence": lstm, "GRUSequence": gru, "RNNSequence": rnn}
+
+REFUSALS = {"PaddedToPacked": _PACKED, "PackedToPadded": _PACKED}

@@ -1,8 +1,9 @@
 """Ops that move values without changing them -> ONNX: reshape (view, flatten, squeeze, unsqueeze), permute
 (transpose), expand, cat (Concatenate), stack, constant padding and basic indexing (ints, slices, None, ...).
 
-Shapes that the batch changes are written so that ONNX recomputes them: -1 in a Reshape, 1 in an Expand, 0 in a
-group view; the dims come from the two traces' comparison (``g.shape``)."""
+Shapes that a dynamic axis (batch, sequence) changes are written so that ONNX recomputes them: -1 in a Reshape, 1
+in an Expand of the input's own dim, otherwise the dim read from a tensor's Shape (``g.runtime_shape``); the dims
+come from the traces' comparison (``g.shape``)."""
 
 import numpy as np
 
@@ -12,9 +13,8 @@ _END = np.iinfo(np.int64).max
 
 
 def reshape(g, node, x, shape):
-    """The target is the traced output's shape with -1 for the one dim that changes with the batch."""
-    out = g.output_shape(node)
-    return g.reshape(g.value(x), out)
+    """The target is the traced output's shape, its dynamic dims computed when the file runs."""
+    return g.reshape(x, g.output(node))
 
 
 def permute(g, node, x, dims):
@@ -22,19 +22,15 @@ def permute(g, node, x, dims):
 
 
 def expand(g, node, x, shape):
-    """Expand to the traced shape; a batch-dependent dim must be x's own (written as 1: ONNX keeps x's size)."""
+    """Expand to the traced shape. A dynamic dim that is x's own is written 1 (ONNX keeps x's size); one that is
+    not (a learned token expanded to the batch: ``cls.expand(x.shape[0], -1, -1)``) is read from the inputs'
+    Shape when the file runs."""
     out = g.output_shape(node)
     lead = len(out) - x.ndim
     dims_x = g.shape(x)
-    target = []
-    for i, d in enumerate(out):
-        if d is None:
-            if i < lead or dims_x[i - lead] is not None:
-                raise g.unsupported(f"an expand to {tuple(shape)} whose batch-dependent dim {i} is not the input's; "
-                                    "export with dynamic_batch=False")
-            d = 1
-        target.append(d)
-    return g.add("Expand", [g.value(x), g.ints(target, "shape")])
+    if all(d is not None or (i >= lead and dims_x[i - lead] is None) for i, d in enumerate(out)):
+        return g.add("Expand", [g.value(x), g.ints([1 if d is None else d for d in out], "shape")])
+    return g.add("Expand", [g.value(x), g.runtime_shape(g.output(node), like=x)])
 
 
 def cat(g, node, *xs, dim):
