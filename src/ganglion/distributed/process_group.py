@@ -37,6 +37,7 @@ class ProcessGroup:
         self.timeout = timeout
         self.rank = 0 if comm is None else comm.Get_rank()
         self.size = 1 if comm is None else comm.Get_size()
+        self.previous_excepthook = None  # what sys.excepthook was before this group made it abort the job
 
     @property
     def backend(self):
@@ -95,6 +96,15 @@ def is_available():
     return True
 
 
+#: set by MPI launchers in the processes they start: MPICH / Intel MPI (hydra) and srun with PMI-1/2, PMIx, Open MPI
+LAUNCHER_VARIABLES = ("PMI_RANK", "PMI_SIZE", "PMIX_RANK", "OMPI_COMM_WORLD_SIZE")
+
+
+def launched_by_mpi():
+    """True when an MPI launcher (mpiexec, mpirun, srun) started this process, or the program already runs MPI."""
+    return any(name in os.environ for name in LAUNCHER_VARIABLES) or "mpi4py.MPI" in sys.modules
+
+
 def _mpi_world():
     try:
         from mpi4py import MPI
@@ -105,8 +115,8 @@ def _mpi_world():
 
 
 def init_process_group(backend=None, timeout=None, world_size=-1, rank=-1):
-    """Join the job's ranks. ``backend``: "mpi" (needs mpi4py), "single" (this process alone) or None (MPI when
-    mpi4py is installed, else this process alone). ``timeout``: seconds (or a timedelta) any collective may wait,
+    """Join the job's ranks. ``backend``: "mpi" (needs mpi4py), "single" (this process alone) or None (MPI when an
+    MPI launcher started this process, else this process alone: ``python train.py`` does not start MPI). ``timeout``: seconds (or a timedelta) any collective may wait,
     30 minutes by default. ``world_size`` / ``rank``: optional checks against what MPI says (the launcher decides).
 
     Returns the group. Calling it twice raises, as in PyTorch."""
@@ -116,7 +126,7 @@ def init_process_group(backend=None, timeout=None, world_size=-1, rank=-1):
     if backend not in (None, "mpi", "single"):
         raise ValueError(f"init_process_group: unknown backend {backend!r}; expected 'mpi', 'single' or None")
     seconds = _seconds(timeout)
-    if backend == "single" or (backend is None and not is_available()):
+    if backend == "single" or (backend is None and not launched_by_mpi()):
         comm = None
     else:
         comm = _mpi_world().Dup()  # our own communicator: a user's MPI traffic cannot match ours
@@ -142,12 +152,15 @@ def _abort_on_uncaught_exception(group):
         group.abort(1)
 
     sys.excepthook = hook
+    group.previous_excepthook = previous
 
 
 def destroy_process_group():
     """Leave the default group (a later init_process_group may start a new one)."""
     global _group
     if _group is not None and _group.comm is not None:
+        if _group.previous_excepthook is not None:
+            sys.excepthook = _group.previous_excepthook
         _group.comm.Free()
     _group = None
 
