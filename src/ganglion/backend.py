@@ -175,11 +175,15 @@ def errstate(**kwargs):
     return np.errstate(**kwargs)
 
 
-def to_numpy(array):
-    """A NumPy array with the same values (a copy from the GPU, the array itself on the CPU)."""
-    if _cupy is not None and isinstance(array, _cupy.ndarray):
-        return _cupy.asnumpy(array)
-    return np.asarray(array)
+def to_numpy(value):
+    """``value``'s values as a NumPy array on the host: a copy from the GPU for a CuPy array; ``detach().cpu()
+    .numpy()`` for a PyTorch tensor (recognised by those methods, so torch is never imported); ``np.asarray`` for
+    anything else (a NumPy array itself, a scalar, nested lists). The one place arrays come back to the host."""
+    if _cupy is not None and isinstance(value, _cupy.ndarray):
+        return _cupy.asnumpy(value)
+    if hasattr(value, "detach") and hasattr(value, "cpu") and hasattr(value, "numpy"):  # torch.Tensor or Tensor
+        return value.detach().cpu().numpy()
+    return np.asarray(value)
 
 
 # ------------------------------------------------------------------------------------------------------ dtypes

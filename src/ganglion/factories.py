@@ -9,7 +9,7 @@ dtype and shares its memory.
 import numpy as np
 
 from . import backend
-from .size import size_args
+from .arguments import size_argument
 from .tensor import Tensor
 
 
@@ -100,31 +100,19 @@ def _float_dtype(dtype):
     return backend.resolve_dtype(dtype) or backend.get_default_dtype()
 
 
-def _shape(op, args, size):
-    """The shape from ``f(2, 3)``, ``f((2, 3))`` or ``f(size=(2, 3))``, as PyTorch accepts them (TypeError for both
-    forms at once, or a keyword size that is not a tuple or list)."""
-    if size is not None:
-        if args:
-            raise TypeError(f"{op}() got multiple values for argument 'size'")
-        if not isinstance(size, (tuple, list)):
-            raise TypeError(f"{op}(): argument 'size' must be tuple of ints, not {type(size).__name__}")
-        args = (size,)
-    return size_args(args, op)
-
-
 def zeros(*args, size=None, dtype=None, device=None, requires_grad=False):
     """Zeros of the given shape (``zeros(2, 3)``, ``zeros((2, 3))`` or ``zeros(size=(2, 3))``)."""
-    return _finish(np.zeros(_shape("zeros", args, size), _float_dtype(dtype)), device, requires_grad)
+    return _finish(np.zeros(size_argument("zeros", args, size), _float_dtype(dtype)), device, requires_grad)
 
 
 def ones(*args, size=None, dtype=None, device=None, requires_grad=False):
     """Ones of the given shape (``ones(2, 3)``, ``ones((2, 3))`` or ``ones(size=(2, 3))``)."""
-    return _finish(np.ones(_shape("ones", args, size), _float_dtype(dtype)), device, requires_grad)
+    return _finish(np.ones(size_argument("ones", args, size), _float_dtype(dtype)), device, requires_grad)
 
 
 def empty(*args, size=None, dtype=None, device=None, requires_grad=False):
     """An uninitialized tensor of the given shape (positional sizes, a tuple, or ``size=``)."""
-    return _finish(np.empty(_shape("empty", args, size), _float_dtype(dtype)), device, requires_grad)
+    return _finish(np.empty(size_argument("empty", args, size), _float_dtype(dtype)), device, requires_grad)
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False):
@@ -135,7 +123,7 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False):
         dtype = backend.bool_ if isinstance(fill_value, bool) else (
             backend.int64 if isinstance(fill_value, (int, np.integer)) else backend.get_default_dtype()
         )
-    size = size_args((size,) if isinstance(size, int) else tuple(size), "full")
+    size = size_argument("full", (size,))
     return _finish(np.full(size, fill_value, backend.resolve_dtype(dtype)), device, requires_grad)
 
 
@@ -165,13 +153,13 @@ def eye(n, m=None, dtype=None, device=None, requires_grad=False):
 
 def rand(*args, size=None, generator=None, dtype=None, device=None, requires_grad=False):
     """Uniform samples in [0, 1) of the given shape (positional sizes, a tuple, or ``size=``)."""
-    shape = _shape("rand", args, size)
+    shape = size_argument("rand", args, size)
     return _finish(backend.rng(generator).random(shape).astype(_float_dtype(dtype)), device, requires_grad)
 
 
 def randn(*args, size=None, generator=None, dtype=None, device=None, requires_grad=False):
     """Standard normal samples N(0, 1) of the given shape (positional sizes, a tuple, or ``size=``)."""
-    shape = _shape("randn", args, size)
+    shape = size_argument("randn", args, size)
     return _finish(backend.rng(generator).standard_normal(shape).astype(_float_dtype(dtype)), device, requires_grad)
 
 
@@ -185,7 +173,7 @@ def randint(low, high=None, size=None, generator=None, dtype=None, device=None, 
         low, high = 0, low
     if high <= low:
         raise ValueError(f"randint: high ({high}) must be greater than low ({low})")
-    size = size_args((size,) if isinstance(size, int) else tuple(size), "randint")
+    size = size_argument("randint", (size,))
     array = backend.rng(generator).integers(low, high, size)
     return _finish(array.astype(backend.resolve_dtype(dtype) or backend.int64), device, requires_grad)
 

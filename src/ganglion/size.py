@@ -1,9 +1,6 @@
-"""``ganglion.Size``: the type of ``Tensor.shape`` and ``Tensor.size()``, as ``torch.Size``; ``size_args``: the size
-arguments of the factories."""
+"""``ganglion.Size``: the type of ``Tensor.shape`` and ``Tensor.size()``, as ``torch.Size``."""
 
 import operator
-
-import numpy as np
 
 
 class Size(tuple):
@@ -60,13 +57,3 @@ class Size(tuple):
         return f"ganglion.Size({list(self)})"
 
     __str__ = __repr__
-
-
-def size_args(size, op):
-    """``f(2, 3)``, ``f((2, 3))`` and ``f([2, 3])`` all mean shape (2, 3)."""
-    if len(size) == 1 and isinstance(size[0], (tuple, list)):
-        size = tuple(size[0])
-    for s in size:
-        if not isinstance(s, (int, np.integer)) or s < 0:
-            raise ValueError(f"{op}: sizes must be non-negative ints, got {tuple(size)}")
-    return tuple(int(s) for s in size)

@@ -3,9 +3,8 @@ assigned as attributes; ``state_dict`` keys are their dotted names, exactly as i
 
 from collections import OrderedDict, namedtuple
 
-import numpy as np
-
 from .. import backend
+from ..arguments import parse_to
 from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
 from .parameter import Parameter
@@ -14,14 +13,13 @@ IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_k
 
 
 def _to_backend_array(value, name):
-    """A state_dict value (ganglion or PyTorch tensor, NumPy array) as a NumPy/CuPy array."""
+    """A state_dict value as an array: a Tensor's own (NumPy or CuPy) array, anything else (a PyTorch tensor, a
+    NumPy array, nested lists) read to the host by ``backend.to_numpy``."""
     if isinstance(value, Tensor):
         return value.array
-    if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch.Tensor: read it without importing torch
-        value = value.detach().cpu().numpy()
     try:
-        return np.asarray(value)
-    except Exception:
+        return backend.to_numpy(value)
+    except (TypeError, ValueError):
         raise TypeError(f"load_state_dict: value for {name!r} is a {type(value).__name__}, not an array") from None
 
 
@@ -311,26 +309,21 @@ class Module:
                         b.array = convert(b.array)
         return self
 
-    def to(self, *args, device=None, dtype=None, non_blocking=False):
+    def to(self, *args, **kwargs):
         """Move parameters and buffers to a device and/or convert their floating dtype, in place: ``to(device)``,
-        ``to(dtype)``, ``to(device, dtype)`` or ``to(tensor)`` (its device and dtype). ``non_blocking`` is accepted
-        as in PyTorch; copies here are synchronous."""
-        for a in args:
-            if isinstance(a, bool):
-                non_blocking = a
-            elif isinstance(a, Tensor):
-                device, dtype = a.device, a.dtype
-            elif isinstance(a, backend.Device) or (isinstance(a, str) and a.split(":")[0] in ("cpu", "cuda")):
-                device = a
-            else:
-                dtype = a
+        ``to(dtype)``, ``to(device, dtype)`` or ``to(tensor)`` (its device and dtype), with PyTorch's arguments
+        (``arguments.parse_to``). Integer buffers keep their dtype; a non-floating target dtype is a TypeError and
+        ``copy`` a RuntimeError, as in PyTorch. ``non_blocking`` is accepted; copies here are synchronous."""
+        request = parse_to("Module.to", args, kwargs)
+        if request.copy:
+            raise RuntimeError("Module.to() does not accept the copy argument: a module is converted in place")
+        dtype, device = request.dtype, request.device
         if dtype is not None:
-            dtype = backend.resolve_dtype(dtype)
-            if dtype.kind != "f":
-                raise TypeError(f"Module.to only accepts floating point dtypes, got {dtype}")
-            self._apply_arrays(lambda a: a.astype(dtype) if a.dtype.kind == "f" else a)
+            if not backend.is_floating(dtype):
+                raise TypeError(f"nn.Module.to only accepts floating point or complex dtypes, but got desired "
+                                f"dtype={dtype}")
+            self._apply_arrays(lambda a: a.astype(dtype) if backend.is_floating(a.dtype) else a)
         if device is not None:
-            device = backend.Device(device)
             self._apply_arrays(lambda a: backend.to_device(a, device))
         return self
 
