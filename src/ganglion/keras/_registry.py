@@ -69,6 +69,16 @@ def unknown_name_message(kind, name, table):
     return f"unknown {kind} {name!r}; accepted names are: {', '.join(names)}.{hint}"
 
 
+def serialize(obj):
+    """What ``lookup`` turns back into ``obj``: ``{"class_name", "config"}`` for an object with ``get_config``, a
+    function's name; None stays None. Initializers, regularizers and constraints serialize this way."""
+    if obj is None:
+        return None
+    if hasattr(obj, "get_config"):
+        return {"class_name": type(obj).__name__, "config": obj.get_config()}
+    return getattr(obj, "__name__", repr(obj))
+
+
 def lookup(kind, identifier, table, instantiate=True):
     """Resolve ``identifier`` against ``table`` (name -> object or class); classes are instantiated."""
     if identifier is None:

@@ -3,10 +3,10 @@
 layout (a Dense kernel is (in, units), so ``axis=0`` bounds the norm of each unit's incoming weights).
 
 The engine may store a weight in another layout (``nn.Linear`` keeps (units, in)); the layers hand a constraint
-the Keras view of the weight (``layers._adapters.LayoutConstraint``), so ``axis`` always means what it means in Keras.
+the Keras view of the weight (``layers.weight_options.LayoutConstraint``), so ``axis`` always means what it means in Keras.
 """
 
-from ._registry import lookup
+from ._registry import lookup, serialize
 
 EPSILON = 1e-7
 
@@ -97,12 +97,6 @@ def get(identifier):
     if found is not None and not callable(found):
         raise ValueError(f"could not interpret constraint {identifier!r}: give a name, a Constraint or a function")
     return found
-
-
-def serialize(constraint):
-    if constraint is None:
-        return None
-    return {"class_name": type(constraint).__name__, "config": constraint.get_config()}
 
 
 def deserialize(config):

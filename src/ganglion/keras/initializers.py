@@ -10,7 +10,7 @@ import numpy as np
 from .. import backend
 from ..factories import empty
 from ..nn import init as nn_init
-from ._registry import lookup
+from ._registry import lookup, serialize
 
 
 def compute_fans(shape):
@@ -32,7 +32,7 @@ def _dtype(dtype):
 
 
 class Initializer:
-    """Base class: ``init(shape, dtype)`` returns a new Tensor; ``fill(param, keras_shape, transpose)`` writes one."""
+    """Base class: ``init(shape, dtype)`` returns a new Tensor; ``fill(param, keras_shape, ...)`` writes one."""
 
     def sample(self, shape, generator=None, dtype=None):
         """Draw a NumPy array of ``shape`` in ``dtype`` (the default float dtype when None)."""
@@ -44,12 +44,15 @@ class Initializer:
         t.array[...] = backend.to_device(self.sample(tuple(shape), dtype=dtype), t.device)
         return t
 
-    def fill(self, param, keras_shape=None, transpose=False):
-        """Initialize engine parameter ``param`` from a draw of Keras ``keras_shape`` (transposed if asked)."""
+    def fill(self, param, keras_shape=None, transpose=False, layout=None):
+        """Initialize engine parameter ``param`` from a draw of Keras ``keras_shape`` (so fans follow Keras' rules),
+        transposed if asked, or mapped to the engine's layout by ``layout.from_keras``."""
         shape = tuple(param.shape) if keras_shape is None else tuple(keras_shape)
         values = self.sample(shape, dtype=param.dtype)
         if transpose:
             values = values.T
+        if layout is not None:
+            values = layout.from_keras(values)
         param.array[...] = backend.to_device(values.reshape(param.shape).astype(param.dtype, copy=False), param.device)
 
     def get_config(self):
@@ -281,7 +284,3 @@ def get(identifier):
     found = lookup("initializer", identifier, _ALL)
     return found if isinstance(found, Initializer) else _FunctionInitializer(found)
 
-
-def serialize(initializer):
-    """{"class_name", "config"}: what ``get`` (and a saved model's config) turns back into the initializer."""
-    return {"class_name": type(initializer).__name__, "config": initializer.get_config()}

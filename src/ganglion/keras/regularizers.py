@@ -2,7 +2,7 @@
 ``nn.utils.penalties``: L1 = l1 sum |w|, L2 = l2 sum w^2 (no factor 1/2, as Keras)."""
 
 from ..nn.utils.penalties import l1_l2_penalty
-from ._registry import lookup
+from ._registry import lookup, serialize
 
 
 class Regularizer:
@@ -74,7 +74,3 @@ def get(identifier):
     """A regularizer from a name ("l2"), an instance or a function of the weight."""
     return lookup("regularizer", identifier, _ALL)
 
-
-def serialize(regularizer):
-    """{"class_name", "config"} for a saved model's config."""
-    return {"class_name": type(regularizer).__name__, "config": regularizer.get_config()}

@@ -1,6 +1,7 @@
 """What the Keras layer adapters share: argument normalization with Keras' names, TensorFlow's 'same' padding
 arithmetic, channels-last <-> channels-first at the door, weight layouts (Keras <-> engine) for initializers,
-``keras_weights`` and constraints, and the input checks whose errors name the layer.
+``keras_weights`` and constraints, and the input checks whose errors name the layer. The per-weight arguments
+(initializers, regularizers, constraints) live in ``weight_options.py``.
 
 TensorFlow's 'same' padding (what Keras means by it, for any stride): out = ceil(in / stride), and the
 total padding max((out - 1) stride + dilation (k - 1) + 1 - in, 0) is split with the odd element at the end.
@@ -10,10 +11,8 @@ import math
 
 import numpy as np
 
-from ... import backend
 from ...nn.functional.window import ntuple
 from ...tensor import Tensor
-from .. import regularizers as keras_regularizers
 
 DATA_FORMATS = ("channels_last", "channels_first")
 
@@ -45,29 +44,6 @@ def positive_int(value, arg, layer):
     if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value <= 0:
         raise ValueError(f"{layer}: {arg} must be a positive int, got {value!r}")
     return int(value)
-
-
-def regularizer_or_none(value):
-    return None if value is None else keras_regularizers.get(value)
-
-
-def serialize_regularizer(value):
-    return None if value is None else keras_regularizers.serialize(value)
-
-
-def constraint_or_none(value):
-    """A constraint from ``keras.constraints`` (a name, a saved config, an instance) or a function; None stays."""
-    from .. import constraints  # noqa: PLC0415 - keras.constraints imports the layers' package indirectly
-
-    return None if value is None else constraints.get(value)
-
-
-def serialize_constraint(value):
-    if value is None:
-        return None
-    if hasattr(value, "get_config"):
-        return {"class_name": type(value).__name__, "config": value.get_config()}
-    return getattr(value, "__name__", repr(value))
 
 
 # ------------------------------------------------------------------------------------------ window arithmetic
@@ -152,25 +128,6 @@ def depthwise_kernel_layout(kernel, channels, multiplier):
 IDENTITY = WeightLayout(())
 
 
-def fill(param, initializer, keras_shape, layout=None):
-    """Initialize engine ``param`` from a draw of Keras ``keras_shape`` (so fans follow Keras' rules)."""
-    values = initializer.sample(tuple(keras_shape), dtype=param.dtype)
-    if layout is not None:
-        values = layout.from_keras(values)
-    values = np.ascontiguousarray(np.asarray(values).reshape(param.shape)).astype(param.dtype, copy=False)
-    param.array[...] = backend.to_device(values, param.device)
-
-
-class LayoutConstraint:
-    """A Keras constraint applied to an engine parameter: it sees (and returns) the weight in Keras' layout."""
-
-    def __init__(self, constraint, layout):
-        self.constraint, self.layout = constraint, layout
-
-    def __call__(self, weight):
-        return self.layout.from_keras(self.constraint(self.layout.to_keras(weight)))
-
-
 # ----------------------------------------------------------------------------------------------- doors
 def who(layer):
     """How errors name a layer: its name and class, e.g. "layer 'conv2d_1' (Conv2D)"."""
@@ -223,66 +180,3 @@ def channel_axis(data_format, ndim):
 def known_product(dims):
     """The product of ``dims``, or None if one is unknown."""
     return None if any(d is None for d in dims) else int(math.prod(dims))
-
-
-class ActivityRegularization:
-    """Mixed into adapters: ``activity_regularizer(output)`` of the latest call joins ``layer.losses`` (Keras 3
-    adds the penalty of every output, without dividing by the batch size)."""
-
-    def _init_activity(self, activity_regularizer):
-        self.activity_regularizer = regularizer_or_none(activity_regularizer)
-        if self.activity_regularizer is not None:
-            self._regularizers.append(("__activity__", self.activity_regularizer))
-
-    def _record_activity(self, y):
-        if self.activity_regularizer is not None:
-            self.__dict__["_last_output"] = y
-        return y
-
-    def _activity_target(self):
-        """The latest output (a zero before the first call, so the penalty is 0)."""
-        if "_last_output" not in self.__dict__:
-            from ...factories import zeros
-
-            return zeros(1)
-        return self.__dict__["_last_output"]
-
-
-class WeightTable(ActivityRegularization):
-    """Mixed into adapters with weights: ``_weight_table()`` lists (Keras name, engine parameter, layout) once, and
-    ``keras_weights``, regularizer targets and constraints all read it."""
-
-    def _weight_table(self):
-        return []
-
-    def keras_weights(self):
-        from .base import KerasWeight
-
-        if not self.built:
-            return []
-        return [KerasWeight(name, param, layout.to_keras, layout.from_keras)
-                for name, param, layout in self._weight_table()]
-
-    def _keras_weight(self, name):
-        return next((w for w in self.keras_weights() if w.name == name), None)
-
-    def _penalty_target(self, name):
-        if name == "__activity__":
-            return self._activity_target()
-        for weight_name, param, _ in self._weight_table():
-            if weight_name == name:
-                return param
-        raise ValueError(f"{who(self)}: no weight named {name!r}")
-
-    def _add_regularizers(self, pairs):
-        """Keep (weight name, regularizer) pairs whose penalties join ``layer.losses``."""
-        for name, reg in pairs:
-            if reg is not None:
-                self._regularizers.append((name, reg))
-
-    def _add_constraints(self, pairs):
-        """After build: constraints run after each optimizer step on the weight in Keras' layout."""
-        layouts = {name: layout for name, _, layout in self._weight_table()}
-        for name, constraint in pairs:
-            if constraint is not None:
-                self.__dict__.setdefault("_constraints", []).append((name, LayoutConstraint(constraint, layouts[name])))

@@ -8,9 +8,8 @@ from ... import backend
 from ...nn import functional as F
 from ...ops import logsumexp, where
 from .. import activations as keras_activations
-from .. import initializers
-from . import _adapters as A
 from .base import Layer, as_tensor
+from .weight_options import WeightOptions
 
 
 def _number_at_least_zero(value, message):
@@ -97,7 +96,7 @@ class ELU(_ElementwiseActivation):
         return config
 
 
-class PReLU(Layer):
+class PReLU(WeightOptions, Layer):
     """y = x if x > 0 else alpha x, with a learned ``alpha`` of shape input_shape[1:] (size 1 along
     ``shared_axes``, numbered with the batch axis as 0, as in Keras): relu(x) - alpha relu(-x)."""
 
@@ -106,9 +105,7 @@ class PReLU(Layer):
     def __init__(self, alpha_initializer="Zeros", alpha_regularizer=None, alpha_constraint=None, shared_axes=None,
                  **kwargs):
         super().__init__(**kwargs)
-        self.alpha_initializer = initializers.get(alpha_initializer)
-        self.alpha_regularizer = A.regularizer_or_none(alpha_regularizer)
-        self.alpha_constraint = A.constraint_or_none(alpha_constraint)
+        self._init_weight_options(alpha=(alpha_initializer, alpha_regularizer, alpha_constraint))
         if shared_axes is None:
             self.shared_axes = None
         else:
@@ -148,12 +145,7 @@ class PReLU(Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update({
-            "alpha_initializer": initializers.serialize(self.alpha_initializer),
-            "alpha_regularizer": A.serialize_regularizer(self.alpha_regularizer),
-            "alpha_constraint": A.serialize_constraint(self.alpha_constraint),
-            "shared_axes": self.shared_axes,
-        })
+        config.update({**self._weight_options_config(), "shared_axes": self.shared_axes})
         return config
 
 

@@ -6,10 +6,11 @@ import string
 
 from ...nn.functional.dropout import dropout
 from ...ops import einsum, where
-from .. import initializers
+from .. import regularizers
 from . import _adapters as A
 from .attention_masks import attention_mask_of
 from .base import Layer, _input_layer, _is_symbolic, no_mask, as_tensor
+from .weight_options import WeightOptions
 
 
 class _Operands(list):
@@ -76,7 +77,7 @@ def attention_equations(rank, attention_axes):
     return f"{source},{target}->{product}", f"{product},{source}->{target}"
 
 
-class MultiHeadAttention(Layer):
+class MultiHeadAttention(WeightOptions, Layer):
     """Multi-head attention as ``keras.layers.MultiHeadAttention``.
 
     query (B, <query dims>, dim), value (B, <value dims>, vdim), key (B, <value dims>, kdim; defaults to value) ->
@@ -120,13 +121,9 @@ class MultiHeadAttention(Layer):
                              f"{attention_axes!r}")
         self.attention_axes = None if attention_axes is None else tuple(int(a) for a in attention_axes)
         self.seed = seed
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = A.regularizer_or_none(kernel_regularizer)
-        self.bias_regularizer = A.regularizer_or_none(bias_regularizer)
-        self.activity_regularizer = A.regularizer_or_none(activity_regularizer)
-        self.kernel_constraint = A.constraint_or_none(kernel_constraint)
-        self.bias_constraint = A.constraint_or_none(bias_constraint)
+        self._init_weight_options(kernel=(kernel_initializer, kernel_regularizer, kernel_constraint),
+                                  bias=(bias_initializer, bias_regularizer, bias_constraint))
+        self.activity_regularizer = regularizers.get(activity_regularizer)
 
     # ------------------------------------------------------------------------------------------- building
     def build(self, query_shape, value_shape=None, key_shape=None):
@@ -247,13 +244,7 @@ class MultiHeadAttention(Layer):
         config.update({
             "num_heads": self.num_heads, "key_dim": self.key_dim, "value_dim": self.value_dim,
             "dropout": self.dropout, "use_bias": self.use_bias, "output_shape": self._output_shape,
-            "attention_axes": self.attention_axes, "seed": self.seed,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            "kernel_regularizer": A.serialize_regularizer(self.kernel_regularizer),
-            "bias_regularizer": A.serialize_regularizer(self.bias_regularizer),
-            "activity_regularizer": A.serialize_regularizer(self.activity_regularizer),
-            "kernel_constraint": A.serialize_constraint(self.kernel_constraint),
-            "bias_constraint": A.serialize_constraint(self.bias_constraint),
+            "attention_axes": self.attention_axes, "seed": self.seed, **self._weight_options_config(),
+            "activity_regularizer": regularizers.serialize(self.activity_regularizer),
         })
         return config

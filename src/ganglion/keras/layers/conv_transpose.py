@@ -14,7 +14,6 @@ convolution's left padding), at 0 for "valid". Kernel: Keras (*kernel, filters, 
 
 from ...nn.functional.conv import conv_transpose1d, conv_transpose2d
 from ...nn.modules.conv import ConvTranspose1d, ConvTranspose2d
-from .. import initializers
 from . import _adapters as A
 from .convolutional import BaseConv
 
@@ -55,41 +54,25 @@ class ConvTranspose(BaseConv):
             if any(p >= s for p, s in zip(self.output_padding, self.strides)):
                 raise ValueError(f"{name}: output_padding {self.output_padding} must be smaller than strides "
                                  f"{self.strides} in every dimension")
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = A.regularizer_or_none(kernel_regularizer)
-        self.bias_regularizer = A.regularizer_or_none(bias_regularizer)
-        self.kernel_constraint = A.constraint_or_none(kernel_constraint)
-        self.bias_constraint = A.constraint_or_none(bias_constraint)
-        self._add_regularizers([("kernel", self.kernel_regularizer), ("bias", self.bias_regularizer)])
+        self._init_weight_options(kernel=(kernel_initializer, kernel_regularizer, kernel_constraint),
+                                  bias=(bias_initializer, bias_regularizer, bias_constraint))
 
     def build(self, input_shape):
-        channels = self._input_channels(input_shape)
-        self.__dict__["_built_channels"] = channels
+        channels = self._build_channels(input_shape)
         module = _ENGINE[self.rank][0]
         self.conv = module(channels, self.filters, self.kernel_size, stride=self.strides, dilation=self.dilation_rate,
                            bias=self.use_bias, dtype=self.dtype_policy)
-        A.fill(self.conv.weight, self.kernel_initializer, self.kernel_size + (self.filters, channels),
-               A.conv_kernel_layout(self.rank))
-        if self.use_bias:
-            A.fill(self.conv.bias, self.bias_initializer, (self.filters,))
+        self._create_weights({"kernel": self.kernel_size + (self.filters, channels), "bias": (self.filters,)})
         self.built = True
-        self._add_constraints([("kernel", self.kernel_constraint), ("bias", self.bias_constraint)])
 
-    def _weight_table(self):
-        table = [("kernel", self.conv.weight, A.conv_kernel_layout(self.rank))]
-        if self.use_bias:
-            table.append(("bias", self.conv.bias, A.IDENTITY))
-        return table
-
-    def _lengths(self, sizes):
-        ops = self.output_padding or (None,) * self.rank
+    def _output_lengths(self, sizes):
+        output_paddings = self.output_padding or (None,) * self.rank
         return tuple(transpose_output_length(n, k, self.padding, p, s, d) for n, k, p, s, d in
-                     zip(sizes, self.kernel_size, ops, self.strides, self.dilation_rate))
+                     zip(sizes, self.kernel_size, output_paddings, self.strides, self.dilation_rate))
 
     def _forward(self, x):
         sizes = tuple(x.shape[2:])
-        wanted = self._lengths(sizes)
+        wanted = self._output_lengths(sizes)
         full = tuple((n - 1) * s + A.effective_kernel(k, d)
                      for n, k, s, d in zip(sizes, self.kernel_size, self.strides, self.dilation_rate))
         starts = tuple(max(f - w, 0) // 2 if self.padding == "same" else 0 for f, w in zip(full, wanted))
@@ -100,29 +83,10 @@ class ConvTranspose(BaseConv):
             return y
         return y[(slice(None), slice(None)) + tuple(slice(lo, lo + w) for lo, w in zip(starts, wanted))]
 
-    def compute_output_shape(self, input_shape):
-        self._input_channels(input_shape)
-        spatial = self._lengths(self._spatial(input_shape))
-        batch = tuple(input_shape)[0]
-        if self.data_format == "channels_last":
-            return (batch,) + spatial + (self.filters,)
-        return (batch, self.filters) + spatial
-
-    def _output_channels(self, input_shape):
-        return self.filters
-
     def get_config(self):
         config = super().get_config()
-        config.update({
-            "filters": self.filters,
-            "output_padding": None if self.output_padding is None else list(self.output_padding),
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            "kernel_regularizer": A.serialize_regularizer(self.kernel_regularizer),
-            "bias_regularizer": A.serialize_regularizer(self.bias_regularizer),
-            "kernel_constraint": A.serialize_constraint(self.kernel_constraint),
-            "bias_constraint": A.serialize_constraint(self.bias_constraint),
-        })
+        config.update({"filters": self.filters,
+                       "output_padding": None if self.output_padding is None else list(self.output_padding)})
         return config
 
 

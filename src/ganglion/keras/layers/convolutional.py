@@ -10,15 +10,16 @@ from ... import ops
 from ...nn.functional.conv import conv1d, conv2d, conv3d
 from ...nn.modules.conv import Conv1d, Conv2d, Conv3d
 from .. import activations as keras_activations
-from .. import initializers
+from .. import regularizers
 from . import _adapters as A
 from .base import Layer
+from .weight_options import WeightTable, keras_weight
 
 _ENGINE_CONV = {1: conv1d, 2: conv2d, 3: conv3d}
 _ENGINE_MODULE = {1: Conv1d, 2: Conv2d, 3: Conv3d}
 
 
-class BaseConv(A.WeightTable, Layer):
+class BaseConv(WeightTable, Layer):
     """Shared by the convolution adapters: argument checks, the door (layout, padding), output shapes, config."""
 
     rank = 2
@@ -55,6 +56,16 @@ class BaseConv(A.WeightTable, Layer):
                              f"{tuple(input_shape)}")
         return channels
 
+    def _weight_table(self):
+        """Keras' kernel (*kernel_size, in / groups, filters) over the engine module ``conv``'s weight; the bias."""
+        return [("kernel", self.conv.weight, A.conv_kernel_layout(self.rank)), ("bias", self.conv.bias, A.IDENTITY)]
+
+    def _build_channels(self, input_shape):
+        """At build: the input's channel count (checked), remembered for the checks of later calls."""
+        channels = self._input_channels(input_shape)
+        self.__dict__["_built_channels"] = channels
+        return channels
+
     def _spatial(self, input_shape):
         shape = tuple(input_shape)
         return shape[1:-1] if self.data_format == "channels_last" else shape[2:]
@@ -79,23 +90,24 @@ class BaseConv(A.WeightTable, Layer):
             y = self.activation(y)
         return self._record_activity(y)
 
+    def _output_lengths(self, sizes):
+        """The output's spatial lengths for input lengths ``sizes`` (None stays None)."""
+        return tuple(A.output_length(n, k, self.padding, s, d) for n, k, s, d in
+                     zip(sizes, self.kernel_size, self.strides, self.dilation_rate))
+
+    def _output_channels(self, input_shape):
+        return self.filters
+
     def compute_output_shape(self, input_shape):
         self._input_channels(input_shape)
-        spatial = tuple(A.output_length(n, k, self.padding, s, d) for n, k, s, d in
-                        zip(self._spatial(input_shape), self.kernel_size, self.strides, self.dilation_rate))
+        spatial = self._output_lengths(self._spatial(input_shape))
         batch, channels = tuple(input_shape)[0], self._output_channels(input_shape)
         if self.data_format == "channels_last":
             return (batch,) + spatial + (channels,)
         return (batch, channels) + spatial
 
     # ------------------------------------------------------------------------------------------ properties
-    @property
-    def kernel(self):
-        return self._keras_weight("kernel")
-
-    @property
-    def bias(self):
-        return self._keras_weight("bias")
+    kernel, bias = keras_weight("kernel"), keras_weight("bias")
 
     def get_config(self):
         config = super().get_config()
@@ -103,7 +115,8 @@ class BaseConv(A.WeightTable, Layer):
             "kernel_size": list(self.kernel_size), "strides": list(self.strides), "padding": self.padding,
             "data_format": self.data_format, "dilation_rate": list(self.dilation_rate),
             "activation": keras_activations.serialize(self.activation), "use_bias": self.use_bias,
-            "activity_regularizer": A.serialize_regularizer(self.activity_regularizer),
+            **self._weight_options_config(),
+            "activity_regularizer": regularizers.serialize(self.activity_regularizer),
         })
         return config
 
@@ -127,54 +140,27 @@ class Conv(BaseConv):
             raise ValueError(f"{name}: filters ({self.filters}) must be divisible by groups ({self.groups})")
         self._init_conv(kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias,
                         activity_regularizer)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = A.regularizer_or_none(kernel_regularizer)
-        self.bias_regularizer = A.regularizer_or_none(bias_regularizer)
-        self.kernel_constraint = A.constraint_or_none(kernel_constraint)
-        self.bias_constraint = A.constraint_or_none(bias_constraint)
-        self._add_regularizers([("kernel", self.kernel_regularizer), ("bias", self.bias_regularizer)])
+        self._init_weight_options(kernel=(kernel_initializer, kernel_regularizer, kernel_constraint),
+                                  bias=(bias_initializer, bias_regularizer, bias_constraint))
 
     def build(self, input_shape):
-        channels = self._input_channels(input_shape)
+        channels = self._build_channels(input_shape)
         if channels % self.groups:
             raise ValueError(f"{A.who(self)}: the input's channels ({channels}) must be divisible by groups "
                              f"({self.groups}); input shape {tuple(input_shape)}")
-        self.__dict__["_built_channels"] = channels
         self.conv = _ENGINE_MODULE[self.rank](channels, self.filters, self.kernel_size, stride=self.strides,
                                               dilation=self.dilation_rate, groups=self.groups, bias=self.use_bias,
                                               dtype=self.dtype_policy)
-        layout = A.conv_kernel_layout(self.rank)
-        A.fill(self.conv.weight, self.kernel_initializer,
-               self.kernel_size + (channels // self.groups, self.filters), layout)
-        if self.use_bias:
-            A.fill(self.conv.bias, self.bias_initializer, (self.filters,))
+        self._create_weights({"kernel": self.kernel_size + (channels // self.groups, self.filters),
+                              "bias": (self.filters,)})
         self.built = True
-        self._add_constraints([("kernel", self.kernel_constraint), ("bias", self.bias_constraint)])
-
-    def _weight_table(self):
-        table = [("kernel", self.conv.weight, A.conv_kernel_layout(self.rank))]
-        if self.use_bias:
-            table.append(("bias", self.conv.bias, A.IDENTITY))
-        return table
 
     def _forward(self, x):
         return self._convolve(x, self.conv.weight, self.conv.bias, self.groups)
 
-    def _output_channels(self, input_shape):
-        return self.filters
-
     def get_config(self):
         config = super().get_config()
-        config.update({
-            "filters": self.filters, "groups": self.groups,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            "kernel_regularizer": A.serialize_regularizer(self.kernel_regularizer),
-            "bias_regularizer": A.serialize_regularizer(self.bias_regularizer),
-            "kernel_constraint": A.serialize_constraint(self.kernel_constraint),
-            "bias_constraint": A.serialize_constraint(self.bias_constraint),
-        })
+        config.update({"filters": self.filters, "groups": self.groups})
         return config
 
 

@@ -3,14 +3,15 @@
 from ...nn.functional.linear import linear
 from ...nn.modules.linear import Linear
 from .. import activations as keras_activations
-from .. import initializers
+from .. import regularizers
 from . import _adapters as A
 from .base import Layer
+from .weight_options import WeightTable, keras_weight
 
 _KERNEL_LAYOUT = A.WeightLayout((1, 0))  # engine (units, in) <-> Keras (in, units)
 
 
-class Dense(A.WeightTable, Layer):
+class Dense(WeightTable, Layer):
     """y = activation(x @ kernel + bias).  x: (batch, ..., in) -> (batch, ..., units).
 
     The engine's ``nn.Linear`` holds the weights and ``nn.functional.linear`` computes; Keras sees the engine
@@ -27,40 +28,22 @@ class Dense(A.WeightTable, Layer):
         self.units = A.positive_int(units, "units", "Dense")
         self.activation = keras_activations.get_optional(activation)
         self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = A.regularizer_or_none(kernel_regularizer)
-        self.bias_regularizer = A.regularizer_or_none(bias_regularizer)
-        self.kernel_constraint = A.constraint_or_none(kernel_constraint)
-        self.bias_constraint = A.constraint_or_none(bias_constraint)
+        self._init_weight_options(kernel=(kernel_initializer, kernel_regularizer, kernel_constraint),
+                                  bias=(bias_initializer, bias_regularizer, bias_constraint))
         self._init_activity(activity_regularizer)
-        self._add_regularizers([("kernel", self.kernel_regularizer), ("bias", self.bias_regularizer)])
 
     def build(self, input_shape):
         in_features = input_shape[-1]
         if in_features is None:
             raise ValueError(f"{self.name}: the last dimension of the input must be known, got shape {input_shape}")
         self.linear = Linear(in_features, self.units, bias=self.use_bias, dtype=self.dtype_policy)
-        A.fill(self.linear.weight, self.kernel_initializer, (in_features, self.units), _KERNEL_LAYOUT)
-        if self.use_bias:
-            A.fill(self.linear.bias, self.bias_initializer, (self.units,))
+        self._create_weights({"kernel": (in_features, self.units), "bias": (self.units,)})
         self.built = True
-        self._add_constraints([("kernel", self.kernel_constraint), ("bias", self.bias_constraint)])
 
     def _weight_table(self):
-        table = [("kernel", self.linear.weight, _KERNEL_LAYOUT)]
-        if self.use_bias:
-            table.append(("bias", self.linear.bias, A.IDENTITY))
-        return table
+        return [("kernel", self.linear.weight, _KERNEL_LAYOUT), ("bias", self.linear.bias, A.IDENTITY)]
 
-    # Keras' names for the engine's parameters
-    @property
-    def kernel(self):
-        return self._keras_weight("kernel")
-
-    @property
-    def bias(self):
-        return self._keras_weight("bias")
+    kernel, bias = keras_weight("kernel"), keras_weight("bias")
 
     def call(self, inputs):
         engine = self.linear
@@ -82,16 +65,9 @@ class Dense(A.WeightTable, Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update({
-            "units": self.units, "activation": keras_activations.serialize(self.activation), "use_bias": self.use_bias,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            "kernel_regularizer": A.serialize_regularizer(self.kernel_regularizer),
-            "bias_regularizer": A.serialize_regularizer(self.bias_regularizer),
-            "activity_regularizer": A.serialize_regularizer(self.activity_regularizer),
-            "kernel_constraint": A.serialize_constraint(self.kernel_constraint),
-            "bias_constraint": A.serialize_constraint(self.bias_constraint),
-        })
+        config.update({"units": self.units, "activation": keras_activations.serialize(self.activation),
+                       "use_bias": self.use_bias, **self._weight_options_config(),
+                       "activity_regularizer": regularizers.serialize(self.activity_regularizer)})
         return config
 
 

@@ -7,9 +7,9 @@ depthwise step followed by a 1x1 ``nn.Conv2d`` (Keras' pointwise kernel (1, 1, C
 """
 
 from ...nn.modules.conv import Conv1d, Conv2d
-from .. import initializers
 from . import _adapters as A
 from .convolutional import BaseConv
+from .weight_options import keras_weight
 
 _ENGINE_MODULE = {1: Conv1d, 2: Conv2d}
 
@@ -26,36 +26,22 @@ class DepthwiseConv(BaseConv):
         self.depth_multiplier = A.positive_int(depth_multiplier, "depth_multiplier", type(self).__name__)
         self._init_conv(kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias,
                         activity_regularizer)
-        self.depthwise_initializer = initializers.get(depthwise_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.depthwise_regularizer = A.regularizer_or_none(depthwise_regularizer)
-        self.bias_regularizer = A.regularizer_or_none(bias_regularizer)
-        self.depthwise_constraint = A.constraint_or_none(depthwise_constraint)
-        self.bias_constraint = A.constraint_or_none(bias_constraint)
-        self._add_regularizers([("kernel", self.depthwise_regularizer), ("bias", self.bias_regularizer)])
+        self._init_weight_options(depthwise=(depthwise_initializer, depthwise_regularizer, depthwise_constraint),
+                                  bias=(bias_initializer, bias_regularizer, bias_constraint))
 
     def build(self, input_shape):
-        channels = self._input_channels(input_shape)
-        self.__dict__["_built_channels"] = channels
+        channels = self._build_channels(input_shape)
         out = channels * self.depth_multiplier
         self.conv = _ENGINE_MODULE[self.rank](channels, out, self.kernel_size, stride=self.strides,
                                               dilation=self.dilation_rate, groups=channels, bias=self.use_bias,
                                               dtype=self.dtype_policy)
-        A.fill(self.conv.weight, self.depthwise_initializer, self.kernel_size + (channels, self.depth_multiplier),
-               self._kernel_layout())
-        if self.use_bias:
-            A.fill(self.conv.bias, self.bias_initializer, (out,))
+        self._create_weights({"kernel": self.kernel_size + (channels, self.depth_multiplier), "bias": (out,)},
+                             prefixes={"kernel": "depthwise"})
         self.built = True
-        self._add_constraints([("kernel", self.depthwise_constraint), ("bias", self.bias_constraint)])
-
-    def _kernel_layout(self):
-        return A.depthwise_kernel_layout(self.kernel_size, self._built_channels, self.depth_multiplier)
 
     def _weight_table(self):
-        table = [("kernel", self.conv.weight, self._kernel_layout())]
-        if self.use_bias:
-            table.append(("bias", self.conv.bias, A.IDENTITY))
-        return table
+        layout = A.depthwise_kernel_layout(self.kernel_size, self._built_channels, self.depth_multiplier)
+        return [("kernel", self.conv.weight, layout), ("bias", self.conv.bias, A.IDENTITY)]
 
     def _forward(self, x):
         return self._convolve(x, self.conv.weight, self.conv.bias, self._built_channels)
@@ -65,15 +51,7 @@ class DepthwiseConv(BaseConv):
 
     def get_config(self):
         config = super().get_config()
-        config.update({
-            "depth_multiplier": self.depth_multiplier,
-            "depthwise_initializer": initializers.serialize(self.depthwise_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            "depthwise_regularizer": A.serialize_regularizer(self.depthwise_regularizer),
-            "bias_regularizer": A.serialize_regularizer(self.bias_regularizer),
-            "depthwise_constraint": A.serialize_constraint(self.depthwise_constraint),
-            "bias_constraint": A.serialize_constraint(self.bias_constraint),
-        })
+        config["depth_multiplier"] = self.depth_multiplier
         return config
 
 
@@ -108,75 +86,36 @@ class SeparableConv(BaseConv):
         self.depth_multiplier = A.positive_int(depth_multiplier, "depth_multiplier", name)
         self._init_conv(kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias,
                         activity_regularizer)
-        self.depthwise_initializer = initializers.get(depthwise_initializer)
-        self.pointwise_initializer = initializers.get(pointwise_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.depthwise_regularizer = A.regularizer_or_none(depthwise_regularizer)
-        self.pointwise_regularizer = A.regularizer_or_none(pointwise_regularizer)
-        self.bias_regularizer = A.regularizer_or_none(bias_regularizer)
-        self.depthwise_constraint = A.constraint_or_none(depthwise_constraint)
-        self.pointwise_constraint = A.constraint_or_none(pointwise_constraint)
-        self.bias_constraint = A.constraint_or_none(bias_constraint)
-        self._add_regularizers([("depthwise_kernel", self.depthwise_regularizer),
-                                ("pointwise_kernel", self.pointwise_regularizer), ("bias", self.bias_regularizer)])
+        self._init_weight_options(depthwise=(depthwise_initializer, depthwise_regularizer, depthwise_constraint),
+                                  pointwise=(pointwise_initializer, pointwise_regularizer, pointwise_constraint),
+                                  bias=(bias_initializer, bias_regularizer, bias_constraint))
 
     def build(self, input_shape):
-        channels = self._input_channels(input_shape)
-        self.__dict__["_built_channels"] = channels
+        channels = self._build_channels(input_shape)
         middle = channels * self.depth_multiplier
         module = _ENGINE_MODULE[self.rank]
         self.depthwise = module(channels, middle, self.kernel_size, stride=self.strides, dilation=self.dilation_rate,
                                 groups=channels, bias=False, dtype=self.dtype_policy)
         self.pointwise = module(middle, self.filters, 1, bias=self.use_bias, dtype=self.dtype_policy)
-        table = {name: layout for name, _, layout in self._weight_table()}
-        A.fill(self.depthwise.weight, self.depthwise_initializer,
-               self.kernel_size + (channels, self.depth_multiplier), table["depthwise_kernel"])
-        A.fill(self.pointwise.weight, self.pointwise_initializer, (1,) * self.rank + (middle, self.filters),
-               table["pointwise_kernel"])
-        if self.use_bias:
-            A.fill(self.pointwise.bias, self.bias_initializer, (self.filters,))
+        self._create_weights({"depthwise_kernel": self.kernel_size + (channels, self.depth_multiplier),
+                              "pointwise_kernel": (1,) * self.rank + (middle, self.filters), "bias": (self.filters,)},
+                             prefixes={"depthwise_kernel": "depthwise", "pointwise_kernel": "pointwise"})
         self.built = True
-        self._add_constraints([("depthwise_kernel", self.depthwise_constraint),
-                               ("pointwise_kernel", self.pointwise_constraint), ("bias", self.bias_constraint)])
 
     def _weight_table(self):
-        table = [
-            ("depthwise_kernel", self.depthwise.weight,
-             A.depthwise_kernel_layout(self.kernel_size, self._built_channels, self.depth_multiplier)),
-            ("pointwise_kernel", self.pointwise.weight, A.conv_kernel_layout(self.rank)),
-        ]
-        if self.use_bias:
-            table.append(("bias", self.pointwise.bias, A.IDENTITY))
-        return table
+        return [("depthwise_kernel", self.depthwise.weight,
+                 A.depthwise_kernel_layout(self.kernel_size, self._built_channels, self.depth_multiplier)),
+                ("pointwise_kernel", self.pointwise.weight, A.conv_kernel_layout(self.rank)),
+                ("bias", self.pointwise.bias, A.IDENTITY)]
 
-    @property
-    def depthwise_kernel(self):
-        return self._keras_weight("depthwise_kernel")
-
-    @property
-    def pointwise_kernel(self):
-        return self._keras_weight("pointwise_kernel")
+    depthwise_kernel, pointwise_kernel = keras_weight("depthwise_kernel"), keras_weight("pointwise_kernel")
 
     def _forward(self, x):
         return self.pointwise(self._convolve(x, self.depthwise.weight, None, self._built_channels))
 
-    def _output_channels(self, input_shape):
-        return self.filters
-
     def get_config(self):
         config = super().get_config()
-        config.update({
-            "filters": self.filters, "depth_multiplier": self.depth_multiplier,
-            "depthwise_initializer": initializers.serialize(self.depthwise_initializer),
-            "pointwise_initializer": initializers.serialize(self.pointwise_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            "depthwise_regularizer": A.serialize_regularizer(self.depthwise_regularizer),
-            "pointwise_regularizer": A.serialize_regularizer(self.pointwise_regularizer),
-            "bias_regularizer": A.serialize_regularizer(self.bias_regularizer),
-            "depthwise_constraint": A.serialize_constraint(self.depthwise_constraint),
-            "pointwise_constraint": A.serialize_constraint(self.pointwise_constraint),
-            "bias_constraint": A.serialize_constraint(self.bias_constraint),
-        })
+        config.update({"filters": self.filters, "depth_multiplier": self.depth_multiplier})
         return config
 
 

@@ -5,14 +5,13 @@ The weight ``embeddings`` (input_dim, output_dim) has the same layout in both fa
 
 from ...nn.functional.embedding import embedding
 from ...nn.modules.embedding import Embedding as EngineEmbedding
-from .. import initializers
+from .. import regularizers
 from . import _adapters as A
 from .base import Layer
+from .weight_options import WeightTable, keras_weight
 
-# Keras' short names for its default embedding initializers
 
-
-class Embedding(A.WeightTable, Layer):
+class Embedding(WeightTable, Layer):
     """y = embeddings[x]: integer indices (batch, ...) in [0, input_dim) -> (batch, ..., output_dim).
 
     Float inputs are cast to integers, as Keras does. ``mask_zero=True`` reserves index 0 for padding (so input_dim
@@ -25,29 +24,23 @@ class Embedding(A.WeightTable, Layer):
         super().__init__(**kwargs)
         self.input_dim = A.positive_int(input_dim, "input_dim", "Embedding")
         self.output_dim = A.positive_int(output_dim, "output_dim", "Embedding")
-        self.embeddings_initializer = initializers.get(embeddings_initializer)
-        self.embeddings_regularizer = A.regularizer_or_none(embeddings_regularizer)
-        self.embeddings_constraint = A.constraint_or_none(embeddings_constraint)
+        self._init_weight_options(embeddings=(embeddings_initializer, embeddings_regularizer, embeddings_constraint))
         self.mask_zero = bool(mask_zero)
         self.supports_masking = self.mask_zero  # as in Keras: without mask_zero, an incoming mask stops here
         self._init_activity(activity_regularizer)
-        self._add_regularizers([("embeddings", self.embeddings_regularizer)])
         if weights is not None:
             self._maybe_build(None)
             self.set_weights(weights)
 
     def build(self, input_shape=None):
         self.embedding = EngineEmbedding(self.input_dim, self.output_dim, dtype=self.dtype_policy)
-        A.fill(self.embedding.weight, self.embeddings_initializer, (self.input_dim, self.output_dim))
+        self._create_weights({"embeddings": (self.input_dim, self.output_dim)})
         self.built = True
-        self._add_constraints([("embeddings", self.embeddings_constraint)])
 
     def _weight_table(self):
         return [("embeddings", self.embedding.weight, A.IDENTITY)]
 
-    @property
-    def embeddings(self):
-        return self._keras_weight("embeddings")
+    embeddings = keras_weight("embeddings")
 
     def call(self, inputs):
         x = inputs if inputs.dtype.kind in "iu" else inputs.long()
@@ -72,12 +65,8 @@ class Embedding(A.WeightTable, Layer):
     def get_config(self):
         config = super().get_config()
         config.update({
-            "input_dim": self.input_dim, "output_dim": self.output_dim,
-            "embeddings_initializer": initializers.serialize(self.embeddings_initializer),
-            "embeddings_regularizer": A.serialize_regularizer(self.embeddings_regularizer),
-            "embeddings_constraint": A.serialize_constraint(self.embeddings_constraint),
-            "mask_zero": self.mask_zero,
-            "activity_regularizer": A.serialize_regularizer(self.activity_regularizer),
+            "input_dim": self.input_dim, "output_dim": self.output_dim, **self._weight_options_config(),
+            "mask_zero": self.mask_zero, "activity_regularizer": regularizers.serialize(self.activity_regularizer),
         })
         return config
 

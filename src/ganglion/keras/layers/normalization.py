@@ -14,12 +14,10 @@ from ...factories import zeros
 from ...nn import functional as F
 from ...nn.modules.normalization import BatchNorm1d, GroupNorm, LayerNorm
 from .. import initializers
-from ._adapters import (
-    IDENTITY, LayoutConstraint, check_rank, constraint_or_none, fill, regularizer_or_none, serialize_constraint,
-    serialize_regularizer,
-)
+from ._adapters import IDENTITY, check_rank
 from ._masked_moments import masked_batch_norm
-from .base import KerasWeight, Layer, as_tensor
+from .base import Layer, as_tensor
+from .weight_options import WeightTable, keras_weight
 
 
 def _axis_arg(layer, axis, allow_list):
@@ -74,7 +72,7 @@ def _move_last(x, axes):
     return x.permute(*perm), inverse
 
 
-class _Normalization(Layer):
+class _Normalization(WeightTable, Layer):
     """What the three share: gamma/beta with initializers, regularizers, constraints; their config. A mask passes
     through all three."""
 
@@ -83,62 +81,17 @@ class _Normalization(Layer):
     def _init_affine(self, center, scale, beta_initializer, gamma_initializer, beta_regularizer, gamma_regularizer,
                      beta_constraint, gamma_constraint):
         self.center, self.scale = bool(center), bool(scale)
-        self.beta_initializer = initializers.get(beta_initializer)
-        self.gamma_initializer = initializers.get(gamma_initializer)
-        self.beta_regularizer = regularizer_or_none(beta_regularizer)
-        self.gamma_regularizer = regularizer_or_none(gamma_regularizer)
-        self.beta_constraint = constraint_or_none(beta_constraint)
-        self.gamma_constraint = constraint_or_none(gamma_constraint)
+        self._init_weight_options(beta=(beta_initializer, beta_regularizer, beta_constraint),
+                                  gamma=(gamma_initializer, gamma_regularizer, gamma_constraint))
 
-    def _fill_affine(self, module, keras_shape):
-        """Initialize the engine module's weight (gamma) and bias (beta); attach the regularizers and constraints
-        of those that exist."""
-        for name, param, init, reg, con in (
-                ("gamma", module.weight, self.gamma_initializer, self.gamma_regularizer, self.gamma_constraint),
-                ("beta", module.bias, self.beta_initializer, self.beta_regularizer, self.beta_constraint)):
-            if param is None:
-                continue
-            fill(param, init, keras_shape)
-            if reg is not None:
-                self.add_regularizer(name, reg)
-            if con is not None:
-                self.__dict__.setdefault("_constraints", []).append((name, LayoutConstraint(con, IDENTITY)))
+    def _weight_table(self):
+        """gamma is the engine module's weight, beta its bias (either may be absent), same layout."""
+        return [("gamma", self._module.weight, IDENTITY), ("beta", self._module.bias, IDENTITY)]
 
-    def _penalty_target(self, name):
-        return self._module.weight if name == "gamma" else self._module.bias
-
-    def _affine_weights(self):
-        out = []
-        if self.scale:
-            out.append(KerasWeight("gamma", self._module.weight))
-        if self.center:
-            out.append(KerasWeight("beta", self._module.bias))
-        return out
-
-    def _named(self, name):
-        for w in self.keras_weights():
-            if w.name == name:
-                return w
-        return None
-
-    @property
-    def gamma(self):
-        return self._named("gamma")
-
-    @property
-    def beta(self):
-        return self._named("beta")
+    gamma, beta = keras_weight("gamma"), keras_weight("beta")
 
     def _affine_config(self):
-        return {
-            "center": self.center, "scale": self.scale,
-            "beta_initializer": initializers.serialize(self.beta_initializer),
-            "gamma_initializer": initializers.serialize(self.gamma_initializer),
-            "beta_regularizer": serialize_regularizer(self.beta_regularizer),
-            "gamma_regularizer": serialize_regularizer(self.gamma_regularizer),
-            "beta_constraint": serialize_constraint(self.beta_constraint),
-            "gamma_constraint": serialize_constraint(self.gamma_constraint),
-        }
+        return {"center": self.center, "scale": self.scale, **self._weight_options_config()}
 
     def _drop_unused_affine(self, module):
         """The engine module has weight and bias together; Keras can keep one without the other."""
@@ -193,28 +146,20 @@ class BatchNormalization(_Normalization):
         self.bn = BatchNorm1d(channels, eps=self.epsilon, momentum=1.0 - self.momentum,
                               affine=self.center or self.scale, bias=self.center, **kw)
         self._drop_unused_affine(self.bn)
-        self._fill_affine(self.bn, (channels,))
-        fill(self.bn.running_mean, self.moving_mean_initializer, (channels,))
-        fill(self.bn.running_var, self.moving_variance_initializer, (channels,))
+        self._create_weights({"gamma": (channels,), "beta": (channels,)})
+        self.moving_mean_initializer.fill(self.bn.running_mean, (channels,))
+        self.moving_variance_initializer.fill(self.bn.running_var, (channels,))
         self.built = True
 
     @property
     def _module(self):
         return self.bn
 
-    def keras_weights(self):
-        if not self.built:
-            return []
-        return self._affine_weights() + [KerasWeight("moving_mean", self.bn.running_mean),
-                                         KerasWeight("moving_variance", self.bn.running_var)]
+    def _weight_table(self):
+        return super()._weight_table() + [("moving_mean", self.bn.running_mean, IDENTITY),
+                                          ("moving_variance", self.bn.running_var, IDENTITY)]
 
-    @property
-    def moving_mean(self):
-        return self._named("moving_mean")
-
-    @property
-    def moving_variance(self):
-        return self._named("moving_variance")
+    moving_mean, moving_variance = keras_weight("moving_mean"), keras_weight("moving_variance")
 
     def _to_engine(self, x):
         """(N, C, *) for ``nn.functional.batch_norm``, and how to undo it: axis 1 is used as is, the last axis
@@ -324,22 +269,12 @@ class LayerNormalization(_Normalization):
                                     **kw)
         if not use_gamma and self.layer_norm.weight is not None:
             self.layer_norm.weight = None
-        self._fill_affine(self.layer_norm, shape)
+        self._create_weights({"gamma": shape, "beta": shape})
         self.built = True
 
     @property
     def _module(self):
         return self.layer_norm
-
-    def keras_weights(self):
-        if not self.built:
-            return []
-        out = []
-        if self.layer_norm.weight is not None:
-            out.append(KerasWeight("gamma", self.layer_norm.weight))
-        if self.layer_norm.bias is not None:
-            out.append(KerasWeight("beta", self.layer_norm.bias))
-        return out
 
     def call(self, inputs, training=None):  # same in training and inference
         _check_input(self, inputs)
@@ -398,15 +333,12 @@ class GroupNormalization(_Normalization):
         self.group_norm = GroupNorm(self.groups, channels, eps=self.epsilon, affine=self.center or self.scale,
                                     bias=self.center, **kw)
         self._drop_unused_affine(self.group_norm)
-        self._fill_affine(self.group_norm, (channels,))
+        self._create_weights({"gamma": (channels,), "beta": (channels,)})
         self.built = True
 
     @property
     def _module(self):
         return self.group_norm
-
-    def keras_weights(self):
-        return self._affine_weights() if self.built else []
 
     def call(self, inputs, training=None):  # same in training and inference
         _check_input(self, inputs)

@@ -12,13 +12,11 @@ from ...factories import tensor
 from ...nn.functional.dropout import keep_mask
 from ...ops import cat
 from .. import activations as keras_activations
-from .. import initializers
+from .. import regularizers
 from . import _masked_lengths, _recurrent_steps
-from ._adapters import (
-    ActivityRegularization, constraint_or_none, positive_int, regularizer_or_none,
-    serialize_constraint, serialize_regularizer,
-)
+from ._adapters import positive_int
 from .base import KerasWeight, Layer, as_tensor
+from .weight_options import ActivityRegularization, WeightOptions, keras_weight
 
 
 class _GateLayout:
@@ -49,16 +47,6 @@ class _GateLayout:
 
     def from_keras(self, a):
         return self._blocks(self._t(a), self.inverse)
-
-
-class _KerasViewConstraint:
-    """A Keras constraint on an engine parameter: it sees (and returns) the weight in Keras' layout."""
-
-    def __init__(self, constraint, layout):
-        self.constraint, self.layout = constraint, layout
-
-    def __call__(self, weight):
-        return self.layout.from_keras(self.constraint(self.layout.to_keras(weight)))
 
 
 class _StackedBias(KerasWeight):
@@ -92,7 +80,7 @@ def _probability(owner, name, value):
     return float(value)
 
 
-class Recurrent(ActivityRegularization, Layer):
+class Recurrent(WeightOptions, ActivityRegularization, Layer):
     """What SimpleRNN, LSTM and GRU share: arguments, weights and their layouts, masks, states, the call."""
 
     _cell = "simple"
@@ -109,15 +97,9 @@ class Recurrent(ActivityRegularization, Layer):
         self.activation = keras_activations.get_optional(activation)
         self.recurrent_activation = keras_activations.get_optional(recurrent_activation)
         self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.recurrent_initializer = initializers.get(recurrent_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizer_or_none(kernel_regularizer)
-        self.recurrent_regularizer = regularizer_or_none(recurrent_regularizer)
-        self.bias_regularizer = regularizer_or_none(bias_regularizer)
-        self.kernel_constraint = constraint_or_none(kernel_constraint)
-        self.recurrent_constraint = constraint_or_none(recurrent_constraint)
-        self.bias_constraint = constraint_or_none(bias_constraint)
+        self._init_weight_options(kernel=(kernel_initializer, kernel_regularizer, kernel_constraint),
+                                  recurrent=(recurrent_initializer, recurrent_regularizer, recurrent_constraint),
+                                  bias=(bias_initializer, bias_regularizer, bias_constraint))
         self.dropout = _probability(kind, "dropout", dropout)
         self.recurrent_dropout = _probability(kind, "recurrent_dropout", recurrent_dropout)
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)):
@@ -129,10 +111,6 @@ class Recurrent(ActivityRegularization, Layer):
         self.__dict__["_states"] = None
         self.__dict__["_force_steps"] = False  # tests run the step loop where the fused op would serve
         self.zero_output_for_mask = False  # masked steps output zeros instead of the previous output
-        for name, reg in (("kernel", self.kernel_regularizer), ("recurrent_kernel", self.recurrent_regularizer),
-                          ("bias", self.bias_regularizer if self.use_bias else None)):
-            if reg is not None:
-                self.add_regularizer(name, reg)
         self._init_activity(activity_regularizer)
 
     # ------------------------------------------------------------------------------------------------ build
@@ -164,13 +142,11 @@ class Recurrent(ActivityRegularization, Layer):
             values["bias"] = self._initial_bias()
         for w in self._weights():
             w.assign(values[w.name])
-        constraints = [("kernel", self.kernel_constraint), ("recurrent_kernel", self.recurrent_constraint)]
+        self._attach_weight_options("kernel", "kernel", layout)
+        self._attach_weight_options("recurrent", "recurrent_kernel", layout)
         if self.use_bias:  # GRU's (2, 3u) bias is constrained row by row, each row one engine vector
-            names = ("bias_input", "bias_recurrent") if self._has_recurrent_bias() else ("bias_input",)
-            constraints += [(name, self.bias_constraint) for name in names]
-        for name, con in constraints:
-            if con is not None:
-                self.__dict__.setdefault("_constraints", []).append((name, _KerasViewConstraint(con, layout)))
+            rows = ("bias_input", "bias_recurrent") if self._has_recurrent_bias() else ("bias_input",)
+            self._attach_weight_options("bias", "bias", layout, constrained=rows)
         self.built = True
 
     def _initial_bias(self):
@@ -206,20 +182,10 @@ class Recurrent(ActivityRegularization, Layer):
             return cat([self.rnn.bias_ih_l0, self.rnn.bias_hh_l0], 0)
         return self.rnn.bias_ih_l0
 
-    def _named(self, name):
+    def _keras_weight(self, name):
         return next((w for w in self.keras_weights() if w.name == name), None)
 
-    @property
-    def kernel(self):
-        return self._named("kernel")
-
-    @property
-    def recurrent_kernel(self):
-        return self._named("recurrent_kernel")
-
-    @property
-    def bias(self):
-        return self._named("bias")
+    kernel, recurrent_kernel, bias = keras_weight("kernel"), keras_weight("recurrent_kernel"), keras_weight("bias")
 
     # ------------------------------------------------------------------------------------------------ call
     @property
@@ -368,17 +334,8 @@ class Recurrent(ActivityRegularization, Layer):
         config = super().get_config()
         config.update({
             "units": self.units, "activation": keras_activations.serialize(self.activation),
-            "use_bias": self.use_bias,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "recurrent_initializer": initializers.serialize(self.recurrent_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            "kernel_regularizer": serialize_regularizer(self.kernel_regularizer),
-            "recurrent_regularizer": serialize_regularizer(self.recurrent_regularizer),
-            "bias_regularizer": serialize_regularizer(self.bias_regularizer),
-            "activity_regularizer": serialize_regularizer(self.activity_regularizer),
-            "kernel_constraint": serialize_constraint(self.kernel_constraint),
-            "recurrent_constraint": serialize_constraint(self.recurrent_constraint),
-            "bias_constraint": serialize_constraint(self.bias_constraint),
+            "use_bias": self.use_bias, **self._weight_options_config(),
+            "activity_regularizer": regularizers.serialize(self.activity_regularizer),
             "dropout": self.dropout, "recurrent_dropout": self.recurrent_dropout, "seed": self.seed,
             "return_sequences": self.return_sequences, "return_state": self.return_state,
             "go_backwards": self.go_backwards, "stateful": self.stateful, "unroll": self.unroll,
