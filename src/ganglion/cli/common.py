@@ -1,6 +1,7 @@
 """What several commands share: argument types, the device, and running a model over rows in batches."""
 
 import argparse
+import os
 
 import numpy as np
 
@@ -16,34 +17,46 @@ class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
         return super()._get_help_string(action)
 
 
-def positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
-    return value
+def command_parser(commands, name, summary, description=None, model_file=False):
+    """The parser of subcommand ``name`` (defaults shown in its help), and with ``model_file`` its MODEL argument: a
+    model file written by ``ganglion train``. It runs the ``run`` its module sets with ``set_defaults``."""
+    parser = commands.add_parser(name, formatter_class=HelpFormatter, help=summary, description=description)
+    if model_file:
+        parser.add_argument("model", metavar="MODEL", help="a .safetensors model file written by `ganglion train`")
+    return parser
 
 
-def positive_float(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
-    return value
+def add_placement_arguments(parser):
+    """``--device``, and where the image datasets' files are read from (``--data-root``, ``--download``)."""
+    from ..data.datasets import default_root
+
+    parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N (a GPU needs CuPy)")
+    parser.add_argument("--data-root", default=os.fspath(default_root()),
+                        help="folder of the image datasets' files ($GANGLION_HOME/datasets when set)")
+    parser.add_argument("--download", action="store_true",
+                        help="fetch missing image-dataset files (checksummed; needs the network)")
 
 
-def fraction(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number in [0, 1), got {text!r}") from None
-    if not 0.0 <= value < 1.0:
-        raise argparse.ArgumentTypeError(f"must be in [0, 1), got {text}")
-    return value
+def _argument_type(name, convert, accepts, expected):
+    """An argparse ``type``: ``convert`` the text and keep the value when ``accepts`` it; otherwise an
+    ArgumentTypeError saying what was ``expected`` and what came."""
+
+    def parse(text):
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be {expected}, got {text!r}") from None
+        if not accepts(value):
+            raise argparse.ArgumentTypeError(f"must be {expected}, got {text}")
+        return value
+
+    parse.__name__ = name
+    return parse
+
+
+positive_int = _argument_type("positive_int", int, lambda v: v > 0, "a positive integer")
+positive_float = _argument_type("positive_float", float, lambda v: 0 < v < float("inf"), "a positive number")
+fraction = _argument_type("fraction", float, lambda v: 0.0 <= v < 1.0, "in [0, 1)")
 
 
 def widths(text):

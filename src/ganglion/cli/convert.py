@@ -1,13 +1,12 @@
 """``ganglion convert IN.pth OUT.safetensors``: a PyTorch weight file to safetensors (``ganglion.vision.convert``;
 needs PyTorch for that step only)."""
 
-from .common import HelpFormatter
+from .common import command_parser
 from .errors import CommandError
 
 
 def add_parser(commands):
-    parser = commands.add_parser("convert", formatter_class=HelpFormatter,
-                                 help="convert a PyTorch .pth/.pt state_dict to .safetensors")
+    parser = command_parser(commands, "convert", "convert a PyTorch .pth/.pt state_dict to .safetensors")
     parser.add_argument("src", metavar="IN.pth", help="file written by torch.save (a state_dict or a checkpoint)")
     parser.add_argument("dst", metavar="OUT.safetensors", help="where to write the safetensors file (atomically)")
     parser.add_argument("--key", default=None, help="the checkpoint entry holding the state_dict (default: the "

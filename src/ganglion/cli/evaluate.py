@@ -5,36 +5,28 @@ rows training held out for validation (rebuilt from the seed and fraction the mo
 whole. ``--data`` defaults to the data the model was trained on.
 """
 
-import os
 import sys
 
 import numpy as np
 
 from . import data as datasets
-from .common import HelpFormatter, device, positive_int, predict_proba
+from .common import add_placement_arguments, command_parser, device, positive_int, predict_proba
 from .errors import CommandError
 
 SPLIT_DATASETS = ("mnist", "fashion_mnist", "cifar10")  # those with an official test split
 
 
 def add_parser(commands):
-    from ..data.datasets import default_root
-
-    parser = commands.add_parser(
-        "evaluate", formatter_class=HelpFormatter, help="score a saved model: loss, accuracy, confusion matrix",
-        description="Score a model file written by `ganglion train`: loss, accuracy, confusion matrix and "
-                    "classification report, on an image dataset's test split, the rows held out in training, or a "
-                    "whole other table.")
-    parser.add_argument("model", metavar="MODEL", help="a .safetensors model file written by `ganglion train`")
+    parser = command_parser(
+        commands, "evaluate", "score a saved model: loss, accuracy, confusion matrix",
+        "Score a model file written by `ganglion train`: loss, accuracy, confusion matrix and classification report, "
+        "on an image dataset's test split, the rows held out in training, or a whole other table.", model_file=True)
     parser.add_argument("--data", help="iris, digits, mnist, fashion_mnist, cifar10 or a .csv path (default: the "
                         "data the model was trained on)")
     parser.add_argument("--target", metavar="COLUMN", help="the class column of a .csv --data (default: the one the "
                         "model was trained with)")
     parser.add_argument("--batch-size", type=positive_int, default=256, help="rows per forward pass")
-    parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
-    parser.add_argument("--data-root", default=os.fspath(default_root()),
-                        help="folder of the image datasets' files ($GANGLION_HOME/datasets when set)")
-    parser.add_argument("--download", action="store_true", help="fetch missing image-dataset files")
+    add_placement_arguments(parser)
     parser.set_defaults(run=run)
     return parser
 

@@ -13,16 +13,15 @@ import sys
 
 import numpy as np
 
-from .common import HelpFormatter, positive_int, predict_proba
+from .common import command_parser, positive_int, predict_proba
 from .errors import CommandError
 
 
 def add_parser(commands):
-    parser = commands.add_parser(
-        "predict", formatter_class=HelpFormatter, help="classify the rows of a CSV file with a saved model",
-        description="Classify the rows of a CSV file with a model file written by `ganglion train`: the predicted "
-                    "class and every class's probability, one line (CSV) or object (JSON) per input row.")
-    parser.add_argument("model", metavar="MODEL", help="a .safetensors model file written by `ganglion train`")
+    parser = command_parser(
+        commands, "predict", "classify the rows of a CSV file with a saved model",
+        "Classify the rows of a CSV file with a model file written by `ganglion train`: the predicted class and every "
+        "class's probability, one line (CSV) or object (JSON) per input row.", model_file=True)
     parser.add_argument("input", metavar="INPUT.csv", help="rows to classify (raw values, as in the training data)")
     parser.add_argument("--format", choices=("csv", "json"), default="csv",
                         help="csv: a header (class, then each class name) and one line per row; json: an object "

@@ -1,15 +1,14 @@
 """``ganglion summary MODEL``: what a saved model takes and gives, and per layer its output shape, parameters and
 FLOPs (``ganglion.insight.model_summary``)."""
 
-from .common import HelpFormatter, positive_int
+from .common import command_parser, positive_int
 
 
 def add_parser(commands):
-    parser = commands.add_parser(
-        "summary", formatter_class=HelpFormatter, help="layers, output shapes, parameters and FLOPs of a saved model",
-        description="Describe a model file written by `ganglion train`: its input, classes and training, and per "
-                    "layer the output shape, parameters and FLOPs (from one forward pass on zeros).")
-    parser.add_argument("model", metavar="MODEL", help="a .safetensors model file written by `ganglion train`")
+    parser = command_parser(
+        commands, "summary", "layers, output shapes, parameters and FLOPs of a saved model",
+        "Describe a model file written by `ganglion train`: its input, classes and training, and per layer the output "
+        "shape, parameters and FLOPs (from one forward pass on zeros).", model_file=True)
     parser.add_argument("--batch-size", type=positive_int, default=1, help="batch size of the input the FLOPs and "
                         "activation memory are counted for")
     parser.set_defaults(run=run)

@@ -11,7 +11,7 @@ import sys
 import numpy as np
 
 from . import data as datasets
-from .common import HelpFormatter, device, fraction, positive_float, positive_int, widths
+from .common import add_placement_arguments, command_parser, device, fraction, positive_float, positive_int, widths
 from .errors import CommandError, UsageError
 from .models import IMAGE_MODELS, MODELS
 
@@ -21,13 +21,10 @@ SHORT = {"train_loss": "loss", "train_accuracy": "acc", "val_loss": "val_loss", 
 
 
 def add_parser(commands):
-    from ..data.datasets import default_root
-
-    parser = commands.add_parser(
-        "train", formatter_class=HelpFormatter, help="train a classifier and save it as a model file",
-        description="Train a classifier and save it (weights, class names, preprocessing) as a model file. With no "
-                    "arguments: the notes' iris network, offline, in seconds. Progress and logs go to stderr, the "
-                    "results to stdout.")
+    parser = command_parser(
+        commands, "train", "train a classifier and save it as a model file",
+        "Train a classifier and save it (weights, class names, preprocessing) as a model file. With no arguments: the "
+        "notes' iris network, offline, in seconds. Progress and logs go to stderr, the results to stdout.")
     parser.add_argument("--data", default="iris", help="iris, digits (both bundled), mnist, fashion_mnist, cifar10 "
                         "(files read offline from --data-root, see docs/datasets.md), or a path to a .csv table "
                         "(with --target)")
@@ -52,11 +49,7 @@ def add_parser(commands):
                         ".safetensors, numbered -2, -3, ... if that file exists; an --out that exists is refused "
                         "without --force)")
     parser.add_argument("--force", action="store_true", help="overwrite an existing --out")
-    parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N (a GPU needs CuPy)")
-    parser.add_argument("--data-root", default=os.fspath(default_root()),
-                        help="folder of the image datasets' files ($GANGLION_HOME/datasets when set)")
-    parser.add_argument("--download", action="store_true",
-                        help="fetch missing image-dataset files (checksummed; needs the network)")
+    add_placement_arguments(parser)
     parser.add_argument("--doctor", action="store_true", help="watch the training with ganglion.insight.Doctor and "
                         "print its diagnoses to stderr at the end")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar; one log line per epoch instead")

@@ -1,6 +1,7 @@
 """Comparisons and logical operators: they return bool tensors and carry no gradient."""
 
 from .. import backend
+from ..arguments import normalize_dims
 from ..tensor import Tensor
 from .util import as_operand
 
@@ -69,8 +70,6 @@ def isinf(input):
 def _truth_reduction(op, input, dim, keepdim):
     """all/any over ``dim`` (None: every element; an int or a tuple of ints). Bool results; uint8 stays uint8, as
     PyTorch keeps it."""
-    from .util import normalize_dims
-
     a = input.array
     xp = backend.get_array_module(a)
     axes = normalize_dims(dim, a.ndim, op)

@@ -5,7 +5,7 @@ from .. import backend
 from ..autograd.function import Function
 from ..tensor import Tensor
 from ..tensor import index_key
-from .util import normalize_dims
+from ..arguments import normalize_dims
 
 
 _NUMPY_SCALAR = backend.np.generic  # what NumPy returns for one element: a copy, where PyTorch gives a view

@@ -4,8 +4,25 @@ vector and matrix norms of ``ganglion.linalg`` (inv, det, slogdet, solve and svd
 Matrix ops take batches: every dimension before the last two is a batch dimension."""
 
 from .. import backend
+from ..arguments import normalize_dims
 from ..autograd.function import Function
 from .linalg_matrix import check_matrix, svdvals
+
+
+def check_matmul_shapes(op, a_shape, b_shape):
+    """Raise ValueError naming ``op`` unless shapes ``a_shape`` and ``b_shape`` can be matrix-multiplied: both at least
+    1-D, and the last dim of the first equal to the second's only (1-D) or second-to-last dim. Batch dims are
+    checked by broadcasting itself."""
+    if len(a_shape) == 0 or len(b_shape) == 0:
+        raise ValueError(f"{op}: both operands need at least 1 dimension, got shapes {tuple(a_shape)} and "
+                         f"{tuple(b_shape)}")
+    k_a = a_shape[-1]
+    k_b = b_shape[0] if len(b_shape) == 1 else b_shape[-2]
+    if k_a != k_b:
+        raise ValueError(
+            f"{op}: shapes {tuple(a_shape)} and {tuple(b_shape)} are not aligned: {k_a} (last dim of the first) != "
+            f"{k_b} ({'only' if len(b_shape) == 1 else 'second-to-last'} dim of the second)"
+        )
 
 
 class MatMul(Function):
@@ -14,15 +31,7 @@ class MatMul(Function):
     backward_composes = True
 
     def forward(self, a, b):
-        if a.ndim == 0 or b.ndim == 0:
-            raise ValueError(f"matmul: both operands need at least 1 dimension, got shapes {a.shape} and {b.shape}")
-        k_a = a.shape[-1]
-        k_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
-        if k_a != k_b:
-            raise ValueError(
-                f"matmul: shapes {tuple(a.shape)} and {tuple(b.shape)} are not aligned: "
-                f"{k_a} (last dim of the first) != {k_b} ({'only' if b.ndim == 1 else 'second-to-last'} dim of the second)"
-            )
+        check_matmul_shapes("matmul", a.shape, b.shape)
         try:
             y = a @ b
         except ValueError:
@@ -156,8 +165,6 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     RuntimeError for integer inputs, for ``'fro'`` over more than 2 dims and for other matrix norms ('nuc'), which
     ganglion does not provide.
     """
-    from .util import normalize_dims
-
     if dtype is not None:
         input = input.type(dtype)
     if input.dtype.kind not in "fc":
@@ -182,8 +189,6 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
     """(sum |x|^ord)^(1/ord) over ``dim`` (all elements when None), ord any real or +-inf (0: count of nonzeros).
     Shape: ``dim`` removed (kept as 1 with ``keepdim``)."""
-    from .util import normalize_dims
-
     if dtype is not None:
         x = x.type(dtype)
     if x.dtype.kind not in "fc":

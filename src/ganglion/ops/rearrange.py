@@ -5,7 +5,7 @@ from .. import backend
 from ..autograd.function import Function
 from ..tensor import Tensor
 from .indexing import accumulate_at
-from .util import normalize_dims
+from ..arguments import normalize_dim, normalize_dims
 
 
 def _int(value, name, op):
@@ -67,7 +67,7 @@ def _dims_list(dims, ndim, op):
         raise TypeError(f"{op}(): argument 'dims' must be tuple of ints, not {type(dims).__name__}")
     out = []
     for d in dims:
-        (axis,) = normalize_dims(d, ndim, op) if ndim else (normalize_dims(d, 0, op) or (0,))
+        axis = normalize_dim(d, ndim, op)
         if axis in out:
             raise RuntimeError(f"{op}(): dim {axis} appears multiple times in the list of dims")
         out.append(axis)
@@ -113,7 +113,7 @@ def roll(input, shifts, dims=None):
     dims = (dims,) if isinstance(dims, int) else tuple(dims)
     if len(shifts) != len(dims):
         raise RuntimeError(f"roll(): shifts and dimensions must align. shifts: {len(shifts)}, dims:{len(dims)}")
-    axes = tuple(normalize_dims(d, input.ndim, "roll")[0] if input.ndim else 0 for d in dims)
+    axes = tuple(normalize_dim(d, input.ndim, "roll") for d in dims)
     if input.ndim == 0:
         return input.clone()
     return Roll.apply(input, shifts, axes)
@@ -189,7 +189,7 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     if dim is None:
         input, axis = input.reshape(-1), 0
     else:
-        (axis,) = normalize_dims(dim, input.ndim, "repeat_interleave") if input.ndim else (0,)
+        axis = normalize_dim(dim, input.ndim, "repeat_interleave")
         if input.ndim == 0:
             input = input.reshape(1)
     n = input.shape[axis]

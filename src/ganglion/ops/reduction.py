@@ -10,7 +10,8 @@ from .. import backend
 from ..autograd.function import Function
 from ..tensor import Tensor
 from .indexing import accumulate_at, along_axis
-from .util import normalize_dims, reduction_args
+from ..arguments import normalize_dim, normalize_dims
+from .util import reduction_args
 
 values_indices = namedtuple("values_indices", ["values", "indices"])
 
@@ -287,7 +288,7 @@ class LogSoftmax(Function):
 def _softmax_dim(op, input, dim):
     if dim is None:  # PyTorch's legacy implicit choice
         dim = 0 if input.ndim in (0, 1, 3) else 1
-    return normalize_dims(dim, input.ndim, op)[0] if input.ndim else 0
+    return normalize_dim(dim, input.ndim, op)
 
 
 def _float_only(op, input):
@@ -347,7 +348,7 @@ def _extreme(op, largest, input, dim, keepdim, axis, keepdims):
         return Extreme.apply(input, normalize_dims(None, input.ndim, op), False, largest)
     if not isinstance(dim, int):
         raise TypeError(f"{op}: dim must be a single int (use amax/amin for several dims), got {dim!r}")
-    (d,) = normalize_dims(dim, input.ndim, op) if input.ndim else (0,)
+    d = normalize_dim(dim, input.ndim, op)
     _check_nonempty(op, input.shape, (d,), True)
     if input.ndim == 0:
         return values_indices(input, Tensor._wrap(input.array.astype("int64") * 0))

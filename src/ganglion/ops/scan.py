@@ -4,7 +4,7 @@ Integer and bool inputs accumulate in int64, as PyTorch (unless ``dtype`` is giv
 """
 
 from ..autograd.function import Function
-from .util import normalize_dims
+from ..arguments import normalize_dims
 from .shape import cat
 
 

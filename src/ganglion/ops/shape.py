@@ -6,7 +6,7 @@ import builtins
 from .. import backend
 from ..autograd.function import Function
 from .indexing import accumulate_at
-from .util import normalize_dims
+from ..arguments import normalize_dims
 
 
 def _shape_arg(shape):

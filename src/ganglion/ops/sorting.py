@@ -9,7 +9,7 @@ from collections import namedtuple
 from .. import backend
 from ..autograd.function import Function
 from ..tensor import Tensor
-from .util import normalize_dims
+from ..arguments import normalize_dims
 from .indexing import accumulate_at, along_axis
 
 sort_result = namedtuple("sort", ["values", "indices"])

@@ -1,8 +1,10 @@
-"""Helpers shared by the ops: turning operands into arrays, normalizing dims, keeping float results in float32."""
+"""Helpers shared by the ops: turning operands into arrays, reading reduction arguments, keeping float results in
+float32. Dims are normalized by ``ganglion.arguments.normalize_dims`` (re-exported here for ``nn.functional``)."""
 
 import numpy as np
 
 from .. import backend
+from ..arguments import normalize_dims  # noqa: F401  (re-exported: nn.functional.activations imports it here)
 from ..factories import tensor
 from ..tensor import Tensor
 
@@ -29,24 +31,6 @@ def keep_default_float(y, a, b=None):
 def _is_f64(x):
     dtype = getattr(x, "dtype", None)  # compare only real dtypes: NumPy reads `None == dtype` as float64
     return dtype is not None and dtype == _f64
-
-
-def normalize_dims(dim, ndim, op):
-    """``dim`` (None, int or sequence) as a sorted tuple of non-negative axes, checked against ``ndim``."""
-    if dim is None:
-        return tuple(range(ndim))
-    dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
-    n = max(ndim, 1)
-    out = []
-    for d in dims:
-        if not isinstance(d, (int, np.integer)):
-            raise TypeError(f"{op}: dim must be an int or a tuple of ints, got {d!r}")
-        if not -n <= d < n:
-            raise IndexError(f"{op}: dimension {d} is out of range for a tensor of {ndim} dimension(s)")
-        out.append(int(d) % n)
-    if len(set(out)) != len(out):
-        raise ValueError(f"{op}: dimension repeated in {dims}")
-    return tuple(sorted(out)) if ndim else ()
 
 
 def reduction_args(op, dim, keepdim, axis, keepdims):

@@ -18,6 +18,7 @@ with scale = 1 / scale_factor when a scale factor is given (and not recomputed),
 import math
 
 from ... import backend
+from ...arguments import positive_int
 from ...tensor import Tensor
 from ._taps import apply_taps
 from .pooling_adaptive import adaptive_avg_pool
@@ -157,14 +158,9 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     return y if y is not input else input.clone()
 
 
-def _check_factor(fn, name, factor):
-    if not isinstance(factor, int) or isinstance(factor, bool) or factor < 1:
-        raise ValueError(f"{fn}: {name} must be a positive int, got {factor!r}")
-
-
 def pixel_shuffle(input, upscale_factor):
     """(*, C r^2, H, W) -> (*, C, H r, W r): y[c, h r + i, w r + j] = x[c r^2 + i r + j, h, w]."""
-    _check_factor("pixel_shuffle", "upscale_factor", upscale_factor)
+    positive_int("pixel_shuffle", "upscale_factor", upscale_factor)
     r = upscale_factor
     if input.ndim < 3 or input.shape[-3] % (r * r):
         raise ValueError(f"pixel_shuffle: expected input of shape (*, C*{r * r}, H, W) (channels divisible by "
@@ -178,7 +174,7 @@ def pixel_shuffle(input, upscale_factor):
 
 def pixel_unshuffle(input, downscale_factor):
     """(*, C, H r, W r) -> (*, C r^2, H, W): the inverse of ``pixel_shuffle``."""
-    _check_factor("pixel_unshuffle", "downscale_factor", downscale_factor)
+    positive_int("pixel_unshuffle", "downscale_factor", downscale_factor)
     r = downscale_factor
     if input.ndim < 3 or input.shape[-2] % r or input.shape[-1] % r:
         raise ValueError(f"pixel_unshuffle: expected input of shape (*, C, H*{r}, W*{r}) (height and width divisible "

@@ -5,6 +5,7 @@
 and leaves the input unchanged.
 """
 
+from ...arguments import positive_int
 from ...factories import empty
 from .. import functional as F
 from .. import init
@@ -139,9 +140,7 @@ class PReLU(Module):
 
     def __init__(self, num_parameters=1, init=0.25, device=None, dtype=None):
         super().__init__()
-        if isinstance(num_parameters, bool) or not isinstance(num_parameters, int) or num_parameters < 1:
-            raise ValueError(f"PReLU: num_parameters must be a positive int, got {num_parameters!r}")
-        self.num_parameters, self.init = num_parameters, init
+        self.num_parameters, self.init = positive_int("PReLU", "num_parameters", num_parameters), init
         self.weight = Parameter(empty(num_parameters, dtype=dtype, device=device))
         self.reset_parameters()
 

@@ -1,5 +1,6 @@
 """``MultiheadAttention``: the projections' state, over ``nn.functional.multi_head_attention_forward``."""
 
+from ...arguments import positive_int
 from .. import init
 from ..functional.attention import multi_head_attention_forward
 from ..module import Module
@@ -23,9 +24,8 @@ class MultiheadAttention(Module):
     def __init__(self, embed_dim, num_heads, dropout=0.0, bias=True, add_bias_kv=False, add_zero_attn=False,
                  kdim=None, vdim=None, batch_first=False, device=None, dtype=None):
         super().__init__()
-        for name, value in (("embed_dim", embed_dim), ("num_heads", num_heads)):
-            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-                raise ValueError(f"MultiheadAttention: {name} must be a positive int, got {value!r}")
+        embed_dim = positive_int("MultiheadAttention", "embed_dim", embed_dim)
+        num_heads = positive_int("MultiheadAttention", "num_heads", num_heads)
         if embed_dim % num_heads:
             raise ValueError(f"MultiheadAttention: embed_dim must be divisible by num_heads, got embed_dim="
                              f"{embed_dim} and num_heads={num_heads}")

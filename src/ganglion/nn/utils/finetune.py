@@ -12,6 +12,7 @@ their batch-norm layers in evaluation mode through later ``model.train()`` calls
 running statistics learnt on the old data are what the frozen weights after them expect.
 """
 
+from ...arguments import positive_int
 from ..module import Module
 from ..modules.container import Sequential
 from ..modules.linear import Linear
@@ -112,8 +113,7 @@ def find_head(model):
 def replace_head(model, num_classes):
     """Put a freshly initialised ``Linear(in_features, num_classes)`` (with a bias if the old head had one, on its
     device and dtype) where the model's head was (see ``find_head``); returns the new layer."""
-    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
-        raise ValueError(f"replace_head: num_classes must be a positive int, got {num_classes!r}")
+    num_classes = positive_int("replace_head", "num_classes", num_classes)
     owner, attribute, old = find_head(model)
     new = Linear(old.in_features, num_classes, bias=old.bias is not None, device=old.weight.device,
                  dtype=old.weight.dtype)
