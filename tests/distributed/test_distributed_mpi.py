@@ -6,41 +6,21 @@ extra includes it, so CI runs these). Every launch has a subprocess timeout, so 
 blocking the suite.
 """
 
-import os
-import pathlib
-import shutil
-import subprocess
 import sys
 
 import numpy as np
 import pytest
 
-HERE = pathlib.Path(__file__).resolve().parent
+from dist_launch import HERE, launch_script, needs_mpi
+
 sys.path.insert(0, str(HERE))
 import dist_workloads  # noqa: E402
 
-
-def _mpiexec():
-    beside_python = pathlib.Path(sys.executable).parent / "mpiexec"
-    found = str(beside_python) if beside_python.exists() else shutil.which("mpiexec")
-    try:
-        import mpi4py  # noqa: F401
-    except ImportError:
-        return None
-    return found
-
-
-MPIEXEC = _mpiexec()
-pytestmark = pytest.mark.skipif(
-    MPIEXEC is None, reason='MPI is absent: pip install "ganglion[distributed]" (mpi4py and mpiexec) to run 2 ranks')
-
-LAUNCH_TIMEOUT = 120  # seconds for one mpiexec run; the worker's own collectives time out after WORKER_TIMEOUT
+pytestmark = needs_mpi
 
 
 def launch(mode, out_dir, worker_timeout=60):
-    env = dict(os.environ, WORKER_TIMEOUT=str(worker_timeout), GANGLION_NUM_THREADS="1")
-    return subprocess.run([MPIEXEC, "-n", "2", sys.executable, str(HERE / "dist_worker.py"), mode, str(out_dir)],
-                          capture_output=True, text=True, timeout=LAUNCH_TIMEOUT, env=env)
+    return launch_script(HERE / "dist_worker.py", [mode, str(out_dir)], worker_timeout)
 
 
 @pytest.fixture(scope="module")

@@ -24,6 +24,7 @@ from ..callbacks import CallbackList, History, ProgbarLogger
 from .compile_utils import CompiledLoss, CompiledMetrics, flatten, match_targets, output_names_of
 from .class_weight import with_class_weight
 from .data_adapter import ArrayData, EpochIterator, adapt, pack, unpack
+from .data_parallel import DataParallel
 from .evaluation import _device_of, _overrides
 
 
@@ -207,7 +208,6 @@ class Trainer:
         x, y, sample_weight = unpack(data)
         y_pred = self(x, training=True)
         loss = self._compute_loss(x, y, y_pred, sample_weight, training=True)
-        self._loss_tracker.update_state(float(loss.item()), _batch_len(x))
         self._ensure_optimizer()
         optimizer = self.optimizer
         for p in optimizer.params:
@@ -215,6 +215,11 @@ class Trainer:
         loss.backward()
         optimizer.apply_gradients()
         self._apply_constraints()
+        loss_value, rows = float(loss.item()), _batch_len(x)
+        strategy = self._train_context.get("strategy") if self._train_context is not None else None
+        if strategy is not None:  # fit(distribute=...): log the global batch, every rank's rows (data_parallel.py)
+            y, y_pred, sample_weight, loss_value, rows = strategy.gather(y, y_pred, sample_weight, loss_value, rows)
+        self._loss_tracker.update_state(loss_value, rows)
         return self.compute_metrics(x, y, y_pred, sample_weight=sample_weight)
 
     def test_step(self, data):
@@ -272,9 +277,14 @@ class Trainer:
     # ------------------------------------------------------------------------------------------------------ fit
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None, validation_split=0.0,
             validation_data=None, shuffle=True, class_weight=None, sample_weight=None, initial_epoch=0,
-            steps_per_epoch=None, validation_steps=None, validation_batch_size=None, validation_freq=1):
-        """Train for ``epochs`` epochs; returns a ``History`` whose ``history`` maps each metric to its values."""
+            steps_per_epoch=None, validation_steps=None, validation_batch_size=None, validation_freq=1,
+            distribute=False):
+        """Train for ``epochs`` epochs; returns a ``History`` whose ``history`` maps each metric to its values.
+
+        ``distribute``: True or a ``DataParallel`` trains across the ranks of an MPI job, ``batch_size`` being the
+        global batch (keras/models/data_parallel.py; docs/distributed.md)."""
         self._assert_compiled("fit")
+        strategy = DataParallel.from_argument(distribute)
         for arg, value in (("epochs", epochs), ("initial_epoch", initial_epoch)):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
                 raise ValueError(f"{arg} must be a non-negative int, got {value!r}")
@@ -294,11 +304,17 @@ class Trainer:
         data.to_device(device)
         if val is not None:
             val.to_device(device)
-        rng = np.random.default_rng(int(backend.default_generator.numpy.integers(2**63)))
+        seed = int(backend.default_generator.numpy.integers(2**63))
+        if strategy is not None:  # every rank walks the same global batches
+            strategy.start(self, next(iter(data.batches())))
+            seed = strategy.same_seed(seed)
+        rng = np.random.default_rng(seed)
         iterator = EpochIterator(data, steps_per_epoch, rng)
         verbose = 1 if verbose == "auto" else int(verbose)
+        if strategy is not None and strategy.rank != 0:
+            verbose = 0
         history = History()
-        cbs = list(callbacks or [])
+        cbs = list(callbacks or []) if strategy is None else strategy.callbacks(list(callbacks or []))
         cbs.append(history)
         if verbose:
             progbar = ProgbarLogger()
@@ -312,8 +328,11 @@ class Trainer:
         self.stop_training = False
         self.__dict__["_initial_epoch"] = int(initial_epoch)
         self._enter()
+        self._train_context["strategy"] = strategy
         try:
             callback_list.on_train_begin()  # BackupAndRestore may move _initial_epoch past finished epochs
+            if strategy is not None:
+                strategy.sync_from_rank0(self)
             epoch_logs = {}
             for epoch in range(max(int(initial_epoch), self._initial_epoch), epochs):
                 self.reset_metrics()
@@ -323,6 +342,9 @@ class Trainer:
                 for step, batch in iterator.epoch():
                     for hook in begin:
                         hook(step)
+                    if strategy is not None:
+                        batch, global_rows = strategy.shard(batch)
+                        strategy.prepare_step(_batch_len(batch[0]), global_rows)
                     if steps_run == 0:
                         self._build_compiled_metrics(pack(*batch))
                     logs = self.train_step(pack(*batch))
@@ -353,6 +375,8 @@ class Trainer:
         finally:
             self._exit()
             self.eval()
+            if strategy is not None:
+                strategy.finish()
         return history
 
 

@@ -75,6 +75,7 @@ class Reducer:
             for index, p in enumerate(bucket.params):
                 self.where[id(p)] = (bucket, index)
         self.armed = False
+        self.weight = 1.0
         self.ready = set()  # ids of the parameters whose gradient arrived this step
         self.started = 0
         self.wait_seconds = 0.0
@@ -98,10 +99,13 @@ class Reducer:
                 "use every parameter (or the loss does not depend on every output)"
             )
 
-    def prepare(self, unused=()):
+    def prepare(self, unused=(), weight=1.0):
         """Arm for the next backward. ``unused``: parameters the forward did not use (find_unused_parameters); they
-        count as ready with a zero gradient, so their buckets can start."""
+        count as ready with a zero gradient, so their buckets can start. ``weight``: this rank's gradients are
+        multiplied by it before the average (R n_r / n when rank r holds n_r of n rows, so that the average is the
+        rows-weighted one)."""
         self.armed = True
+        self.weight = float(weight)
         self.ready = set()
         self.started = 0
         for bucket in self.buckets:
@@ -124,7 +128,10 @@ class Reducer:
                 "(two backward passes through one forward); reduce after each backward by running the forward again"
             )
         bucket, index = self.where[id(p)]
-        bucket.slot(index)[...] = backend.to_numpy(p.grad.array)
+        slot = bucket.slot(index)
+        slot[...] = backend.to_numpy(p.grad.array)
+        if self.weight != 1.0:
+            slot *= self.weight
         self._mark_ready(p, bucket)
 
     def _mark_ready(self, p, bucket):
