@@ -12,28 +12,14 @@ from .. import init
 from ..functional.activations import GELU_APPROXIMATIONS
 from ..module import Module
 from ..parameter import Parameter
+from .functional_layer import FunctionalLayer
 
 
-def _inplace_repr(module, text=""):
-    if not module.inplace:
-        return text
-    return f"{text}, inplace=True" if text else "inplace=True"
-
-
-class _Pointwise(Module):
-    """An activation without arguments other than ``inplace``: y = fn(x)."""
-
-    _fn = None
+class _Pointwise(FunctionalLayer):
+    """An activation whose only argument is PyTorch's ``inplace``."""
 
     def __init__(self, inplace=False):
-        super().__init__()
-        self.inplace = inplace
-
-    def forward(self, x):
-        return type(self)._fn(x)
-
-    def extra_repr(self):
-        return _inplace_repr(self)
+        super().__init__(inplace=inplace)
 
 
 class ReLU(_Pointwise):
@@ -81,57 +67,43 @@ class Mish(_Pointwise):
     _fn = staticmethod(F.mish)
 
 
-class _NoArgs(Module):
-    """An activation without constructor arguments: y = fn(x)."""
-
-    _fn = None
-
-    def forward(self, x):
-        return type(self)._fn(x)
-
-
-class Sigmoid(_NoArgs):
+class Sigmoid(FunctionalLayer):
     """y = 1 / (1 + e^-x), element-wise (finite and exact for any input)."""
 
     _fn = staticmethod(F.sigmoid)
 
 
-class Tanh(_NoArgs):
+class Tanh(FunctionalLayer):
     """y = tanh x, element-wise."""
 
     _fn = staticmethod(F.tanh)
 
 
-class Softsign(_NoArgs):
+class Softsign(FunctionalLayer):
     """y = x / (1 + |x|)."""
 
     _fn = staticmethod(F.softsign)
 
 
-class Tanhshrink(_NoArgs):
+class Tanhshrink(FunctionalLayer):
     """y = x - tanh x."""
 
     _fn = staticmethod(F.tanhshrink)
 
 
-class LogSigmoid(_NoArgs):
+class LogSigmoid(FunctionalLayer):
     """y = log sigmoid(x) = -softplus(-x)."""
 
     _fn = staticmethod(F.logsigmoid)
 
 
-class LeakyReLU(Module):
+class LeakyReLU(FunctionalLayer):
     """y = x if x > 0 else negative_slope x."""
 
+    _fn = staticmethod(F.leaky_relu)
+
     def __init__(self, negative_slope=0.01, inplace=False):
-        super().__init__()
-        self.negative_slope, self.inplace = negative_slope, inplace
-
-    def forward(self, x):
-        return F.leaky_relu(x, self.negative_slope)
-
-    def extra_repr(self):
-        return _inplace_repr(self, f"negative_slope={self.negative_slope}")
+        super().__init__(negative_slope=negative_slope, inplace=inplace)
 
 
 class PReLU(Module):
@@ -159,147 +131,100 @@ class PReLU(Module):
         return f"num_parameters={self.num_parameters}"
 
 
-class ELU(Module):
+class ELU(FunctionalLayer):
     """y = x if x > 0 else alpha (e^x - 1)."""
 
+    _fn = staticmethod(F.elu)
+
     def __init__(self, alpha=1.0, inplace=False):
-        super().__init__()
-        self.alpha, self.inplace = alpha, inplace
-
-    def forward(self, x):
-        return F.elu(x, self.alpha)
-
-    def extra_repr(self):
-        return _inplace_repr(self, f"alpha={self.alpha}")
+        super().__init__(alpha=alpha, inplace=inplace)
 
 
-class CELU(Module):
+class CELU(FunctionalLayer):
     """y = max(0, x) + min(0, alpha (e^{x/alpha} - 1))."""
 
+    _fn = staticmethod(F.celu)
+
     def __init__(self, alpha=1.0, inplace=False):
-        super().__init__()
         if alpha == 0:
             raise ValueError("CELU: alpha must not be 0 (the formula divides by it)")
-        self.alpha, self.inplace = alpha, inplace
-
-    def forward(self, x):
-        return F.celu(x, self.alpha)
-
-    def extra_repr(self):
-        return _inplace_repr(self, f"alpha={self.alpha}")
+        super().__init__(alpha=alpha, inplace=inplace)
 
 
-class Hardtanh(Module):
+class Hardtanh(FunctionalLayer):
     """y = clamp(x, min_val, max_val)."""
 
+    _fn = staticmethod(F.hardtanh)
+
     def __init__(self, min_val=-1.0, max_val=1.0, inplace=False):
-        super().__init__()
         if not max_val > min_val:
             raise ValueError(f"{type(self).__name__}: max_val ({max_val}) must be greater than min_val ({min_val})")
-        self.min_val, self.max_val, self.inplace = min_val, max_val, inplace
-
-    def forward(self, x):
-        return F.hardtanh(x, self.min_val, self.max_val)
-
-    def extra_repr(self):
-        return _inplace_repr(self, f"min_val={self.min_val}, max_val={self.max_val}")
+        super().__init__(min_val=min_val, max_val=max_val, inplace=inplace)
 
 
-class Softplus(Module):
+class Softplus(FunctionalLayer):
     """y = log(1 + e^{beta x}) / beta, and y = x where beta x > threshold."""
 
+    _fn = staticmethod(F.softplus)
+
     def __init__(self, beta=1.0, threshold=20.0):
-        super().__init__()
         if beta == 0:
             raise ValueError("Softplus: beta must not be 0 (the formula divides by it)")
-        self.beta, self.threshold = beta, threshold
-
-    def forward(self, x):
-        return F.softplus(x, self.beta, self.threshold)
-
-    def extra_repr(self):
-        return f"beta={self.beta}, threshold={self.threshold}"
+        super().__init__(beta=beta, threshold=threshold)
 
 
-class GELU(Module):
+class GELU(FunctionalLayer):
     """y = x Phi(x) (``approximate="none"``, the exact erf form) or its tanh approximation (``"tanh"``)."""
 
+    _fn = staticmethod(F.gelu)
+
     def __init__(self, approximate="none"):
-        super().__init__()
         if approximate not in GELU_APPROXIMATIONS:
             raise ValueError(f"GELU: unknown approximate={approximate!r}; accepted values are 'none', 'tanh'")
-        self.approximate = approximate
-
-    def forward(self, x):
-        return F.gelu(x, approximate=self.approximate)
-
-    def extra_repr(self):
-        return f"approximate={self.approximate!r}"
+        super().__init__(approximate=approximate)
 
 
-class Threshold(Module):
+class Threshold(FunctionalLayer):
     """y = x where x > threshold, else value."""
 
+    _fn = staticmethod(F.threshold)
+
     def __init__(self, threshold, value, inplace=False):
-        super().__init__()
-        self.threshold, self.value, self.inplace = threshold, value, inplace
-
-    def forward(self, x):
-        return F.threshold(x, self.threshold, self.value)
-
-    def extra_repr(self):
-        return _inplace_repr(self, f"threshold={self.threshold}, value={self.value}")
+        super().__init__(threshold=threshold, value=value, inplace=inplace)
 
 
-class Hardshrink(Module):
+class Hardshrink(FunctionalLayer):
     """y = x where |x| > lambd, else 0."""
 
-    def __init__(self, lambd=0.5):
-        super().__init__()
-        self.lambd = lambd
+    _fn = staticmethod(F.hardshrink)
 
-    def forward(self, x):
-        return F.hardshrink(x, self.lambd)
+    def __init__(self, lambd=0.5):
+        super().__init__(lambd=lambd)
 
     def extra_repr(self):
-        return f"{self.lambd}"
+        return f"{self.lambd}"  # PyTorch shows the value alone: Hardshrink(0.5)
 
 
 class Softshrink(Hardshrink):
     """y = x - lambd sign(x) where |x| > lambd, else 0."""
 
-    def forward(self, x):
-        return F.softshrink(x, self.lambd)
+    _fn = staticmethod(F.softshrink)
 
 
-class GLU(Module):
+class GLU(FunctionalLayer):
     """y = a sigmoid(b), a and b the halves of the input along ``dim``: (*, 2n, *) -> (*, n, *)."""
 
+    _fn = staticmethod(F.glu)
+
     def __init__(self, dim=-1):
-        super().__init__()
-        self.dim = dim
-
-    def forward(self, x):
-        return F.glu(x, self.dim)
-
-    def extra_repr(self):
-        return f"dim={self.dim}"
+        super().__init__(dim=dim)
 
 
-class _AlongDim(Module):
-    """A normalization along ``dim`` (softmax and kin)."""
-
-    _fn = None
+class _AlongDim(FunctionalLayer):
+    """A normalization along ``dim`` (softmax and kin); ``dim=None`` is PyTorch's legacy implicit choice."""
 
     def __init__(self, dim=None):
-        super().__init__()
-        self.dim = dim
-
-    def forward(self, x):
-        return type(self)._fn(x, self.dim)
-
-    def extra_repr(self):
-        return f"dim={self.dim}"
+        super().__init__(dim=dim)
 
 
 class Softmax(_AlongDim):

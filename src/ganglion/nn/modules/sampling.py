@@ -1,7 +1,9 @@
 """Resizing layers: Upsample (and its two fixed-mode forms) and the pixel shuffles, over ``nn.functional.sampling``."""
 
+from ...arguments import positive_int
 from ..functional import sampling as S
 from ..module import Module
+from .functional_layer import FunctionalLayer
 
 
 class Upsample(Module):
@@ -39,31 +41,19 @@ class UpsamplingBilinear2d(Upsample):
         super().__init__(size, scale_factor, mode="bilinear", align_corners=True)
 
 
-class PixelShuffle(Module):
+class PixelShuffle(FunctionalLayer):
     """(*, C r^2, H, W) -> (*, C, H r, W r): channels become space (sub-pixel convolution's last step)."""
 
+    _fn = staticmethod(S.pixel_shuffle)
+
     def __init__(self, upscale_factor):
-        super().__init__()
-        S._check_factor("PixelShuffle", "upscale_factor", upscale_factor)
-        self.upscale_factor = upscale_factor
-
-    def forward(self, input):
-        return S.pixel_shuffle(input, self.upscale_factor)
-
-    def extra_repr(self):
-        return f"upscale_factor={self.upscale_factor}"
+        super().__init__(upscale_factor=positive_int("PixelShuffle", "upscale_factor", upscale_factor))
 
 
-class PixelUnshuffle(Module):
+class PixelUnshuffle(FunctionalLayer):
     """(*, C, H r, W r) -> (*, C r^2, H, W): space becomes channels (the inverse of PixelShuffle)."""
 
+    _fn = staticmethod(S.pixel_unshuffle)
+
     def __init__(self, downscale_factor):
-        super().__init__()
-        S._check_factor("PixelUnshuffle", "downscale_factor", downscale_factor)
-        self.downscale_factor = downscale_factor
-
-    def forward(self, input):
-        return S.pixel_unshuffle(input, self.downscale_factor)
-
-    def extra_repr(self):
-        return f"downscale_factor={self.downscale_factor}"
+        super().__init__(downscale_factor=positive_int("PixelUnshuffle", "downscale_factor", downscale_factor))
