@@ -39,6 +39,13 @@ def _check_nonlinearity(owner, nonlinearity):
         )
 
 
+def _reset_uniform(module):
+    """Every parameter of a recurrent layer or cell drawn from U(-1/sqrt(H), 1/sqrt(H)), as PyTorch."""
+    bound = 1.0 / math.sqrt(module.hidden_size)
+    for p in module.parameters():
+        init.uniform_(p, -bound, bound)
+
+
 def _check_input_tensor(module, x):
     if not isinstance(x, Tensor):
         raise TypeError(f"{module!r}: input must be a Tensor or a PackedSequence, got {type(x).__name__}")
@@ -143,9 +150,7 @@ class RNNBase(Module):
         return 2 if self.bidirectional else 1
 
     def reset_parameters(self):
-        bound = 1.0 / math.sqrt(self.hidden_size)
-        for p in self.parameters():
-            init.uniform_(p, -bound, bound)
+        _reset_uniform(self)
 
     def _weight_dtype(self):
         return self.weight_ih_l0.dtype
@@ -316,9 +321,7 @@ class RNNCellBase(Module):
         self.reset_parameters()
 
     def reset_parameters(self):
-        bound = 1.0 / math.sqrt(self.hidden_size)
-        for p in self.parameters():
-            init.uniform_(p, -bound, bound)
+        _reset_uniform(self)
 
     def _weight_dtype(self):
         return self.weight_ih.dtype
