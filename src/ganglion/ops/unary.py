@@ -6,141 +6,59 @@ from ..autograd.function import Function
 from ..tensor import Tensor
 
 
-class Exp(Function):
-    """y = e^x;  dy/dx = y."""
+class _Elementwise(Function):
+    """y = f(x), element-wise: one of the functions of the table below, each given by its forward ``f(xp, x)`` and
+    its backward ``grad(xp, dy, v)``, v being the one array the derivative reads (x, or y where ``reads_output``; only
+    that one is saved). Integer and bool inputs give the default float dtype, as PyTorch, unless ``keeps_dtype``."""
 
     backward_composes = True
+    reads_output = False
+    keeps_dtype = False
 
     def forward(self, x):
-        x = _as_float(x)  # integer input gives the default float dtype, as PyTorch
-        y = self.xp.exp(x)
-        self.save(y)
+        if not self.keeps_dtype:
+            x = _as_float(x)
+        y = self.f(self.xp, x)
+        self.save(y if self.reads_output else x)
         return y
 
     def backward(self, dy):
-        (y,) = self.saved
-        return dy * y
+        (v,) = self.saved
+        return self.grad(self.xp, dy, v)
 
 
-class Expm1(Function):
-    """y = e^x - 1, accurate for small x;  dy/dx = e^x = y + 1."""
+def _elementwise(name, formula, f, grad, reads="x", keeps_dtype=False):
+    """The op ``name``: its Function class (``Exp``, named for ONNX export and error messages) and the public function
+    (``exp(input)``). ``formula`` documents both; ``reads`` is "x" or "y", what ``grad`` takes after dy."""
+    op = type(name.capitalize(), (_Elementwise,), {
+        "__doc__": formula, "__module__": __name__, "f": staticmethod(f), "grad": staticmethod(grad),
+        "reads_output": reads == "y", "keeps_dtype": keeps_dtype,
+    })
 
-    backward_composes = True
+    def function(input):
+        return op.apply(input)
 
-    def forward(self, x):
-        y = self.xp.expm1(_as_float(x))
-        self.save(y)
-        return y
-
-    def backward(self, dy):
-        (y,) = self.saved
-        return dy * (y + 1)
-
-
-class Log(Function):
-    """y = ln x;  dy/dx = 1/x."""
-
-    backward_composes = True
-
-    def forward(self, x):
-        x = _as_float(x)  # integer input gives the default float dtype, as PyTorch
-        self.save(x)
-        return self.xp.log(x)
-
-    def backward(self, dy):
-        (x,) = self.saved
-        return dy / x
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = f"{formula} Element-wise; same shape" + (", same dtype." if keeps_dtype else
+                                                                   " (integer and bool inputs give the default float).")
+    return op, function
 
 
-class Log1p(Function):
-    """y = ln(1 + x), accurate for small x;  dy/dx = 1/(1 + x)."""
-
-    backward_composes = True
-
-    def forward(self, x):
-        x = _as_float(x)  # integer input gives the default float dtype, as PyTorch
-        self.save(x)
-        return self.xp.log1p(x)
-
-    def backward(self, dy):
-        (x,) = self.saved
-        return dy / (1 + x)
-
-
-class Sqrt(Function):
-    """y = sqrt(x);  dy/dx = 1/(2 y)."""
-
-    backward_composes = True
-
-    def forward(self, x):
-        x = _as_float(x)  # integer input gives the default float dtype, as PyTorch
-        y = self.xp.sqrt(x)
-        self.save(y)
-        return y
-
-    def backward(self, dy):
-        (y,) = self.saved
-        return dy / (2 * y)
-
-
-class Abs(Function):
-    """y = |x|;  dy/dx = sign(x) (0 at 0, as PyTorch)."""
-
-    backward_composes = True
-
-    def forward(self, x):
-        self.save(x)
-        return self.xp.abs(x)
-
-    def backward(self, dy):
-        (x,) = self.saved
-        return dy * self.xp.sign(x)
-
-
-class Sin(Function):
-    """y = sin x;  dy/dx = cos x."""
-
-    backward_composes = True
-
-    def forward(self, x):
-        x = _as_float(x)  # integer input gives the default float dtype, as PyTorch
-        self.save(x)
-        return self.xp.sin(x)
-
-    def backward(self, dy):
-        (x,) = self.saved
-        return dy * self.xp.cos(x)
-
-
-class Cos(Function):
-    """y = cos x;  dy/dx = -sin x."""
-
-    backward_composes = True
-
-    def forward(self, x):
-        x = _as_float(x)  # integer input gives the default float dtype, as PyTorch
-        self.save(x)
-        return self.xp.cos(x)
-
-    def backward(self, dy):
-        (x,) = self.saved
-        return -dy * self.xp.sin(x)
-
-
-class Tanh(Function):
-    """y = tanh x;  dy/dx = 1 - y^2."""
-
-    backward_composes = True
-
-    def forward(self, x):
-        x = _as_float(x)  # integer input gives the default float dtype, as PyTorch
-        y = self.xp.tanh(x)
-        self.save(y)
-        return y
-
-    def backward(self, dy):
-        (y,) = self.saved
-        return dy * (1 - y * y)
+Exp, exp = _elementwise("exp", "y = e^x;  dy/dx = y.", lambda xp, x: xp.exp(x), lambda xp, dy, y: dy * y, reads="y")
+Expm1, expm1 = _elementwise("expm1", "y = e^x - 1, accurate near 0;  dy/dx = e^x = y + 1.",
+                            lambda xp, x: xp.expm1(x), lambda xp, dy, y: dy * (y + 1), reads="y")
+Log, log = _elementwise("log", "y = ln x;  dy/dx = 1/x.", lambda xp, x: xp.log(x), lambda xp, dy, x: dy / x)
+Log1p, log1p = _elementwise("log1p", "y = ln(1 + x), accurate near 0;  dy/dx = 1/(1 + x).",
+                            lambda xp, x: xp.log1p(x), lambda xp, dy, x: dy / (1 + x))
+Sqrt, sqrt = _elementwise("sqrt", "y = sqrt(x);  dy/dx = 1/(2 y).", lambda xp, x: xp.sqrt(x),
+                          lambda xp, dy, y: dy / (2 * y), reads="y")
+Abs, abs = _elementwise("abs", "y = |x|;  dy/dx = sign(x) (0 at 0, as PyTorch).", lambda xp, x: xp.abs(x),
+                        lambda xp, dy, x: dy * xp.sign(x), keeps_dtype=True)
+Sin, sin = _elementwise("sin", "y = sin x;  dy/dx = cos x.", lambda xp, x: xp.sin(x), lambda xp, dy, x: dy * xp.cos(x))
+Cos, cos = _elementwise("cos", "y = cos x;  dy/dx = -sin x.", lambda xp, x: xp.cos(x),
+                        lambda xp, dy, x: -dy * xp.sin(x))
+Tanh, tanh = _elementwise("tanh", "y = tanh x;  dy/dx = 1 - y^2.", lambda xp, x: xp.tanh(x),
+                          lambda xp, dy, y: dy * (1 - y * y), reads="y")
 
 
 class Sigmoid(Function):
@@ -236,8 +154,9 @@ class Sign(Function):
 
 
 class _Rounding(Function):
-    """Piecewise-constant rounding: dy/dx = 0 wherever it exists (PyTorch's gradient everywhere). Integer inputs
-    come back unchanged, as a copy (NumPy's floor/ceil/trunc would turn them into float64)."""
+    """Piecewise-constant rounding by the array function named ``ufunc``: dy/dx = 0 wherever it exists (PyTorch's
+    gradient everywhere). Integer inputs come back unchanged, as a copy (NumPy's floor/ceil/trunc would turn them into
+    float64)."""
 
     backward_composes = True
 
@@ -246,6 +165,9 @@ class _Rounding(Function):
             return x.copy()
         return self.rounded(x)
 
+    def rounded(self, x):
+        return getattr(self.xp, self.ufunc)(x)
+
     def backward(self, dy):
         return self.xp.zeros_like(dy)
 
@@ -253,22 +175,19 @@ class _Rounding(Function):
 class Floor(_Rounding):
     """y = floor x, the largest integer <= x;  dy/dx = 0."""
 
-    def rounded(self, x):
-        return self.xp.floor(x)
+    ufunc = "floor"
 
 
 class Ceil(_Rounding):
     """y = ceil x, the smallest integer >= x;  dy/dx = 0."""
 
-    def rounded(self, x):
-        return self.xp.ceil(x)
+    ufunc = "ceil"
 
 
 class Trunc(_Rounding):
     """y = trunc x, x rounded toward zero;  dy/dx = 0."""
 
-    def rounded(self, x):
-        return self.xp.trunc(x)
+    ufunc = "trunc"
 
 
 class Round(_Rounding):
@@ -342,52 +261,18 @@ def frac(input):
     return Frac.apply(input)
 
 
-def expm1(input):
-    """e^x - 1, accurate near 0; integer inputs give the default float dtype."""
-    return Expm1.apply(input)
-
-
-def exp(input):
-    return Exp.apply(input)
-
-
-def log(input):
-    return Log.apply(input)
-
-
-def log1p(input):
-    return Log1p.apply(input)
-
-
-def sqrt(input):
-    return Sqrt.apply(input)
-
-
-def abs(input):
-    return Abs.apply(input)
-
-
-def sin(input):
-    return Sin.apply(input)
-
-
-def cos(input):
-    return Cos.apply(input)
-
-
-def tanh(input):
-    return Tanh.apply(input)
-
-
 def sigmoid(input):
+    """1 / (1 + e^-x), element-wise, finite and exact for any input; integer inputs give the default float."""
     return Sigmoid.apply(input)
 
 
 def relu(input):
+    """max(x, 0), element-wise; same shape and dtype (NaN stays NaN)."""
     return ReLU.apply(input)
 
 
 def sign(input):
+    """-1, 0 or 1 by the sign of x, element-wise; same shape and dtype."""
     return Sign.apply(input)
 
 

@@ -214,42 +214,6 @@ class _LazyConvTranspose(_LazyConvMixin):
         self._lazy_setup(out_channels, bias, device, dtype)
 
 
-class LazyConv1d(_LazyConv, Conv1d):
-    """``Conv1d`` with ``in_channels`` read from the first input: (N, C_in, L) -> (N, out_channels, L_out)."""
-
-    cls_to_become = Conv1d
-
-
-class LazyConv2d(_LazyConv, Conv2d):
-    """``Conv2d`` with ``in_channels`` read from the first input: (N, C_in, H, W) -> (N, out_channels, H_out, W_out)."""
-
-    cls_to_become = Conv2d
-
-
-class LazyConv3d(_LazyConv, Conv3d):
-    """``Conv3d`` with ``in_channels`` read from the first input: (N, C_in, D, H, W) -> (N, out_channels, ...)."""
-
-    cls_to_become = Conv3d
-
-
-class LazyConvTranspose1d(_LazyConvTranspose, ConvTranspose1d):
-    """``ConvTranspose1d`` with ``in_channels`` read from the first input."""
-
-    cls_to_become = ConvTranspose1d
-
-
-class LazyConvTranspose2d(_LazyConvTranspose, ConvTranspose2d):
-    """``ConvTranspose2d`` with ``in_channels`` read from the first input."""
-
-    cls_to_become = ConvTranspose2d
-
-
-class LazyConvTranspose3d(_LazyConvTranspose, ConvTranspose3d):
-    """``ConvTranspose3d`` with ``in_channels`` read from the first input."""
-
-    cls_to_become = ConvTranspose3d
-
-
 class _LazyBatchNorm(LazyModuleMixin):
     """Batch norm with ``num_features`` read from the first input's dim 1."""
 
@@ -289,19 +253,18 @@ class _LazyBatchNorm(LazyModuleMixin):
             self.reset_parameters()
 
 
-class LazyBatchNorm1d(_LazyBatchNorm, BatchNorm1d):
-    """``BatchNorm1d`` with ``num_features`` read from the first input: (N, C) or (N, C, L)."""
-
-    cls_to_become = BatchNorm1d
-
-
-class LazyBatchNorm2d(_LazyBatchNorm, BatchNorm2d):
-    """``BatchNorm2d`` with ``num_features`` read from the first input: (N, C, H, W)."""
-
-    cls_to_become = BatchNorm2d
+def _lazy_form(lazy_base, cls, read):
+    """The class ``Lazy<cls>``: ``cls`` with its ``read`` argument taken from the first input, which then turns the
+    module into a ``cls`` (``lazy_base`` holds how)."""
+    return type(f"Lazy{cls.__name__}", (lazy_base, cls), {
+        "__doc__": f"``{cls.__name__}`` with ``{read}`` read from the first input; input and output shapes as "
+                   f"``{cls.__name__}``'s.",
+        "__module__": __name__, "cls_to_become": cls,
+    })
 
 
-class LazyBatchNorm3d(_LazyBatchNorm, BatchNorm3d):
-    """``BatchNorm3d`` with ``num_features`` read from the first input: (N, C, D, H, W)."""
-
-    cls_to_become = BatchNorm3d
+LazyConv1d, LazyConv2d, LazyConv3d = (_lazy_form(_LazyConv, c, "in_channels") for c in (Conv1d, Conv2d, Conv3d))
+LazyConvTranspose1d, LazyConvTranspose2d, LazyConvTranspose3d = (
+    _lazy_form(_LazyConvTranspose, c, "in_channels") for c in (ConvTranspose1d, ConvTranspose2d, ConvTranspose3d))
+LazyBatchNorm1d, LazyBatchNorm2d, LazyBatchNorm3d = (
+    _lazy_form(_LazyBatchNorm, c, "num_features") for c in (BatchNorm1d, BatchNorm2d, BatchNorm3d))

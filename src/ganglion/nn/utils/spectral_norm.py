@@ -3,7 +3,7 @@
 
 from ... import backend
 from ...autograd.grad_mode import no_grad
-from ..parameter import Parameter
+from .reparametrization import WeightReparametrization
 
 _TRANSPOSED_CONVS = ("ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d")
 
@@ -13,7 +13,7 @@ def _normalize(xp, a, eps):
     return a / max(float(xp.linalg.norm(a)), eps)
 
 
-class SpectralNorm:
+class SpectralNorm(WeightReparametrization):
     """The forward pre-hook that sets ``module.<name> = <name>_orig / sigma`` before every call.
 
     W (the weight with axis ``dim`` moved first, flattened to an (h, w) matrix) has its top singular vectors tracked
@@ -23,14 +23,17 @@ class SpectralNorm:
     In eval mode u and v are used as they are.
     """
 
+    kind = "spectral_norm"
+    suffixes = ("_u", "_v", "_orig")
+
     def __init__(self, name="weight", n_power_iterations=1, dim=0, eps=1e-12):
-        self.name, self.dim, self.eps = name, dim, eps
+        super().__init__(name)
+        self.dim, self.eps = dim, eps
         if n_power_iterations <= 0:
             raise ValueError(
                 f"spectral_norm: expected n_power_iterations to be positive, got n_power_iterations={n_power_iterations}"
             )
         self.n_power_iterations = n_power_iterations
-        self.handle = None
 
     def reshape_weight_to_matrix(self, weight):
         """The weight as an (h, w) matrix, axis ``dim`` becoming the rows (works on Tensors, inside the graph)."""
@@ -56,28 +59,9 @@ class SpectralNorm:
         sigma = (u_now * (weight_mat @ v_now)).sum()
         return weight / sigma
 
-    def remove(self, module):
-        with no_grad():
-            weight = self.compute_weight(module, do_power_iteration=False)
-        self.handle.remove()
-        for suffix in ("", "_u", "_v", "_orig"):
-            delattr(module, self.name + suffix)
-        module.register_parameter(self.name, Parameter(weight.detach()))
-
-    def __call__(self, module, inputs):
-        setattr(module, self.name, self.compute_weight(module, do_power_iteration=module.training))
-
     @staticmethod
     def apply(module, name, n_power_iterations, dim, eps):
-        for hook in module._forward_pre_hooks.values():
-            if isinstance(hook, SpectralNorm) and hook.name == name:
-                raise RuntimeError(f"spectral_norm: cannot register two spectral_norm hooks on the same parameter {name!r}")
-        weight = module._parameters.get(name)
-        if weight is None:
-            raise ValueError(
-                f"spectral_norm: {type(module).__name__} has no parameter {name!r}; its parameters are "
-                f"{', '.join(k for k, p in module._parameters.items() if p is not None) or 'none'}"
-            )
+        weight = SpectralNorm.parameter_to_replace(module, name)
         if not -weight.ndim <= dim < max(weight.ndim, 1):
             raise ValueError(f"spectral_norm: dim={dim} is out of range for {name!r} of shape {tuple(weight.shape)}")
         fn = SpectralNorm(name, n_power_iterations, dim % max(weight.ndim, 1), eps)
@@ -116,8 +100,4 @@ def spectral_norm(module, name="weight", n_power_iterations=1, eps=1e-12, dim=No
 
 def remove_spectral_norm(module, name="weight"):
     """Undo ``spectral_norm``: ``module.<name>`` becomes a plain parameter holding the current W / sigma."""
-    for hook in list(module._forward_pre_hooks.values()):
-        if isinstance(hook, SpectralNorm) and hook.name == name:
-            hook.remove(module)
-            return module
-    raise ValueError(f"spectral_norm of {name!r} not found in {type(module).__name__}")
+    return SpectralNorm.remove_from(module, name)

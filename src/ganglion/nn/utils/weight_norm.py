@@ -4,6 +4,7 @@
 from ...autograd.function import Function
 from ...tensor import Tensor
 from ..parameter import Parameter
+from .reparametrization import WeightReparametrization
 
 
 def _norm_axes(ndim, dim):
@@ -58,38 +59,23 @@ def _weight_norm(v, g, dim=0):
     return WeightNorm.apply(v, g, dim)
 
 
-class WeightNormHook:
+class WeightNormHook(WeightReparametrization):
     """The forward pre-hook that recomputes ``module.<name>`` from ``<name>_g`` and ``<name>_v`` before each call."""
 
+    kind = "weight_norm"
+    suffixes = ("_g", "_v")
+
     def __init__(self, name, dim):
-        self.name = name
+        super().__init__(name)
         self.dim = -1 if dim is None else dim
-        self.handle = None
 
-    def compute_weight(self, module):
+    def compute_weight(self, module, training=False):
+        """g v / ||v|| (the same in training and evaluation mode)."""
         return _weight_norm(getattr(module, self.name + "_v"), getattr(module, self.name + "_g"), self.dim)
-
-    def remove(self, module):
-        weight = self.compute_weight(module).detach()
-        self.handle.remove()
-        for suffix in ("", "_g", "_v"):
-            delattr(module, self.name + suffix)
-        module.register_parameter(self.name, Parameter(weight))
-
-    def __call__(self, module, inputs):
-        setattr(module, self.name, self.compute_weight(module))
 
     @staticmethod
     def apply(module, name, dim):
-        for hook in module._forward_pre_hooks.values():
-            if isinstance(hook, WeightNormHook) and hook.name == name:
-                raise RuntimeError(f"weight_norm: cannot register two weight_norm hooks on the same parameter {name!r}")
-        weight = module._parameters.get(name)
-        if weight is None:
-            raise ValueError(
-                f"weight_norm: {type(module).__name__} has no parameter {name!r}; its parameters are "
-                f"{', '.join(k for k, p in module._parameters.items() if p is not None) or 'none'}"
-            )
+        weight = WeightNormHook.parameter_to_replace(module, name)
         fn = WeightNormHook(name, dim)
         if fn.dim != -1:
             if not -weight.ndim <= fn.dim < weight.ndim:
@@ -115,8 +101,4 @@ def weight_norm(module, name="weight", dim=0):
 
 def remove_weight_norm(module, name="weight"):
     """Undo ``weight_norm``: ``module.<name>`` becomes a plain parameter holding the current g v / ||v||."""
-    for hook in list(module._forward_pre_hooks.values()):
-        if isinstance(hook, WeightNormHook) and hook.name == name:
-            hook.remove(module)
-            return module
-    raise ValueError(f"weight_norm of {name!r} not found in {type(module).__name__}")
+    return WeightNormHook.remove_from(module, name)
