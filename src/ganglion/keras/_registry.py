@@ -69,6 +69,15 @@ def unknown_name_message(kind, name, table):
     return f"unknown {kind} {name!r}; accepted names are: {', '.join(names)}.{hint}"
 
 
+class FromConfig:
+    """Keras' config protocol, the half every class shares: ``from_config(config)`` is ``cls(**config)``; each class
+    writes its own ``get_config``."""
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
 def serialize(obj):
     """What ``lookup`` turns back into ``obj``: ``{"class_name", "config"}`` for an object with ``get_config``, a
     function's name; None stays None. Initializers, regularizers and constraints serialize this way."""

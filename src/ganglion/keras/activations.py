@@ -57,10 +57,6 @@ def sigmoid(x):
     return mark_probabilities(F.sigmoid(x), x, "sigmoid")
 
 
-def tanh(x):
-    return F.tanh(x)
-
-
 def softmax(x, axis=-1):
     y = F.softmax(x, dim=axis)
     return mark_probabilities(y, x, "softmax") if _last_axis(x, axis) else y
@@ -70,27 +66,9 @@ def log_softmax(x, axis=-1):
     return F.log_softmax(x, dim=axis)
 
 
-def elu(x, alpha=1.0):
-    return F.elu(x, alpha)
-
-
-def selu(x):
-    return F.selu(x)
-
-
-def softplus(x):
-    return F.softplus(x)
-
-
-def softsign(x):
-    return F.softsign(x)
-
-
-def silu(x):
-    return F.silu(x)
-
-
-swish = silu
+def glu(x, axis=-1):
+    """a * sigmoid(b), where a and b are the two halves of ``x`` along ``axis``."""
+    return F.glu(x, dim=axis)
 
 
 def gelu(x, approximate=False):
@@ -102,42 +80,8 @@ def exponential(x):
 
 
 def leaky_relu(x, negative_slope=0.2):
+    """Keras' default slope is 0.2 (PyTorch's 0.01)."""
     return F.leaky_relu(x, negative_slope)
-
-
-def relu6(x):
-    return F.relu6(x)
-
-
-def hard_sigmoid(x):
-    """Keras 3's hard sigmoid: relu6(x + 3) / 6 (PyTorch's hardsigmoid)."""
-    return F.hardsigmoid(x)
-
-
-def hard_silu(x):
-    return F.hardswish(x)
-
-
-hard_swish = hard_silu
-
-
-def mish(x):
-    return F.mish(x)
-
-
-def celu(x, alpha=1.0):
-    """max(x, 0) + min(alpha (exp(x / alpha) - 1), 0)."""
-    return F.celu(x, alpha)
-
-
-def glu(x, axis=-1):
-    """a * sigmoid(b), where a and b are the two halves of ``x`` along ``axis``."""
-    return F.glu(x, dim=axis)
-
-
-def hard_tanh(x):
-    """clip(x, -1, 1)."""
-    return F.hardtanh(x)
 
 
 def hard_shrink(x, threshold=0.5):
@@ -150,19 +94,18 @@ def soft_shrink(x, threshold=0.5):
     return F.softshrink(x, threshold)
 
 
-def tanh_shrink(x):
-    """x - tanh(x)."""
-    return F.tanhshrink(x)
-
-
 def threshold(x, threshold, default_value):
     """x where x > threshold, else ``default_value``."""
     return F.threshold(x, threshold, default_value)
 
 
-def log_sigmoid(x):
-    """log(sigmoid(x)) = -softplus(-x)."""
-    return F.logsigmoid(x)
+# the engine's functions as they are: Keras' arguments are theirs (x first, then alpha where there is one)
+tanh, selu, softplus, softsign, mish = F.tanh, F.selu, F.softplus, F.softsign, F.mish
+silu = swish = F.silu
+relu6, elu, celu, log_sigmoid = F.relu6, F.elu, F.celu, F.logsigmoid
+hard_sigmoid = F.hardsigmoid  # Keras 3's hard sigmoid is relu6(x + 3) / 6, PyTorch's
+hard_silu = hard_swish = F.hardswish
+hard_tanh, tanh_shrink = F.hardtanh, F.tanhshrink
 
 
 def squareplus(x, b=4):

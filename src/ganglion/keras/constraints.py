@@ -6,7 +6,7 @@ The engine may store a weight in another layout (``nn.Linear`` keeps (units, in)
 the Keras view of the weight (``layers.weight_options.LayoutConstraint``), so ``axis`` always means what it means in Keras.
 """
 
-from ._registry import lookup, serialize
+from ._registry import FromConfig, lookup, serialize
 
 EPSILON = 1e-7
 
@@ -20,7 +20,7 @@ def _norms(w, axis):
     return squares.sqrt()
 
 
-class Constraint:
+class Constraint(FromConfig):
     """Base class: override ``__call__(w)`` to return the projected weight (the base returns it unchanged)."""
 
     def __call__(self, w):
@@ -29,9 +29,6 @@ class Constraint:
     def get_config(self):
         return {}
 
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
 
 
 class MaxNorm(Constraint):

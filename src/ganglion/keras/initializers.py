@@ -10,7 +10,7 @@ import numpy as np
 from .. import backend
 from ..factories import empty
 from ..nn import init as nn_init
-from ._registry import lookup, serialize
+from ._registry import FromConfig, lookup, serialize
 
 
 def compute_fans(shape):
@@ -31,7 +31,7 @@ def _dtype(dtype):
     return backend.get_default_dtype() if dtype is None else backend.resolve_dtype(dtype)
 
 
-class Initializer:
+class Initializer(FromConfig):
     """Base class: ``init(shape, dtype)`` returns a new Tensor; ``fill(param, keras_shape, ...)`` writes one."""
 
     def sample(self, shape, generator=None, dtype=None):
@@ -58,9 +58,6 @@ class Initializer:
     def get_config(self):
         return {k: v for k, v in vars(self).items() if not k.startswith("_")}
 
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
 
 
 class Zeros(Initializer):
@@ -159,64 +156,53 @@ class VarianceScaling(Initializer):
         return _draw(shape, lambda t: nn_init.normal_(t, 0.0, math.sqrt(variance), generator=gen), dtype)
 
 
-class GlorotUniform(VarianceScaling):
+class _VarianceScalingPreset(VarianceScaling):
+    """A named ``VarianceScaling``: the class fixes ``preset`` = (scale, mode, distribution); only the seed is an
+    argument (and the config)."""
+
+    preset = None
+
+    def __init__(self, seed=None):
+        super().__init__(*self.preset, seed)
+
+    def get_config(self):
+        return {"seed": self.seed}
+
+
+class GlorotUniform(_VarianceScalingPreset):
     """U(-limit, limit), limit = sqrt(6 / (fan_in + fan_out)) (Xavier uniform; Keras' default kernel init)."""
 
-    def __init__(self, seed=None):
-        super().__init__(1.0, "fan_avg", "uniform", seed)
-
-    def get_config(self):
-        return {"seed": self.seed}
+    preset = (1.0, "fan_avg", "uniform")
 
 
-class GlorotNormal(VarianceScaling):
+class GlorotNormal(_VarianceScalingPreset):
     """Truncated normal with std = sqrt(2 / (fan_in + fan_out))."""
 
-    def __init__(self, seed=None):
-        super().__init__(1.0, "fan_avg", "truncated_normal", seed)
-
-    def get_config(self):
-        return {"seed": self.seed}
+    preset = (1.0, "fan_avg", "truncated_normal")
 
 
-class HeNormal(VarianceScaling):
+class HeNormal(_VarianceScalingPreset):
     """Truncated normal with std = sqrt(2 / fan_in) (for ReLU layers)."""
 
-    def __init__(self, seed=None):
-        super().__init__(2.0, "fan_in", "truncated_normal", seed)
-
-    def get_config(self):
-        return {"seed": self.seed}
+    preset = (2.0, "fan_in", "truncated_normal")
 
 
-class HeUniform(VarianceScaling):
+class HeUniform(_VarianceScalingPreset):
     """U(-limit, limit), limit = sqrt(6 / fan_in)."""
 
-    def __init__(self, seed=None):
-        super().__init__(2.0, "fan_in", "uniform", seed)
-
-    def get_config(self):
-        return {"seed": self.seed}
+    preset = (2.0, "fan_in", "uniform")
 
 
-class LecunNormal(VarianceScaling):
+class LecunNormal(_VarianceScalingPreset):
     """Truncated normal with std = sqrt(1 / fan_in) (for SELU layers)."""
 
-    def __init__(self, seed=None):
-        super().__init__(1.0, "fan_in", "truncated_normal", seed)
-
-    def get_config(self):
-        return {"seed": self.seed}
+    preset = (1.0, "fan_in", "truncated_normal")
 
 
-class LecunUniform(VarianceScaling):
+class LecunUniform(_VarianceScalingPreset):
     """U(-limit, limit), limit = sqrt(3 / fan_in)."""
 
-    def __init__(self, seed=None):
-        super().__init__(1.0, "fan_in", "uniform", seed)
-
-    def get_config(self):
-        return {"seed": self.seed}
+    preset = (1.0, "fan_in", "uniform")
 
 
 class Orthogonal(Initializer):

@@ -14,12 +14,13 @@ from ..nn import functional as F
 from ..nn import init as nn_init
 from ..tensor import Tensor
 from .layers.base import as_tensor
+from ._registry import FromConfig
 from .naming import unique_name
 
 __all__ = ["SeedGenerator", "normal", "uniform", "truncated_normal", "randint", "dropout", "shuffle", "categorical"]
 
 
-class SeedGenerator:
+class SeedGenerator(FromConfig):
     """A reproducible stream of seeds: state (seed, counter); ``next()`` returns the state and advances the counter.
     ``seed=None`` picks one at random."""
 
@@ -48,9 +49,6 @@ class SeedGenerator:
     def get_config(self):
         return {"seed": self._initial_seed, "name": self.name}
 
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
 
 
 def _generator(seed):

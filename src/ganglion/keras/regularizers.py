@@ -2,10 +2,10 @@
 ``nn.utils.penalties``: L1 = l1 sum |w|, L2 = l2 sum w^2 (no factor 1/2, as Keras)."""
 
 from ..nn.utils.penalties import l1_l2_penalty
-from ._registry import lookup, serialize
+from ._registry import FromConfig, lookup, serialize
 
 
-class Regularizer:
+class Regularizer(FromConfig):
     """Base class: ``regularizer(weight)`` returns the scalar penalty Tensor added to the training loss. Subclass it
     and define ``__call__`` (and ``get_config`` for saving)."""
 
@@ -15,9 +15,6 @@ class Regularizer:
     def get_config(self):
         return dict(vars(self))
 
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
 
 
 class L1L2(Regularizer):

@@ -13,7 +13,7 @@ import os
 
 from ...io.atomic import atomic_write_bytes
 from ...io.weights import load_with_metadata, to_bytes
-from .base import Callback
+from .base import Callback, SaveSchedule
 
 BACKUP_FILE = "latest.backup.safetensors"
 FORMAT = "ganglion.keras.backup/1"
@@ -29,13 +29,11 @@ class BackupAndRestore(Callback):
         super().__init__()
         if not backup_dir:
             raise ValueError("BackupAndRestore: backup_dir must be a folder path, got an empty value")
-        if save_freq != "epoch" and (isinstance(save_freq, bool) or not isinstance(save_freq, int) or save_freq <= 0):
-            raise ValueError(f"BackupAndRestore: save_freq must be 'epoch' or a positive int, got {save_freq!r}")
+        self._schedule = SaveSchedule(save_freq, "BackupAndRestore")
         self.backup_dir = os.fspath(backup_dir)
         self.save_freq, self.delete_checkpoint = save_freq, delete_checkpoint
         self._path = os.path.join(self.backup_dir, BACKUP_FILE)
         self._current_epoch = 0
-        self._batches_since_save = 0
 
     # ---------------------------------------------------------------------------------------------- restore
     def on_train_begin(self, logs=None):
@@ -88,16 +86,12 @@ class BackupAndRestore(Callback):
     # ------------------------------------------------------------------------------------------------- save
     def on_epoch_end(self, epoch, logs=None):
         self._current_epoch = epoch + 1
-        self._batches_since_save = 0
-        if self.save_freq == "epoch":
+        self._schedule.batches_since_save = 0  # a batch-count schedule restarts with each epoch
+        if self._schedule.per_epoch:
             self._save()
 
     def on_train_batch_end(self, batch, logs=None):
-        if self.save_freq == "epoch":
-            return
-        self._batches_since_save += 1
-        if self._batches_since_save >= self.save_freq:
-            self._batches_since_save = 0
+        if self._schedule.batch_done():
             self._save()
 
     def _save(self):

@@ -37,6 +37,30 @@ class Callback:
     def on_predict_batch_end(self, batch, logs=None): ...
 
 
+class SaveSchedule:
+    """Keras' ``save_freq`` of the saving callbacks: "epoch" (the callback saves at each epoch's end) or N (every N
+    training batches). ``batch_done()`` counts a batch and says whether a save is due now."""
+
+    def __init__(self, save_freq, owner):
+        if save_freq != "epoch" and (isinstance(save_freq, bool) or not isinstance(save_freq, int) or save_freq <= 0):
+            raise ValueError(f"{owner}: save_freq must be 'epoch' or a positive int, got {save_freq!r}")
+        self.save_freq = save_freq
+        self.batches_since_save = 0
+
+    @property
+    def per_epoch(self):
+        return self.save_freq == "epoch"
+
+    def batch_done(self):
+        if self.per_epoch:
+            return False
+        self.batches_since_save += 1
+        if self.batches_since_save < self.save_freq:
+            return False
+        self.batches_since_save = 0
+        return True
+
+
 class History(Callback):
     """``history.history``: metric name -> list of per-epoch values; ``history.epoch``: the epoch numbers."""
 

@@ -5,6 +5,7 @@ import warnings
 
 import numpy as np
 
+from .base import SaveSchedule
 from .monitor import MonitorCallback, as_float
 
 
@@ -22,8 +23,7 @@ class ModelCheckpoint(MonitorCallback):
         super().__init__(monitor=monitor, mode=mode, baseline=initial_value_threshold)
         self.filepath = os.fspath(filepath)
         self.verbose, self.save_best_only, self.save_weights_only = verbose, save_best_only, save_weights_only
-        if save_freq != "epoch" and (isinstance(save_freq, bool) or not isinstance(save_freq, int) or save_freq <= 0):
-            raise ValueError(f"ModelCheckpoint: save_freq must be 'epoch' or a positive int, got {save_freq!r}")
+        self._schedule = SaveSchedule(save_freq, "ModelCheckpoint")
         self.save_freq = save_freq
         if save_weights_only and not self.filepath.endswith(".weights.h5"):
             raise ValueError("ModelCheckpoint: with save_weights_only=True the filepath must end in `.weights.h5`, "
@@ -32,22 +32,17 @@ class ModelCheckpoint(MonitorCallback):
             raise ValueError(f"ModelCheckpoint: the filepath must end in `.keras` (the model format), got "
                              f"filepath={self.filepath!r}; use save_weights_only=True with a `.weights.h5` name to "
                              "save only the weights")
-        self._batches_since_save = 0
         self._current_epoch = 0
 
     def on_epoch_begin(self, epoch, logs=None):
         self._current_epoch = epoch
 
     def on_train_batch_end(self, batch, logs=None):
-        if self.save_freq == "epoch":
-            return
-        self._batches_since_save += 1
-        if self._batches_since_save >= self.save_freq:
-            self._batches_since_save = 0
+        if self._schedule.batch_done():
             self._save(self._current_epoch, batch, logs)
 
     def on_epoch_end(self, epoch, logs=None):
-        if self.save_freq == "epoch":
+        if self._schedule.per_epoch:
             self._save(epoch, None, logs)
 
     def _file_path(self, epoch, batch, logs):

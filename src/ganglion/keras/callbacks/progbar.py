@@ -11,12 +11,25 @@ def format_logs(logs):
     return " - ".join(f"{k}: {v:.4f}" for k, v in logs.items() if isinstance(v, (int, float)))
 
 
-def _format_time(seconds):
+def format_time(seconds):
     if seconds >= 1:
         return f"{seconds:.0f}s"
     if seconds >= 1e-3:
         return f"{seconds * 1e3:.0f}ms"
     return f"{seconds * 1e6:.0f}us"
+
+
+def progress_line(done, steps, elapsed, logs, width=20):
+    """Keras' progress line after ``done`` of ``steps`` steps in ``elapsed`` seconds: "60/60 ━━━━━━━━━━ 0s
+    2ms/step - loss: 0.1234" ("done/Unknown" without a bar when ``steps`` is unknown)."""
+    if steps:
+        filled = int(width * done / steps)
+        head = f"{done:>{len(str(steps))}}/{steps} {'━' * filled}{' ' * (width - filled)}"
+    else:
+        head = f"{done}/Unknown"
+    line = f"{head} {format_time(elapsed)} {format_time(elapsed / max(done, 1))}/step"
+    metrics = format_logs(logs)
+    return f"{line} - {metrics}" if metrics else line
 
 
 class ProgbarLogger(Callback):
@@ -47,20 +60,8 @@ class ProgbarLogger(Callback):
         self._draw(batch + 1, steps, logs or {}, final=False)
 
     def _draw(self, done, steps, logs, final):
-        elapsed = time.perf_counter() - self._epoch_start
-        per_step = elapsed / max(done, 1)
-        if steps:
-            filled = int(self.width * done / steps)
-            bar = "━" * filled + " " * (self.width - filled)
-            head = f"{done:>{len(str(steps))}}/{steps} {bar}"
-        else:
-            head = f"{done}/Unknown"
-        timing = f"{_format_time(elapsed)} {_format_time(per_step)}/step"
-        line = f"\r{head} {timing}"
-        metrics = format_logs(logs)
-        if metrics:
-            line += " - " + metrics
-        print(line, end="\n" if final else "", file=self._out(), flush=True)
+        line = progress_line(done, steps, time.perf_counter() - self._epoch_start, logs, self.width)
+        print("\r" + line, end="\n" if final else "", file=self._out(), flush=True)
 
     def on_epoch_end(self, epoch, logs=None):
         steps = self.params.get("steps")
@@ -69,5 +70,5 @@ class ProgbarLogger(Callback):
         elif self.verbose == 2:
             elapsed = time.perf_counter() - self._epoch_start
             per_step = elapsed / max(steps or 1, 1)
-            print(f"{steps}/{steps} - {_format_time(elapsed)} - {_format_time(per_step)}/step - "
+            print(f"{steps}/{steps} - {format_time(elapsed)} - {format_time(per_step)}/step - "
                   f"{format_logs(logs or {})}", file=self._out())

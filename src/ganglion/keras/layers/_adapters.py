@@ -165,6 +165,24 @@ def check_rank(layer, shape, ndim, layout_text=None):
                          f"found ndim={len(shape)} (shape {shape})")
 
 
+def check_spatial_rank(layer, shape):
+    """``check_rank`` for a layer over ``layer.rank`` spatial dims in ``layer.data_format``."""
+    check_rank(layer, shape, layer.rank + 2, spatial_text(layer.rank, layer.data_format))
+
+
+def spatial_dims(shape, data_format):
+    """The spatial dims of ``shape`` (batch first, channels last or second)."""
+    shape = tuple(shape)
+    return shape[1:-1] if data_format == "channels_last" else shape[2:]
+
+
+def with_channels(batch, spatial, channels, data_format):
+    """The shape (batch, *spatial, channels), or (batch, channels, *spatial) for channels_first."""
+    if data_format == "channels_last":
+        return (batch,) + tuple(spatial) + (channels,)
+    return (batch, channels) + tuple(spatial)
+
+
 def check_axis(layer, shape, axis, expected, what="channels"):
     shape = tuple(shape)
     got = shape[axis]

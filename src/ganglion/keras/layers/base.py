@@ -24,6 +24,7 @@ from ... import backend
 from ...autograd.grad_mode import no_grad
 from ...nn.module import Module
 from ...tensor import Tensor
+from .._registry import FromConfig
 from ..naming import to_snake_case, unique_name
 from ..variables import Variable, VariableAPI
 from .strings import as_text_array, is_text, refuse_text
@@ -116,7 +117,7 @@ for _name in ("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__
     setattr(KerasWeight, _name, _value_op(_name))  # arithmetic on a weight is arithmetic on its value
 
 
-class Layer(Module):
+class Layer(FromConfig, Module):
     """Base class of Keras layers (and models). Subclass it: create weights in ``build``, compute in ``call``."""
 
     accepts_strings = False  # True for layers that read text (models hand it on); see _strings.py
@@ -452,9 +453,6 @@ class Layer(Module):
             config["input_shape"] = list(self._input_shape_arg)
         return config
 
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
 
     def _get_name(self):
         return type(self).__name__

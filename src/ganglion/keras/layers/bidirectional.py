@@ -10,7 +10,7 @@ backward layer's. A mask reaches both copies; with ``return_sequences`` their ma
 """
 
 from ...ops import cat
-from .recurrent_base import call_with_sequence_mask
+from .recurrent_base import call_with_sequence_mask, join_initial_state, split_initial_state
 from .base import Layer
 
 MERGE_MODES = ("concat", "sum", "mul", "ave", None)
@@ -79,24 +79,10 @@ class Bidirectional(Layer):
             self.__dict__["_initial_weights"] = None
 
     def __call__(self, inputs, *args, **kwargs):
-        # initial states travel in the inputs list, so the functional API records them as graph inputs
-        initial_state = kwargs.pop("initial_state", None)
-        if initial_state is not None:
-            if isinstance(inputs, (list, tuple)):
-                raise ValueError(f"{self.name!r}: initial states were given both in the inputs list and as "
-                                 "initial_state")
-            inputs = [inputs] + (list(initial_state) if isinstance(initial_state, (list, tuple))
-                                 else [initial_state])
-        return super().__call__(inputs, *args, **kwargs)
+        return super().__call__(join_initial_state(self, inputs, kwargs), *args, **kwargs)
 
     def call(self, inputs, initial_state=None, training=None, mask=None):
-        if isinstance(inputs, (list, tuple)):
-            if len(inputs) > 1:
-                if initial_state is not None:
-                    raise ValueError(f"{self.name!r}: initial states were given both in the inputs list and as "
-                                     "initial_state")
-                initial_state = list(inputs[1:])
-            inputs = inputs[0]
+        inputs, initial_state = split_initial_state(self, inputs, initial_state)
         forward_state = backward_state = None
         if initial_state is not None:
             states = list(initial_state)

@@ -41,12 +41,9 @@ class BaseConv(WeightTable, Layer):
         self._init_activity(activity_regularizer)
 
     # ------------------------------------------------------------------------------------------------ door
-    def _layout_text(self):
-        return A.spatial_text(self.rank, self.data_format)
-
     def _input_channels(self, input_shape):
         """Check the rank (and, once built, the channels) of ``input_shape``; return its channel count."""
-        A.check_rank(self, input_shape, self.rank + 2, self._layout_text())
+        A.check_spatial_rank(self, input_shape)
         axis = A.channel_axis(self.data_format, self.rank + 2)
         if self.built:
             A.check_axis(self, input_shape, axis, self._built_channels)
@@ -65,10 +62,6 @@ class BaseConv(WeightTable, Layer):
         channels = self._input_channels(input_shape)
         self.__dict__["_built_channels"] = channels
         return channels
-
-    def _spatial(self, input_shape):
-        shape = tuple(input_shape)
-        return shape[1:-1] if self.data_format == "channels_last" else shape[2:]
 
     def _convolve(self, x, weight, bias, groups, strides=None, dilation=None):
         """Engine convolution of channels-first ``x`` with Keras' padding (explicit when it is asymmetric)."""
@@ -100,11 +93,8 @@ class BaseConv(WeightTable, Layer):
 
     def compute_output_shape(self, input_shape):
         self._input_channels(input_shape)
-        spatial = self._output_lengths(self._spatial(input_shape))
-        batch, channels = tuple(input_shape)[0], self._output_channels(input_shape)
-        if self.data_format == "channels_last":
-            return (batch,) + spatial + (channels,)
-        return (batch, channels) + spatial
+        spatial = self._output_lengths(A.spatial_dims(input_shape, self.data_format))
+        return A.with_channels(tuple(input_shape)[0], spatial, self._output_channels(input_shape), self.data_format)
 
     # ------------------------------------------------------------------------------------------ properties
     kernel, bias = keras_weight("kernel"), keras_weight("bias")

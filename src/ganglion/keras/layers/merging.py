@@ -10,6 +10,7 @@ from functools import reduce
 
 from ... import ops
 from ...factories import ones
+from ..naming import to_snake_case
 from ._adapters import who
 from .base import Layer
 
@@ -177,29 +178,20 @@ def _check_masks(layer, inputs, mask):
                          f"{type(inputs).__name__} inputs and mask={mask!r}")
 
 
-def add(inputs, **kwargs):
-    """Functional form of ``Add``: ``add([a, b])``."""
-    return Add(**kwargs)(inputs)
+def _functional_form(layer_class):
+    """Keras' functional form of a merging layer: ``add([a, b], **kwargs)`` is ``Add(**kwargs)([a, b])``."""
+    name = to_snake_case(layer_class.__name__)
+
+    def merge(inputs, **kwargs):
+        return layer_class(**kwargs)(inputs)
+
+    merge.__name__ = merge.__qualname__ = name
+    merge.__doc__ = f"Functional form of ``{layer_class.__name__}``: ``{name}([a, b])``."
+    return merge
 
 
-def subtract(inputs, **kwargs):
-    return Subtract(**kwargs)(inputs)
-
-
-def multiply(inputs, **kwargs):
-    return Multiply(**kwargs)(inputs)
-
-
-def average(inputs, **kwargs):
-    return Average(**kwargs)(inputs)
-
-
-def maximum(inputs, **kwargs):
-    return Maximum(**kwargs)(inputs)
-
-
-def minimum(inputs, **kwargs):
-    return Minimum(**kwargs)(inputs)
+add, subtract, multiply, average, maximum, minimum = map(
+    _functional_form, (Add, Subtract, Multiply, Average, Maximum, Minimum))
 
 
 def concatenate(inputs, axis=-1, **kwargs):

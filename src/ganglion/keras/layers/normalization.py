@@ -78,11 +78,30 @@ class _Normalization(WeightTable, Layer):
 
     supports_masking = True
 
-    def _init_affine(self, center, scale, beta_initializer, gamma_initializer, beta_regularizer, gamma_regularizer,
-                     beta_constraint, gamma_constraint):
+    def _init_normalization(self, axis, epsilon, center, scale, beta_initializer, gamma_initializer,
+                            beta_regularizer, gamma_regularizer, beta_constraint, gamma_constraint, axis_list=False):
+        """The arguments the three share: ``axis`` (a list of ints too when ``axis_list``), ``epsilon``, and
+        gamma's and beta's."""
+        kind = type(self).__name__
+        self.axis = _axis_arg(kind, axis, allow_list=axis_list)
+        if isinstance(epsilon, bool) or not isinstance(epsilon, numbers.Real) or epsilon <= 0:
+            raise ValueError(f"{kind}: epsilon must be a positive number, got {epsilon!r}")
+        self.epsilon = float(epsilon)
         self.center, self.scale = bool(center), bool(scale)
         self._init_weight_options(beta=(beta_initializer, beta_regularizer, beta_constraint),
                                   gamma=(gamma_initializer, gamma_regularizer, gamma_constraint))
+
+    def _build_axes(self, input_shape, min_rank, layout=""):
+        """At build: check the input's rank, resolve ``axis`` against it and remember the normalized axes and their
+        sizes (later calls are checked against them); returns the sizes."""
+        ndim = len(input_shape)
+        if ndim < min_rank:
+            raise ValueError(f"{self.name!r} ({type(self).__name__}): expected inputs of rank >= {min_rank}{layout}, "
+                             f"got shape {tuple(input_shape)}")
+        self._ndim = ndim
+        self._axes = _positive_axes(self, self.axis if isinstance(self.axis, list) else [self.axis], ndim)
+        self._sizes = _known(self, input_shape, self._axes)
+        return self._sizes
 
     def _weight_table(self):
         """gamma is the engine module's weight, beta its bias (either may be absent), same layout."""
@@ -93,12 +112,21 @@ class _Normalization(WeightTable, Layer):
     def _affine_config(self):
         return {"center": self.center, "scale": self.scale, **self._weight_options_config()}
 
-    def _drop_unused_affine(self, module):
-        """The engine module has weight and bias together; Keras can keep one without the other."""
-        if not self.scale and module.weight is not None:
+    _engine_attribute = ""  # the attribute that holds the engine module
+
+    @property
+    def _module(self):
+        return getattr(self, self._engine_attribute)
+
+    def _create_affine(self, keras_shape, use_gamma, use_beta):
+        """After build made the engine module: drop the parameter Keras does not use (the engine makes weight and
+        bias together; Keras can keep one without the other), then initialize gamma and beta with their options."""
+        module = self._module
+        if not use_gamma and module.weight is not None:
             module.weight = None
-        if not self.center and module.bias is not None:
+        if not use_beta and module.bias is not None:
             module.bias = None
+        self._create_weights({"gamma": keras_shape, "beta": keras_shape})
 
 
 class BatchNormalization(_Normalization):
@@ -113,47 +141,33 @@ class BatchNormalization(_Normalization):
     statistics count the kept positions only (``_masked_moments``).
     """
 
+    _engine_attribute = "bn"
+
     def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True, beta_initializer="zeros",
                  gamma_initializer="ones", moving_mean_initializer="zeros", moving_variance_initializer="ones",
                  beta_regularizer=None, gamma_regularizer=None, beta_constraint=None, gamma_constraint=None,
                  synchronized=False, **kwargs):
         super().__init__(**kwargs)
-        self.axis = _axis_arg("BatchNormalization", axis, allow_list=False)
+        self._init_normalization(axis, epsilon, center, scale, beta_initializer, gamma_initializer, beta_regularizer,
+                                 gamma_regularizer, beta_constraint, gamma_constraint)
         if isinstance(momentum, bool) or not isinstance(momentum, numbers.Real) or not 0.0 <= momentum <= 1.0:
             raise ValueError(f"BatchNormalization: momentum must be a number in [0, 1], got {momentum!r}")
-        if isinstance(epsilon, bool) or not isinstance(epsilon, numbers.Real) or epsilon <= 0:
-            raise ValueError(f"BatchNormalization: epsilon must be a positive number, got {epsilon!r}")
         if synchronized:
             raise ValueError("BatchNormalization: synchronized=True needs several replicas (Keras supports it only "
                              "with the TensorFlow backend); ganglion trains on one device, use synchronized=False")
-        self.momentum, self.epsilon, self.synchronized = float(momentum), float(epsilon), False
-        self._init_affine(center, scale, beta_initializer, gamma_initializer, beta_regularizer, gamma_regularizer,
-                          beta_constraint, gamma_constraint)
+        self.momentum, self.synchronized = float(momentum), False
         self.moving_mean_initializer = initializers.get(moving_mean_initializer)
         self.moving_variance_initializer = initializers.get(moving_variance_initializer)
 
     def build(self, input_shape):
-        ndim = len(input_shape)
-        if ndim < 2:
-            raise ValueError(f"{self.name!r} (BatchNormalization): expected inputs of rank >= 2 (batch, ..., "
-                             f"features), got shape {tuple(input_shape)}")
-        self._ndim = ndim
-        self._axes = _positive_axes(self, [self.axis], ndim)
-        self._sizes = _known(self, input_shape, self._axes)
-        channels = self._sizes[0]
-        kw = {"dtype": self.dtype_policy} if self.dtype_policy is not None else {}
+        (channels,) = self._build_axes(input_shape, 2, " (batch, ..., features)")
         # Keras' momentum weighs the old value; the engine's weighs the new one
         self.bn = BatchNorm1d(channels, eps=self.epsilon, momentum=1.0 - self.momentum,
-                              affine=self.center or self.scale, bias=self.center, **kw)
-        self._drop_unused_affine(self.bn)
-        self._create_weights({"gamma": (channels,), "beta": (channels,)})
+                              affine=self.center or self.scale, bias=self.center, dtype=self.dtype_policy)
+        self._create_affine((channels,), self.scale, self.center)
         self.moving_mean_initializer.fill(self.bn.running_mean, (channels,))
         self.moving_variance_initializer.fill(self.bn.running_var, (channels,))
         self.built = True
-
-    @property
-    def _module(self):
-        return self.bn
 
     def _weight_table(self):
         return super()._weight_table() + [("moving_mean", self.bn.running_mean, IDENTITY),
@@ -244,37 +258,24 @@ class LayerNormalization(_Normalization):
     ``rms_scaling=True`` (Keras 3): y = gamma x / sqrt(mean(x^2) + epsilon), no centring and no beta.
     """
 
+    _engine_attribute = "layer_norm"
+
     def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True, rms_scaling=False, beta_initializer="zeros",
                  gamma_initializer="ones", beta_regularizer=None, gamma_regularizer=None, beta_constraint=None,
                  gamma_constraint=None, **kwargs):
         super().__init__(**kwargs)
-        self.axis = _axis_arg("LayerNormalization", axis, allow_list=True)
-        if isinstance(epsilon, bool) or not isinstance(epsilon, numbers.Real) or epsilon <= 0:
-            raise ValueError(f"LayerNormalization: epsilon must be a positive number, got {epsilon!r}")
-        self.epsilon, self.rms_scaling = float(epsilon), bool(rms_scaling)
-        self._init_affine(center, scale, beta_initializer, gamma_initializer, beta_regularizer, gamma_regularizer,
-                          beta_constraint, gamma_constraint)
+        self._init_normalization(axis, epsilon, center, scale, beta_initializer, gamma_initializer, beta_regularizer,
+                                 gamma_regularizer, beta_constraint, gamma_constraint, axis_list=True)
+        self.rms_scaling = bool(rms_scaling)
 
     def build(self, input_shape):
-        ndim = len(input_shape)
-        self._ndim = ndim
-        axes = self.axis if isinstance(self.axis, list) else [self.axis]
-        self._axes = _positive_axes(self, axes, ndim)
-        self._sizes = _known(self, input_shape, self._axes)
-        shape = tuple(self._sizes)
+        shape = tuple(self._build_axes(input_shape, 1))
         use_gamma = self.scale or self.rms_scaling
         use_beta = self.center and not self.rms_scaling
-        kw = {"dtype": self.dtype_policy} if self.dtype_policy is not None else {}
         self.layer_norm = LayerNorm(shape, eps=self.epsilon, elementwise_affine=use_gamma or use_beta, bias=use_beta,
-                                    **kw)
-        if not use_gamma and self.layer_norm.weight is not None:
-            self.layer_norm.weight = None
-        self._create_weights({"gamma": shape, "beta": shape})
+                                    dtype=self.dtype_policy)
+        self._create_affine(shape, use_gamma, use_beta)
         self.built = True
-
-    @property
-    def _module(self):
-        return self.layer_norm
 
     def call(self, inputs, training=None):  # same in training and inference
         _check_input(self, inputs)
@@ -300,6 +301,8 @@ class GroupNormalization(_Normalization):
     y = gamma (x - mean) / sqrt(var + epsilon) + beta.  Any rank >= 2 in, same shape out.
     """
 
+    _engine_attribute = "group_norm"
+
     def __init__(self, groups=32, axis=-1, epsilon=1e-3, center=True, scale=True, beta_initializer="zeros",
                  gamma_initializer="ones", beta_regularizer=None, gamma_regularizer=None, beta_constraint=None,
                  gamma_constraint=None, **kwargs):
@@ -307,38 +310,21 @@ class GroupNormalization(_Normalization):
         if isinstance(groups, bool) or not isinstance(groups, numbers.Integral) or groups <= 0:
             raise ValueError(f"GroupNormalization: groups must be a positive int, got {groups!r}")
         self.groups = int(groups)
-        self.axis = _axis_arg("GroupNormalization", axis, allow_list=False)
-        if isinstance(epsilon, bool) or not isinstance(epsilon, numbers.Real) or epsilon <= 0:
-            raise ValueError(f"GroupNormalization: epsilon must be a positive number, got {epsilon!r}")
-        self.epsilon = float(epsilon)
-        self._init_affine(center, scale, beta_initializer, gamma_initializer, beta_regularizer, gamma_regularizer,
-                          beta_constraint, gamma_constraint)
+        self._init_normalization(axis, epsilon, center, scale, beta_initializer, gamma_initializer, beta_regularizer,
+                                 gamma_regularizer, beta_constraint, gamma_constraint)
 
     def build(self, input_shape):
-        ndim = len(input_shape)
-        if ndim < 2:
-            raise ValueError(f"{self.name!r} (GroupNormalization): expected inputs of rank >= 2, got shape "
-                             f"{tuple(input_shape)}")
-        self._ndim = ndim
-        self._axes = _positive_axes(self, [self.axis], ndim)
-        self._sizes = _known(self, input_shape, self._axes)
-        channels = self._sizes[0]
+        (channels,) = self._build_axes(input_shape, 2)
         if channels < self.groups:
             raise ValueError(f"{self.name!r} (GroupNormalization): number of groups ({self.groups}) cannot be more "
                              f"than the number of channels ({channels}) of input shape {tuple(input_shape)}")
         if channels % self.groups:
             raise ValueError(f"{self.name!r} (GroupNormalization): number of groups ({self.groups}) must be a "
                              f"divisor of the number of channels ({channels}) of input shape {tuple(input_shape)}")
-        kw = {"dtype": self.dtype_policy} if self.dtype_policy is not None else {}
         self.group_norm = GroupNorm(self.groups, channels, eps=self.epsilon, affine=self.center or self.scale,
-                                    bias=self.center, **kw)
-        self._drop_unused_affine(self.group_norm)
-        self._create_weights({"gamma": (channels,), "beta": (channels,)})
+                                    bias=self.center, dtype=self.dtype_policy)
+        self._create_affine((channels,), self.scale, self.center)
         self.built = True
-
-    @property
-    def _module(self):
-        return self.group_norm
 
     def call(self, inputs, training=None):  # same in training and inference
         _check_input(self, inputs)

@@ -34,15 +34,11 @@ class Pooling(Layer):
         self.pool = self._engine[n](self.pool_size, self.strides)
 
     def _check(self, shape):
-        A.check_rank(self, shape, self.rank + 2, A.spatial_text(self.rank, self.data_format))
-        for n, k in zip(self._spatial(shape), self.pool_size):
+        A.check_spatial_rank(self, shape)
+        for n, k in zip(A.spatial_dims(shape, self.data_format), self.pool_size):
             if self.padding == "valid" and n is not None and n < k:
                 raise ValueError(f"{A.who(self)}: the input {tuple(shape)} is smaller than "
                                  f"pool_size {self.pool_size} with padding='valid'")
-
-    def _spatial(self, shape):
-        shape = tuple(shape)
-        return shape[1:-1] if self.data_format == "channels_last" else shape[2:]
 
     def build(self, input_shape):
         self._check(input_shape)
@@ -58,11 +54,10 @@ class Pooling(Layer):
     def compute_output_shape(self, input_shape):
         self._check(input_shape)
         spatial = tuple(A.output_length(n, k, self.padding, s) for n, k, s in
-                        zip(self._spatial(input_shape), self.pool_size, self.strides))
+                        zip(A.spatial_dims(input_shape, self.data_format), self.pool_size, self.strides))
         shape = tuple(input_shape)
-        if self.data_format == "channels_last":
-            return (shape[0],) + spatial + (shape[-1],)
-        return shape[:2] + spatial
+        channels = shape[A.channel_axis(self.data_format, len(shape))]
+        return A.with_channels(shape[0], spatial, channels, self.data_format)
 
     def get_config(self):
         config = super().get_config()
@@ -103,9 +98,6 @@ class MaxPooling2D(MaxPooling):
 
     rank = 2
 
-    def __init__(self, pool_size=(2, 2), strides=None, padding="valid", data_format=None, **kwargs):
-        super().__init__(pool_size, strides, padding, data_format, **kwargs)
-
 
 class AveragePooling1D(AveragePooling):
     """Average pooling over (batch, steps, features) -> (batch, new_steps, features)."""
@@ -117,9 +109,6 @@ class AveragePooling2D(AveragePooling):
     """Average pooling over (batch, h, w, C) -> (batch, h', w', C); pool_size defaults to (2, 2)."""
 
     rank = 2
-
-    def __init__(self, pool_size=(2, 2), strides=None, padding="valid", data_format=None, **kwargs):
-        super().__init__(pool_size, strides, padding, data_format, **kwargs)
 
 
 class GlobalPooling(Layer):
@@ -135,26 +124,23 @@ class GlobalPooling(Layer):
         self.pool = self._engine[self.rank](1)
 
     def build(self, input_shape):
-        A.check_rank(self, input_shape, self.rank + 2, A.spatial_text(self.rank, self.data_format))
+        A.check_spatial_rank(self, input_shape)
         self.built = True
 
     def call(self, inputs):
-        A.check_rank(self, inputs.shape, self.rank + 2, A.spatial_text(self.rank, self.data_format))
+        A.check_spatial_rank(self, inputs.shape)
         y = self.pool(A.to_engine_layout(inputs, self.data_format))  # (N, C, 1, ...)
         if self.keepdims:
             return A.from_engine_layout(y, self.data_format)
         return y.reshape(tuple(y.shape[:2]))
 
     def compute_output_shape(self, input_shape):
-        A.check_rank(self, input_shape, self.rank + 2, A.spatial_text(self.rank, self.data_format))
+        A.check_spatial_rank(self, input_shape)
         shape = tuple(input_shape)
-        channels = shape[-1] if self.data_format == "channels_last" else shape[1]
+        channels = shape[A.channel_axis(self.data_format, len(shape))]
         if not self.keepdims:
             return (shape[0], channels)
-        kept = (1,) * self.rank
-        if self.data_format == "channels_last":
-            return (shape[0],) + kept + (channels,)
-        return (shape[0], channels) + kept
+        return A.with_channels(shape[0], (1,) * self.rank, channels, self.data_format)
 
     def get_config(self):
         config = super().get_config()

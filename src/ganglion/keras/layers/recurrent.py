@@ -30,19 +30,7 @@ from .recurrent_base import Recurrent
 
 class SimpleRNN(Recurrent):
     """h_t = activation(x_t kernel + h_{t-1} recurrent_kernel + bias).  (batch, timesteps, features) -> (batch,
-    units) or (batch, timesteps, units); the state is h."""
-
-    def __init__(self, units, activation="tanh", use_bias=True, kernel_initializer="glorot_uniform",
-                 recurrent_initializer="orthogonal", bias_initializer="zeros", kernel_regularizer=None,
-                 recurrent_regularizer=None, bias_regularizer=None, activity_regularizer=None, kernel_constraint=None,
-                 recurrent_constraint=None, bias_constraint=None, dropout=0.0, recurrent_dropout=0.0,
-                 return_sequences=False, return_state=False, go_backwards=False, stateful=False, unroll=False,
-                 seed=None, **kwargs):
-        super().__init__(**kwargs)
-        self._setup(units, activation, None, use_bias, kernel_initializer, recurrent_initializer, bias_initializer,
-                    kernel_regularizer, recurrent_regularizer, bias_regularizer, activity_regularizer,
-                    kernel_constraint, recurrent_constraint, bias_constraint, dropout, recurrent_dropout, seed,
-                    return_sequences, return_state, go_backwards, stateful, unroll)
+    units) or (batch, timesteps, units); the state is h. Arguments: ``Recurrent``'s, Keras' SimpleRNN's."""
 
     def _engine(self, features, kw):
         relu = self.activation is keras_activations.relu
@@ -55,28 +43,37 @@ class SimpleRNN(Recurrent):
         return self.activation is keras_activations.tanh or self.activation is keras_activations.relu
 
 
-class LSTM(Recurrent):
+class GatedRecurrent(Recurrent):
+    """What LSTM and GRU add to ``Recurrent``'s arguments: the gates' ``recurrent_activation``, and Keras'
+    ``use_cudnn`` (kept for the config; the engine's fused op serves whenever it computes Keras' function)."""
+
+    def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True, use_cudnn="auto",
+                 **kwargs):
+        super().__init__(units, activation, use_bias, **kwargs)
+        self.recurrent_activation = keras_activations.get_optional(recurrent_activation)
+        self.use_cudnn = use_cudnn
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"recurrent_activation": keras_activations.serialize(self.recurrent_activation),
+                       "use_cudnn": self.use_cudnn})
+        return config
+
+
+class LSTM(GatedRecurrent):
     """Long short-term memory. With z = x_t kernel + h_{t-1} recurrent_kernel + bias split into gates (i, f, c, o):
     i, f, o = recurrent_activation(z_i, z_f, z_o);  c_t = f c_{t-1} + i activation(z_c);  h_t = o activation(c_t).
-    (batch, timesteps, features) -> (batch, units) or (batch, timesteps, units); states [h, c]."""
+    (batch, timesteps, features) -> (batch, units) or (batch, timesteps, units); states [h, c].
+    ``unit_forget_bias=True`` starts the forget gate's bias at 1, as Keras."""
 
     _cell = "lstm"
     _gates = 4
     _order = (0, 1, 2, 3)
 
-    def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
-                 kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal", bias_initializer="zeros",
-                 unit_forget_bias=True, kernel_regularizer=None, recurrent_regularizer=None, bias_regularizer=None,
-                 activity_regularizer=None, kernel_constraint=None, recurrent_constraint=None, bias_constraint=None,
-                 dropout=0.0, recurrent_dropout=0.0, seed=None, return_sequences=False, return_state=False,
-                 go_backwards=False, stateful=False, unroll=False, use_cudnn="auto", **kwargs):
-        super().__init__(**kwargs)
+    def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True, unit_forget_bias=True,
+                 **kwargs):
+        super().__init__(units, activation, recurrent_activation, use_bias, **kwargs)
         self.unit_forget_bias = bool(unit_forget_bias)
-        self.use_cudnn = use_cudnn
-        self._setup(units, activation, recurrent_activation, use_bias, kernel_initializer, recurrent_initializer,
-                    bias_initializer, kernel_regularizer, recurrent_regularizer, bias_regularizer,
-                    activity_regularizer, kernel_constraint, recurrent_constraint, bias_constraint, dropout,
-                    recurrent_dropout, seed, return_sequences, return_state, go_backwards, stateful, unroll)
 
     def _engine(self, features, kw):
         return EngineLSTM(features, self.units, bias=self.use_bias, batch_first=True, **kw)
@@ -98,12 +95,11 @@ class LSTM(Recurrent):
 
     def get_config(self):
         config = super().get_config()
-        config.update({"recurrent_activation": keras_activations.serialize(self.recurrent_activation),
-                       "unit_forget_bias": self.unit_forget_bias, "use_cudnn": self.use_cudnn})
+        config["unit_forget_bias"] = self.unit_forget_bias
         return config
 
 
-class GRU(Recurrent):
+class GRU(GatedRecurrent):
     """Gated recurrent unit. Gates (z, r, h) from x_t kernel + bias_in and h_{t-1} recurrent_kernel (+ bias_rec):
     z, r = recurrent_activation(...);  hh = activation(x_h + r (h_{t-1} U_h + b_rec_h))  (reset_after=True, Keras 3's
     default; with reset_after=False: activation(x_h + (r h_{t-1}) U_h));  h_t = z h_{t-1} + (1 - z) hh.
@@ -113,19 +109,10 @@ class GRU(Recurrent):
     _gates = 3
     _order = (1, 0, 2)  # Keras' z is the engine's gate 1 (z), Keras' r its gate 0 (r)
 
-    def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
-                 kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal", bias_initializer="zeros",
-                 kernel_regularizer=None, recurrent_regularizer=None, bias_regularizer=None,
-                 activity_regularizer=None, kernel_constraint=None, recurrent_constraint=None, bias_constraint=None,
-                 dropout=0.0, recurrent_dropout=0.0, seed=None, return_sequences=False, return_state=False,
-                 go_backwards=False, stateful=False, unroll=False, reset_after=True, use_cudnn="auto", **kwargs):
-        super().__init__(**kwargs)
+    def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True, reset_after=True,
+                 **kwargs):
+        super().__init__(units, activation, recurrent_activation, use_bias, **kwargs)
         self.reset_after = bool(reset_after)
-        self.use_cudnn = use_cudnn
-        self._setup(units, activation, recurrent_activation, use_bias, kernel_initializer, recurrent_initializer,
-                    bias_initializer, kernel_regularizer, recurrent_regularizer, bias_regularizer,
-                    activity_regularizer, kernel_constraint, recurrent_constraint, bias_constraint, dropout,
-                    recurrent_dropout, seed, return_sequences, return_state, go_backwards, stateful, unroll)
 
     def _engine(self, features, kw):
         return EngineGRU(features, self.units, bias=self.use_bias, batch_first=True, **kw)
@@ -142,7 +129,5 @@ class GRU(Recurrent):
 
     def get_config(self):
         config = super().get_config()
-        config.update({"recurrent_activation": keras_activations.serialize(self.recurrent_activation),
-                       "reset_after": self.reset_after, "use_cudnn": self.use_cudnn})
+        config["reset_after"] = self.reset_after
         return config
-

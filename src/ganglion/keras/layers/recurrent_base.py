@@ -88,14 +88,18 @@ class Recurrent(WeightOptions, ActivityRegularization, Layer):
     _order = (0,)
     _fused_activation = "tanh"
 
-    def _setup(self, units, activation, recurrent_activation, use_bias, kernel_initializer, recurrent_initializer,
-               bias_initializer, kernel_regularizer, recurrent_regularizer, bias_regularizer, activity_regularizer,
-               kernel_constraint, recurrent_constraint, bias_constraint, dropout, recurrent_dropout, seed,
-               return_sequences, return_state, go_backwards, stateful, unroll):
+    def __init__(self, units, activation="tanh", use_bias=True, kernel_initializer="glorot_uniform",
+                 recurrent_initializer="orthogonal", bias_initializer="zeros", kernel_regularizer=None,
+                 recurrent_regularizer=None, bias_regularizer=None, activity_regularizer=None, kernel_constraint=None,
+                 recurrent_constraint=None, bias_constraint=None, dropout=0.0, recurrent_dropout=0.0,
+                 return_sequences=False, return_state=False, go_backwards=False, stateful=False, unroll=False,
+                 seed=None, **kwargs):
+        """Keras' arguments shared by the recurrent layers (SimpleRNN's signature)."""
+        super().__init__(**kwargs)
         kind = type(self).__name__
         self.units = positive_int(units, "units", kind)
         self.activation = keras_activations.get_optional(activation)
-        self.recurrent_activation = keras_activations.get_optional(recurrent_activation)
+        self.recurrent_activation = None  # the gated layers' (LSTM, GRU)
         self.use_bias = bool(use_bias)
         self._init_weight_options(kernel=(kernel_initializer, kernel_regularizer, kernel_constraint),
                                   recurrent=(recurrent_initializer, recurrent_regularizer, recurrent_constraint),
@@ -209,18 +213,6 @@ class Recurrent(WeightOptions, ActivityRegularization, Layer):
             masks.append(tensor(keep, dtype=like.dtype, device=like.device))
         return masks
 
-    def _split_inputs(self, inputs, initial_state):
-        if isinstance(inputs, (list, tuple)):
-            if not inputs:
-                raise ValueError(f"{self.name!r}: got an empty list of inputs")
-            inputs, extra = inputs[0], list(inputs[1:])
-            if extra:
-                if initial_state is not None:
-                    raise ValueError(f"{self.name!r}: initial states were given both in the inputs list and as "
-                                     "initial_state")
-                initial_state = extra
-        return inputs, initial_state
-
     def _check_sequence(self, x):
         if x.ndim != 3:
             raise ValueError(f"Input 0 of layer {self.name!r} ({type(self).__name__}) is incompatible with the layer: "
@@ -254,17 +246,10 @@ class Recurrent(WeightOptions, ActivityRegularization, Layer):
         return states
 
     def __call__(self, inputs, *args, **kwargs):
-        # initial states travel in the inputs list, so the functional API records them as graph inputs
-        initial_state = kwargs.pop("initial_state", None)
-        if initial_state is not None:
-            if isinstance(inputs, (list, tuple)):
-                raise ValueError(f"{self.name!r}: initial states were given both in the inputs list and as "
-                                 "initial_state")
-            inputs = [inputs] + _as_list(initial_state)
-        return super().__call__(inputs, *args, **kwargs)
+        return super().__call__(join_initial_state(self, inputs, kwargs), *args, **kwargs)
 
     def call(self, inputs, initial_state=None, training=None, mask=None):
-        x, initial_state = self._split_inputs(inputs, initial_state)
+        x, initial_state = split_initial_state(self, inputs, initial_state)
         self._check_sequence(x)
         states = self._initial_states(initial_state, x)
         mask = self._check_mask(mask, x)
@@ -341,6 +326,31 @@ class Recurrent(WeightOptions, ActivityRegularization, Layer):
             "go_backwards": self.go_backwards, "stateful": self.stateful, "unroll": self.unroll,
         })
         return config
+
+
+def join_initial_state(layer, inputs, kwargs):
+    """``__call__``'s inputs with ``kwargs``' ``initial_state`` (popped) appended: [sequence, *states]. Initial
+    states travel in the inputs list, so the functional API records them as graph inputs."""
+    initial_state = kwargs.pop("initial_state", None)
+    if initial_state is None:
+        return inputs
+    if isinstance(inputs, (list, tuple)):
+        raise ValueError(f"{layer.name!r}: initial states were given both in the inputs list and as initial_state")
+    return [inputs] + _as_list(initial_state)
+
+
+def split_initial_state(layer, inputs, initial_state):
+    """``call``'s (sequence, initial states): an inputs list [sequence, *states] gives both."""
+    if isinstance(inputs, (list, tuple)):
+        if not inputs:
+            raise ValueError(f"{layer.name!r}: got an empty list of inputs")
+        inputs, extra = inputs[0], list(inputs[1:])
+        if extra:
+            if initial_state is not None:
+                raise ValueError(f"{layer.name!r}: initial states were given both in the inputs list and as "
+                                 "initial_state")
+            initial_state = extra
+    return inputs, initial_state
 
 
 def call_with_sequence_mask(layer, call_with_mask, inputs, input_mask, args, kwargs):

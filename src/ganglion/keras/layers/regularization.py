@@ -85,7 +85,7 @@ class SpatialDropout(_BaseDropout):
         self.data_format = A.data_format_arg(data_format, type(self).__name__)
 
     def call(self, inputs, training=None):
-        A.check_rank(self, inputs.shape, self.rank + 2, A.spatial_text(self.rank, self.data_format))
+        A.check_spatial_rank(self, inputs.shape)
         if not training or self.rate == 0.0:
             return inputs
         drop = F.dropout1d if self.rank == 1 else F.dropout2d

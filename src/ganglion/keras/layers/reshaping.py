@@ -163,14 +163,14 @@ class ZeroPadding(Layer):
         self.data_format = A.data_format_arg(data_format, type(self).__name__)
 
     def call(self, inputs):
-        A.check_rank(self, inputs.shape, self.rank + 2, A.spatial_text(self.rank, self.data_format))
+        A.check_spatial_rank(self, inputs.shape)
         widths = [v for lo_hi in reversed(self.padding) for v in lo_hi]
         if self.data_format == "channels_last":
             widths = [0, 0] + widths
         return ops.pad(inputs, widths)
 
     def compute_output_shape(self, input_shape):
-        A.check_rank(self, input_shape, self.rank + 2, A.spatial_text(self.rank, self.data_format))
+        A.check_spatial_rank(self, input_shape)
         shape = list(input_shape)
         first = 1 if self.data_format == "channels_last" else 2
         for i, (lo, hi) in enumerate(self.padding):
@@ -220,12 +220,12 @@ class UpSampling(Layer):
         self.upsample = Upsample(scale_factor=tuple(float(s) for s in self.size), mode=interpolation)
 
     def call(self, inputs):
-        A.check_rank(self, inputs.shape, self.rank + 2, A.spatial_text(self.rank, self.data_format))
+        A.check_spatial_rank(self, inputs.shape)
         y = self.upsample(A.to_engine_layout(inputs, self.data_format))
         return A.from_engine_layout(y, self.data_format)
 
     def compute_output_shape(self, input_shape):
-        A.check_rank(self, input_shape, self.rank + 2, A.spatial_text(self.rank, self.data_format))
+        A.check_spatial_rank(self, input_shape)
         shape = list(input_shape)
         first = 1 if self.data_format == "channels_last" else 2
         for i, s in enumerate(self.size):

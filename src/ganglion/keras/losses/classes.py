@@ -8,149 +8,129 @@ from .loss import LossFunctionWrapper
 _DEFAULT = "sum_over_batch_size"
 
 
-class MeanSquaredError(LossFunctionWrapper):
+class _BuiltinLoss(LossFunctionWrapper):
+    """A Keras loss class: the class's function ``fn`` with the options its constructor takes. The name defaults to
+    the function's (Keras' name for the loss)."""
+
+    fn = None
+
+    def __init__(self, reduction=_DEFAULT, name=None, dtype=None, **options):
+        super().__init__(type(self).fn, reduction=reduction, name=name, dtype=dtype, **options)
+
+
+class MeanSquaredError(_BuiltinLoss):
     """mean((y_true - y_pred)^2) per sample, reduced over the batch."""
 
     fn = staticmethod(fn.mean_squared_error)
 
-    def __init__(self, reduction=_DEFAULT, name="mean_squared_error", dtype=None):
-        super().__init__(fn.mean_squared_error, reduction=reduction, name=name, dtype=dtype)
 
-
-class MeanAbsoluteError(LossFunctionWrapper):
+class MeanAbsoluteError(_BuiltinLoss):
     """mean(|y_true - y_pred|) per sample, reduced over the batch."""
 
     fn = staticmethod(fn.mean_absolute_error)
 
-    def __init__(self, reduction=_DEFAULT, name="mean_absolute_error", dtype=None):
-        super().__init__(fn.mean_absolute_error, reduction=reduction, name=name, dtype=dtype)
 
-
-class MeanAbsolutePercentageError(LossFunctionWrapper):
+class MeanAbsolutePercentageError(_BuiltinLoss):
     """100 * mean(|y_true - y_pred| / max(|y_true|, eps)) per sample."""
 
     fn = staticmethod(fn.mean_absolute_percentage_error)
 
-    def __init__(self, reduction=_DEFAULT, name="mean_absolute_percentage_error", dtype=None):
-        super().__init__(fn.mean_absolute_percentage_error, reduction=reduction, name=name, dtype=dtype)
 
-
-class MeanSquaredLogarithmicError(LossFunctionWrapper):
+class MeanSquaredLogarithmicError(_BuiltinLoss):
     """mean((log(y_pred + 1) - log(y_true + 1))^2) per sample (inputs floored at eps)."""
 
     fn = staticmethod(fn.mean_squared_logarithmic_error)
 
-    def __init__(self, reduction=_DEFAULT, name="mean_squared_logarithmic_error", dtype=None):
-        super().__init__(fn.mean_squared_logarithmic_error, reduction=reduction, name=name, dtype=dtype)
 
-
-class CosineSimilarity(LossFunctionWrapper):
+class CosineSimilarity(_BuiltinLoss):
     """-cos(y_true, y_pred) along ``axis``."""
 
     fn = staticmethod(fn.cosine_similarity)
 
     def __init__(self, axis=-1, reduction=_DEFAULT, name="cosine_similarity", dtype=None):
-        super().__init__(fn.cosine_similarity, reduction=reduction, name=name, dtype=dtype, axis=axis)
+        super().__init__(reduction=reduction, name=name, dtype=dtype, axis=axis)
 
 
-class Huber(LossFunctionWrapper):
+class Huber(_BuiltinLoss):
     """Quadratic for |error| <= delta, linear beyond."""
 
     fn = staticmethod(fn.huber)
 
     def __init__(self, delta=1.0, reduction=_DEFAULT, name="huber_loss", dtype=None):
-        super().__init__(fn.huber, reduction=reduction, name=name, dtype=dtype, delta=delta)
+        super().__init__(reduction=reduction, name=name, dtype=dtype, delta=delta)
 
 
-class LogCosh(LossFunctionWrapper):
+class LogCosh(_BuiltinLoss):
     """mean(log(cosh(y_pred - y_true))) per sample."""
 
     fn = staticmethod(fn.log_cosh)
 
-    def __init__(self, reduction=_DEFAULT, name="log_cosh", dtype=None):
-        super().__init__(fn.log_cosh, reduction=reduction, name=name, dtype=dtype)
 
-
-class Hinge(LossFunctionWrapper):
+class Hinge(_BuiltinLoss):
     """mean(max(1 - y_true y_pred, 0)); labels -1/1 (0/1 are converted)."""
 
     fn = staticmethod(fn.hinge)
 
-    def __init__(self, reduction=_DEFAULT, name="hinge", dtype=None):
-        super().__init__(fn.hinge, reduction=reduction, name=name, dtype=dtype)
 
-
-class SquaredHinge(LossFunctionWrapper):
+class SquaredHinge(_BuiltinLoss):
     """mean(max(1 - y_true y_pred, 0)^2); labels -1/1 (0/1 are converted)."""
 
     fn = staticmethod(fn.squared_hinge)
 
-    def __init__(self, reduction=_DEFAULT, name="squared_hinge", dtype=None):
-        super().__init__(fn.squared_hinge, reduction=reduction, name=name, dtype=dtype)
 
-
-class CategoricalHinge(LossFunctionWrapper):
+class CategoricalHinge(_BuiltinLoss):
     """max(max_{wrong} y_pred - y_pred[true] + 1, 0) for one-hot y_true."""
 
     fn = staticmethod(fn.categorical_hinge)
 
-    def __init__(self, reduction=_DEFAULT, name="categorical_hinge", dtype=None):
-        super().__init__(fn.categorical_hinge, reduction=reduction, name=name, dtype=dtype)
 
-
-class KLDivergence(LossFunctionWrapper):
+class KLDivergence(_BuiltinLoss):
     """sum(y_true log(y_true / y_pred)) per sample."""
 
     fn = staticmethod(fn.kl_divergence)
 
-    def __init__(self, reduction=_DEFAULT, name="kl_divergence", dtype=None):
-        super().__init__(fn.kl_divergence, reduction=reduction, name=name, dtype=dtype)
 
-
-class Poisson(LossFunctionWrapper):
+class Poisson(_BuiltinLoss):
     """mean(y_pred - y_true log(y_pred + eps)) per sample."""
 
     fn = staticmethod(fn.poisson)
 
-    def __init__(self, reduction=_DEFAULT, name="poisson", dtype=None):
-        super().__init__(fn.poisson, reduction=reduction, name=name, dtype=dtype)
 
-
-class BinaryCrossentropy(LossFunctionWrapper):
+class BinaryCrossentropy(_BuiltinLoss):
     """Binary cross-entropy of probabilities (or logits with ``from_logits=True``), averaged over the last axis."""
 
     fn = staticmethod(fn.binary_crossentropy)
 
     def __init__(self, from_logits=False, label_smoothing=0.0, axis=-1, reduction=_DEFAULT,
                  name="binary_crossentropy", dtype=None):
-        super().__init__(fn.binary_crossentropy, reduction=reduction, name=name, dtype=dtype,
+        super().__init__(reduction=reduction, name=name, dtype=dtype,
                          from_logits=from_logits, label_smoothing=label_smoothing, axis=axis)
 
 
-class BinaryFocalCrossentropy(LossFunctionWrapper):
+class BinaryFocalCrossentropy(_BuiltinLoss):
     """Binary cross-entropy scaled by (1 - p_t)^gamma (and alpha / 1 - alpha with class balancing)."""
 
     fn = staticmethod(fn.binary_focal_crossentropy)
 
     def __init__(self, apply_class_balancing=False, alpha=0.25, gamma=2.0, from_logits=False, label_smoothing=0.0,
                  axis=-1, reduction=_DEFAULT, name="binary_focal_crossentropy", dtype=None):
-        super().__init__(fn.binary_focal_crossentropy, reduction=reduction, name=name, dtype=dtype,
+        super().__init__(reduction=reduction, name=name, dtype=dtype,
                          apply_class_balancing=apply_class_balancing, alpha=alpha, gamma=gamma,
                          from_logits=from_logits, label_smoothing=label_smoothing, axis=axis)
 
 
-class CategoricalCrossentropy(LossFunctionWrapper):
+class CategoricalCrossentropy(_BuiltinLoss):
     """Cross-entropy of one-hot labels and class probabilities (or logits with ``from_logits=True``)."""
 
     fn = staticmethod(fn.categorical_crossentropy)
 
     def __init__(self, from_logits=False, label_smoothing=0.0, axis=-1, reduction=_DEFAULT,
                  name="categorical_crossentropy", dtype=None):
-        super().__init__(fn.categorical_crossentropy, reduction=reduction, name=name, dtype=dtype,
+        super().__init__(reduction=reduction, name=name, dtype=dtype,
                          from_logits=from_logits, label_smoothing=label_smoothing, axis=axis)
 
 
-class SparseCategoricalCrossentropy(LossFunctionWrapper):
+class SparseCategoricalCrossentropy(_BuiltinLoss):
     """Cross-entropy of integer labels and class probabilities (or logits); labels equal to ``ignore_class`` are
     left out of the loss and of the mean."""
 
@@ -158,7 +138,7 @@ class SparseCategoricalCrossentropy(LossFunctionWrapper):
 
     def __init__(self, from_logits=False, ignore_class=None, reduction=_DEFAULT,
                  name="sparse_categorical_crossentropy", dtype=None):
-        super().__init__(fn.sparse_categorical_crossentropy, reduction=reduction, name=name, dtype=dtype,
+        super().__init__(reduction=reduction, name=name, dtype=dtype,
                          from_logits=from_logits, ignore_class=ignore_class)
         self.ignore_class = ignore_class
 

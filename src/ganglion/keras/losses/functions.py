@@ -97,15 +97,22 @@ def cosine_similarity(y_true, y_pred, axis=-1):
 
 
 # ---------------------------------------------------------------------------------------------- probabilistic
-def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
-    """mean over ``axis`` of -(y log p + (1 - y) log(1 - p)); y_pred probabilities (clipped to [eps, 1 - eps]) or
-    logits. ``label_smoothing`` s moves labels toward 0.5: y (1 - s) + s / 2."""
+def _binary_targets(name, y_true, y_pred, label_smoothing):
+    """(y_true, y_pred) of a binary loss: labels (batch,) against predictions (batch, 1) gain the trailing axis;
+    ``label_smoothing`` s moves labels toward 0.5: y (1 - s) + s / 2."""
     y_true, y_pred = _pair(y_true, y_pred)
     if y_true.ndim == y_pred.ndim - 1 and y_pred.shape[-1] == 1:
         y_true = y_true.reshape(tuple(y_true.shape) + (1,))
-    y_true, y_pred = _same_rank("binary_crossentropy", y_true, y_pred)
+    y_true, y_pred = _same_rank(name, y_true, y_pred)
     if label_smoothing:
         y_true = y_true * (1 - label_smoothing) + 0.5 * label_smoothing
+    return y_true, y_pred
+
+
+def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
+    """mean over ``axis`` of -(y log p + (1 - y) log(1 - p)); y_pred probabilities (clipped to [eps, 1 - eps]) or
+    logits. ``label_smoothing`` s moves labels toward 0.5: y (1 - s) + s / 2."""
+    y_true, y_pred = _binary_targets("binary_crossentropy", y_true, y_pred, label_smoothing)
     if from_logits:
         per = F.binary_cross_entropy_with_logits(y_pred, y_true, reduction="none")
     else:
@@ -117,12 +124,7 @@ def binary_focal_crossentropy(y_true, y_pred, apply_class_balancing=False, alpha
                               label_smoothing=0.0, axis=-1):
     """mean over ``axis`` of (1 - p_t)^gamma * bce, p_t = y p + (1 - y)(1 - p); with class balancing each term is
     also weighted alpha (y = 1) or 1 - alpha (y = 0)."""
-    y_true, y_pred = _pair(y_true, y_pred)
-    if y_true.ndim == y_pred.ndim - 1 and y_pred.shape[-1] == 1:
-        y_true = y_true.reshape(tuple(y_true.shape) + (1,))
-    y_true, y_pred = _same_rank("binary_focal_crossentropy", y_true, y_pred)
-    if label_smoothing:
-        y_true = y_true * (1 - label_smoothing) + 0.5 * label_smoothing
+    y_true, y_pred = _binary_targets("binary_focal_crossentropy", y_true, y_pred, label_smoothing)
     p = F.sigmoid(y_pred) if from_logits else y_pred
     bce = F.binary_cross_entropy(_clip(p), y_true, reduction="none")
     p_t = y_true * p + (1 - y_true) * (1 - p)

@@ -9,6 +9,7 @@ Entries a loss masks out (e.g. ``ignore_class``) count neither in the sum nor in
 import warnings
 
 from ..layers.base import as_tensor
+from .._registry import FromConfig
 from ..naming import to_snake_case
 
 REDUCTIONS = ("sum_over_batch_size", "sum", "none", None, "mean", "mean_with_sample_weight")
@@ -60,7 +61,7 @@ def reduce_weighted_values(values, sample_weight=None, mask=None, reduction="sum
     return total / max(values.numel(), 1)
 
 
-class Loss:
+class Loss(FromConfig):
     """Base class of Keras losses. Subclass it and implement ``call(y_true, y_pred)`` returning per-sample losses;
     ``__call__`` adds sample weights and the reduction."""
 
@@ -92,9 +93,6 @@ class Loss:
             config["dtype"] = str(self.dtype)
         return config
 
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name!r}, reduction={self.reduction!r}>"

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from .base import MeanMetricWrapper, same_rank, to_numpy
+from .base import FunctionMean, same_rank, to_numpy
 
 
 def accuracy(y_true, y_pred):
@@ -61,56 +61,52 @@ def sparse_top_k_categorical_accuracy(y_true, y_pred, k=5, from_sorted_ids=False
     return _in_top_k(labels, y_pred, k)
 
 
-class Accuracy(MeanMetricWrapper):
+class _AccuracyMean(FunctionMean):
+    """The running mean of the class's hit-or-miss function ``fn``; larger is better."""
+
+    _direction = "up"
+
+
+class Accuracy(_AccuracyMean):
     """How often y_pred equals y_true exactly."""
 
-    _direction = "up"
-
-    def __init__(self, name="accuracy", dtype=None):
-        super().__init__(accuracy, name=name, dtype=dtype)
+    fn = staticmethod(accuracy)
 
 
-class BinaryAccuracy(MeanMetricWrapper):
+class BinaryAccuracy(_AccuracyMean):
     """How often (y_pred > threshold) matches the 0/1 labels."""
 
-    _direction = "up"
+    fn = staticmethod(binary_accuracy)
 
     def __init__(self, name="binary_accuracy", dtype=None, threshold=0.5):
-        super().__init__(binary_accuracy, name=name, dtype=dtype, threshold=threshold)
+        super().__init__(name=name, dtype=dtype, threshold=threshold)
 
 
-class CategoricalAccuracy(MeanMetricWrapper):
+class CategoricalAccuracy(_AccuracyMean):
     """How often argmax(y_pred) matches argmax of the one-hot labels."""
 
-    _direction = "up"
-
-    def __init__(self, name="categorical_accuracy", dtype=None):
-        super().__init__(categorical_accuracy, name=name, dtype=dtype)
+    fn = staticmethod(categorical_accuracy)
 
 
-class SparseCategoricalAccuracy(MeanMetricWrapper):
+class SparseCategoricalAccuracy(_AccuracyMean):
     """How often argmax(y_pred) matches the integer labels."""
 
-    _direction = "up"
-
-    def __init__(self, name="sparse_categorical_accuracy", dtype=None):
-        super().__init__(sparse_categorical_accuracy, name=name, dtype=dtype)
+    fn = staticmethod(sparse_categorical_accuracy)
 
 
-class TopKCategoricalAccuracy(MeanMetricWrapper):
+class TopKCategoricalAccuracy(_AccuracyMean):
     """How often the one-hot label's class is among the ``k`` highest scores."""
 
-    _direction = "up"
+    fn = staticmethod(top_k_categorical_accuracy)
 
     def __init__(self, k=5, name="top_k_categorical_accuracy", dtype=None):
-        super().__init__(top_k_categorical_accuracy, name=name, dtype=dtype, k=k)
+        super().__init__(name=name, dtype=dtype, k=k)
 
 
-class SparseTopKCategoricalAccuracy(MeanMetricWrapper):
+class SparseTopKCategoricalAccuracy(_AccuracyMean):
     """How often the integer label is among the ``k`` highest scores."""
 
-    _direction = "up"
+    fn = staticmethod(sparse_top_k_categorical_accuracy)
 
     def __init__(self, k=5, name="sparse_top_k_categorical_accuracy", dtype=None, from_sorted_ids=False):
-        super().__init__(sparse_top_k_categorical_accuracy, name=name, dtype=dtype, k=k,
-                         from_sorted_ids=from_sorted_ids)
+        super().__init__(name=name, dtype=dtype, k=k, from_sorted_ids=from_sorted_ids)

@@ -10,16 +10,13 @@ import numpy as np
 
 from ... import backend
 from ...autograd.grad_mode import no_grad
+from .._registry import FromConfig
 from ..naming import to_snake_case
 
 
 def to_numpy(x, dtype=None):
     """A Tensor (any device), array, list or number as a NumPy array."""
-    if hasattr(x, "array"):
-        x = backend.to_numpy(x.array)
-    elif hasattr(x, "detach") and hasattr(x, "numpy"):  # a torch tensor
-        x = x.detach().cpu().numpy()
-    x = np.asarray(x)
+    x = backend.to_numpy(x.array if hasattr(x, "array") else x)
     return x.astype(dtype) if dtype is not None else x
 
 
@@ -72,7 +69,7 @@ def samplewise(values, sample_weight, reduce):
     return values, weights
 
 
-class Metric:
+class Metric(FromConfig):
     """Base class of metrics, as Keras 3 defines it. A subclass makes its state in ``__init__`` with
     ``self.add_variable(shape=(), initializer="zeros", name="...")`` (or ``add_weight``), accumulates in
     ``update_state(y_true, y_pred, sample_weight=None)`` with ``.assign_add`` on those variables, and reads them in
@@ -140,9 +137,6 @@ class Metric:
     def get_config(self):
         return {"name": self.name, "dtype": self.dtype}
 
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name!r}>"
@@ -218,3 +212,13 @@ class MeanMetricWrapper(Mean):
         config = super().get_config()
         config.update(self._fn_kwargs)
         return config
+
+
+class FunctionMean(MeanMetricWrapper):
+    """A built-in metric class: the running mean of the class's per-sample function ``fn`` with the options its
+    constructor takes. The name defaults to the function's (Keras' name for the metric)."""
+
+    fn = None
+
+    def __init__(self, name=None, dtype=None, **options):
+        super().__init__(type(self).fn, name=name, dtype=dtype, **options)

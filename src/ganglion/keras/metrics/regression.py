@@ -5,7 +5,7 @@ function in ``keras.losses`` (run without a graph), so a metric and its loss alw
 import numpy as np
 
 from .. import losses
-from .base import Mean, MeanMetricWrapper, Metric, same_rank, to_numpy
+from .base import FunctionMean, Mean, MeanMetricWrapper, Metric, same_rank, to_numpy
 
 
 def cosine_similarity(y_true, y_pred, axis=-1):
@@ -13,14 +13,10 @@ def cosine_similarity(y_true, y_pred, axis=-1):
     return -losses.cosine_similarity(y_true, y_pred, axis=axis)
 
 
-class _LossMean(MeanMetricWrapper):
-    """The running mean of a ``keras.losses`` function; smaller is better."""
+class _LossMean(FunctionMean):
+    """The running mean of the class's ``keras.losses`` function ``fn``; smaller is better."""
 
     _direction = "down"
-    fn = None
-
-    def __init__(self, name=None, dtype=None, **kwargs):
-        super().__init__(type(self).fn, name=name, dtype=dtype, **kwargs)
 
 
 class MeanSquaredError(_LossMean):
@@ -28,17 +24,11 @@ class MeanSquaredError(_LossMean):
 
     fn = staticmethod(losses.mean_squared_error)
 
-    def __init__(self, name="mean_squared_error", dtype=None):
-        super().__init__(name=name, dtype=dtype)
-
 
 class MeanAbsoluteError(_LossMean):
     """mean(|y_true - y_pred|)."""
 
     fn = staticmethod(losses.mean_absolute_error)
-
-    def __init__(self, name="mean_absolute_error", dtype=None):
-        super().__init__(name=name, dtype=dtype)
 
 
 class MeanAbsolutePercentageError(_LossMean):
@@ -46,17 +36,11 @@ class MeanAbsolutePercentageError(_LossMean):
 
     fn = staticmethod(losses.mean_absolute_percentage_error)
 
-    def __init__(self, name="mean_absolute_percentage_error", dtype=None):
-        super().__init__(name=name, dtype=dtype)
-
 
 class MeanSquaredLogarithmicError(_LossMean):
     """mean((log(y_pred + 1) - log(y_true + 1))^2)."""
 
     fn = staticmethod(losses.mean_squared_logarithmic_error)
-
-    def __init__(self, name="mean_squared_logarithmic_error", dtype=None):
-        super().__init__(name=name, dtype=dtype)
 
 
 class LogCoshError(_LossMean):
@@ -155,17 +139,11 @@ class Hinge(_LossMean):
 
     fn = staticmethod(losses.hinge)
 
-    def __init__(self, name="hinge", dtype=None):
-        super().__init__(name=name, dtype=dtype)
-
 
 class SquaredHinge(_LossMean):
     """mean(max(1 - y_true y_pred, 0)^2)."""
 
     fn = staticmethod(losses.squared_hinge)
-
-    def __init__(self, name="squared_hinge", dtype=None):
-        super().__init__(name=name, dtype=dtype)
 
 
 class CategoricalHinge(_LossMean):
@@ -173,26 +151,17 @@ class CategoricalHinge(_LossMean):
 
     fn = staticmethod(losses.categorical_hinge)
 
-    def __init__(self, name="categorical_hinge", dtype=None):
-        super().__init__(name=name, dtype=dtype)
-
 
 class KLDivergence(_LossMean):
     """sum(y_true log(y_true / y_pred))."""
 
     fn = staticmethod(losses.kl_divergence)
 
-    def __init__(self, name="kl_divergence", dtype=None):
-        super().__init__(name=name, dtype=dtype)
-
 
 class Poisson(_LossMean):
     """mean(y_pred - y_true log(y_pred + eps))."""
 
     fn = staticmethod(losses.poisson)
-
-    def __init__(self, name="poisson", dtype=None):
-        super().__init__(name=name, dtype=dtype)
 
 
 class BinaryCrossentropy(_LossMean):

@@ -51,12 +51,10 @@ def as_array(x, what):
         return as_text_array(x)
     if isinstance(x, Tensor):
         array = x.array
-    elif hasattr(x, "detach") and hasattr(x, "numpy"):  # a torch.Tensor
-        array = x.detach().cpu().numpy()
     else:
         _check_array_like(x, what)
         try:
-            array = np.asarray(x)
+            array = backend.to_numpy(x)  # NumPy data, nested lists, PyTorch tensors
         except ValueError:
             raise ValueError(f"{what}: could not read the data as an array (ragged nested lists?)") from None
     if array.dtype == object or array.dtype.kind in "USV":

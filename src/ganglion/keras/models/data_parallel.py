@@ -15,16 +15,17 @@ metrics.
 
 import numpy as np
 
-from ... import backend
 from ...autograd.grad_mode import no_grad
 from ...distributed import (
     all_gather_object, broadcast_object_list, broadcast_tensors, default_group, destroy_process_group,
     init_process_group, is_initialized,
 )
-from ...nn.parallel.distributed import check_same_structure
+from ...nn.parallel.distributed import bucket_bytes_of, check_same_structure
 from ...nn.parallel.reducer import Reducer
 from ...tensor import Tensor
 from ..callbacks import BackupAndRestore, CSVLogger, ModelCheckpoint, TensorBoard
+from ..layers.base import map_structure
+from ..metrics.base import to_numpy
 from .compile_utils import flatten
 
 #: callbacks that write files: they run on rank 0 only
@@ -33,13 +34,12 @@ FILE_WRITERS = (BackupAndRestore, CSVLogger, ModelCheckpoint, TensorBoard)
 
 class DataParallel:
     """Data-parallel ``fit`` over ``process_group`` (the default group, started by ``init_process_group()`` when
-    there is none); gradients travel in buckets of ``bucket_cap_mb`` megabytes (nn/parallel/reducer.py)."""
+    there is none); gradients travel in buckets of ``bucket_cap_mb`` MiB (None: sized by the scaling model, as for
+    DistributedDataParallel)."""
 
-    def __init__(self, process_group=None, bucket_cap_mb=25.0):
-        if isinstance(bucket_cap_mb, bool) or not isinstance(bucket_cap_mb, (int, float)) or bucket_cap_mb <= 0:
-            raise ValueError(f"DataParallel: bucket_cap_mb must be a positive number, got {bucket_cap_mb!r}")
+    def __init__(self, process_group=None, bucket_cap_mb=None):
         self.process_group = process_group
-        self.bucket_cap_mb = float(bucket_cap_mb)
+        self.bucket_bytes = bucket_bytes_of("DataParallel", bucket_cap_mb)
         self.group = None
         self.reducer = None
         self.started_group = False  # start() called init_process_group, so finish() ends the group again
@@ -69,7 +69,7 @@ class DataParallel:
         if self.reducer is not None:
             self.reducer.remove_hooks()
         named = [(name, p) for name, p in model.named_parameters() if p.requires_grad]
-        self.reducer = Reducer(named, self.group, int(self.bucket_cap_mb * 2**20))
+        self.reducer = Reducer(named, self.group, self.bucket_bytes)
 
     def finish(self):
         """Unhook the gradient averaging (the model trains alone again); end the process group if start() began
@@ -131,7 +131,7 @@ class DataParallel:
         """Every rank's (y, y_pred, sample_weight) concatenated along the batch, the global batch's loss (the
         rows-weighted mean of the ranks' losses) and its row count: what the loss tracker and the compiled metrics
         are updated with."""
-        mine = (_map_rows(_to_numpy, y), _map_rows(_to_numpy, y_pred), _map_rows(_to_numpy, sample_weight),
+        mine = (_map_rows(to_numpy, y), _map_rows(to_numpy, y_pred), _map_rows(to_numpy, sample_weight),
                 float(loss), local_rows)
         everyone = [None] * self.group.size
         all_gather_object(everyone, mine, self.group)
@@ -141,19 +141,10 @@ class DataParallel:
         return joined[0], joined[1], joined[2], global_loss, rows
 
 
-def _to_numpy(t):
-    return backend.to_numpy(t.array) if isinstance(t, Tensor) else np.asarray(t)
-
-
 def _map_rows(fn, x):
-    """``fn`` applied to every array of a (nested) batch structure; None stays None."""
-    if x is None:
-        return None
-    if isinstance(x, (list, tuple)):
-        return type(x)(_map_rows(fn, v) for v in x)
-    if isinstance(x, dict):
-        return {k: _map_rows(fn, v) for k, v in x.items()}
-    return fn(x)
+    """``fn`` applied to every array of a (nested) batch structure; None, as a whole or as a leaf (the missing
+    sample_weight of an (x, y, None) batch), stays None."""
+    return map_structure(lambda leaf: None if leaf is None else fn(leaf), x)
 
 
 def _concatenate(parts):

@@ -9,6 +9,7 @@ import numpy as np
 from ... import backend
 from ...autograd.grad_mode import no_grad
 from ..callbacks import Callback, CallbackList
+from ..callbacks.progbar import progress_line
 from .compile_utils import flatten
 from .class_weight import with_class_weight
 from .data_adapter import ArrayData, EpochIterator, adapt, pack
@@ -167,16 +168,4 @@ def _overrides(cb, *hooks):
 
 
 def _print_done(steps, start, logs):
-    elapsed = time.perf_counter() - start
-    per_step = elapsed / max(steps or 1, 1)
-    text = f"{steps}/{steps} {'━' * 20} {_format_time(elapsed)} {_format_time(per_step)}/step"
-    metrics = " - ".join(f"{k}: {v:.4f}" for k, v in logs.items() if isinstance(v, float))
-    print(text + (f" - {metrics}" if metrics else ""))
-
-
-def _format_time(seconds):
-    if seconds >= 1:
-        return f"{seconds:.0f}s"
-    if seconds >= 1e-3:
-        return f"{seconds * 1e3:.0f}ms"
-    return f"{seconds * 1e6:.0f}us"
+    print(progress_line(steps, steps, time.perf_counter() - start, logs))

@@ -113,6 +113,12 @@ def tensors_of(op, *values, dtype=None):
     return [tensor_of(v, op, dtype) for v in values]
 
 
+def named(op, name, doc):
+    """``op`` made by one of the ops' factories, given the op's public name and docstring."""
+    op.__name__, op.__qualname__, op.__doc__ = name, name, doc
+    return op
+
+
 def convert_to_tensor(x, dtype=None, sparse=None, ragged=None):
     """``x`` as a ganglion Tensor (a Tensor passes through; Python ints become int32, floats float32)."""
     return tensor_of(x, "convert_to_tensor", standardize_dtype(dtype, "convert_to_tensor"))

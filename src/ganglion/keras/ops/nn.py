@@ -8,6 +8,7 @@ from ...nn import functional as F
 from .. import activations
 from ..losses import functions as losses
 from ._convert import float_dtype, standardize_dtype, tensor_of
+from .numpy_elementwise import elementwise
 
 _F32 = np.dtype("float32")
 
@@ -22,67 +23,28 @@ def relu(x):
     return E.relu(tensor_of(x, "relu"))
 
 
-def relu6(x):
-    """min(max(x, 0), 6)."""
-    return F.relu6(_float(x, "relu6"))
+def _on_float(name, activation):
+    """keras.ops' ``name``: the ``keras.activations`` function on ``x`` as a float tensor (ints become float32)."""
+    return elementwise(name, activation, "float", activation.__doc__)
 
 
-def sigmoid(x):
-    """1 / (1 + e^-x)."""
-    return activations.sigmoid(_float(x, "sigmoid"))
-
-
-def softmax(x, axis=-1):
-    """e^x / sum(e^x) along ``axis`` (a tuple of axes is not supported)."""
-    return activations.softmax(_float(x, "softmax"), axis)
-
-
-def log_softmax(x, axis=-1):
-    """x - logsumexp(x) along ``axis``."""
-    return F.log_softmax(_float(x, "log_softmax"), dim=axis)
+relu6 = _on_float("relu6", activations.relu6)
+sigmoid = _on_float("sigmoid", activations.sigmoid)
+softmax = _on_float("softmax", activations.softmax)
+log_softmax = _on_float("log_softmax", activations.log_softmax)
+silu = _on_float("silu", activations.silu)
+swish = silu
+leaky_relu = _on_float("leaky_relu", activations.leaky_relu)
+elu = _on_float("elu", activations.elu)
+selu = _on_float("selu", activations.selu)
+softplus = _on_float("softplus", activations.softplus)
+softsign = _on_float("softsign", activations.softsign)
+log_sigmoid = _on_float("log_sigmoid", activations.log_sigmoid)
 
 
 def gelu(x, approximate=True):
-    """x Phi(x); Keras' default is the tanh approximation."""
-    return F.gelu(_float(x, "gelu"), approximate="tanh" if approximate else "none")
-
-
-def silu(x):
-    """x sigmoid(x)."""
-    return F.silu(_float(x, "silu"))
-
-
-swish = silu
-
-
-def leaky_relu(x, negative_slope=0.2):
-    """x where x > 0, else negative_slope x (Keras' default slope 0.2)."""
-    return F.leaky_relu(_float(x, "leaky_relu"), negative_slope)
-
-
-def elu(x, alpha=1.0):
-    """x where x > 0, else alpha (e^x - 1)."""
-    return F.elu(_float(x, "elu"), alpha)
-
-
-def selu(x):
-    """scale * elu(x, alpha) with the self-normalizing constants."""
-    return F.selu(_float(x, "selu"))
-
-
-def softplus(x):
-    """log(1 + e^x)."""
-    return F.softplus(_float(x, "softplus"))
-
-
-def softsign(x):
-    """x / (1 + |x|)."""
-    return F.softsign(_float(x, "softsign"))
-
-
-def log_sigmoid(x):
-    """log(sigmoid(x)) = -softplus(-x)."""
-    return F.logsigmoid(_float(x, "log_sigmoid"))
+    """x Phi(x); Keras' ``ops.gelu`` defaults to the tanh approximation (``activations.gelu`` does not)."""
+    return activations.gelu(_float(x, "gelu"), approximate)
 
 
 def one_hot(x, num_classes, axis=-1, dtype=None, sparse=False):
@@ -150,7 +112,4 @@ def normalize(x, axis=-1, order=2, epsilon=None):
     if isinstance(order, bool) or not isinstance(order, int) or order < 1:
         raise ValueError(f"normalize: order must be an int >= 1, got {order!r}")
     x = _float(x, "normalize")
-    if x.ndim == 0:
-        x = x.reshape(1)
-    norm = E.norm(x, p=order, dim=axis, keepdim=True)
-    return E.div(x, E.clamp(norm, min=losses.EPSILON if epsilon is None else epsilon))
+    return F.normalize(x.reshape(1) if x.ndim == 0 else x, order, axis, losses.EPSILON if epsilon is None else epsilon)

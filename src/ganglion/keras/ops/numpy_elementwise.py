@@ -4,60 +4,73 @@ engine op on inputs converted and promoted by Keras' dtype rules."""
 import numpy as np
 
 from ... import ops as E
-from ._convert import float_dtype, result_dtype, tensor_of, tensors_of
+from ._convert import float_dtype, named, result_dtype, tensor_of, tensors_of
 
 
-def _binary(name, engine_op, float_result=False):
-    def op(x1, x2):
-        dtype = result_dtype(x1, x2, op=name)
-        if float_result and dtype.kind != "f":
-            dtype = np.dtype("float32")
-        return engine_op(*tensors_of(name, x1, x2, dtype=dtype))
-
-    op.__name__ = name
-    op.__doc__ = f"Element-wise ``{name}(x1, x2)`` with broadcasting (Keras' dtype promotion)."
-    return op
+# How an op's tensor inputs are converted (each takes the op's name, then the inputs; returns the tensors), and the
+# docstring its ops get.
+def _promoted(name, x1, x2):
+    return tensors_of(name, x1, x2, dtype=result_dtype(x1, x2, op=name))
 
 
-add = _binary("add", E.add)
-subtract = _binary("subtract", E.sub)
-multiply = _binary("multiply", E.mul)
-divide = _binary("divide", E.div, float_result=True)
+def _promoted_float(name, x1, x2):
+    dtype = result_dtype(x1, x2, op=name)
+    return tensors_of(name, x1, x2, dtype=dtype if dtype.kind == "f" else np.dtype("float32"))
+
+
+def _truth_values(name, *xs):
+    return [tensor_of(x, name, np.dtype(bool)) for x in xs]
+
+
+def _as_float(name, x):
+    x = tensor_of(x, name)
+    return [tensor_of(x, name, float_dtype(x))]
+
+
+def _kept(name, x):
+    return [tensor_of(x, name)]
+
+
+RULES = {
+    "promote": (_promoted, 2, "Element-wise ``{name}(x1, x2)`` with broadcasting (Keras' dtype promotion)."),
+    "promote_float": (_promoted_float, 2, "Element-wise ``{name}(x1, x2)`` with broadcasting (ints give float32)."),
+    "compare": (tensors_of, 2, "Element-wise ``{name}(x1, x2)`` as a bool tensor."),
+    "logical": (_truth_values, 2, "Element-wise ``{name}`` of the truth values of ``x1`` and ``x2``."),
+    "float": (_as_float, 1, "Element-wise ``{name}(x)`` (ints become float32)."),
+    "kept": (_kept, 1, "Element-wise ``{name}(x)`` (dtype kept)."),
+}
+
+
+def elementwise(name, engine_op, rule, doc=None):
+    """keras.ops' ``name``: ``engine_op`` on its leading tensor inputs converted by ``RULES[rule]``; any further
+    arguments go to ``engine_op`` as they are."""
+    convert, count, rule_doc = RULES[rule]
+
+    def op(*args, **kwargs):
+        return engine_op(*convert(name, *args[:count]), *args[count:], **kwargs)
+
+    return named(op, name, doc or rule_doc.format(name=name))
+
+
+add = elementwise("add", E.add, "promote")
+subtract = elementwise("subtract", E.sub, "promote")
+multiply = elementwise("multiply", E.mul, "promote")
+divide = elementwise("divide", E.div, "promote_float")
 true_divide = divide
-power = _binary("power", E.pow)
-maximum = _binary("maximum", E.maximum)
-minimum = _binary("minimum", E.minimum)
+power = elementwise("power", E.pow, "promote")
+maximum = elementwise("maximum", E.maximum, "promote")
+minimum = elementwise("minimum", E.minimum, "promote")
 
+equal = elementwise("equal", E.eq, "compare")
+not_equal = elementwise("not_equal", E.ne, "compare")
+greater = elementwise("greater", E.gt, "compare")
+greater_equal = elementwise("greater_equal", E.ge, "compare")
+less = elementwise("less", E.lt, "compare")
+less_equal = elementwise("less_equal", E.le, "compare")
 
-def _compare(name, engine_op):
-    def op(x1, x2):
-        return engine_op(*tensors_of(name, x1, x2))
-
-    op.__name__ = name
-    op.__doc__ = f"Element-wise ``{name}(x1, x2)`` as a bool tensor."
-    return op
-
-
-equal = _compare("equal", E.eq)
-not_equal = _compare("not_equal", E.ne)
-greater = _compare("greater", E.gt)
-greater_equal = _compare("greater_equal", E.ge)
-less = _compare("less", E.lt)
-less_equal = _compare("less_equal", E.le)
-
-
-def _logical(name, engine_op):
-    def op(x1, x2):
-        return engine_op(tensor_of(x1, name, np.dtype(bool)), tensor_of(x2, name, np.dtype(bool)))
-
-    op.__name__ = name
-    op.__doc__ = f"Element-wise ``{name}`` of the truth values of ``x1`` and ``x2``."
-    return op
-
-
-logical_and = _logical("logical_and", E.logical_and)
-logical_or = _logical("logical_or", E.logical_or)
-logical_xor = _logical("logical_xor", E.logical_xor)
+logical_and = elementwise("logical_and", E.logical_and, "logical")
+logical_or = elementwise("logical_or", E.logical_or, "logical")
+logical_xor = elementwise("logical_xor", E.logical_xor, "logical")
 
 
 def logical_not(x):
@@ -65,27 +78,17 @@ def logical_not(x):
     return E.logical_not(tensor_of(x, "logical_not", np.dtype(bool)))
 
 
-def _unary(name, engine_op, float_result=True):
-    def op(x):
-        x = tensor_of(x, name)
-        return engine_op(tensor_of(x, name, float_dtype(x)) if float_result else x)
-
-    op.__name__ = name
-    op.__doc__ = f"Element-wise ``{name}(x)``" + (" (ints become float32)." if float_result else " (dtype kept).")
-    return op
-
-
-sqrt = _unary("sqrt", E.sqrt)
-exp = _unary("exp", E.exp)
-log = _unary("log", E.log)
-log1p = _unary("log1p", E.log1p)
-tanh = _unary("tanh", E.tanh)
-sin = _unary("sin", E.sin)
-cos = _unary("cos", E.cos)
-abs = _unary("abs", E.abs, float_result=False)
+sqrt = elementwise("sqrt", E.sqrt, "float")
+exp = elementwise("exp", E.exp, "float")
+log = elementwise("log", E.log, "float")
+log1p = elementwise("log1p", E.log1p, "float")
+tanh = elementwise("tanh", E.tanh, "float")
+sin = elementwise("sin", E.sin, "float")
+cos = elementwise("cos", E.cos, "float")
+abs = elementwise("abs", E.abs, "kept")
 absolute = abs
-negative = _unary("negative", E.neg, float_result=False)
-sign = _unary("sign", E.sign, float_result=False)
+negative = elementwise("negative", E.neg, "kept")
+sign = elementwise("sign", E.sign, "kept")
 
 
 def square(x):
@@ -96,21 +99,12 @@ def square(x):
     return E.mul(x, x)
 
 
-expm1 = _unary("expm1", E.expm1)
+expm1 = elementwise("expm1", E.expm1, "float")
 
 
-def _rounding(name, engine_op):
-    def op(x):
-        x = tensor_of(x, name)
-        return engine_op(tensor_of(x, name, float_dtype(x)))
-
-    op.__name__ = name
-    op.__doc__ = f"Element-wise ``{name}(x)`` (ints become float32; gradient zero: it is piecewise constant)."
-    return op
-
-
-floor = _rounding("floor", E.floor)
-ceil = _rounding("ceil", E.ceil)
+_PIECEWISE_CONSTANT = "Element-wise ``{}(x)`` (ints become float32; gradient zero: it is piecewise constant)."
+floor = elementwise("floor", E.floor, "float", _PIECEWISE_CONSTANT.format("floor"))
+ceil = elementwise("ceil", E.ceil, "float", _PIECEWISE_CONSTANT.format("ceil"))
 
 
 def round(x, decimals=0):

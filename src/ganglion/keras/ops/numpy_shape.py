@@ -4,6 +4,7 @@ take, take_along_axis, tril, triu. Each maps Keras' arguments onto one engine op
 import numpy as np
 
 from ... import ops as E
+from ...ops.linalg import check_matmul_shapes
 from ._convert import result_dtype, tensor_of, tensors_of
 
 
@@ -129,17 +130,8 @@ def triu(x, k=0):
 def matmul(x1, x2):
     """Matrix product with NumPy's broadcasting rules (bool and small ints give int32)."""
     x1, x2 = tensors_of("matmul", x1, x2)
-    _check_matmul("matmul", x1, x2)
+    check_matmul_shapes("matmul", x1.shape, x2.shape)
     return E.matmul(x1, x2)
-
-
-def _check_matmul(name, x1, x2):
-    if x1.ndim == 0 or x2.ndim == 0:
-        raise ValueError(f"{name}: inputs must have at least 1 dimension, got shapes {tuple(x1.shape)} and {tuple(x2.shape)}")
-    inner1 = x1.shape[-1]
-    inner2 = x2.shape[0] if x2.ndim == 1 else x2.shape[-2]
-    if inner1 != inner2:
-        raise ValueError(f"{name}: inner dimensions differ: shapes {tuple(x1.shape)} and {tuple(x2.shape)}")
 
 
 def dot(x1, x2):
@@ -149,7 +141,7 @@ def dot(x1, x2):
     if x1.ndim == 0 or x2.ndim == 0:
         return E.mul(x1, x2)
     if x2.ndim <= 2:
-        _check_matmul("dot", x1, x2)
+        check_matmul_shapes("dot", x1.shape, x2.shape)
         return E.matmul(x1, x2)
     letters = "abcdefghijklmnopqrstuvw"
     a, b = letters[:x1.ndim], letters[x1.ndim:x1.ndim + x2.ndim]

@@ -50,12 +50,7 @@ def check_config(config, where, custom_objects=None):
 
 
 def _layer_entry(entry, where, path, prefix, custom_objects, plan):
-    check(entry, "dict", where, path)
-    class_name = field(entry, "class_name", "str", where, path)
-    try:
-        cls = find_class(class_name, custom_objects)
-    except ValueError as e:
-        raise ValueError(f"{where}: field {path}.class_name: {e}") from None
+    cls = _named_class(entry, where, path, custom_objects)
     config = field(entry, "config", "dict", where, path, default=None, allow_none=True) or {}
     build = field(entry, "build_config", "dict", where, path, default=None, allow_none=True)
     if build is not None:
@@ -78,13 +73,19 @@ def _layer_entry(entry, where, path, prefix, custom_objects, plan):
         _functional(config, where, f"{path}.config", prefix, custom_objects, plan)
 
 
-def _class_of(entry, where, path, custom_objects):
+def _named_class(entry, where, path, custom_objects):
+    """What the ``class_name`` of the ``{"class_name", "config"}`` entry at ``path`` names (ValueError naming the
+    field when nothing does)."""
     check(entry, "dict", where, path)
     name = field(entry, "class_name", "str", where, path)
     try:
-        cls = find_class(name, custom_objects)
+        return find_class(name, custom_objects)
     except ValueError as e:
         raise ValueError(f"{where}: field {path}.class_name: {e}") from None
+
+
+def _class_of(entry, where, path, custom_objects):
+    cls = _named_class(entry, where, path, custom_objects)
     if not isinstance(cls, type):
         raise ValueError(f"{where}: field {path}.class_name names {cls!r}, which is not a layer class")
     return cls

@@ -46,6 +46,16 @@ _CONFIG, _METADATA, _WEIGHTS, _OPTIMIZER = "config.json", "metadata.json", "mode
 
 
 # --------------------------------------------------------------------------------------------- compile config
+def _map_entries(x, leaf):
+    """``leaf`` applied to every loss or metric in a compile argument: lists and per-output dicts are walked; a
+    ``{"class_name", "config"}`` dict is one entry."""
+    if isinstance(x, (list, tuple)):
+        return [_map_entries(v, leaf) for v in x]
+    if isinstance(x, dict) and "class_name" not in x:
+        return {k: _map_entries(v, leaf) for k, v in x.items()}
+    return leaf(x)
+
+
 def _serialize_compile(model):
     if not model.compiled:
         return None
@@ -54,19 +64,9 @@ def _serialize_compile(model):
     spec = model._compile_spec
 
     def loss_entry(x):
-        if isinstance(x, (list, tuple)):
-            return [loss_entry(v) for v in x]
-        if isinstance(x, dict) and "class_name" not in x:
-            return {k: loss_entry(v) for k, v in x.items()}
-        if x is None or isinstance(x, (str, dict)):
-            return x
-        return losses.serialize(x)
+        return x if x is None or isinstance(x, (str, dict)) else losses.serialize(x)
 
     def metric_entry(x):
-        if isinstance(x, (list, tuple)):
-            return [metric_entry(v) for v in x]
-        if isinstance(x, dict) and "class_name" not in x:
-            return {k: metric_entry(v) for k, v in x.items()}
         if x is None or isinstance(x, (str, dict)):
             return x
         if isinstance(x, metrics.Metric):
@@ -79,28 +79,19 @@ def _serialize_compile(model):
     opt = model.optimizer
     return {"optimizer": {"class_name": registered_name_of(type(opt)),
                           "config": opt.get_config()},
-            "loss": loss_entry(spec["loss"]), "loss_weights": spec["loss_weights"],
-            "metrics": metric_entry(spec["metrics"]), "weighted_metrics": metric_entry(spec["weighted_metrics"])}
+            "loss": _map_entries(spec["loss"], loss_entry), "loss_weights": spec["loss_weights"],
+            "metrics": _map_entries(spec["metrics"], metric_entry),
+            "weighted_metrics": _map_entries(spec["weighted_metrics"], metric_entry)}
 
 
 def _deserialize_compile(model, config, custom_objects):
     from .. import losses, metrics, optimizers
 
     def loss_entry(x):
-        if isinstance(x, list):
-            return [loss_entry(v) for v in x]
-        if isinstance(x, dict) and "class_name" not in x:
-            return {k: loss_entry(v) for k, v in x.items()}
         return None if x is None else losses.deserialize(x, custom_objects)
 
     def metric_entry(x):
-        if isinstance(x, list):
-            return [metric_entry(v) for v in x]
-        if isinstance(x, dict) and "class_name" not in x:
-            return {k: metric_entry(v) for k, v in x.items()}
-        if isinstance(x, dict):
-            return metrics.deserialize(x, custom_objects)
-        return x
+        return metrics.deserialize(x, custom_objects) if isinstance(x, dict) else x
 
     opt_cfg = config["optimizer"]
     name = opt_cfg["class_name"]
@@ -108,9 +99,9 @@ def _deserialize_compile(model, config, custom_objects):
     if cls is None:
         cls = type(optimizers.get(name))
     optimizer = cls.from_config(opt_cfg["config"], custom_objects=custom_objects)
-    model.compile(optimizer=optimizer, loss=loss_entry(config.get("loss")), loss_weights=config.get("loss_weights"),
-                  metrics=metric_entry(config.get("metrics")),
-                  weighted_metrics=metric_entry(config.get("weighted_metrics")))
+    model.compile(optimizer=optimizer, loss=_map_entries(config.get("loss"), loss_entry),
+                  loss_weights=config.get("loss_weights"), metrics=_map_entries(config.get("metrics"), metric_entry),
+                  weighted_metrics=_map_entries(config.get("weighted_metrics"), metric_entry))
 
 
 def _optimizer_state(model):

@@ -11,6 +11,23 @@ import itertools
 import warnings
 
 
+#: PyDataset's loading settings and their defaults (Keras')
+_LOADER_DEFAULTS = {"workers": 1, "use_multiprocessing": False, "max_queue_size": 10}
+
+
+def _loader_setting(name):
+    """The property ``name`` of a PyDataset over its ``_name`` (defaulted when a subclass skipped ``__init__``)."""
+
+    def get(self):
+        self._defaults_if_super_not_called()
+        return self.__dict__[f"_{name}"]
+
+    def set(self, value):
+        self.__dict__[f"_{name}"] = value
+
+    return property(get, set)
+
+
 class PyDataset:
     """Base class for datasets that build each batch in Python.
 
@@ -26,42 +43,17 @@ class PyDataset:
 
     def _defaults_if_super_not_called(self):
         """A subclass that forgot ``super().__init__()`` still works, with a warning, as in Keras."""
-        missing = [name for name in ("_workers", "_use_multiprocessing", "_max_queue_size")
-                   if name not in self.__dict__]
+        missing = [name for name in _LOADER_DEFAULTS if f"_{name}" not in self.__dict__]
         if missing:
-            self._workers = self.__dict__.get("_workers", 1)
-            self._use_multiprocessing = self.__dict__.get("_use_multiprocessing", False)
-            self._max_queue_size = self.__dict__.get("_max_queue_size", 10)
+            for name in missing:
+                self.__dict__[f"_{name}"] = _LOADER_DEFAULTS[name]
             warnings.warn("Your `PyDataset` class should call `super().__init__(**kwargs)` in its constructor. "
                           "`**kwargs` can include `workers`, `use_multiprocessing`, `max_queue_size`. Do not pass "
                           "these arguments to `fit()`, as they will be ignored.", stacklevel=3)
 
-    @property
-    def workers(self):
-        self._defaults_if_super_not_called()
-        return self._workers
-
-    @workers.setter
-    def workers(self, value):
-        self._workers = value
-
-    @property
-    def use_multiprocessing(self):
-        self._defaults_if_super_not_called()
-        return self._use_multiprocessing
-
-    @use_multiprocessing.setter
-    def use_multiprocessing(self, value):
-        self._use_multiprocessing = value
-
-    @property
-    def max_queue_size(self):
-        self._defaults_if_super_not_called()
-        return self._max_queue_size
-
-    @max_queue_size.setter
-    def max_queue_size(self, value):
-        self._max_queue_size = value
+    workers = _loader_setting("workers")
+    use_multiprocessing = _loader_setting("use_multiprocessing")
+    max_queue_size = _loader_setting("max_queue_size")
 
     def __getitem__(self, index):
         """The batch at position ``index``."""
