@@ -9,11 +9,6 @@ from data_fixtures import idx_bytes, md5
 
 
 @pytest.fixture
-def rng():
-    return np.random.default_rng(0)
-
-
-@pytest.fixture
 def mnist_mirror(tmp_path, rng, monkeypatch):
     """A file:// mirror with the four MNIST files (gzip IDX; 12 training and 5 test images of 28 x 28), and
     MNIST/FashionMNIST/KMNIST pointed at it. Returns (mirror folder, {name: array})."""

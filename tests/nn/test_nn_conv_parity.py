@@ -1,7 +1,7 @@
 """Convolution layers against PyTorch: forward values and the gradients of the input, the weight and the bias, for a
 table of configurations sampled from the grid kernel 1/3/5 x stride 1/2 x padding 0/1/same/valid x dilation 1/2 x
 groups 1/2/depthwise x padding modes (not the full product: each value appears several times, in varied company).
-Then float64 ``gradcheck`` of each functional on small cases.
+Then float64 ``gradcheck`` of each functional on small cases. The table runs on the GPU too (the ``device`` fixture).
 
 A row: (id, ganglion class, PyTorch class, constructor kwargs, input shape). Adding a case is adding a row.
 """
@@ -99,25 +99,26 @@ def _copy_weights(ours, theirs):
 
 @pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel")  # PyTorch's note on its own speed
 @pytest.mark.parametrize("g_cls, t_cls, kwargs, shape", CONV_ROWS)
-def test_conv_layers_match_torch_forward_and_backward(g_cls, t_cls, kwargs, shape):
+def test_conv_layers_match_torch_forward_and_backward(g_cls, t_cls, kwargs, shape, device):
     g.manual_seed(0)
     ours, theirs = g_cls(**kwargs), t_cls(**kwargs)
     _copy_weights(ours, theirs)
+    ours.to(device)
     rng = np.random.default_rng(1)
     x = rng.standard_normal(shape).astype(np.float32)
-    gx, tx = g.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    gx, tx = g.tensor(x, device=device, requires_grad=True), torch.tensor(x, requires_grad=True)
     y, ty = ours(gx), theirs(tx)
     assert tuple(y.shape) == tuple(ty.shape)
-    assert y.dtype == g.float32
-    np.testing.assert_allclose(y.detach().numpy(), ty.detach().numpy(), rtol=1e-4, atol=1e-5)
+    assert y.dtype == g.float32 and y.device.type == device
+    np.testing.assert_allclose(y.detach().cpu().numpy(), ty.detach().numpy(), rtol=1e-4, atol=1e-5)
     dy = rng.standard_normal(tuple(y.shape)).astype(np.float32)
-    y.backward(g.tensor(dy))
+    y.backward(g.tensor(dy, device=device))
     ty.backward(torch.from_numpy(dy))
-    np.testing.assert_allclose(gx.grad.numpy(), tx.grad.numpy(), rtol=1e-4, atol=1e-4)
-    np.testing.assert_allclose(ours.weight.grad.numpy(), theirs.weight.grad.numpy(), rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(gx.grad.cpu().numpy(), tx.grad.numpy(), rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(ours.weight.grad.cpu().numpy(), theirs.weight.grad.numpy(), rtol=1e-4, atol=1e-4)
     if kwargs.get("bias", True):
-        np.testing.assert_allclose(ours.bias.grad.numpy(), theirs.bias.grad.numpy(), rtol=1e-4, atol=1e-4)
-    np.testing.assert_array_equal(gx.detach().numpy(), x)  # the input is left alone
+        np.testing.assert_allclose(ours.bias.grad.cpu().numpy(), theirs.bias.grad.numpy(), rtol=1e-4, atol=1e-4)
+    np.testing.assert_array_equal(gx.detach().cpu().numpy(), x)  # the input is left alone
 
 
 @pytest.mark.parametrize("shape", [(1, 1, 9, 9), (2, 3, 6, 6)])

@@ -1,5 +1,6 @@
 """Normalization layers against PyTorch: several training steps then eval, comparing outputs, input and parameter
-gradients and the whole state_dict (running statistics, num_batches_tracked) after every step.
+gradients and the whole state_dict (running statistics, num_batches_tracked) after every step, on the CPU and the GPU
+(the ``device`` fixture).
 
 One table: (id, ganglion module factory, PyTorch module factory, input shape). Adding a layer is adding a row.
 """
@@ -82,41 +83,44 @@ def _assert_close(a, b, tol, what):
     np.testing.assert_allclose(a, b, rtol=tol, atol=tol, err_msg=what)
 
 
-def _step(ours, theirs, shape, dtype, rng, tol, label):
+def _step(ours, theirs, shape, dtype, rng, tol, label, device):
     # offset and scale so the statistics are far from the initial running ones (0 mean, unit variance)
     x = (2.0 * rng.standard_normal(shape) + 0.7).astype(dtype)
     dy = rng.standard_normal(shape).astype(dtype)
-    xg = g.tensor(x, dtype=dtype, requires_grad=True)
+    xg = g.tensor(x, dtype=dtype, device=device, requires_grad=True)
     xt = _to_torch(x).requires_grad_(True)
     y, yt = ours(xg), theirs(xt)
-    assert tuple(y.shape) == tuple(yt.shape) and y.dtype == dtype
-    y.backward(g.tensor(dy, dtype=dtype))
+    assert tuple(y.shape) == tuple(yt.shape) and y.dtype == dtype and y.device.type == device
+    y.backward(g.tensor(dy, dtype=dtype, device=device))
     yt.backward(_to_torch(dy))
-    _assert_close(y.detach().numpy(), yt.detach().numpy(), tol, f"{label}: output")
-    _assert_close(xg.grad.numpy(), xt.grad.numpy(), tol, f"{label}: input gradient")
+    _assert_close(y.detach().cpu().numpy(), yt.detach().numpy(), tol, f"{label}: output")
+    _assert_close(xg.grad.cpu().numpy(), xt.grad.numpy(), tol, f"{label}: input gradient")
     their_params = dict(theirs.named_parameters())
     for name, p in ours.named_parameters():
-        _assert_close(p.grad.numpy(), their_params[name].grad.numpy(), tol, f"{label}: gradient of {name}")
+        _assert_close(p.grad.cpu().numpy(), their_params[name].grad.numpy(), tol, f"{label}: gradient of {name}")
     ours.zero_grad(), theirs.zero_grad()
     theirs_sd = theirs.state_dict()
     for key, value in ours.state_dict().items():
         assert value.dtype.name == str(theirs_sd[key].dtype).replace("torch.", ""), key
-        _assert_close(value.numpy(), theirs_sd[key].numpy(), tol, f"{label}: state_dict[{key!r}]")
+        assert value.device.type == device, f"{label}: state_dict[{key!r}] left the device"
+        _assert_close(value.cpu().numpy(), theirs_sd[key].numpy(), tol, f"{label}: state_dict[{key!r}]")
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("row", LAYERS, ids=IDS)
-def test_train_then_eval_parity_with_torch(row, dtype, rng):
+def test_train_then_eval_parity_with_torch(row, dtype, rng, device):
     _, make_ours, make_theirs, shape = row
     ours, theirs = _make_pair(make_ours, make_theirs, dtype, rng)
+    ours.to(device)
     tol = TOL[dtype]
     for step in range(3):
-        _step(ours, theirs, shape, dtype, rng, tol, f"train step {step}")
+        _step(ours, theirs, shape, dtype, rng, tol, f"train step {step}", device)
     ours.eval(), theirs.eval()
     for step in range(2):
-        _step(ours, theirs, shape, dtype, rng, tol, f"eval step {step}")
+        _step(ours, theirs, shape, dtype, rng, tol, f"eval step {step}", device)
     ours.train(), theirs.train()
-    _step(ours, theirs, shape, dtype, rng, tol, "back in training")
+    _step(ours, theirs, shape, dtype, rng, tol, "back in training", device)
+    assert all(b.device.type == "cpu" for b in ours.cpu().buffers())  # the buffers come back with the module
 
 
 @pytest.mark.parametrize("row", LAYERS, ids=IDS)

@@ -1,6 +1,6 @@
 """nn.utils.spectral_norm and nn.utils.weight_norm against PyTorch's (legacy) versions: the same state_dict keys and
 shapes, the same outputs and gradients over several steps (u and v follow the same power iteration), gradcheck of
-the weight they compute, and removal."""
+the weight they compute, and removal. The parity tests run on the GPU too (the ``device`` fixture)."""
 
 import numpy as np
 import pytest
@@ -20,24 +20,27 @@ def _copy_into_torch(ours, theirs):
     theirs.load_state_dict({k: torch.from_numpy(v.numpy().copy()) for k, v in ours.state_dict().items()})
 
 
-def _compare_steps(ours, theirs, shape, rng, steps=3, tol=2e-5):
-    """Run both modules on the same inputs; compare outputs, input and parameter gradients and all state."""
+def _compare_steps(ours, theirs, shape, rng, steps=3, tol=2e-5, device="cpu"):
+    """Run both modules on the same inputs (ours on ``device``); compare outputs, input and parameter gradients and
+    all state."""
     for step in range(steps):
         x = rng.standard_normal(shape).astype(np.float32)
-        xg, xt = g.tensor(x, requires_grad=True), torch.from_numpy(x.copy()).requires_grad_(True)
+        xg, xt = g.tensor(x, device=device, requires_grad=True), torch.from_numpy(x.copy()).requires_grad_(True)
         y, yt = ours(xg), theirs(xt)
         dy = rng.standard_normal(tuple(y.shape)).astype(np.float32)
-        y.backward(g.tensor(dy))
+        y.backward(g.tensor(dy, device=device))
         yt.backward(torch.from_numpy(dy))
-        np.testing.assert_allclose(y.detach().numpy(), yt.detach().numpy(), rtol=tol, atol=tol, err_msg=f"step {step}")
-        np.testing.assert_allclose(xg.grad.numpy(), xt.grad.numpy(), rtol=tol, atol=tol)
+        np.testing.assert_allclose(y.detach().cpu().numpy(), yt.detach().numpy(), rtol=tol, atol=tol,
+                                   err_msg=f"step {step}")
+        np.testing.assert_allclose(xg.grad.cpu().numpy(), xt.grad.numpy(), rtol=tol, atol=tol)
         their_params = dict(theirs.named_parameters())
         for name, p in ours.named_parameters():
-            np.testing.assert_allclose(p.grad.numpy(), their_params[name].grad.numpy(), rtol=tol, atol=tol,
+            np.testing.assert_allclose(p.grad.cpu().numpy(), their_params[name].grad.numpy(), rtol=tol, atol=tol,
                                        err_msg=f"step {step}: gradient of {name}")
         their_state = theirs.state_dict()
         for key, value in ours.state_dict().items():
-            np.testing.assert_allclose(value.numpy(), their_state[key].numpy(), rtol=tol, atol=tol,
+            assert value.device.type == device, f"step {step}: {key} left the device"
+            np.testing.assert_allclose(value.cpu().numpy(), their_state[key].numpy(), rtol=tol, atol=tol,
                                        err_msg=f"step {step}: {key}")
         ours.zero_grad(), theirs.zero_grad()
 
@@ -45,17 +48,18 @@ def _compare_steps(ours, theirs, shape, rng, steps=3, tol=2e-5):
 # ------------------------------------------------------------------------------------------------ spectral norm
 @pytest.mark.parametrize("mode", ["train", "eval"])
 @pytest.mark.parametrize("n_power_iterations", [1, 3])
-def test_spectral_norm_linear_matches_torch(mode, n_power_iterations, rng):
+def test_spectral_norm_linear_matches_torch(mode, n_power_iterations, rng, device):
     ours = nn.utils.spectral_norm(nn.Linear(5, 4), n_power_iterations=n_power_iterations)
     theirs = torch.nn.utils.spectral_norm(torch.nn.Linear(5, 4), n_power_iterations=n_power_iterations)
     assert list(ours.state_dict()) == list(theirs.state_dict()) == ["bias", "weight_orig", "weight_u", "weight_v"]
     assert [n for n, _ in ours.named_parameters()] == ["bias", "weight_orig"]
     _copy_into_torch(ours, theirs)
+    ours.to(device)
     ours.train(mode == "train"), theirs.train(mode == "train")
-    u_before = ours.weight_u.numpy().copy()
-    _compare_steps(ours, theirs, (3, 5), rng)
+    u_before = ours.weight_u.cpu().numpy().copy()
+    _compare_steps(ours, theirs, (3, 5), rng, device=device)
     # u moves only in training
-    assert np.array_equal(ours.weight_u.numpy(), u_before) == (mode == "eval")
+    assert np.array_equal(ours.weight_u.cpu().numpy(), u_before) == (mode == "eval")
 
 
 def test_spectral_norm_converges_to_the_largest_singular_value(rng):
@@ -137,7 +141,7 @@ def test_spectral_norm_errors():
 
 # -------------------------------------------------------------------------------------------------- weight norm
 @pytest.mark.parametrize("dim", [0, 1, None, -1])
-def test_weight_norm_linear_matches_torch(dim, rng):
+def test_weight_norm_linear_matches_torch(dim, rng, device):
     ours = nn.utils.weight_norm(nn.Linear(5, 4), dim=dim)
     theirs = torch.nn.utils.weight_norm(torch.nn.Linear(5, 4), dim=dim)
     assert {k: tuple(v.shape) for k, v in ours.state_dict().items()} == {
@@ -145,7 +149,8 @@ def test_weight_norm_linear_matches_torch(dim, rng):
     }
     assert list(ours.state_dict()) == ["bias", "weight_g", "weight_v"]
     _copy_into_torch(ours, theirs)
-    _compare_steps(ours, theirs, (3, 5), rng)
+    ours.to(device)
+    _compare_steps(ours, theirs, (3, 5), rng, device=device)
 
 
 def test_weight_norm_starts_at_the_original_weight_and_g_is_its_norm(rng):

@@ -1,6 +1,7 @@
 """Pooling layers against PyTorch: forward values, returned indices and input gradients, for a table of
 configurations (kernel, stride, padding, dilation, ceil_mode, count_include_pad, divisor_override, adaptive output
-sizes that do and do not divide the input); then float64 ``gradcheck`` of each functional, ties and NaN.
+sizes that do and do not divide the input), on the CPU and the GPU (the ``device`` fixture); then float64
+``gradcheck`` of each functional, ties and NaN.
 
 A row: (id, layer factory taking the module namespace, input shape). The same factory builds both layers.
 """
@@ -66,24 +67,24 @@ def _distinct(rng, shape):
 
 
 @pytest.mark.parametrize("make, shape", POOL_ROWS)
-def test_pooling_layers_match_torch(make, shape):
+def test_pooling_layers_match_torch(make, shape, device):
     ours, theirs = make(nn), make(torch.nn)
     assert repr(ours) == repr(theirs)
     rng = np.random.default_rng(0)
     x = _distinct(rng, shape)
-    gx, tx = g.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    gx, tx = g.tensor(x, device=device, requires_grad=True), torch.tensor(x, requires_grad=True)
     y, ty = ours(gx), theirs(tx)
     if isinstance(ty, tuple):
         y, indices = y
         ty, t_indices = ty
         assert indices.dtype == g.int64 and not indices.requires_grad
-        np.testing.assert_array_equal(indices.numpy(), t_indices.numpy())
-    assert tuple(y.shape) == tuple(ty.shape)
-    np.testing.assert_allclose(y.detach().numpy(), ty.detach().numpy(), rtol=1e-5, atol=1e-6)
+        np.testing.assert_array_equal(indices.cpu().numpy(), t_indices.numpy())
+    assert tuple(y.shape) == tuple(ty.shape) and y.device.type == device
+    np.testing.assert_allclose(y.detach().cpu().numpy(), ty.detach().numpy(), rtol=1e-5, atol=1e-6)
     dy = rng.standard_normal(tuple(y.shape)).astype(np.float32)
-    y.backward(g.tensor(dy))
+    y.backward(g.tensor(dy, device=device))
     ty.backward(torch.from_numpy(dy))
-    np.testing.assert_allclose(gx.grad.numpy(), tx.grad.numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(gx.grad.cpu().numpy(), tx.grad.numpy(), rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("pool, unpool, shape", [
@@ -92,19 +93,19 @@ def test_pooling_layers_match_torch(make, shape):
     (lambda m: m.MaxPool1d(2, return_indices=True), lambda m: m.MaxUnpool1d(2), (2, 3, 9)),
     (lambda m: m.MaxPool3d(2, return_indices=True), lambda m: m.MaxUnpool3d(2), (1, 2, 4, 4, 6)),
 ], ids=["2d", "2d_pad", "1d_odd", "3d"])
-def test_max_unpool_inverts_max_pool_like_torch(pool, unpool, shape):
+def test_max_unpool_inverts_max_pool_like_torch(pool, unpool, shape, device):
     x = _distinct(np.random.default_rng(1), shape)
-    y, idx = pool(nn)(g.tensor(x))
+    y, idx = pool(nn)(g.tensor(x, device=device))
     ty, t_idx = pool(torch.nn)(torch.tensor(x))
-    yv = g.tensor(y.numpy(), requires_grad=True)
+    yv = g.tensor(y.cpu().numpy(), device=device, requires_grad=True)
     tyv = ty.clone().requires_grad_(True)
     for size in (None, shape[2:]):
         u, tu = unpool(nn)(yv, idx, output_size=size), unpool(torch.nn)(tyv, t_idx, output_size=size)
-        np.testing.assert_array_equal(u.detach().numpy(), tu.detach().numpy())
+        np.testing.assert_array_equal(u.detach().cpu().numpy(), tu.detach().numpy())
     dy = np.random.default_rng(2).standard_normal(tuple(u.shape)).astype(np.float32)
-    u.backward(g.tensor(dy))
+    u.backward(g.tensor(dy, device=device))
     tu.backward(torch.from_numpy(dy))
-    np.testing.assert_array_equal(yv.grad.numpy(), tyv.grad.numpy())
+    np.testing.assert_array_equal(yv.grad.cpu().numpy(), tyv.grad.numpy())
 
 
 def test_ties_go_to_the_first_maximum_like_torch():

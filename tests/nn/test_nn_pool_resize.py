@@ -1,6 +1,6 @@
 """Resizing against PyTorch: ``interpolate`` in every mode (sizes and scale factors that up- and downsample, with and
-without align_corners and recompute_scale_factor), Upsample and its fixed-mode forms, PixelShuffle/PixelUnshuffle;
-float64 gradcheck; bad arguments."""
+without align_corners and recompute_scale_factor), Upsample and its fixed-mode forms, PixelShuffle/PixelUnshuffle,
+on the CPU and the GPU (the ``device`` fixture); float64 gradcheck; bad arguments."""
 
 import numpy as np
 import pytest
@@ -36,17 +36,17 @@ PARAMS = [pytest.param(mode, shape, kw, id=f"{mode}-{'x'.join(map(str, shape))}-
 
 
 @pytest.mark.parametrize("mode, shape, kwargs", PARAMS)
-def test_interpolate_matches_torch(mode, shape, kwargs):
+def test_interpolate_matches_torch(mode, shape, kwargs, device):
     rng = np.random.default_rng(0)
     x = rng.standard_normal(shape).astype(np.float32)
-    gx, tx = g.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    gx, tx = g.tensor(x, device=device, requires_grad=True), torch.tensor(x, requires_grad=True)
     y, ty = F.interpolate(gx, mode=mode, **kwargs), TF.interpolate(tx, mode=mode, **kwargs)
-    assert tuple(y.shape) == tuple(ty.shape)
-    np.testing.assert_allclose(y.detach().numpy(), ty.detach().numpy(), rtol=1e-5, atol=1e-5)
+    assert tuple(y.shape) == tuple(ty.shape) and y.device.type == device
+    np.testing.assert_allclose(y.detach().cpu().numpy(), ty.detach().numpy(), rtol=1e-5, atol=1e-5)
     dy = rng.standard_normal(tuple(y.shape)).astype(np.float32)
-    y.backward(g.tensor(dy))
+    y.backward(g.tensor(dy, device=device))
     ty.backward(torch.from_numpy(dy))
-    np.testing.assert_allclose(gx.grad.numpy(), tx.grad.numpy(), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(gx.grad.cpu().numpy(), tx.grad.numpy(), rtol=1e-5, atol=1e-5)
 
 
 def test_nearest_source_index_uses_float32_like_torch():
@@ -62,26 +62,27 @@ def test_nearest_source_index_uses_float32_like_torch():
     lambda m: m.Upsample(scale_factor=1.5, mode="bicubic", align_corners=True),
     lambda m: m.UpsamplingNearest2d(scale_factor=3), lambda m: m.UpsamplingBilinear2d(size=(7, 4)),
 ], ids=["nearest", "bilinear", "bicubic", "nearest2d", "bilinear2d"])
-def test_upsample_modules_match_torch(make):
+def test_upsample_modules_match_torch(make, device):
     ours, theirs = make(nn), make(torch.nn)
     assert repr(ours) == repr(theirs)
     x = np.random.default_rng(1).standard_normal((2, 3, 4, 5)).astype(np.float32)
-    np.testing.assert_allclose(ours(g.tensor(x)).numpy(), theirs(torch.tensor(x)).numpy(), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(ours(g.tensor(x, device=device)).cpu().numpy(), theirs(torch.tensor(x)).numpy(),
+                               rtol=1e-5, atol=1e-5)
 
 
 @pytest.mark.parametrize("shape, r", [((2, 8, 3, 4), 2), ((12, 2, 3), 2), ((2, 2, 9, 2, 2), 3), ((1, 3, 2, 2), 1)])
-def test_pixel_shuffle_and_unshuffle_match_torch_and_invert(shape, r):
+def test_pixel_shuffle_and_unshuffle_match_torch_and_invert(shape, r, device):
     x = np.random.default_rng(2).standard_normal(shape).astype(np.float32)
-    gx, tx = g.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    gx, tx = g.tensor(x, device=device, requires_grad=True), torch.tensor(x, requires_grad=True)
     y, ty = nn.PixelShuffle(r)(gx), torch.nn.PixelShuffle(r)(tx)
-    np.testing.assert_array_equal(y.detach().numpy(), ty.detach().numpy())
+    np.testing.assert_array_equal(y.detach().cpu().numpy(), ty.detach().numpy())
     back = nn.PixelUnshuffle(r)(y)
-    np.testing.assert_array_equal(back.detach().numpy(), x)
-    np.testing.assert_array_equal(back.detach().numpy(), torch.nn.PixelUnshuffle(r)(ty).detach().numpy())
+    np.testing.assert_array_equal(back.detach().cpu().numpy(), x)
+    np.testing.assert_array_equal(back.detach().cpu().numpy(), torch.nn.PixelUnshuffle(r)(ty).detach().numpy())
     dy = np.random.default_rng(3).standard_normal(tuple(y.shape)).astype(np.float32)
-    y.backward(g.tensor(dy))
+    y.backward(g.tensor(dy, device=device))
     ty.backward(torch.from_numpy(dy))
-    np.testing.assert_array_equal(gx.grad.numpy(), tx.grad.numpy())
+    np.testing.assert_array_equal(gx.grad.cpu().numpy(), tx.grad.numpy())
 
 
 GRADCHECK = [

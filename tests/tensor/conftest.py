@@ -1,18 +1,9 @@
-"""Fixtures for the Tensor tests: global state is restored after every test, and a PyTorch comparison helper."""
+"""Fixtures for the Tensor tests: a PyTorch comparison helper (global state is put back by tests/conftest.py)."""
 
 import numpy as np
 import pytest
 
 import ganglion
-
-
-@pytest.fixture(autouse=True)
-def _restore_global_state():
-    """A test that changes the default dtype or the grad mode (and fails halfway) must not leak it to the next."""
-    dtype, grad_enabled = ganglion.get_default_dtype(), ganglion.is_grad_enabled()
-    yield
-    ganglion.set_default_dtype(dtype)
-    ganglion.set_grad_enabled(grad_enabled)
 
 
 @pytest.fixture
