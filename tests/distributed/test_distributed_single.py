@@ -151,7 +151,7 @@ def test_find_unused_parameters(group):
 def test_ddp_arguments_are_checked(group):
     with pytest.raises(TypeError, match="module must be an nn.Module, got function"):
         nn.parallel.DistributedDataParallel(lambda x: x)
-    with pytest.raises(ValueError, match="bucket_cap_mb must be a positive number, got 0"):
+    with pytest.raises(ValueError, match="bucket_cap_mb must be a positive number or None, got 0"):
         nn.parallel.DistributedDataParallel(_mlp(), bucket_cap_mb=0)
 
 

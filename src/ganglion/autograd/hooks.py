@@ -56,7 +56,8 @@ def register_post_accumulate_grad_hook(tensor, hook):
     if table is None:
         key = id(tensor)
         table = {}
-        _hooks[key] = (weakref.ref(tensor, lambda _, key=key: _hooks.pop(key, None)), table)
+        # the callback holds the table itself: it may run at interpreter exit, after module globals are cleared
+        _hooks[key] = (weakref.ref(tensor, lambda _, key=key, hooks=_hooks: hooks.pop(key, None)), table)
     table[handle_id] = hook
     return RemovableHandle(tensor, handle_id)
 

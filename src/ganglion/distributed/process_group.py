@@ -21,6 +21,10 @@ import sys
 import time
 
 DEFAULT_TIMEOUT = 1800.0  # seconds, PyTorch's default for its CPU backends (30 minutes)
+SPIN_SECONDS = 0.1  # a collective's wait polls without pausing this long (sleeping peers slow MPI's progress)
+
+
+_yield = getattr(os, "sched_yield", lambda: time.sleep(0))  # sched_yield is POSIX-only
 
 
 class DistributedTimeoutError(RuntimeError):
@@ -46,9 +50,12 @@ class ProcessGroup:
     def wait(self, request, what):
         """Wait for the MPI ``request`` of the collective ``what``; DistributedTimeoutError after ``self.timeout``.
 
-        Polling with ``Test`` (not a blocking ``Wait``) is what makes the deadline possible; it also drives MPI's
-        progress. The first millisecond spins (small collectives finish in microseconds), then the pause grows to
-        1 ms so a long wait does not burn a core.
+        Polling with ``Test`` (not a blocking ``Wait``) is what makes the deadline possible; each call also drives
+        MPI's progress, which a large message needs many rounds of (MPI's own ``Wait`` spins the same way). For the
+        first ``SPIN_SECONDS`` the loop polls without sleeping, yielding the core between polls (``sched_yield``: free
+        when the core is ours, and on a machine with more processes than cores it lets the rank we wait for run); a
+        wait that lasts longer is waiting on a slower rank, and pauses between polls, up to 1 ms, so that it does
+        not burn a core meanwhile.
         """
         if request.Test():
             return
@@ -62,9 +69,11 @@ class ProcessGroup:
                     f"{what} on rank {self.rank} of {self.size} did not complete within the process group's timeout "
                     f"of {self.timeout:g} s: another rank died, hangs, or called a different collective"
                 )
-            if now - start > 1e-3:
+            if now - start > SPIN_SECONDS:
                 pause = min(max(pause * 2, 1e-5), 1e-3)
                 time.sleep(pause)
+            else:
+                _yield()
 
     def abort(self, code=1):
         """End every rank of the job (MPI_Abort); a single process just exits."""

@@ -24,7 +24,7 @@ from ...nn.parallel.distributed import bucket_bytes_of, check_same_structure
 from ...nn.parallel.reducer import Reducer
 from ...tensor import Tensor
 from ..callbacks import BackupAndRestore, CSVLogger, ModelCheckpoint, TensorBoard
-from ..layers.base import map_structure
+from ..layers.structure import map_structure
 from ..metrics.base import to_numpy
 from .compile_utils import flatten
 

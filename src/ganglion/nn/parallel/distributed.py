@@ -22,7 +22,9 @@ class DistributedDataParallel(Module):
     differs), then copies rank 0's parameters and buffers to every rank. Each forward (training mode, with
     ``broadcast_buffers``) copies rank 0's buffers again (BatchNorm's running statistics; use ``SyncBatchNorm`` to
     compute them over the global batch instead). After each backward the gradients are averaged over the ranks in
-    buckets of ``bucket_cap_mb`` megabytes (nn/parallel/reducer.py), overlapping with the rest of the backward.
+    buckets of ``bucket_cap_mb`` MiB (nn/parallel/reducer.py), overlapping with the rest of the backward; None
+    chooses the size from the scaling model of docs/distributed.md (1 to 25 MiB, growing with the model and the
+    ranks).
 
     ``no_sync()``: a context in which forward/backward only accumulate local gradients (gradient accumulation); the
     first backward after it averages the accumulated sum. ``find_unused_parameters=True``: the forward may leave
@@ -30,25 +32,23 @@ class DistributedDataParallel(Module):
     the state_dict keys start with ``module.``, as PyTorch's.
     """
 
-    def __init__(self, module, broadcast_buffers=True, process_group=None, bucket_cap_mb=25.0,
+    def __init__(self, module, broadcast_buffers=True, process_group=None, bucket_cap_mb=None,
                  find_unused_parameters=False):
         super().__init__()
         if not isinstance(module, Module):
             raise TypeError(f"DistributedDataParallel: module must be an nn.Module, got {type(module).__name__}")
-        if isinstance(bucket_cap_mb, bool) or not isinstance(bucket_cap_mb, (int, float)) or bucket_cap_mb <= 0:
-            raise ValueError(f"DistributedDataParallel: bucket_cap_mb must be a positive number, got {bucket_cap_mb!r}")
+        bucket_bytes = bucket_bytes_of("DistributedDataParallel", bucket_cap_mb)
         self.module = module
         group = default_group(process_group)
         self.__dict__["process_group"] = group
         self.broadcast_buffers = bool(broadcast_buffers)
         self.find_unused_parameters = bool(find_unused_parameters)
         self.require_backward_grad_sync = True
-        self.bucket_cap_mb = float(bucket_cap_mb)
         named = [(name, p) for name, p in module.named_parameters() if p.requires_grad]
         check_same_structure(module, group)
         broadcast_tensors([p for _, p in module.named_parameters()] + self._buffers_to_sync(), 0, group,
                           what="DistributedDataParallel initial broadcast")
-        self.__dict__["reducer"] = Reducer(named, group, int(bucket_cap_mb * 2**20), self.find_unused_parameters)
+        self.__dict__["reducer"] = Reducer(named, group, bucket_bytes, self.find_unused_parameters)
 
     def _buffers_to_sync(self):
         return [b for b in self.module.buffers() if b is not None]
@@ -86,7 +86,16 @@ class DistributedDataParallel(Module):
             self.require_backward_grad_sync = previous
 
     def extra_repr(self):
-        return f"world_size={self.process_group.size}, bucket_cap_mb={self.bucket_cap_mb:g}"
+        return f"world_size={self.process_group.size}, bucket_cap_mb={self.reducer.bucket_bytes / 2**20:g}"
+
+
+def bucket_bytes_of(owner, bucket_cap_mb):
+    """``bucket_cap_mb`` (MiB, or None for the scaling model's choice) in bytes; ValueError naming ``owner``."""
+    if bucket_cap_mb is None:
+        return None
+    if isinstance(bucket_cap_mb, bool) or not isinstance(bucket_cap_mb, (int, float)) or bucket_cap_mb <= 0:
+        raise ValueError(f"{owner}: bucket_cap_mb must be a positive number or None, got {bucket_cap_mb!r}")
+    return max(1, int(bucket_cap_mb * 2**20))
 
 
 def _tensors_in(output):

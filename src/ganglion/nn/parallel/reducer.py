@@ -8,8 +8,11 @@ last parameter arrives starts a non-blocking MPI all-reduce (``Iallreduce``) of 
 that bucket while the walk computes the gradients of the layers below. When every bucket has started, the reducer
 waits for them in order and writes grad <- sum over ranks / world size back into each ``.grad``.
 
-Larger buckets mean fewer calls, each paying the network latency once; smaller buckets start earlier and overlap
-more of the backward. docs/distributed.md models the trade-off and picks the default (25 MB, as PyTorch).
+Larger buckets mean fewer calls, each paying the latency once; smaller buckets start earlier, so less of the
+communication is left when the backward ends. docs/distributed.md models the trade-off: with n bytes of gradients in
+buckets of s bytes over R ranks (ring all-reduce, latency alpha per message step, bandwidth B), the time not hidden
+behind the backward is about (n / s) 2 (R - 1) alpha + 2 (R - 1) s / (R B), least at s* = sqrt(n alpha R B);
+``default_bucket_bytes`` evaluates it.
 """
 
 import time
@@ -19,6 +22,20 @@ import numpy as np
 from ... import backend
 from ...distributed import ReduceOp, all_reduce_array
 from ...tensor import Tensor
+
+
+#: the scaling model's constants (docs/distributed.md): latency per message step, MPI's and this reducer's Python per
+#: bucket together, and a conservative bandwidth (10 Gb Ethernet; shared memory and InfiniBand are faster)
+LATENCY_SECONDS = 50e-6
+BANDWIDTH_BYTES_PER_SECOND = 1e9
+MIN_BUCKET_BYTES, MAX_BUCKET_BYTES = 1 << 20, 25 << 20
+
+
+def default_bucket_bytes(gradient_bytes, world_size):
+    """s* = sqrt(n alpha R B), the bucket size that balances per-bucket latency against the last bucket's transfer,
+    kept within [1 MiB, 25 MiB] (25 MiB is PyTorch's fixed default)."""
+    best = (gradient_bytes * LATENCY_SECONDS * world_size * BANDWIDTH_BYTES_PER_SECOND) ** 0.5
+    return int(min(max(best, MIN_BUCKET_BYTES), MAX_BUCKET_BYTES))
 
 
 class Bucket:
@@ -55,7 +72,7 @@ def assign_buckets(params, bucket_bytes):
 
 class Reducer:
     """Averages the gradients of ``named_params`` ([(name, Parameter)]) over the ranks of ``group`` after each
-    backward (see the module docstring). ``prepare(unused)`` arms it for the next backward; the hooks do the rest.
+    backward (see the module docstring), in buckets of ``bucket_bytes`` (None: ``default_bucket_bytes``). ``prepare(unused)`` arms it for the next backward; the hooks do the rest.
     ``track_unused``: also reduce a mask of the parameters each rank used, so that a parameter no rank used keeps
     ``grad`` None (as in PyTorch) while one used elsewhere gets the average.
 
@@ -63,10 +80,13 @@ class Reducer:
     communication that did not overlap with computation); ``reductions``: backward passes reduced so far.
     """
 
-    def __init__(self, named_params, group, bucket_bytes, track_unused=False):
+    def __init__(self, named_params, group, bucket_bytes=None, track_unused=False):
         self.group = group
         self.names = {id(p): name for name, p in named_params}
         params = [p for _, p in named_params]
+        if bucket_bytes is None:
+            bucket_bytes = default_bucket_bytes(sum(p.array.nbytes for p in params), group.size)
+        self.bucket_bytes = bucket_bytes
         self.buckets = assign_buckets(params, bucket_bytes)
         self.position = {id(p): i for i, p in enumerate(params)}
         self.used_mask = np.ones(len(params), np.int32) if track_unused else None  # 1: this rank's forward used it
