@@ -40,8 +40,8 @@ def recurrent_layout(model):
     firsts = {bool(m.batch_first) for m in layers}
     if len(firsts) > 1:
         raise ValueError("ganglion.onnx.export: the model mixes time-major and batch_first recurrent layers, so the "
-                         "batch and time dims of its inputs cannot be inferred; pass batch_dim= and sequence_dim= (an int, "
-                         "None, or one per input)")
+                         "batch and time dims of its inputs cannot be inferred; pass batch_dim= and sequence_dim= "
+                         "(an int, None, or one per input)")
     return "batch-first" if firsts.pop() else "time-major"
 
 

@@ -100,10 +100,10 @@ def _in(owner):
 def _differ(model_name, detail):
     raise DataDependentError(
         f"ganglion.onnx.export: {model_name} recorded different graphs on the example input and on a second input "
-        f"with other values (and, for a dynamic axis, another batch size or sequence length): {detail}. Its forward pass depends on the "
-        "input's values (a Python if/loop on a tensor, .item(), .numpy(), integer ops that are not recorded), which "
-        "a static ONNX graph cannot replay; compute such branches with tensor ops (where, masks) or export each "
-        "branch as its own model"
+        f"with other values (and, for a dynamic axis, another batch size or sequence length): {detail}. Its forward "
+        "pass depends on the input's values (a Python if/loop on a tensor, .item(), .numpy(), integer ops that are "
+        "not recorded), which a static ONNX graph cannot replay; compute such branches with tensor ops (where, masks) "
+        "or export each branch as its own model"
     )
 
 

@@ -43,17 +43,8 @@ def node_arguments(node):
 
 def _tensor_args(node):
     found = []
-    for arg in node_arguments(node):
-        _collect_tensors(arg, found)
+    _flatten_outputs(node_arguments(node), found)
     return found
-
-
-def _collect_tensors(value, found):
-    if isinstance(value, Tensor):
-        found.append(value)
-    elif isinstance(value, (tuple, list)):
-        for v in value:
-            _collect_tensors(v, found)
 
 
 def as_example_inputs(example_input):
@@ -124,6 +115,7 @@ def run_traced(model, inputs, describe):
 
 
 def _flatten_outputs(result, found):
+    """Append the Tensors in ``result`` (a Tensor, or tuples, lists and dicts of them, nested) to ``found``."""
     if isinstance(result, Tensor):
         found.append(result)
     elif isinstance(result, (tuple, list)):
