@@ -8,6 +8,14 @@
 torchvision cannot be installed beside torch 2.13 here, so the PyTorch side is ``torch.utils.data.DataLoader``
 with the pipeline written by hand in torch ops (what a torchvision transform does, minus its dispatch).
 ``benchmarks/data_throughput.py`` reports images per second and the thread/process worker comparison.
+
+The Pillow workloads (issue 14: per-image transforms at least as fast as Pillow) compare ganglion's transforms on
+photo-sized images (375 x 500 RGB, ImageNet's typical size) with the same steps done by hand in Pillow and NumPy,
+which is what torchvision's transforms do on Pillow images (their Resize calls ``Image.resize`` with BILINEAR);
+their second side ("pytorch" in ``run.py``'s columns) is that Pillow code:
+
+- Resize(256) alone, on Pillow images and on uint8 arrays (H, W, 3);
+- Resize(256) + RandomCrop(224) + RandomHorizontalFlip + ToTensor + Normalize on Pillow images.
 """
 
 import numpy as np
@@ -120,8 +128,96 @@ def make_loader_epoch(num_workers=0):
     return make_ganglion, make_torch
 
 
+PHOTO_SHAPE, PHOTOS = (375, 500, 3), 100
+IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+
+
+def _photos(n=PHOTOS, seed=0):
+    """``n`` smooth RGB uint8 photos (375, 500, 3) (a noise field blurred by upsampling, like natural images)."""
+    rng = np.random.default_rng(seed)
+    from PIL import Image
+
+    coarse = rng.integers(0, 256, (n, 24, 32, 3), dtype=np.uint8)
+    h, w, _ = PHOTO_SHAPE
+    return [np.asarray(Image.fromarray(c).resize((w, h), Image.Resampling.BICUBIC)) for c in coarse]
+
+
+def _short_edge(size, h, w, target=256):
+    """(width, height) of torchvision's Resize(target) on a (h, w) image (shorter edge -> target)."""
+    return (target, int(target * h / w)) if w <= h else (int(target * w / h), target)
+
+
+def pillow_pipeline(seed=0):
+    """Resize(256) + RandomCrop(224) + RandomHorizontalFlip + ToTensor + Normalize on one Pillow image, by hand:
+    the Pillow calls torchvision makes, then NumPy for the float steps."""
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    mean = np.asarray(IMAGENET_MEAN, np.float32).reshape(3, 1, 1)
+    std = np.asarray(IMAGENET_STD, np.float32).reshape(3, 1, 1)
+
+    def transform(img):
+        w, h = _short_edge(256, img.height, img.width)
+        img = img.resize((w, h), Image.Resampling.BILINEAR)
+        top, left = int(rng.integers(0, h - 224 + 1)), int(rng.integers(0, w - 224 + 1))
+        img = img.crop((left, top, left + 224, top + 224))
+        if rng.random() < 0.5:
+            img = img.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+        x = np.asarray(img).transpose(2, 0, 1).astype(np.float32) / np.float32(255)
+        return (x - mean) / std
+
+    return transform
+
+
+def ganglion_photo_pipeline():
+    from ganglion.data import transforms as T
+
+    return T.Compose([T.Resize(256), T.RandomCrop(224), T.RandomHorizontalFlip(), T.ToTensor(),
+                      T.Normalize(IMAGENET_MEAN, IMAGENET_STD)])
+
+
+def make_pil_pipeline():
+    from PIL import Image
+
+    images = [Image.fromarray(a) for a in _photos()]
+
+    def make_ganglion():
+        transform = ganglion_photo_pipeline()
+        return lambda: [transform(img) for img in images]
+
+    def make_pillow():
+        transform = pillow_pipeline()
+        return lambda: [transform(img) for img in images]
+
+    return make_ganglion, make_pillow
+
+
+def _make_resize(as_pil):
+    from PIL import Image
+
+    arrays = _photos()
+    images = [Image.fromarray(a) for a in arrays] if as_pil else arrays
+
+    def make_ganglion():
+        from ganglion.data import transforms as T
+
+        resize = T.Resize(256)
+        return lambda: [resize(img) for img in images]
+
+    def make_pillow():
+        size = _short_edge(256, *PHOTO_SHAPE[:2])
+        if as_pil:
+            return lambda: [img.resize(size, Image.Resampling.BILINEAR) for img in images]
+        return lambda: [np.asarray(Image.fromarray(a).resize(size, Image.Resampling.BILINEAR)) for a in images]
+
+    return make_ganglion, make_pillow
+
+
 WORKLOADS = {
     "data: crop+flip+ToTensor+Normalize, 60k 28x28, per image": make_per_image,
     "data: crop+flip+ToTensor+Normalize, 60k 28x28, one batch": make_batched,
     "data: DataLoader epoch, 60k 28x28, batch 64, shuffle": make_loader_epoch,
+    "data vs Pillow: Resize(256), 100 PIL 375x500 RGB": lambda: _make_resize(as_pil=True),
+    "data vs Pillow: Resize(256), 100 uint8 arrays 375x500x3": lambda: _make_resize(as_pil=False),
+    "data vs Pillow: Resize+RandomCrop+flip+ToTensor+Normalize, 100 PIL": make_pil_pipeline,
 }

@@ -150,15 +150,20 @@ def test_normalize_errors(make, call, error, match):
                                       ("nearest", Image.NEAREST)])
 @pytest.mark.parametrize("size", [(28, 13), (9, 40), (40, 28), (16, 11), (5, 3), (50, 60)])
 def test_resize_matches_pillow(rng, mode, pil, size):
+    """The NumPy reference passes (used where Pillow does not serve) against Pillow; T.Resize on uint8 RGB arrays
+    is Pillow's own resize (test_data_transforms_pillow.py)."""
+    from ganglion.data.transforms.resample import InterpolationMode, resize_boxes
+
     image = rng.integers(0, 256, (28, 40, 3), dtype=np.uint8)
-    ours = T.Resize(size, interpolation=mode)(image)
-    # Pillow resizes width then height, rounding to uint8 in between: two one-axis Pillow resizes are that exactly
+    ours = resize_boxes(image[None], *size, (0, 0, 28, 40), InterpolationMode(mode))[0]
+    # resized width then height, rounding to uint8 in between: two one-axis Pillow resizes are that exactly
     two_passes = Image.fromarray(image).resize((size[1], 28), pil).resize(size[::-1], pil)
     np.testing.assert_array_equal(ours, np.asarray(two_passes))
-    # Pillow's own two-axis resize may run the passes in the other order; the rounding then differs by at most 1
+    # Pillow's own two-axis resize may round between its passes otherwise; then they differ by at most 1
     direct = np.asarray(Image.fromarray(image).resize(size[::-1], pil)).astype(int)
     if mode != "bicubic":
         assert np.abs(ours.astype(int) - direct).max() <= 1
+    np.testing.assert_array_equal(T.Resize(size, interpolation=mode)(image), direct)
 
 
 def test_resize_float_images_use_the_same_filter(rng):

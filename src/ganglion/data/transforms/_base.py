@@ -1,5 +1,6 @@
 """The Transform base class and the argument checks the transforms share."""
 
+import math
 import numbers
 
 import numpy as np
@@ -26,6 +27,24 @@ def random_ints(rng, high, size):
     """Uniform integers in [0, high) (``high`` broadcast against ``size``): floor(u * high) for u in [0, 1), several
     times cheaper per call than ``Generator.integers`` with array bounds, which matters one image at a time."""
     return np.floor(rng.random(size) * np.asarray(high, dtype=np.float64)).astype(np.int64)
+
+
+def box_draws(rng, n, area, scale, ratio, attempts):
+    """``attempts`` candidate boxes for each of ``n`` images: an area a fraction of ``area`` drawn uniformly from
+    ``scale``, an aspect ratio r drawn log-uniformly from ``ratio``. Returns (sqrt(area r), sqrt(area / r)), rounded:
+    int arrays (n, attempts), the width and height of a box whose w / h is r (torchvision's RandomResizedCrop; its
+    RandomErasing reads them as height and width)."""
+    target = area * rng.uniform(scale[0], scale[1], (n, attempts))
+    aspect = np.exp(rng.uniform(math.log(ratio[0]), math.log(ratio[1]), (n, attempts)))
+    return np.rint(np.sqrt(target * aspect)).astype(np.int64), np.rint(np.sqrt(target / aspect)).astype(np.int64)
+
+
+def first_fit(ok, *candidates):
+    """Per image, the first attempt where ``ok`` (n, attempts) holds: (found, each candidate's entry there), arrays
+    of n (entry 0 where none fits: ``found`` says which)."""
+    rows = np.arange(ok.shape[0])
+    first = ok.argmax(axis=1)
+    return (ok[rows, first],) + tuple(c[rows, first] for c in candidates)
 
 
 def is_number(x):

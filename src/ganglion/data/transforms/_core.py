@@ -65,8 +65,10 @@ class ToTensor(Transform):
             raise TypeError("ToTensor: expected a NumPy array (H, W[, C]) or a Pillow image, got a Tensor")
         batch = ImageBatch(pic, "ToTensor")
         x = batch.array.transpose(0, 3, 1, 2)
-        if x.dtype == np.uint8:
-            x = x.astype(np.float32) / np.float32(255)
+        if x.dtype == np.uint8:  # one pass: read channels-last, write channels-first float32
+            scaled = np.empty(x.shape, dtype=np.float32)
+            np.divide(x, np.float32(255), out=scaled)
+            x = scaled
         elif x.dtype == np.bool_:
             x = x.astype(np.float32)
         elif x.dtype in _WIDER:
@@ -120,5 +122,6 @@ class Normalize(Transform):
             array -= mean
             array /= std
             return tensor
-        out = (array - mean) / std
+        out = array - mean
+        out /= std
         return Tensor._wrap(out) if isinstance(tensor, Tensor) else out

@@ -1,14 +1,16 @@
 """Geometric transforms: Resize, CenterCrop, Pad, RandomCrop, RandomResizedCrop, flips, RandomRotation and
 RandomAffine. Each accepts one image or a batch (see ``_image``); random ones draw parameters per image."""
 
-import math
 import numbers
 
 import numpy as np
 
+from . import _pillow
 from . import geometry as geo
-from ._base import Transform, check_probability, is_number, min_max, random_ints, size_pair, symmetric_range
-from ._image import ImageBatch
+from ._base import (
+    Transform, box_draws, check_probability, first_fit, is_number, min_max, random_ints, size_pair, symmetric_range,
+)
+from ._image import ImageBatch, is_pil_image
 from .resample import InterpolationMode, interpolation_mode, resize_boxes
 
 _WARP_MODES = (InterpolationMode.NEAREST, InterpolationMode.BILINEAR)
@@ -41,9 +43,27 @@ def _check_resize_size(owner, size, max_size):
     return size[0] if len(size) == 1 else tuple(size)
 
 
+def _resize(img, batch, out_h, out_w, boxes, mode, antialias):
+    """The crop ``boxes`` (top, left, height, width: ints, or arrays of one per image) of ``img`` resized to
+    (out_h, out_w), by Pillow where it serves (``_pillow``: Pillow images, uint8 arrays of 1 or 3 channels), else by
+    the NumPy passes of ``resample.resize_boxes``."""
+    if mode is not InterpolationMode.NEAREST:
+        batch.require_uint8_or_float()
+    if is_pil_image(img):
+        box = tuple(int(np.ravel(b)[0]) for b in boxes)
+        if antialias or not _pillow.shrinks(out_h, out_w, box[2], box[3]):
+            return _pillow.resize_image(img, out_h, out_w, mode, box)
+    top, left, height, width = (np.broadcast_to(np.asarray(b, dtype=np.int64), (batch.n,)) for b in boxes)
+    x = batch.array
+    if _pillow.can_resize_array(x, mode, antialias, out_h, out_w, height, width):
+        return batch.wrap(_pillow.resize_array(x, out_h, out_w, (top, left, height, width), mode))
+    return batch.wrap(resize_boxes(x, out_h, out_w, (top, left, height, width), mode, antialias))
+
+
 class Resize(Transform):
     """Resize to ``size``: (h, w), or an int for the shorter edge (aspect kept, longer edge at most ``max_size``).
-    Bilinear/bicubic with antialiasing when shrinking (as Pillow), or nearest."""
+    Bilinear/bicubic with antialiasing when shrinking (as Pillow), or nearest. Pillow images and uint8 arrays of 1
+    or 3 channels are resized by Pillow (see ``_pillow``), others by NumPy."""
 
     def __init__(self, size, interpolation=InterpolationMode.BILINEAR, max_size=None, antialias=True):
         self.size = _check_resize_size("Resize", size, max_size)
@@ -56,9 +76,7 @@ class Resize(Transform):
         out_h, out_w = resized_size(h, w, self.size, self.max_size)
         if (out_h, out_w) == (h, w):
             return img
-        if self.interpolation is not InterpolationMode.NEAREST:
-            batch.require_uint8_or_float()
-        return batch.wrap(resize_boxes(batch.array, out_h, out_w, (0, 0, h, w), self.interpolation, self.antialias))
+        return _resize(img, batch, out_h, out_w, (0, 0, h, w), self.interpolation, self.antialias)
 
 
 class CenterCrop(Transform):
@@ -72,6 +90,8 @@ class CenterCrop(Transform):
         (h, w), (ch, cw) = batch.size, self.size
         top = -((ch - h) // 2) if ch > h else int(round((h - ch) / 2.0))
         left = -((cw - w) // 2) if cw > w else int(round((w - cw) / 2.0))
+        if is_pil_image(img):
+            return _pillow.crop_image(img, top, left, ch, cw)
         return batch.wrap(geo.crop(batch.array, top, left, ch, cw))
 
 
@@ -129,6 +149,8 @@ class RandomCrop(Transform):
         if h < ch or w < cw:
             raise ValueError(f"RandomCrop: crop size {(ch, cw)} is larger than the (padded) image size {(h, w)}")
         corner = random_ints(self._rng(), (h - ch + 1, w - cw + 1), (batch.n, 2))
+        if is_pil_image(img) and x is batch.array:  # not padded: Pillow crops its own image
+            return _pillow.crop_image(img, int(corner[0, 0]), int(corner[0, 1]), ch, cw)
         return batch.wrap(geo.crop(x, corner[:, 0], corner[:, 1], ch, cw))
 
 
@@ -146,15 +168,8 @@ class RandomResizedCrop(Transform):
 
     def get_params(self, rng, n, height, width, attempts=10):
         """Crop boxes (top, left, h, w), arrays of ``n`` ints."""
-        area = height * width
-        target = area * rng.uniform(self.scale[0], self.scale[1], (n, attempts))
-        aspect = np.exp(rng.uniform(math.log(self.ratio[0]), math.log(self.ratio[1]), (n, attempts)))
-        w = np.rint(np.sqrt(target * aspect)).astype(np.int64)
-        h = np.rint(np.sqrt(target / aspect)).astype(np.int64)
-        ok = (w > 0) & (w <= width) & (h > 0) & (h <= height)
-        first = ok.argmax(axis=1)
-        found = ok[np.arange(n), first]
-        h, w = h[np.arange(n), first], w[np.arange(n), first]
+        w, h = box_draws(rng, n, height * width, self.scale, self.ratio, attempts)
+        found, h, w = first_fit((w > 0) & (w <= width) & (h > 0) & (h <= height), h, w)
         # fallback: a central crop, as large as the ratio range allows
         in_ratio = width / height
         if in_ratio < self.ratio[0]:
@@ -170,10 +185,8 @@ class RandomResizedCrop(Transform):
 
     def __call__(self, img):
         batch = ImageBatch(img, "RandomResizedCrop")
-        if self.interpolation is not InterpolationMode.NEAREST:
-            batch.require_uint8_or_float()
         boxes = self.get_params(self._rng(), batch.n, *batch.size)
-        return batch.wrap(resize_boxes(batch.array, *self.size, boxes, self.interpolation, self.antialias))
+        return _resize(img, batch, *self.size, boxes, self.interpolation, self.antialias)
 
 
 class RandomHorizontalFlip(Transform):
@@ -187,6 +200,8 @@ class RandomHorizontalFlip(Transform):
     def __call__(self, img):
         batch = ImageBatch(img, type(self).__name__)
         mask = self._rng().random(batch.n) < self.p
+        if is_pil_image(img):
+            return _pillow.flip_image(img, self._axis) if mask[0] else img
         return batch.wrap(geo.flip(batch.array, mask, self._axis))
 
 

@@ -39,7 +39,7 @@ class ImageBatch:
     """``array``: the input as (N, H, W, C); ``wrap(result)`` gives a result back in the input's type and layout."""
 
     def __init__(self, image, owner):
-        self.owner = owner
+        self.owner, self._array = owner, None
         if isinstance(image, Tensor):
             array = image.array
             self.kind, self.device = "tensor", backend.device_of(array)
@@ -52,9 +52,14 @@ class ImageBatch:
             else:
                 self.lead, self.gray2d = array.shape[:-3], False
                 self.array = array.reshape((-1,) + array.shape[-3:]).transpose(0, 2, 3, 1)
-        elif isinstance(image, np.ndarray) or is_pil_image(image):
-            self.kind = "array" if isinstance(image, np.ndarray) else "pil"
-            array = image if self.kind == "array" else np.asarray(image.convert("L") if image.mode == "1" else image)
+        elif is_pil_image(image):  # its array is made only when a kernel asks (Pillow may do the work itself)
+            self.kind, self.lead, self._pil = "pil", (), image
+            self.gray2d = len(image.getbands()) == 1
+            if image.width == 0 or image.height == 0:
+                raise ValueError(f"{owner}: the image is empty (height or width 0)")
+            return
+        elif isinstance(image, np.ndarray):
+            self.kind, array = "array", image
             if array.ndim == 2:
                 self.lead, self.gray2d, self.array = (), True, array[None, :, :, None]
             elif array.ndim == 3:
@@ -82,19 +87,34 @@ class ImageBatch:
             raise TypeError(f"{owner}: image arrays must be numeric, got dtype {self.array.dtype}")
 
     @property
+    def array(self):
+        """The images as (N, H, W, C) (a Pillow image's pixels are read on first use)."""
+        if self._array is None:
+            image = self._pil
+            pixels = np.asarray(image.convert("L") if image.mode == "1" else image)
+            self._array = pixels[None, :, :, None] if pixels.ndim == 2 else pixels[None]
+        return self._array
+
+    @array.setter
+    def array(self, value):
+        self._array = value
+
+    @property
     def n(self):
-        return self.array.shape[0]
+        return 1 if self.kind == "pil" else self.array.shape[0]
 
     @property
     def size(self):
         """(H, W)."""
-        return self.array.shape[1], self.array.shape[2]
+        return (self._pil.height, self._pil.width) if self.kind == "pil" else self.array.shape[1:3]
 
     @property
     def channels(self):
-        return self.array.shape[3]
+        return len(self._pil.getbands()) if self.kind == "pil" else self.array.shape[3]
 
     def require_uint8_or_float(self):
+        if self.kind == "pil" and self._pil.mode in ("L", "RGB", "RGBA", "LA", "P", "1", "F", "CMYK", "YCbCr"):
+            return  # 8-bit or float pixels (P is resized as Pillow does, NEAREST): no need to read them
         if self.array.dtype != np.uint8 and self.array.dtype.kind != "f":
             raise TypeError(f"{self.owner}: expected a uint8 or floating image, got dtype {self.array.dtype}")
 

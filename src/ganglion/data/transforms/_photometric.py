@@ -1,12 +1,13 @@
 """Colour and occlusion transforms: ColorJitter, Grayscale, RandomGrayscale, RandomErasing."""
 
-import math
 
 import numpy as np
 
 from ...tensor import Tensor
 from . import _color
-from ._base import Transform, check_probability, is_number, min_max, random_ints, symmetric_range
+from ._base import (
+    Transform, box_draws, check_probability, first_fit, is_number, min_max, random_ints, symmetric_range,
+)
 from ._image import ImageBatch
 
 
@@ -105,15 +106,8 @@ class RandomErasing(Transform):
 
     def get_params(self, rng, n, height, width, attempts=10):
         """Boxes (top, left, h, w) and whether each image is erased at all, arrays of ``n``."""
-        area = height * width
-        target = area * rng.uniform(self.scale[0], self.scale[1], (n, attempts))
-        aspect = np.exp(rng.uniform(math.log(self.ratio[0]), math.log(self.ratio[1]), (n, attempts)))
-        h = np.rint(np.sqrt(target * aspect)).astype(np.int64)
-        w = np.rint(np.sqrt(target / aspect)).astype(np.int64)
-        ok = (h < height) & (w < width)
-        first = ok.argmax(axis=1)
-        found = ok[np.arange(n), first]
-        h, w = h[np.arange(n), first], w[np.arange(n), first]
+        h, w = box_draws(rng, n, height * width, self.scale, self.ratio, attempts)
+        found, h, w = first_fit((h < height) & (w < width), h, w)
         top = random_ints(rng, np.maximum(height - h + 1, 1), n)
         left = random_ints(rng, np.maximum(width - w + 1, 1), n)
         return top, left, h, w, found
