@@ -5,7 +5,8 @@ function, the argument and what came.
 - ``positive_int``: a count such as ``num_heads`` or ``upscale_factor`` (an int >= 1, never a bool);
 - ``ntuple``: ``kernel_size=3`` -> ``(3, 3)``, a per-dimension argument of ``n`` ints;
 - ``normalize_dims`` / ``normalize_dim``: PyTorch's dims (negative ones count from the end) as NumPy axes;
-- ``parse_to``: the arguments of ``Tensor.to`` and ``Module.to``, with PyTorch's overloads.
+- ``parse_to``: the arguments of ``Tensor.to`` and ``Module.to``, with PyTorch's overloads; ``ToShortcuts``: the
+  ``cpu()``, ``cuda()``, ``float()``, ``double()``, ``half()`` that call ``to``.
 
 It sits beside ``backend`` at the bottom of the import graph, so every layer above can use it.
 """
@@ -193,3 +194,25 @@ def parse_to(call, args, kwargs):
         copy=bool(flags[1]),
         memory_format=_memory_format(given.get("memory_format"), call),
     )
+
+
+class ToShortcuts:
+    """PyTorch's shorthands for ``self.to(...)``, for a class whose ``to`` takes ``parse_to``'s arguments (Module,
+    PackedSequence): ``cpu()``, ``cuda(device=None, non_blocking=False)`` (``device`` a GPU index) and the casts
+    ``float()``, ``double()``, ``half()``. (No ``__slots__``: lazy modules change their ``__class__``, which needs
+    the mixins around Module to share its layout.)"""
+
+    def cpu(self):
+        return self.to("cpu")
+
+    def cuda(self, device=None, non_blocking=False):
+        return self.to("cuda" if device is None else backend.Device("cuda", int(device)), non_blocking=non_blocking)
+
+    def float(self):
+        return self.to(backend.float32)
+
+    def double(self):
+        return self.to(backend.float64)
+
+    def half(self):
+        return self.to(backend.float16)

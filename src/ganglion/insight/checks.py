@@ -88,11 +88,14 @@ def exploding_gradients(obs, t):
     return None
 
 
+def _worst_layer(shares, threshold):
+    """(layer name, share) of the layer with the largest share above ``threshold``, or None."""
+    name, share = max(shares.items(), key=lambda item: item[1], default=(None, threshold))
+    return (name, share) if share > threshold else None
+
+
 def dead_relus(obs, t):
-    worst = None
-    for name, share in obs.dead_shares().items():
-        if share > t["dead_share"] and (worst is None or share > worst[1]):
-            worst = (name, share)
+    worst = _worst_layer(obs.dead_shares(), t["dead_share"])
     if worst is None:
         return None
     return Diagnosis(
@@ -104,10 +107,7 @@ def dead_relus(obs, t):
 
 
 def saturated_units(obs, t):
-    worst = None
-    for name, share in obs.saturated_shares().items():
-        if share > t["saturated_share"] and (worst is None or share > worst[1]):
-            worst = (name, share)
+    worst = _worst_layer(obs.saturated_shares(), t["saturated_share"])
     if worst is None:
         return None
     return Diagnosis(

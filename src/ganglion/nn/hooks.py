@@ -53,18 +53,23 @@ def _as_arrays(result, expected, what, module, graph=False):
     return tuple(None if r is None else (r.array if isinstance(r, Tensor) else r) for r in result)
 
 
-class BackwardHookOutputs(Function):
-    """Identity on a module's outputs; its backward records grad_output (after backward pre-hooks may replace it)."""
+class _HookedIdentity(Function):
+    """Identity on some of a module's tensors, whose backward passes the gradients through the module's hooks
+    (``_through_hooks(grads, graph)``, ``graph`` True when the backward is itself recorded)."""
 
-    def forward(self, *outputs, state):
+    def forward(self, *tensors, state):
         self.save(state)
-        return tuple(outputs)
+        return tuple(tensors)
 
-    def backward(self, *grad_outputs):
-        return self._through_hooks(grad_outputs, graph=False)
+    def backward(self, *grads):
+        return self._through_hooks(grads, graph=False)
 
-    def backward_graph(self, *grad_outputs):
-        return self._through_hooks(grad_outputs, graph=True)
+    def backward_graph(self, *grads):
+        return self._through_hooks(grads, graph=True)
+
+
+class BackwardHookOutputs(_HookedIdentity):
+    """Identity on a module's outputs; its backward records grad_output (after backward pre-hooks may replace it)."""
 
     def _through_hooks(self, grad_outputs, graph):
         (state,) = self.saved
@@ -80,18 +85,8 @@ class BackwardHookOutputs(Function):
         return grad_outputs
 
 
-class BackwardHookInputs(Function):
+class BackwardHookInputs(_HookedIdentity):
     """Identity on a module's inputs; its backward calls the full backward hooks with (grad_input, grad_output)."""
-
-    def forward(self, *inputs, state):
-        self.save(state)
-        return tuple(inputs)
-
-    def backward(self, *grad_inputs):
-        return self._through_hooks(grad_inputs, graph=False)
-
-    def backward_graph(self, *grad_inputs):
-        return self._through_hooks(grad_inputs, graph=True)
 
     def _through_hooks(self, grad_inputs, graph):
         (state,) = self.saved

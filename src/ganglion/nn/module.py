@@ -4,7 +4,7 @@ assigned as attributes; ``state_dict`` keys are their dotted names, exactly as i
 from collections import OrderedDict, namedtuple
 
 from .. import backend
-from ..arguments import parse_to
+from ..arguments import ToShortcuts, parse_to
 from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
 from .parameter import Parameter
@@ -28,11 +28,12 @@ class StateDictError(RuntimeError, ValueError):
     RuntimeError, and the value is wrong, so it is both."""
 
 
-class Module:
+class Module(ToShortcuts):
     """Base class of layers and models: subclass it, assign layers and Parameters in ``__init__``, write ``forward``.
 
     Attributes are stored normally (so ``self.weight`` is a plain attribute read) and also recorded by kind in
-    ``_parameters``, ``_buffers`` and ``_modules``, in assignment order.
+    ``_parameters``, ``_buffers`` and ``_modules``, in assignment order. ``cpu()``, ``cuda()``, ``float()``,
+    ``double()``, ``half()`` are ``to(...)`` (``arguments.ToShortcuts``).
     """
 
     training = True
@@ -326,18 +327,6 @@ class Module:
         if device is not None:
             self._apply_arrays(lambda a: backend.to_device(a, device))
         return self
-
-    def cpu(self):
-        return self.to("cpu")
-
-    def cuda(self, device=None):
-        return self.to("cuda" if device is None else f"cuda:{int(device)}")
-
-    def float(self):
-        return self.to(backend.float32)
-
-    def double(self):
-        return self.to(backend.float64)
 
     # ------------------------------------------------------------------------------------------- state_dict
     def state_dict(self, destination=None, prefix="", keep_vars=False):

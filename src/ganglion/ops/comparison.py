@@ -23,18 +23,13 @@ def _compare(name, ufunc):
     return compare
 
 
-eq = _compare("eq", "equal")
-ne = _compare("ne", "not_equal")
-lt = _compare("lt", "less")
-le = _compare("le", "less_equal")
-gt = _compare("gt", "greater")
-ge = _compare("ge", "greater_equal")
-logical_and = _compare("logical_and", "logical_and")
-logical_or = _compare("logical_or", "logical_or")
-logical_xor = _compare("logical_xor", "logical_xor")
-bitwise_and = _compare("bitwise_and", "bitwise_and")
-bitwise_or = _compare("bitwise_or", "bitwise_or")
-bitwise_xor = _compare("bitwise_xor", "bitwise_xor")
+# PyTorch's short names for NumPy's comparisons
+eq, ne, lt, le, gt, ge = (_compare(name, ufunc) for name, ufunc in (
+    ("eq", "equal"), ("ne", "not_equal"), ("lt", "less"), ("le", "less_equal"), ("gt", "greater"),
+    ("ge", "greater_equal")))
+# the logical and bitwise operators have the same names in both libraries
+logical_and, logical_or, logical_xor, bitwise_and, bitwise_or, bitwise_xor = (_compare(name, name) for name in (
+    "logical_and", "logical_or", "logical_xor", "bitwise_and", "bitwise_or", "bitwise_xor"))
 
 
 def logical_not(input):

@@ -299,24 +299,24 @@ def _float_only(op, input):
                                   f"floating-point tensor (convert it with .float() or pass dtype=)")
 
 
-def softmax(input, dim=None, dtype=None):
-    """Normalized exponentials along ``dim``: every slice sums to 1; stable for inputs of any magnitude."""
+def _along_dim(op, function, input, dim, dtype):
+    """``function`` (Softmax or LogSoftmax) of ``input`` cast to ``dtype`` along ``dim``; a 0-d input is one slice."""
     if dtype is not None:
         input = input.type(dtype)
-    _float_only("softmax", input)
+    _float_only(op, input)
     if input.ndim == 0:
-        return Softmax.apply(input.reshape(1), 0).reshape(())
-    return Softmax.apply(input, _softmax_dim("softmax", input, dim))
+        return function.apply(input.reshape(1), 0).reshape(())
+    return function.apply(input, _softmax_dim(op, input, dim))
+
+
+def softmax(input, dim=None, dtype=None):
+    """Normalized exponentials along ``dim``: every slice sums to 1; stable for inputs of any magnitude."""
+    return _along_dim("softmax", Softmax, input, dim, dtype)
 
 
 def log_softmax(input, dim=None, dtype=None):
     """log(softmax(x)) along ``dim``, computed without forming softmax (no log of 0)."""
-    if dtype is not None:
-        input = input.type(dtype)
-    _float_only("log_softmax", input)
-    if input.ndim == 0:
-        return LogSoftmax.apply(input.reshape(1), 0).reshape(())
-    return LogSoftmax.apply(input, _softmax_dim("log_softmax", input, dim))
+    return _along_dim("log_softmax", LogSoftmax, input, dim, dtype)
 
 
 def sum(input, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None):

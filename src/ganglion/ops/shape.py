@@ -42,18 +42,18 @@ class Permute(Function):
         return x.transpose(dims)
 
     def backward(self, dy):
-        (dims,) = self.saved
-        inverse = [0] * len(dims)
-        for i, d in enumerate(dims):
-            inverse[d] = i
-        return dy.transpose(inverse)
+        return dy.transpose(self._inverse())
 
     def backward_graph(self, dy):
+        return dy.permute(*self._inverse())
+
+    def _inverse(self):
+        """The permutation that undoes ``dims``: inverse[dims[i]] = i."""
         (dims,) = self.saved
         inverse = [0] * len(dims)
         for i, d in enumerate(dims):
             inverse[d] = i
-        return dy.permute(*inverse)
+        return inverse
 
 
 class Expand(Function):

@@ -69,20 +69,25 @@ class PReLU(Function):
         return dx, dw
 
 
-class Hardtanh(Function):
+class _PassWhere(Function):
+    """An op whose derivative is 1 where a mask is True and 0 elsewhere: dx = dy * mask. Its forward saves the mask
+    (a bool array, the only thing backward reads)."""
+
+    def backward(self, dy):
+        (mask,) = self.saved
+        return keep(mask, dy, self.xp)
+
+    def backward_graph(self, dy):
+        (mask,) = self.saved
+        return dy * mask
+
+
+class Hardtanh(_PassWhere):
     """y = clamp(x, lo, hi);  dy/dx = 1 where lo < x < hi, else 0 (0 at the kinks, as PyTorch)."""
 
     def forward(self, x, lo, hi):
-        self.save(x, lo, hi)
+        self.save((x > lo) & (x < hi))
         return self.xp.clip(x, lo, hi)
-
-    def backward(self, dy):
-        x, lo, hi = self.saved
-        return keep((x > lo) & (x < hi), dy, self.xp)
-
-    def backward_graph(self, dy):
-        x, lo, hi = self.saved
-        return dy * ((x > lo) & (x < hi))
 
 
 class Hardsigmoid(Function):
@@ -120,7 +125,7 @@ class Hardswish(Function):
         return dy * slope * (x > -3.0)
 
 
-class Threshold(Function):
+class Threshold(_PassWhere):
     """y = x if x > threshold else value;  dy/dx = 1 if x > threshold else 0."""
 
     def forward(self, x, threshold, value):
@@ -128,16 +133,8 @@ class Threshold(Function):
         self.save(above)
         return select(above, x, value, self.xp)
 
-    def backward(self, dy):
-        (above,) = self.saved
-        return keep(above, dy, self.xp)
 
-    def backward_graph(self, dy):
-        (above,) = self.saved
-        return dy * above
-
-
-class Shrink(Function):
+class Shrink(_PassWhere):
     """Hardshrink: y = x where |x| > lambd, else 0.  Softshrink: y = x - lambd sign(x) where |x| > lambd, else 0.
 
     dy/dx = 1 where |x| > lambd, else 0 (both).
@@ -149,11 +146,3 @@ class Shrink(Function):
         if soft:  # x - clamp(x, -lambd, lambd) is x -+ lambd outside and exactly 0 inside
             return x - self.xp.clip(x, -lambd, lambd)
         return keep(outside, x, self.xp)
-
-    def backward(self, dy):
-        (outside,) = self.saved
-        return keep(outside, dy, self.xp)
-
-    def backward_graph(self, dy):
-        (outside,) = self.saved
-        return dy * outside

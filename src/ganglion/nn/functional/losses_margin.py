@@ -24,6 +24,17 @@ def _margin(op, margin):
         raise TypeError(f"{op}: margin must be a real number, got {type(margin).__name__}") from None
 
 
+def _pair_door(op, input1, input2, margin, size_average, reduce, reduction):
+    """What the losses of a pair of inputs check first: (reduction, margin) resolved, input1 and input2 tensors of
+    one shape."""
+    reduction = resolve_reduction(op, reduction, size_average, reduce)
+    margin = _margin(op, margin)
+    check_input(op, input1, "input1")
+    check_input(op, input2, "input2")
+    check_same_shape(op, input1, input2, "input1", "input2")
+    return reduction, margin
+
+
 def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction="mean"):
     """l = 1 - cos(x1, x2) for target 1 (pull together), max(0, cos(x1, x2) - margin) for target -1 (push apart).
 
@@ -31,11 +42,7 @@ def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None,
     Output: (N,) or () with reduction='none', else a scalar.
     """
     op = "cosine_embedding_loss"
-    reduction = resolve_reduction(op, reduction, size_average, reduce)
-    margin = _margin(op, margin)
-    check_input(op, input1, "input1")
-    check_input(op, input2, "input2")
-    check_same_shape(op, input1, input2, "input1", "input2")
+    reduction, margin = _pair_door(op, input1, input2, margin, size_average, reduce, reduction)
     if input1.ndim not in (1, 2):
         raise ValueError(f"{op}: inputs must have shape (N, D) or (D,), got {tuple(input1.shape)}")
     target = as_target(op, target, input1)
@@ -77,11 +84,7 @@ def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, r
     PyTorch). Output: that shape with reduction='none', else a scalar.
     """
     op = "margin_ranking_loss"
-    reduction = resolve_reduction(op, reduction, size_average, reduce)
-    margin = _margin(op, margin)
-    check_input(op, input1, "input1")
-    check_input(op, input2, "input2")
-    check_same_shape(op, input1, input2, "input1", "input2")
+    reduction, margin = _pair_door(op, input1, input2, margin, size_average, reduce, reduction)
     target = as_target(op, target, input1)
     check_same_shape(op, input1, target, "input1", "target")
     loss = clamp(-target * (input1 - input2) + margin, min=0.0)

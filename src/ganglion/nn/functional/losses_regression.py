@@ -138,16 +138,22 @@ def check_positive(op, name, value, allow_zero):
     return float(value)
 
 
+def _elementwise_loss(op, loss, input, target, size_average, reduce, reduction, weight):
+    """``loss`` (SquaredError or AbsoluteError) of input and target, reduced; with an element ``weight``, 'mean' is
+    sum(w l) / sum(w)."""
+    reduction = resolve_reduction(op, reduction, size_average, reduce)
+    target, weight = _operands(op, input, target, weight)
+    if weight is not None:
+        return _weighted(loss.apply(input, target, "none"), weight, reduction, mean_over_weights=True)
+    return loss.apply(input, target, reduction)
+
+
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """Mean squared error (L2 loss): l = (input - target)^2, reduced.
 
     input, target, optional element ``weight``: the same shape. With a weight, 'mean' is sum(w l) / sum(w).
     """
-    reduction = resolve_reduction("mse_loss", reduction, size_average, reduce)
-    target, weight = _operands("mse_loss", input, target, weight)
-    if weight is not None:
-        return _weighted(SquaredError.apply(input, target, "none"), weight, reduction, mean_over_weights=True)
-    return SquaredError.apply(input, target, reduction)
+    return _elementwise_loss("mse_loss", SquaredError, input, target, size_average, reduce, reduction, weight)
 
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
@@ -155,11 +161,7 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
 
     input, target, optional element ``weight``: the same shape. With a weight, 'mean' is sum(w l) / sum(w).
     """
-    reduction = resolve_reduction("l1_loss", reduction, size_average, reduce)
-    target, weight = _operands("l1_loss", input, target, weight)
-    if weight is not None:
-        return _weighted(AbsoluteError.apply(input, target, "none"), weight, reduction, mean_over_weights=True)
-    return AbsoluteError.apply(input, target, reduction)
+    return _elementwise_loss("l1_loss", AbsoluteError, input, target, size_average, reduce, reduction, weight)
 
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):

@@ -144,7 +144,7 @@ def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None):
 
     ``foreach`` is accepted for PyTorch compatibility: each gradient is scaled with one in-place array call either way.
     """
-    _scale_(_grads("clip_grads_with_norm_", parameters), _max_norm(max_norm), total_norm)
+    _scale_(_grads("clip_grads_with_norm_", parameters), _non_negative("max_norm", max_norm), total_norm)
 
 
 def _scale_(grads, max_norm, total_norm):
@@ -160,14 +160,15 @@ def _scale_(grads, max_norm, total_norm):
             grad.array *= backend.to_device(coef, backend.device_of(grad.array)).astype(grad.array.dtype)
 
 
-def _max_norm(max_norm):
+def _non_negative(name, value):
+    """``value`` (max_norm, clip_value) as a float >= 0; TypeError for a non-number, ValueError below 0 or NaN."""
     try:
-        value = float(max_norm)
+        number = float(value)
     except (TypeError, ValueError):
-        raise TypeError(f"max_norm must be a number, got {type(max_norm).__name__}") from None
-    if not value >= 0:
-        raise ValueError(f"max_norm must be >= 0, got {max_norm}")
-    return value
+        raise TypeError(f"{name} must be a number, got {type(value).__name__}") from None
+    if not number >= 0:
+        raise ValueError(f"{name} must be >= 0, got {value}")
+    return number
 
 
 def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None):
@@ -178,7 +179,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     ``error_if_nonfinite=True`` raises RuntimeError when the total is nan or inf instead of scaling by it.
     """
     grads = _grads("clip_grad_norm_", parameters)
-    max_norm = _max_norm(max_norm)
+    max_norm = _non_negative("max_norm", max_norm)
     total = get_total_norm(grads, norm_type, error_if_nonfinite, foreach)
     _scale_(grads, max_norm, total)
     return total
@@ -198,12 +199,7 @@ def clip_grad_value_(parameters, clip_value, foreach=None):
     way.
     """
     grads = _grads("clip_grad_value_", parameters)
-    try:
-        clip_value = float(clip_value)
-    except (TypeError, ValueError):
-        raise TypeError(f"clip_value must be a number, got {type(clip_value).__name__}") from None
-    if not clip_value >= 0:
-        raise ValueError(f"clip_value must be >= 0, got {clip_value}")
+    clip_value = _non_negative("clip_value", clip_value)
     for grad in grads:
         xp = backend.get_array_module(grad.array)
         xp.clip(grad.array, -clip_value, clip_value, out=grad.array)

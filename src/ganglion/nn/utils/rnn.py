@@ -12,6 +12,7 @@ from collections import namedtuple
 import numpy as np
 
 from ... import backend
+from ...arguments import ToShortcuts
 from ...autograd.function import Function
 from ...ops import index_select
 from ...ops.indexing import accumulate_at
@@ -23,7 +24,10 @@ __all__ = [
 ]
 
 
-class PackedSequence(namedtuple("PackedSequence", ["data", "batch_sizes", "sorted_indices", "unsorted_indices"])):
+_PackedFields = namedtuple("PackedSequence", ["data", "batch_sizes", "sorted_indices", "unsorted_indices"])
+
+
+class PackedSequence(ToShortcuts, _PackedFields):
     """A packed batch: data (sum(lengths), *), batch_sizes (T,) int64, and the permutation that sorted the batch
     by decreasing length (``sorted_indices``; None when it was given sorted) with its inverse (``unsorted_indices``).
     Build one with ``pack_padded_sequence`` or ``pack_sequence`` rather than by hand."""
@@ -42,18 +46,6 @@ class PackedSequence(namedtuple("PackedSequence", ["data", "batch_sizes", "sorte
             return self
         move = (lambda t: t if t is None else t.to(data.device))
         return type(self)(data, self.batch_sizes, move(self.sorted_indices), move(self.unsorted_indices))
-
-    def cpu(self):
-        return self.to("cpu")
-
-    def cuda(self, device=None):
-        return self.to("cuda" if device is None else f"cuda:{int(device)}")
-
-    def float(self):
-        return self.to(backend.float32)
-
-    def double(self):
-        return self.to(backend.float64)
 
     @property
     def is_cuda(self):
