@@ -50,7 +50,7 @@ def _resize(img, batch, out_h, out_w, boxes, mode, antialias):
     if mode is not InterpolationMode.NEAREST:
         batch.require_uint8_or_float()
     if is_pil_image(img):
-        box = tuple(int(np.ravel(b)[0]) for b in boxes)
+        box = tuple(int(b if np.ndim(b) == 0 else b[0]) for b in boxes)
         if antialias or not _pillow.shrinks(out_h, out_w, box[2], box[3]):
             return _pillow.resize_image(img, out_h, out_w, mode, box)
     top, left, height, width = (np.broadcast_to(np.asarray(b, dtype=np.int64), (batch.n,)) for b in boxes)

@@ -32,10 +32,8 @@ def _image_module():
 
 
 def pil_filter(mode):
-    """The Pillow resampling filter of an InterpolationMode."""
-    resampling = _image_module().Resampling
-    return {InterpolationMode.NEAREST: resampling.NEAREST, InterpolationMode.BILINEAR: resampling.BILINEAR,
-            InterpolationMode.BICUBIC: resampling.BICUBIC}[mode]
+    """The Pillow resampling filter of an InterpolationMode (Pillow names them alike: NEAREST, BILINEAR, BICUBIC)."""
+    return getattr(_image_module().Resampling, mode.name)
 
 
 def shrinks(out_h, out_w, height, width):
