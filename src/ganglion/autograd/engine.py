@@ -76,77 +76,106 @@ def run_backward(roots, root_grads, retain_graph=False, capture=None, create_gra
     (gradient penalties, Hessian-vector products). Gradients are then Tensors, not arrays: ``root_grads`` must be
     Tensors, every node runs its ``backward_graph`` (built from differentiable ops) instead of its array
     ``backward``, and leaves' ``.grad`` are summed out of place, keeping the graph of the sum.
+
+    One step per function: the roots' gradients (``_seed``); the nodes in order (``topological_order``); then, from
+    the roots back, each node's output gradients (``_output_gradients``), its backward, its inputs' gradients summed
+    or delivered to the leaves (``_send_to_inputs``), and its saved arrays released (``free``) unless
+    ``retain_graph``.
     """
-    captured = None
-    by_node = {}
-    if capture is not None:
-        captured = [None] * len(capture)
-        for i, t in enumerate(capture):
-            key = t._node if t._node is not None else id(t)
-            by_node.setdefault(key, []).append((t._out_index, i))
-
-    grads = {}  # node -> gradient of its output (or list of them for several outputs)
-    root_nodes = []
+    captured, by_node = _capture_slots(capture)
     with set_grad_enabled(create_graph):
-        for t, g in zip(roots, root_grads):
-            node = t._node
-            if node is None:  # a leaf given as root: its gradient is the root gradient itself
-                _deliver_leaf(t, g if create_graph else g.copy(), captured, by_node)
-                continue
-            _add(grads, node, t._out_index, g)
-            root_nodes.append(node)
-
+        pending, root_nodes = _seed(roots, root_grads, captured, by_node, create_graph)
         order = topological_order(root_nodes)
         needed = None if capture is None else _leading_to(order, capture)
         hooked = hooks.leaf_uses(order) if capture is None else None  # post-accumulate-grad hooks (autograd/hooks.py)
         for node in reversed(order):
-            g_out = grads.pop(node, None)
+            g_out = pending.pop(node, None)
             if g_out is None:
                 continue
             if needed is not None and node not in needed:
-                if node in by_node:
-                    _capture(node, g_out, captured, by_node)
-                continue
-            received = g_out if node.n_outputs > 1 else (g_out,)  # None: no gradient reached that output
-            if node.retained is not None:
-                for idx, t in node.retained:  # accumulated across backward calls, like a leaf's .grad
-                    if received[idx] is None:
-                        continue
-                    _accumulate_grad(t, received[idx] if create_graph else received[idx].copy())
-            if captured is not None and node in by_node:
                 _capture(node, g_out, captured, by_node)
-            if node.n_outputs > 1:
-                xp = backend.get_array_module(*[_array(x) for x in received if x is not None])
-                g_out = [g if g is not None else _zeros(xp, *meta) for g, meta in zip(received, node.out_meta)]
-            else:
-                g_out = received
+                continue
+            grad_outputs = _output_gradients(node, g_out, captured, by_node, create_graph)
             if create_graph:
-                in_grads = node.run_backward_graph([_as_tensor(g) for g in g_out])
+                in_grads = node.run_backward_graph([_as_tensor(g) for g in grad_outputs])
             else:
-                in_grads = node.run_backward(g_out)
-            inputs = node.inputs
-            needs = node.needs_input_grad
-            for i, g in enumerate(in_grads):
-                if g is None or not needs[i]:
-                    continue
-                inp = inputs[i]
-                data = inp.array
-                if g.shape != data.shape:
-                    g = sum_to_shape(g, data.shape)
-                if g.dtype != data.dtype:
-                    g = g.to(data.dtype) if create_graph else g.astype(data.dtype)
-                parent = inp._node
-                if parent is None:
-                    _deliver_leaf(inp, g if create_graph else _owned(g, in_grads[:i], g_out), captured, by_node)
-                    if hooked is not None:
-                        hooks.delivered(inp, hooked)
-                else:
-                    _add(grads, parent, inp._out_index, g)
+                in_grads = node.run_backward(grad_outputs)
+            _send_to_inputs(node, in_grads, grad_outputs, pending, captured, by_node, hooked, create_graph)
             if not retain_graph:
                 node.free()
         if hooked:
             hooks.flush(hooked)
     return captured
+
+
+def _capture_slots(capture):
+    """``(captured, by_node)`` for ``autograd.grad``: one slot per captured tensor, and where each one's gradient
+    comes from (its node and output index, or ``id`` of a leaf); ``(None, {})`` for a plain backward."""
+    if capture is None:
+        return None, {}
+    by_node = {}
+    for i, t in enumerate(capture):
+        key = t._node if t._node is not None else id(t)
+        by_node.setdefault(key, []).append((t._out_index, i))
+    return [None] * len(capture), by_node
+
+
+def _seed(roots, root_grads, captured, by_node, create_graph):
+    """``(pending, root_nodes)``: the roots' gradients waiting at the nodes that made them (``{node: gradient of its
+    output, or a list of them for several outputs}``) and those nodes. A root that is a leaf gets its gradient at
+    once."""
+    pending = {}
+    root_nodes = []
+    for t, g in zip(roots, root_grads):
+        node = t._node
+        if node is None:  # a leaf given as root: its gradient is the root gradient itself
+            _deliver_leaf(t, g if create_graph else g.copy(), captured, by_node)
+            continue
+        _add(pending, node, t._out_index, g)
+        root_nodes.append(node)
+    return pending, root_nodes
+
+
+def _output_gradients(node, g_out, captured, by_node, create_graph):
+    """The gradients of ``node``'s outputs as a sequence for its backward: zeros for an output that nothing
+    reached (``g_out`` holds None there). On the way, ``retain_grad()`` outputs accumulate theirs and captured
+    outputs keep theirs."""
+    received = g_out if node.n_outputs > 1 else (g_out,)  # None: no gradient reached that output
+    if node.retained is not None:
+        for idx, t in node.retained:  # accumulated across backward calls, like a leaf's .grad
+            if received[idx] is None:
+                continue
+            _accumulate_grad(t, received[idx] if create_graph else received[idx].copy())
+    if captured is not None:
+        _capture(node, g_out, captured, by_node)
+    if node.n_outputs == 1:
+        return received
+    xp = backend.get_array_module(*[_array(x) for x in received if x is not None])
+    return [g if g is not None else _zeros(xp, *meta) for g, meta in zip(received, node.out_meta)]
+
+
+def _send_to_inputs(node, in_grads, grad_outputs, pending, captured, by_node, hooked, create_graph):
+    """Each input's gradient from ``node``'s backward, summed to the input's shape and cast to its dtype: waiting in
+    ``pending`` for the node that made the input, or delivered to a leaf (its post-accumulate-grad hooks counted in
+    ``hooked``)."""
+    inputs = node.inputs
+    needs = node.needs_input_grad
+    for i, g in enumerate(in_grads):
+        if g is None or not needs[i]:
+            continue
+        inp = inputs[i]
+        data = inp.array
+        if g.shape != data.shape:
+            g = sum_to_shape(g, data.shape)
+        if g.dtype != data.dtype:
+            g = g.to(data.dtype) if create_graph else g.astype(data.dtype)
+        parent = inp._node
+        if parent is None:
+            _deliver_leaf(inp, g if create_graph else _owned(g, in_grads[:i], grad_outputs), captured, by_node)
+            if hooked is not None:
+                hooks.delivered(inp, hooked)
+        else:
+            _add(pending, parent, inp._out_index, g)
 
 
 def _leading_to(order, capture):

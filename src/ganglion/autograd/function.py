@@ -2,17 +2,16 @@
 
 Every op in ganglion is a Function subclass whose ``forward`` and ``backward`` work on raw arrays (NumPy or CuPy):
 
-    class Exp(Function):
+    class Cube(Function):  # y = x^3;  dy/dx = 3 x^2
         def forward(self, x):
-            y = self.xp.exp(x)
-            self.save(y)
-            return y
+            self.save(x)
+            return x * x * x
 
         def backward(self, dy):
-            (y,) = self.saved
-            return dy * y
+            (x,) = self.saved
+            return 3 * dy * x * x
 
-``Exp.apply(t)`` runs forward on ``t``'s array, wraps the result in a Tensor and, when gradients are wanted,
+``Cube.apply(t)`` runs forward on ``t``'s array, wraps the result in a Tensor and, when gradients are wanted,
 remembers this Function as the node that made it. ``backward`` returns one gradient per positional input (``None``
 where there is none); gradients of broadcast inputs are reduced to the input's shape by the engine, not by the op.
 
@@ -100,6 +99,47 @@ def _source(array, args, outputs):
     return None
 
 
+_numpy_scalar = backend.np.generic
+
+
+def _new_node(cls):
+    """A bare node of op ``cls``: nothing saved, not retained, not freed (``__init__`` is not run: ops have none)."""
+    fn = cls.__new__(cls)
+    fn.saved = fn.saved_versions = ()
+    fn.retained = None
+    fn.freed = False
+    return fn
+
+
+def _unwrap_inputs(args):
+    """``(arrays, needs_input_grad, record)`` for the arguments of ``apply``: each Tensor's array (other values as
+    they are), whether each requires grad, and whether the call is recorded (grad mode on and some input requires
+    grad). Runs for every op, hence the plain loop."""
+    T = Tensor
+    record = False
+    needs = []
+    arrays = []
+    for a in args:
+        if isinstance(a, T):
+            arrays.append(a.array)
+            r = a.requires_grad
+            needs.append(r)
+            record |= r
+        else:
+            arrays.append(a)
+            needs.append(False)
+    return arrays, needs, record and _grad_state.enabled
+
+
+def _array_module(cls, arrays):
+    """NumPy, or CuPy for arrays on the GPU, after checking that all the arrays are on one device (only needed once
+    a GPU array exists)."""
+    if backend.gpu_in_use:
+        backend.check_same_device(cls.__name__, arrays)
+        return backend.get_array_module(*arrays)
+    return backend.np
+
+
 class Function(GraphBackward):
     """Base class of every differentiable operation. Subclass it and call ``YourOp.apply(*inputs)``.
 
@@ -146,10 +186,7 @@ class Function(GraphBackward):
 
     @property
     def saved_tensors(self):
-        if self.freed:
-            raise RuntimeError(
-                "Trying to backward through the graph a second time; pass retain_graph=True to the first backward"
-            )
+        self.check_not_freed()
         self.check_saved_versions()
         return self.saved
 
@@ -159,82 +196,79 @@ class Function(GraphBackward):
     # -- running ----------------------------------------------------------------------------------------------
     @classmethod
     def apply(cls, *args, **kwargs):
-        """Run the op on Tensors (and plain Python values); returns a Tensor, or a tuple for several outputs."""
-        fn = cls.__new__(cls)
-        fn.saved = fn.saved_versions = ()
-        fn.retained = None
-        fn.freed = False
+        """Run the op on Tensors (and plain Python values); returns a Tensor, or a tuple for several outputs.
+
+        One step per function: a fresh node (``_new_node``); the inputs' arrays and which of them want a gradient
+        (``_unwrap_inputs``); the array module of one device (``_array_module``); ``forward`` on the arrays; the
+        outputs wrapped in Tensors (``_wrap_output``, ``_wrap_outputs``), which record the node when grad mode is on
+        and an input requires grad (``_record``)."""
+        fn = _new_node(cls)
         if cls._ctx_style:
             return fn._apply_ctx_style(args, kwargs)
-        T = Tensor
-        record = False
-        needs = []
-        arrays = []
-        for a in args:
-            if isinstance(a, T):
-                arrays.append(a.array)
-                r = a.requires_grad
-                needs.append(r)
-                record |= r
-            else:
-                arrays.append(a)
-                needs.append(False)
-        if backend.gpu_in_use:
-            backend.check_same_device(cls.__name__, arrays)
-            fn.xp = backend.get_array_module(*arrays)
-        else:
-            fn.xp = backend.np
-        record = record and _grad_state.enabled
+        arrays, needs, record = _unwrap_inputs(args)
+        fn.xp = _array_module(cls, arrays)
+        fn.needs_input_grad = needs
         if record and kwargs:  # forward_graph (double backward) recomputes with them
             fn.__dict__["call_kwargs"] = kwargs
-        fn.needs_input_grad = needs
         out = fn.forward(*arrays, **kwargs)
         if type(out) is tuple:
             return fn._wrap_outputs(out, args, record, arrays)
-        if isinstance(out, backend.np.generic):
-            scalar, out = out, backend.as_array(out)
-            if fn.saved:  # a saved 0-d output must stay the output's array, to be recognised as the output
-                fn.saved = tuple(out if s is scalar else s for s in fn.saved)
-        t = _new_object(T)
+        return fn._wrap_output(out, args, record, arrays)
+
+    def _wrap_output(self, out, args, record, arrays):
+        """The Tensor around the one output array ``out``, made by this node when ``record`` and ``out`` is floating
+        (integer and bool results carry no gradient)."""
+        if isinstance(out, _numpy_scalar):  # a full reduction on NumPy gives a scalar
+            (out,) = self._as_output_arrays((out,))
+        t = _new_object(Tensor)
         if record and out.dtype.kind == "f":
-            fn.inputs = args
-            fn.n_outputs = 1
-            t.array, t.grad, t.requires_grad, t._node, t._out_index, t._vc = out, None, True, fn, 0, None
-            if out.base is not None:
-                _share_version_if_view(t, out.base, args)
-            if fn.saved:
-                fn.saved_versions = _saved_versions(fn.saved, arrays, args, (t,))
-            return t
-        t.array, t.grad, t.requires_grad, t._node, t._out_index, t._vc = out, None, False, None, 0, None
+            t.array, t.grad, t.requires_grad, t._node, t._out_index, t._vc = out, None, True, self, 0, None
+        else:
+            t.array, t.grad, t.requires_grad, t._node, t._out_index, t._vc = out, None, False, None, 0, None
         if out.base is not None:
             _share_version_if_view(t, out.base, args)
+        if t._node is not None:
+            self._record(args, arrays, (t,))
         return t
 
     def _wrap_outputs(self, outs, args, record, arrays=None):
         """Tensors around several output arrays. ``arrays``: the inputs' arrays, when ``self.saved`` holds arrays
         whose versions are to be noted (ctx-style functions note theirs in ``save_for_backward``)."""
-        T = Tensor
-        converted = tuple(backend.as_array(o) for o in outs)
-        if self.saved and any(c is not o for c, o in zip(converted, outs)):
-            swap = {id(o): c for c, o in zip(converted, outs)}
-            self.saved = tuple(swap.get(id(s), s) for s in self.saved)
-        outs = converted
+        outs = self._as_output_arrays(outs)
         self.n_outputs = len(outs)
-        if record:
-            self.inputs = args
-            self.__dict__["out_meta"] = [(o.shape, o.dtype) for o in outs]
         result = []
         for i, o in enumerate(outs):
-            t = _new_object(T)
+            t = _new_object(Tensor)
             grad_able = record and o.dtype.kind == "f"
             t.array, t.grad, t.requires_grad, t._vc = o, None, grad_able, None
             t._node, t._out_index = (self, i) if grad_able else (None, 0)
             if o.base is not None:
                 _share_version_if_view(t, o.base, args)
             result.append(t)
-        if record and arrays is not None and self.saved:
-            self.saved_versions = _saved_versions(self.saved, arrays, args, result)
+        if record:
+            self.__dict__["out_meta"] = [(o.shape, o.dtype) for o in outs]
+            self._record(args, arrays, result)
         return tuple(result)
+
+    def _as_output_arrays(self, outs):
+        """``outs`` as arrays (NumPy gives 0-d results as scalars, which cannot be written in place). A saved output
+        is replaced by its array too, so that it is still recognised as the output (version check, double
+        backward)."""
+        arrays = tuple(backend.as_array(o) for o in outs)
+        if self.saved:
+            swap = {id(o): a for o, a in zip(outs, arrays) if a is not o}
+            if swap:
+                self.saved = tuple(swap.get(id(s), s) for s in self.saved)
+        return arrays
+
+    def _record(self, args, arrays, outputs):
+        """Make this node the one that made ``outputs`` (Tensors): keep the inputs for the backward walk and note the
+        versions of the saved arrays that are an input's or an output's (when ``arrays``, the inputs' arrays, are
+        given: ctx-style functions note theirs in ``save_for_backward``)."""
+        self.inputs = args
+        self.n_outputs = len(outputs)
+        if self.saved and arrays is not None:
+            self.saved_versions = _saved_versions(self.saved, arrays, args, outputs)
 
     def _apply_ctx_style(self, args, kwargs):
         """A PyTorch-style Function: forward(ctx, *tensors) under no_grad, outputs re-attached to the graph."""
@@ -291,30 +325,35 @@ class Function(GraphBackward):
         )
 
     def run_backward(self, grads):
-        """Call backward with the output gradients (arrays); returns one gradient array or None per input."""
+        """Call backward with the output gradients (arrays); returns one gradient array or None per input (inputs past
+        the end of the tuple get no gradient)."""
+        self.check_not_freed()
+        if self._ctx_style:
+            result = self._run_ctx_backward(grads)
+        else:
+            if self.saved_versions:
+                self.check_saved_versions()
+            result = self.backward(*grads)
+        return result if type(result) is tuple else (result,)
+
+    def _run_ctx_backward(self, grads):
+        """A PyTorch-style backward(ctx, *grad_outputs): Tensors in and out, run under no_grad; arrays back."""
+        from .grad_mode import no_grad
+
+        T = Tensor
+        with no_grad():
+            result = type(self).backward(self, *[T._wrap(g) for g in grads])
+        if isinstance(result, tuple):
+            return tuple(r.array if isinstance(r, T) else r for r in result)
+        return result.array if isinstance(result, T) else result
+
+    def check_not_freed(self):
+        """Raise PyTorch's RuntimeError if this node's saved arrays were released by an earlier backward."""
         if self.freed:
             raise RuntimeError(
                 f"Trying to backward through the graph a second time (through {type(self).__name__}); "
                 "pass retain_graph=True to the first backward if you need to"
             )
-        if not self._ctx_style:
-            if self.saved_versions:
-                self.check_saved_versions()
-            result = self.backward(*grads)
-        else:
-            T = Tensor
-            wrapped = [T._wrap(g) for g in grads]
-            from .grad_mode import no_grad
-
-            with no_grad():
-                result = type(self).backward(self, *wrapped)
-            if isinstance(result, tuple):
-                result = tuple(r.array if isinstance(r, T) else r for r in result)
-            elif isinstance(result, T):
-                result = result.array
-        if type(result) is not tuple:
-            result = (result,)
-        return result  # inputs past the end of the tuple get no gradient
 
     def free(self):
         """Drop what this node keeps alive once backward has used it (the graph is then spent)."""

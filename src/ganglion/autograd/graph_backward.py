@@ -28,11 +28,7 @@ class GraphBackward:
     def run_backward_graph(self, grads):
         """Like ``run_backward``, for ``create_graph=True``: ``grads`` and the returned gradients are Tensors, and
         the ops that compute them are recorded (grad mode is on), so they can be differentiated again."""
-        if self.freed:
-            raise RuntimeError(
-                f"Trying to backward through the graph a second time (through {type(self).__name__}); "
-                "pass retain_graph=True to the first backward if you need to"
-            )
+        self.check_not_freed()
         if self._ctx_style:  # its backward already works on Tensors: recorded as it runs, like any other code
             self.check_saved_versions()
             result = type(self).backward(self.with_graph_saved_tensors(), *grads)
