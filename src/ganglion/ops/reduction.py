@@ -390,22 +390,24 @@ def _correction(op, unbiased, correction):
     return 1 if unbiased is None or unbiased else 0
 
 
+def _spread(op, function, input, dim, unbiased, keepdim, correction, axis, keepdims, ddof):
+    """``function`` (Var or Std) with PyTorch's and NumPy's arguments resolved: dims, keepdim and the correction
+    (``unbiased``, ``correction`` or NumPy's ``ddof``; ``op(x, 1)`` means dim=1, as in PyTorch)."""
+    dim, keepdim = reduction_args(op, dim, keepdim, axis, keepdims)
+    if isinstance(unbiased, bool) is False and unbiased is not None and dim is None:
+        dim, unbiased = unbiased, None
+    corr = _correction(op, unbiased, ddof if ddof is not None else correction)
+    return function.apply(input, normalize_dims(dim, input.ndim, op), keepdim, corr)
+
+
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None, ddof=None):
     """Variance over ``dim``, divided by n - correction (correction=1, Bessel's, by default as in PyTorch)."""
-    dim, keepdim = reduction_args("var", dim, keepdim, axis, keepdims)
-    if isinstance(unbiased, bool) is False and unbiased is not None and dim is None:
-        dim, unbiased = unbiased, None  # var(x, 1) means dim=1
-    corr = _correction("var", unbiased, ddof if ddof is not None else correction)
-    return Var.apply(input, normalize_dims(dim, input.ndim, "var"), keepdim, corr)
+    return _spread("var", Var, input, dim, unbiased, keepdim, correction, axis, keepdims, ddof)
 
 
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None, ddof=None):
     """Standard deviation over ``dim``: sqrt(var), divided by n - correction (1 by default, as in PyTorch)."""
-    dim, keepdim = reduction_args("std", dim, keepdim, axis, keepdims)
-    if isinstance(unbiased, bool) is False and unbiased is not None and dim is None:
-        dim, unbiased = unbiased, None  # std(x, 1) means dim=1
-    corr = _correction("std", unbiased, ddof if ddof is not None else correction)
-    return Std.apply(input, normalize_dims(dim, input.ndim, "std"), keepdim, corr)
+    return _spread("std", Std, input, dim, unbiased, keepdim, correction, axis, keepdims, ddof)
 
 
 def prod(input, dim=None, keepdim=False, *, axis=None, keepdims=None):

@@ -310,13 +310,17 @@ def tile(input, dims):
     return Tile.apply(input, dims)
 
 
-def cat(tensors, dim=0, *, axis=None):
-    """Join tensors along an existing dimension; all other dimensions must match."""
-    if axis is not None:
-        dim = axis
+def _sequence_args(op, tensors, dim, axis):
+    """(the tensors as a non-empty list, the dim): NumPy's ``axis`` is accepted for PyTorch's ``dim``."""
     tensors = list(tensors)
     if not tensors:
-        raise ValueError("cat: expected a non-empty sequence of tensors")
+        raise ValueError(f"{op}: expected a non-empty sequence of tensors")
+    return tensors, dim if axis is None else axis
+
+
+def cat(tensors, dim=0, *, axis=None):
+    """Join tensors along an existing dimension; all other dimensions must match."""
+    tensors, dim = _sequence_args("cat", tensors, dim, axis)
     # PyTorch skips 1-D empty tensors in cat
     kept = [t for t in tensors if not (t.ndim == 1 and t.shape[0] == 0)] or tensors[:1]
     ref = kept[0]
@@ -335,11 +339,7 @@ concatenate = concat = cat
 
 def stack(tensors, dim=0, *, axis=None):
     """Join same-shaped tensors along a new dimension ``dim``."""
-    if axis is not None:
-        dim = axis
-    tensors = list(tensors)
-    if not tensors:
-        raise ValueError("stack: expected a non-empty sequence of tensors")
+    tensors, dim = _sequence_args("stack", tensors, dim, axis)
     ref = tensors[0]
     for i, t in enumerate(tensors):
         if t.shape != ref.shape:

@@ -11,7 +11,8 @@ from ...factories import empty
 from ...ops import pad
 from .. import init
 from ..functional import conv as C
-from ..functional.window import check_rank, ntuple
+from ...arguments import ntuple
+from ..functional.window import check_rank
 from ..module import Module
 from ..parameter import Parameter
 

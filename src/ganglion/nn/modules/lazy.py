@@ -93,10 +93,22 @@ class LazyModuleMixin:
     (the module stays lazy until it is called)."""
 
     cls_to_become = None
+    inferred = None  # the size read from the first input: "in_features", "in_channels", "num_features"
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._initialize_hook = self.register_forward_pre_hook(LazyModuleMixin._infer_parameters)
+
+    def _weight_and_bias_placeholders(self, bias, device, dtype):
+        """``weight`` (and ``bias`` when asked) as placeholders on ``device`` with ``dtype``."""
+        self.weight = UninitializedParameter(device=device, dtype=dtype)
+        if bias:
+            self.bias = UninitializedParameter(device=device, dtype=dtype)
+
+    def reset_parameters(self):
+        """The ordinary layer's initialization, once the parameters have shapes (a no-op before)."""
+        if not self.has_uninitialized_params() and getattr(self, self.inferred) != 0:
+            super().reset_parameters()
 
     def has_uninitialized_params(self):
         """True while any parameter or buffer of this module is still a placeholder."""
@@ -135,16 +147,12 @@ class LazyLinear(LazyModuleMixin, Linear):
 
     cls_to_become = Linear
 
+    inferred = "in_features"
+
     def __init__(self, out_features, bias=True, device=None, dtype=None):
         super().__init__(0, 0, False)
-        self.weight = UninitializedParameter(device=device, dtype=dtype)
         self.out_features = out_features
-        if bias:
-            self.bias = UninitializedParameter(device=device, dtype=dtype)
-
-    def reset_parameters(self):
-        if not self.has_uninitialized_params() and self.in_features != 0:
-            super().reset_parameters()
+        self._weight_and_bias_placeholders(bias, device, dtype)
 
     def _sizes_from_parameters(self):
         if not is_lazy(self.weight):
@@ -162,15 +170,11 @@ class LazyLinear(LazyModuleMixin, Linear):
 class _LazyConvMixin(LazyModuleMixin):
     """``in_channels`` from the first input: dim 1 of a batched input (N, C, *spatial), dim 0 of an unbatched one."""
 
-    def _lazy_setup(self, out_channels, bias, device, dtype):
-        self.weight = UninitializedParameter(device=device, dtype=dtype)
-        self.out_channels = out_channels
-        if bias:
-            self.bias = UninitializedParameter(device=device, dtype=dtype)
+    inferred = "in_channels"
 
-    def reset_parameters(self):
-        if not self.has_uninitialized_params() and self.in_channels != 0:
-            super().reset_parameters()
+    def _lazy_setup(self, out_channels, bias, device, dtype):
+        self.out_channels = out_channels
+        self._weight_and_bias_placeholders(bias, device, dtype)
 
     def initialize_parameters(self, input, *args, **kwargs):
         if self.has_uninitialized_params():
@@ -217,6 +221,8 @@ class _LazyConvTranspose(_LazyConvMixin):
 class _LazyBatchNorm(LazyModuleMixin):
     """Batch norm with ``num_features`` read from the first input's dim 1."""
 
+    inferred = "num_features"
+
     def __init__(self, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, device=None, dtype=None):
         # The ordinary constructor refuses 0 features; build a 1-feature layer without parameters or statistics,
         # then show PyTorch's 0 and put the placeholders in.
@@ -229,10 +235,6 @@ class _LazyBatchNorm(LazyModuleMixin):
             self.register_buffer("running_mean", UninitializedBuffer(device=device, dtype=dtype))
             self.register_buffer("running_var", UninitializedBuffer(device=device, dtype=dtype))
             self.register_buffer("num_batches_tracked", Tensor(0, dtype=backend.int64, device=device))
-
-    def reset_parameters(self):
-        if not self.has_uninitialized_params() and self.num_features != 0:
-            super().reset_parameters()
 
     def _sizes_from_parameters(self):
         for name in ("weight", "bias", "running_mean", "running_var"):

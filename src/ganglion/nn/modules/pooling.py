@@ -7,7 +7,7 @@ one reduction over the spatial dims; follow them with ``Flatten()`` for (N, C).
 
 from ..functional import pooling as P
 from ..functional import pooling_adaptive as A
-from ..functional.window import ntuple
+from ...arguments import ntuple
 from ..module import Module
 
 
