@@ -64,6 +64,14 @@ class Work:
             self.finish = None
 
 
+def _returned(work, async_op):
+    """What a collective returns: its Work with ``async_op``; otherwise None, once the work is done."""
+    if async_op:
+        return work
+    work.wait()
+    return None
+
+
 def _check_tensor(name, tensor):
     if not isinstance(tensor, Tensor):
         raise TypeError(f"{name}: expected a ganglion Tensor, got {type(tensor).__name__}")
@@ -105,10 +113,7 @@ def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
     """Reduce ``tensor`` across the ranks, in place: afterwards every rank holds e.g. the sum of all ranks' values."""
     _check_tensor("all_reduce", tensor)
     work = all_reduce_array(tensor.array, op, group)
-    if async_op:
-        return work
-    work.wait()
-    return None
+    return _returned(work, async_op)
 
 
 def broadcast(tensor, src, group=None, async_op=False):
@@ -121,10 +126,7 @@ def broadcast(tensor, src, group=None, async_op=False):
     else:
         buffer, write_back = _host_buffer(tensor.array)
         work = Work(group, group.comm.Ibcast(buffer, root=src), f"broadcast from rank {src}", write_back)
-    if async_op:
-        return work
-    work.wait()
-    return None
+    return _returned(work, async_op)
 
 
 def all_gather(tensor_list, tensor, group=None, async_op=False):
@@ -147,10 +149,7 @@ def all_gather(tensor_list, tensor, group=None, async_op=False):
     work.finish = finish
     if work.done:
         finish()
-    if async_op:
-        return work
-    work.wait()
-    return None
+    return _returned(work, async_op)
 
 
 def all_gather_array(array, group=None, what="all_gather"):
@@ -225,8 +224,8 @@ def broadcast_tensors(tensors, src=0, group=None, what="broadcast_tensors"):
     for t in tensors:
         _check_tensor(what, t)
         by_dtype.setdefault(t.dtype, []).append(t)
-    for dtype, same in by_dtype.items():
-        flat = np.concatenate([backend.to_numpy(t.array).reshape(-1) for t in same]) if same else None
+    for same in by_dtype.values():
+        flat = np.concatenate([backend.to_numpy(t.array).reshape(-1) for t in same])
         group.wait(group.comm.Ibcast(flat, root=src), f"{what} from rank {src}")
         offset = 0
         for t in same:

@@ -124,7 +124,9 @@ class DataParallel:
         return _map_rows(lambda t: t[start:stop], batch), rows
 
     def prepare_step(self, local_rows, global_rows):
-        """Arm the gradient averaging for the next backward, weighting this rank's gradient by its share."""
+        """Arm the gradient averaging for the next backward, weighting this rank's gradient by its share (after
+        checking that the previous step averaged every gradient)."""
+        self.reducer.check_finished()
         self.reducer.prepare(weight=local_rows * self.group.size / global_rows)
 
     def gather(self, y, y_pred, sample_weight, loss, local_rows):

@@ -65,7 +65,7 @@ class DistributedDataParallel(Module):
         if is_grad_enabled() and self.require_backward_grad_sync:
             reducer.prepare(self._unused_parameters(output) if self.find_unused_parameters else ())
         else:
-            reducer.armed = False
+            reducer.disarm()
         return output
 
     def _unused_parameters(self, output):

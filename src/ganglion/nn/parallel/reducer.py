@@ -72,7 +72,8 @@ def assign_buckets(params, bucket_bytes):
 
 class Reducer:
     """Averages the gradients of ``named_params`` ([(name, Parameter)]) over the ranks of ``group`` after each
-    backward (see the module docstring), in buckets of ``bucket_bytes`` (None: ``default_bucket_bytes``). ``prepare(unused)`` arms it for the next backward; the hooks do the rest.
+    backward (see the module docstring), in buckets of ``bucket_bytes`` (None: ``default_bucket_bytes``).
+    ``prepare(unused)`` arms it for the next backward; the hooks do the rest.
     ``track_unused``: also reduce a mask of the parameters each rank used, so that a parameter no rank used keeps
     ``grad`` None (as in PyTorch) while one used elsewhere gets the average.
 
@@ -138,6 +139,10 @@ class Reducer:
             bucket.slot(index)[...] = 0
             self.used_mask[self.position[id(p)]] = 0
             self._mark_ready(p, bucket)
+
+    def disarm(self):
+        """The next backward is not averaged (no_sync, or a forward without a graph)."""
+        self.armed = False
 
     def _on_grad_ready(self, p):
         if not self.armed:  # no_sync, or a backward that the wrapper's forward did not arm
