@@ -13,7 +13,7 @@ from .. import backend, factories
 from ..nn import functional as F
 from ..nn import init as nn_init
 from ..tensor import Tensor
-from .layers.base import as_tensor
+from .layers.structure import as_tensor
 from ._registry import FromConfig
 from .naming import unique_name
 

@@ -8,7 +8,8 @@ from ... import backend
 from ...nn import functional as F
 from ...ops import logsumexp, where
 from .. import activations as keras_activations
-from .base import Layer, as_tensor
+from .base import Layer
+from .structure import as_tensor
 from .weight_options import WeightOptions
 
 

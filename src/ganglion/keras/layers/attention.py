@@ -9,7 +9,8 @@ from ...ops import einsum, where
 from .. import regularizers
 from . import _adapters as A
 from .attention_masks import attention_mask_of
-from .base import Layer, _input_layer, _is_symbolic, no_mask, as_tensor
+from .base import Layer, _input_layer, _is_symbolic
+from .structure import as_tensor, no_mask
 from .weight_options import WeightOptions
 
 

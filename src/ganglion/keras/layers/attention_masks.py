@@ -13,7 +13,7 @@ axes, where the heads are) until it has the attention scores' rank.
 from ...nn.functional.attention import causal_mask
 from ...ops import logical_and
 from . import _adapters as A
-from .base import as_tensor
+from .structure import as_tensor
 
 
 def as_bool(mask):

@@ -21,100 +21,15 @@ import warnings
 import numpy as np
 
 from ... import backend
-from ...autograd.grad_mode import no_grad
 from ...nn.module import Module
 from ...tensor import Tensor
 from .._registry import FromConfig
 from ..naming import to_snake_case, unique_name
-from ..variables import Variable, VariableAPI
+from ..variables import Variable
+from .keras_weight import KerasWeight
+from .loss_terms import AddedLosses, Penalty
 from .strings import as_text_array, is_text, refuse_text
-
-
-def as_tensor(x, dtype=None):
-    """NumPy arrays, lists and numbers become Tensors (float64 data becomes float32, as everywhere in ganglion)."""
-    if isinstance(x, Tensor):
-        return x
-    from ...factories import tensor
-
-    return tensor(np.asarray(x), dtype=dtype)
-
-
-class KerasWeight(VariableAPI):
-    """A Keras-visible weight of a built-in layer, as a Keras ``Variable``: its name, the engine parameter behind it,
-    and the layout change between the two (a Dense kernel is stored transposed)."""
-
-    __array_ufunc__ = None  # `ndarray @ weight` defers to the weight's reflected operators, as for a Tensor
-
-    def __init__(self, name, parameter, to_keras=None, from_keras=None):
-        self.name, self.parameter = name, parameter
-        self.to_keras = to_keras or _same
-        self.from_keras = from_keras or _same
-
-    @property
-    def shape(self):
-        return tuple(self._read().shape)
-
-    def _read(self):
-        return np.array(self.to_keras(backend.to_numpy(self.parameter.array)))
-
-    def _write(self, array):
-        value = self.from_keras(np.asarray(array))
-        if tuple(value.shape) != tuple(self.parameter.shape):
-            raise ValueError(
-                f"weight {self.name!r}: expected a value of shape {self.shape} (Keras layout), got {np.shape(array)}"
-            )
-        with no_grad():
-            self.parameter.array[...] = backend.to_device(value.astype(self.parameter.dtype), self.parameter.device)
-        self.parameter._bump_version()
-
-    @property
-    def value(self):
-        """The weight as a Tensor: the parameter itself when the layouts agree (gradients reach it), else a copy in
-        Keras' layout whose ``.grad`` is the parameter's gradient in that layout at the time of reading (what Keras
-        3's torch-backend ``train_step`` reads as ``v.value.grad`` after ``backward``)."""
-        if self.to_keras is _same:
-            return self.parameter
-        snapshot = Tensor._wrap(backend.to_device(self._read(), self.parameter.device))
-        snapshot.grad = self.grad
-        return snapshot
-
-    @property
-    def grad(self):
-        """The parameter's gradient in Keras' layout (what ``optimizer.apply(grads, weights)`` expects), or None."""
-        g = self.parameter.grad
-        return None if g is None else Tensor._wrap(self.to_keras(g.array))
-
-    @property
-    def trainable(self):
-        return bool(self.parameter.requires_grad)
-
-    @trainable.setter
-    def trainable(self, value):
-        self.parameter.requires_grad = bool(value)
-
-    def __len__(self):
-        return self.shape[0]
-
-    def __repr__(self):
-        return f"<KerasWeight path={self.path}, shape={self.shape}, dtype={self.dtype}>"
-
-
-def _same(a):
-    return a
-
-
-def _value_op(name):
-    def op(self, *args):
-        return getattr(self.value, name)(*args)
-
-    op.__name__ = name
-    return op
-
-
-for _name in ("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__", "__rtruediv__",
-              "__matmul__", "__rmatmul__", "__pow__", "__neg__", "__getitem__", "__lt__", "__le__", "__gt__",
-              "__ge__"):
-    setattr(KerasWeight, _name, _value_op(_name))  # arithmetic on a weight is arithmetic on its value
+from .structure import as_tensor, flatten_structure, map_structure, no_mask
 
 
 class Layer(FromConfig, Module):
@@ -435,9 +350,9 @@ class Layer(FromConfig, Module):
         terms = []
         for m in self.modules():
             for name, reg in getattr(m, "_regularizers", ()):
-                terms.append(_Penalty(m, name, reg))
+                terms.append(Penalty(m, name, reg))
             if isinstance(m, Layer):
-                terms.append(_AddedLosses(m))
+                terms.append(AddedLosses(m))
         return terms
 
     def _penalty_target(self, name):
@@ -475,47 +390,6 @@ def _free_name(layer, base):
     return name
 
 
-class _Penalty:
-    """``reg(weight)`` for one regularized weight of a layer (nothing before the layer is built, nothing while the
-    weight is frozen: Keras 3 regularizes trainable weights only). The weight is looked up once; an activity penalty
-    (name ``__activity__``) reads the layer's latest output every time."""
-
-    __slots__ = ("layer", "name", "reg", "target")
-
-    def __init__(self, layer, name, reg):
-        self.layer, self.name, self.reg, self.target = layer, name, reg, None
-
-    def __call__(self):
-        target = self.target
-        if target is None:
-            if not self.layer.built:
-                return None
-            target = self.layer._penalty_target(self.name)
-            if self.name != "__activity__":
-                self.target = target
-        if self.name != "__activity__" and not getattr(target, "requires_grad", True):
-            return None
-        return self.reg(target)
-
-
-class _AddedLosses:
-    """The sum of what ``layer.add_loss`` received during the layer's latest call (None when nothing)."""
-
-    __slots__ = ("layer",)
-
-    def __init__(self, layer):
-        self.layer = layer
-
-    def __call__(self):
-        added = self.layer.__dict__["_added_losses"]
-        if not added:
-            return None
-        total = added[0]
-        for value in added[1:]:
-            total = total + value
-        return total
-
-
 _INPUT_LAYER = []
 
 
@@ -533,39 +407,6 @@ def _is_symbolic(x):
     if isinstance(x, (list, tuple, dict)):
         return any(isinstance(t, kt) for t in flatten_structure(x))
     return isinstance(x, kt)
-
-
-def no_mask(mask):
-    """True for None or a structure of Nones (Keras treats both as no mask)."""
-    return mask is None or (
-        isinstance(mask, (list, tuple, dict)) and all(m is None for m in flatten_structure(mask))
-    )
-
-
-def as_mask(mask):
-    """A mask given by the user (arrays, Tensors, or a structure of them with Nones) as Tensors; None for no mask."""
-    return None if no_mask(mask) else map_structure(lambda m: None if m is None else as_tensor(m), mask)
-
-
-def flatten_structure(x):
-    """The leaves of a nested list / tuple / dict structure, in order, as one list."""
-    if isinstance(x, (list, tuple)):
-        out = []
-        for item in x:
-            out.extend(flatten_structure(item))
-        return out
-    if isinstance(x, dict):
-        return flatten_structure(list(x.values()))
-    return [x]
-
-
-def map_structure(fn, x):
-    """The same nested list / tuple / dict structure with ``fn`` applied to each leaf."""
-    if isinstance(x, (list, tuple)):
-        return type(x)(map_structure(fn, item) for item in x)
-    if isinstance(x, dict):
-        return {k: map_structure(fn, v) for k, v in x.items()}
-    return fn(x)
 
 
 def _shapes(x):

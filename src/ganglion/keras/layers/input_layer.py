@@ -7,7 +7,8 @@ import numpy as np
 from ... import backend
 from ...autograd.grad_mode import no_grad
 from .strings import STRING, dtype_name, dummy_text, is_string_dtype
-from .base import Layer, flatten_structure, map_structure
+from .base import Layer
+from .structure import flatten_structure, map_structure
 
 
 class KerasTensor:

@@ -16,7 +16,8 @@ from ...nn.modules.normalization import BatchNorm1d, GroupNorm, LayerNorm
 from .. import initializers
 from ._adapters import IDENTITY, check_rank
 from ._masked_moments import masked_batch_norm
-from .base import Layer, as_tensor
+from .base import Layer
+from .structure import as_tensor
 from .weight_options import WeightTable, keras_weight
 
 

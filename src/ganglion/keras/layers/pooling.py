@@ -14,7 +14,8 @@ from ...nn.modules.pooling import (
     MaxPool2d,
 )
 from . import _adapters as A
-from .base import Layer, as_tensor
+from .base import Layer
+from .structure import as_tensor
 
 
 class Pooling(Layer):

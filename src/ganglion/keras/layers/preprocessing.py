@@ -10,7 +10,8 @@ from ... import backend
 from ...autograd.grad_mode import no_grad
 from ...factories import ones, tensor, zeros
 from ...tensor import Tensor
-from .base import KerasWeight, Layer
+from .base import Layer
+from .keras_weight import KerasWeight
 
 EPSILON = 1e-7  # Keras' backend.epsilon(): the smallest standard deviation Normalization divides by
 

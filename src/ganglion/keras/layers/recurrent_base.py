@@ -15,7 +15,9 @@ from .. import activations as keras_activations
 from .. import regularizers
 from . import _masked_lengths, _recurrent_steps
 from ._adapters import positive_int
-from .base import KerasWeight, Layer, as_tensor
+from .base import Layer
+from .keras_weight import KerasWeight
+from .structure import as_tensor
 from .weight_options import ActivityRegularization, WeightOptions, keras_weight
 
 

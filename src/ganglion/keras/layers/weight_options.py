@@ -9,6 +9,7 @@ layout) that ``keras_weights``, penalties and constraints read; ``ActivityRegula
 
 from .. import constraints, initializers, regularizers
 from ._adapters import IDENTITY, who
+from .keras_weight import KerasWeight
 
 OPTION_KINDS = (("initializer", initializers), ("regularizer", regularizers), ("constraint", constraints))
 
@@ -96,8 +97,6 @@ class WeightTable(WeightOptions, ActivityRegularization):
         return [entry for entry in self._weight_table() if entry[1] is not None]
 
     def keras_weights(self):
-        from .base import KerasWeight
-
         if not self.built:
             return []
         return [KerasWeight(name, param) if layout is IDENTITY else

@@ -96,15 +96,18 @@ class Poisson(_BuiltinLoss):
     fn = staticmethod(fn.poisson)
 
 
-class BinaryCrossentropy(_BuiltinLoss):
+class _CrossEntropy(_BuiltinLoss):
+    """BinaryCrossentropy's and CategoricalCrossentropy's options, in Keras' order."""
+
+    def __init__(self, from_logits=False, label_smoothing=0.0, axis=-1, reduction=_DEFAULT, name=None, dtype=None):
+        super().__init__(reduction=reduction, name=name, dtype=dtype,
+                         from_logits=from_logits, label_smoothing=label_smoothing, axis=axis)
+
+
+class BinaryCrossentropy(_CrossEntropy):
     """Binary cross-entropy of probabilities (or logits with ``from_logits=True``), averaged over the last axis."""
 
     fn = staticmethod(fn.binary_crossentropy)
-
-    def __init__(self, from_logits=False, label_smoothing=0.0, axis=-1, reduction=_DEFAULT,
-                 name="binary_crossentropy", dtype=None):
-        super().__init__(reduction=reduction, name=name, dtype=dtype,
-                         from_logits=from_logits, label_smoothing=label_smoothing, axis=axis)
 
 
 class BinaryFocalCrossentropy(_BuiltinLoss):
@@ -119,15 +122,10 @@ class BinaryFocalCrossentropy(_BuiltinLoss):
                          from_logits=from_logits, label_smoothing=label_smoothing, axis=axis)
 
 
-class CategoricalCrossentropy(_BuiltinLoss):
+class CategoricalCrossentropy(_CrossEntropy):
     """Cross-entropy of one-hot labels and class probabilities (or logits with ``from_logits=True``)."""
 
     fn = staticmethod(fn.categorical_crossentropy)
-
-    def __init__(self, from_logits=False, label_smoothing=0.0, axis=-1, reduction=_DEFAULT,
-                 name="categorical_crossentropy", dtype=None):
-        super().__init__(reduction=reduction, name=name, dtype=dtype,
-                         from_logits=from_logits, label_smoothing=label_smoothing, axis=axis)
 
 
 class SparseCategoricalCrossentropy(_BuiltinLoss):

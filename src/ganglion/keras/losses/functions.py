@@ -7,7 +7,7 @@ import math
 
 from ... import backend
 from ...nn import functional as F
-from ..layers.base import as_tensor
+from ..layers.structure import as_tensor
 
 EPSILON = 1e-7
 

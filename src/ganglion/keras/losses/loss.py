@@ -8,7 +8,7 @@ Entries a loss masks out (e.g. ``ignore_class``) count neither in the sum nor in
 
 import warnings
 
-from ..layers.base import as_tensor
+from ..layers.structure import as_tensor
 from .._registry import FromConfig
 from ..naming import to_snake_case
 

@@ -7,7 +7,8 @@
 
 import numpy as np
 
-from ..layers.base import Layer, as_mask, flatten_structure, map_structure, no_mask
+from ..layers.base import Layer
+from ..layers.structure import as_mask, flatten_structure, map_structure, no_mask
 from ..layers.input_layer import InputLayer, KerasTensor
 from ..naming import unique_name
 from .summary import print_summary

@@ -1,7 +1,8 @@
 """``Sequential``: a plain stack of layers, each feeding the next."""
 
 from ..layers.strings import dtype_name
-from ..layers.base import Layer, as_mask
+from ..layers.base import Layer
+from ..layers.structure import as_mask
 from ..layers.input_layer import Input, InputLayer, KerasTensor
 from .model import Model, adjust_input_rank
 
