@@ -84,6 +84,23 @@ RECURRENT = [
 ]
 
 
+ATTENTION = [
+    ("attention_time_major", lambda: Lambda(lambda m, x: m.a(x, x, x)[0], a=nn.MultiheadAttention(8, 2)), (5, 3, 8),
+     (7, 4, 8)),
+    ("attention_batch_first",
+     lambda: Lambda(lambda m, x: m.a(x, x, x)[0], a=nn.MultiheadAttention(8, 2, batch_first=True)), (3, 5, 8),
+     (4, 7, 8)),
+    ("transformer_encoder_layer", lambda: nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, batch_first=True),
+     (3, 5, 8), (6, 2, 8)),
+]
+
+
+@pytest.mark.parametrize("name, factory, shape, run_shape", ATTENTION, ids=[r[0] for r in ATTENTION])
+def test_attention_runs_on_another_batch_and_length(name, factory, shape, run_shape, tmp_path):
+    """Attention reshapes (L, N * heads, d) and back: both the batch and the length are read from Shape."""
+    assert_round_trip(factory(), [floats(*shape)], [floats(*run_shape)], tmp_path / f"{name}.onnx", tol=1e-4)
+
+
 @pytest.mark.parametrize("name, factory, shape, run_shape", RECURRENT, ids=[r[0] for r in RECURRENT])
 def test_recurrent_runs_on_another_batch_and_length(name, factory, shape, run_shape, tmp_path):
     assert_round_trip(factory(), [floats(*shape)], [floats(*run_shape)], tmp_path / f"{name}.onnx")
@@ -115,6 +132,8 @@ def _dims(value):
 # (id, model, example shape, export options, expected input dims, expected dims of output 0)
 NAMED_DIMS = [
     ("time_major_inferred", nn.LSTM(4, 5), (6, 3, 4), {}, ["sequence", "batch", 4], ["sequence", "batch", 5]),
+    ("time_major_attention_inferred", Lambda(lambda m, x: m.a(x, x, x)[0], a=nn.MultiheadAttention(8, 2)), (5, 3, 8),
+     {}, ["sequence", "batch", 8], ["sequence", "batch", 8]),
     ("batch_first_inferred", nn.GRU(4, 5, batch_first=True), (3, 6, 4), {}, ["batch", "sequence", 4],
      ["batch", "sequence", 5]),
     ("time_major_fixed_length", nn.RNN(4, 5), (6, 3, 4), {"sequence_dim": None}, [6, "batch", 4], [6, "batch", 5]),
@@ -168,7 +187,7 @@ REFUSED = [
      UnsupportedOpError, r"PackedSequence"),
     ("constant_varying_along_batch", Lambda(varying_constant), [floats(3, 4)], {}, UnsupportedOpError,
      r"a constant of shape \(3, 1\) changes with a dynamic axis .*values differ"),
-    ("mixed_layouts", Mixed(), [floats(5, 2, 4)], {}, ValueError, r"mixes time-major and batch_first.*batch_dim="),
+    ("mixed_layouts", Mixed(), [floats(5, 2, 4)], {}, ValueError, r"mixes time-major and batch_first sequence layers.*batch_dim="),
     ("batch_dim_out_of_range", nn.Linear(4, 2), [floats(3, 4)], {"batch_dim": 2}, ValueError,
      r"batch_dim 2 is not a dim of input 0 of shape \(3, 4\)"),
     ("batch_dim_per_input_count", nn.Linear(4, 2), [floats(3, 4)], {"batch_dim": (0, 1)}, ValueError,

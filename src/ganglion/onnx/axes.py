@@ -8,10 +8,12 @@ symbolic in the ONNX file (named after the axis when they are the axis itself).
 
 import numpy as np
 
+from ..nn.modules.attention import MultiheadAttention
 from ..nn.modules.recurrent import RNNBase
 from ..tensor import Tensor
 
 AUTO = "auto"
+SEQUENCE_LAYERS = (RNNBase, MultiheadAttention)  # the layers with a batch_first switch (Transformer layers hold MHA)
 
 
 class DynamicAxis:
@@ -31,15 +33,16 @@ class DynamicAxis:
         return f"DynamicAxis({self.name!r}, dims={self.dims})"
 
 
-def recurrent_layout(model):
-    """"time-major" when every nn.RNN/LSTM/GRU in ``model`` has batch_first=False, "batch-first" when every one has
-    batch_first=True, None without recurrent layers; a ValueError when they disagree."""
-    layers = [m for m in model.modules() if isinstance(m, RNNBase)]
+def sequence_layout(model):
+    """"time-major" when every sequence layer in ``model`` (nn.RNN/LSTM/GRU, nn.MultiheadAttention, so also the
+    Transformer layers) has batch_first=False, "batch-first" when every one has batch_first=True, None without
+    them; a ValueError when they disagree."""
+    layers = [m for m in model.modules() if isinstance(m, SEQUENCE_LAYERS)]
     if not layers:
         return None
     firsts = {bool(m.batch_first) for m in layers}
     if len(firsts) > 1:
-        raise ValueError("ganglion.onnx.export: the model mixes time-major and batch_first recurrent layers, so the "
+        raise ValueError("ganglion.onnx.export: the model mixes time-major and batch_first sequence layers, so the "
                          "batch and time dims of its inputs cannot be inferred; pass batch_dim= and sequence_dim= "
                          "(an int, None, or one per input)")
     return "batch-first" if firsts.pop() else "time-major"
@@ -47,7 +50,7 @@ def recurrent_layout(model):
 
 def dynamic_axes(model, inputs, dynamic_batch, batch_dim, sequence_dim):
     """The axes to make dynamic, each a DynamicAxis (see ``export`` for the inference rules)."""
-    layout = recurrent_layout(model) if AUTO in (batch_dim, sequence_dim) else None
+    layout = sequence_layout(model) if AUTO in (batch_dim, sequence_dim) else None
     axes = []
     if dynamic_batch:
         if batch_dim == AUTO:
@@ -60,7 +63,7 @@ def dynamic_axes(model, inputs, dynamic_batch, batch_dim, sequence_dim):
     if sequence_dim == AUTO:
         if layout is None:
             sequence_dim = None
-        else:  # the first input's time dim: the other one of (batch, time) in the recurrent layers' layout
+        else:  # the first input's time dim: the other one of (batch, time) in the sequence layers' layout
             sequence_dim = (0 if layout == "time-major" else 1,) + (None,) * (len(inputs) - 1)
     dims = _per_input("sequence_dim", sequence_dim, inputs)
     if any(d is not None for d in dims):

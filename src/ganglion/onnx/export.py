@@ -30,11 +30,12 @@ def export(model, example_input, path, dynamic_batch=True, opset=17, input_names
     as an initial state of shape (L, N, H)) is computed from the input's Shape when the file runs.
     ``batch_dim``: which dim of each input is the batch: an int (every input), None (no input: as
     ``dynamic_batch=False``), or a tuple with an int or None per input. Inferred by default ("auto"): 1 when the
-    model's recurrent layers (nn.RNN, nn.LSTM, nn.GRU anywhere in it) are all time-major (batch_first=False), so its
-    inputs are (T, N, ...); otherwise 0. ``sequence_dim``: likewise the dim of the time steps, made dynamic as
-    "sequence"; inferred ("auto") only for a model with recurrent layers: the first input's time dim (0 time-major,
-    1 batch_first); None keeps every length fixed (needed when the model's shapes fix the length, as a Flatten after
-    the recurrent layer does).
+    model's sequence layers (nn.RNN, nn.LSTM, nn.GRU, nn.MultiheadAttention and so the Transformer layers, anywhere
+    in it) are all time-major (batch_first=False), so its inputs are (T, N, ...); otherwise 0. ``sequence_dim``:
+    likewise the dim of the time steps, made dynamic as "sequence"; inferred ("auto") only for a model with sequence
+    layers: the first input's time dim (0 time-major, 1 batch_first); None keeps every length fixed (needed when the
+    model's shapes fix the length, as a Flatten after the recurrent layer does). A model that mixes time-major and
+    batch_first layers must be given both.
 
     Raises ExportError for a model that fails on the example input or on the stretched inputs (its own error
     attached), UnsupportedOpError naming an op (and layer) with no ONNX mapping, DataDependentError when the forward
