@@ -19,9 +19,36 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import dist_workloads  # noqa: E402
 
 
+def collectives(rank):
+    """Each collective once with two ranks: {name: array} of what this rank holds afterwards."""
+    out = {}
+    for op in ("SUM", "AVG", "MAX", "MIN", "PRODUCT"):
+        t = ganglion.tensor([rank + 1.0, 10.0 * (rank + 1)])
+        dist.all_reduce(t, op=getattr(dist.ReduceOp, op))
+        out[op] = t.numpy()
+    strided = ganglion.tensor(np.arange(6.0).reshape(2, 3) * (rank + 1))[:, 1]  # a view: staged and written back
+    dist.all_reduce(strided)
+    out["strided"] = strided.numpy()
+    t = ganglion.tensor([float(rank), float(rank)])
+    dist.broadcast(t, src=1)
+    out["broadcast"] = t.numpy()
+    gathered = [ganglion.zeros(2) for _ in range(2)]
+    work = dist.all_gather(gathered, ganglion.tensor([rank, -rank], dtype=ganglion.float32), async_op=True)
+    work.wait()
+    out["all_gather"] = np.stack([g.numpy() for g in gathered])
+    objects = [None, None]
+    dist.all_gather_object(objects, {"rank": rank})
+    out["all_gather_object"] = np.array([o["rank"] for o in objects])
+    items = [f"from {rank}", rank]
+    dist.broadcast_object_list(items, src=1)
+    out["broadcast_object_list"] = np.array([items[0] == "from 1", items[1]])
+    dist.barrier()
+    return {f"collectives/{k}": v for k, v in out.items()}
+
+
 def parity(out_dir):
     rank, world_size = dist.get_rank(), dist.get_world_size()
-    arrays = {}
+    arrays = collectives(rank)
     for kind in dist_workloads.KINDS + ("cnn_local_bn",):
         model = dist_workloads.build(kind, sync_batchnorm=kind == "cnn")
         # a tiny bucket size: several buckets per model, so the overlapped path is the one tested

@@ -31,6 +31,15 @@ def two_rank_states(tmp_path_factory):
     return [dict(np.load(out_dir / f"rank{r}.npz")) for r in range(2)]
 
 
+def test_collectives_over_two_ranks(two_rank_states):
+    expected = {"SUM": [3, 30], "AVG": [1.5, 15], "MAX": [2, 20], "MIN": [1, 10], "PRODUCT": [2, 200],
+                "strided": [3, 12], "broadcast": [1, 1], "all_gather": [[0, 0], [1, -1]],
+                "all_gather_object": [0, 1], "broadcast_object_list": [1, 1]}
+    for rank, state in enumerate(two_rank_states):
+        for name, values in expected.items():
+            np.testing.assert_array_equal(state[f"collectives/{name}"], values, err_msg=f"rank {rank}: {name}")
+
+
 @pytest.mark.parametrize("kind", dist_workloads.KINDS)
 def test_two_ranks_equal_one_process_with_the_whole_batch(kind, two_rank_states):
     reference = dist_workloads.train(kind, dist_workloads.build(kind))

@@ -110,6 +110,19 @@ def test_ddp_on_one_process_gives_the_plain_gradients(group):
     assert wrapped.reducer.reductions == 1
 
 
+def test_buckets_start_while_the_backward_runs(group):
+    """The last layer's buckets are already in flight when the first layer's gradient arrives (one bucket per
+    parameter here), which is what lets communication overlap the rest of the backward."""
+    model = _mlp()
+    wrapped = nn.parallel.DistributedDataParallel(model, bucket_cap_mb=1e-6)
+    started_when_first_layer_ready = []
+    model[0].weight.register_post_accumulate_grad_hook(
+        lambda _: started_when_first_layer_ready.append(wrapped.reducer.started))
+    wrapped(ganglion.randn(5, 4)).sum().backward()
+    assert len(wrapped.reducer.buckets) == 4
+    assert started_when_first_layer_ready[0] >= 2  # the second Linear's weight and bias went first
+
+
 def test_no_sync_accumulates_and_the_next_backward_reduces(group):
     wrapped = nn.parallel.DistributedDataParallel(_mlp())
     x = ganglion.randn(5, 4)
