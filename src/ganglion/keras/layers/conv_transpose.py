@@ -43,19 +43,18 @@ class ConvTranspose(BaseConv):
                  dilation_rate=1, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
                  kernel_constraint=None, bias_constraint=None, **kwargs):
-        super().__init__(**kwargs)
+        super().__init__(kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias,
+                         activity_regularizer, {"kernel": (kernel_initializer, kernel_regularizer, kernel_constraint),
+                                                "bias": (bias_initializer, bias_regularizer, bias_constraint)},
+                         **kwargs)
         name = type(self).__name__
         self.filters = A.positive_int(filters, "filters", name)
-        self._init_conv(kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias,
-                        activity_regularizer)
         self.output_padding = None
         if output_padding is not None:
             self.output_padding = A.tuple_arg(output_padding, self.rank, "output_padding", name, minimum=0)
             if any(p >= s for p, s in zip(self.output_padding, self.strides)):
                 raise ValueError(f"{name}: output_padding {self.output_padding} must be smaller than strides "
                                  f"{self.strides} in every dimension")
-        self._init_weight_options(kernel=(kernel_initializer, kernel_regularizer, kernel_constraint),
-                                  bias=(bias_initializer, bias_regularizer, bias_constraint))
 
     def build(self, input_shape):
         channels = self._build_channels(input_shape)

@@ -25,8 +25,11 @@ class BaseConv(WeightTable, Layer):
     rank = 2
     paddings = ("valid", "same")
 
-    def _init_conv(self, kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias,
-                   activity_regularizer):
+    def __init__(self, kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias,
+                 activity_regularizer, weight_options, **kwargs):
+        """The arguments every convolution takes; ``weight_options``: prefix -> (initializer, regularizer,
+        constraint), as ``_init_weight_options`` takes them."""
+        super().__init__(**kwargs)
         name, n = type(self).__name__, self.rank
         self.kernel_size = A.tuple_arg(kernel_size, n, "kernel_size", name)
         self.strides = A.tuple_arg(strides, n, "strides", name)
@@ -39,6 +42,7 @@ class BaseConv(WeightTable, Layer):
         self.activation = keras_activations.get_optional(activation)
         self.use_bias = bool(use_bias)
         self._init_activity(activity_regularizer)
+        self._init_weight_options(**weight_options)
 
     # ------------------------------------------------------------------------------------------------ door
     def _input_channels(self, input_shape):
@@ -122,16 +126,15 @@ class Conv(BaseConv):
                  activation=None, use_bias=True, kernel_initializer="glorot_uniform", bias_initializer="zeros",
                  kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None, kernel_constraint=None,
                  bias_constraint=None, **kwargs):
-        super().__init__(**kwargs)
+        super().__init__(kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias,
+                         activity_regularizer, {"kernel": (kernel_initializer, kernel_regularizer, kernel_constraint),
+                                                "bias": (bias_initializer, bias_regularizer, bias_constraint)},
+                         **kwargs)
         name = type(self).__name__
         self.filters = A.positive_int(filters, "filters", name)
         self.groups = A.positive_int(groups, "groups", name)
         if self.filters % self.groups:
             raise ValueError(f"{name}: filters ({self.filters}) must be divisible by groups ({self.groups})")
-        self._init_conv(kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias,
-                        activity_regularizer)
-        self._init_weight_options(kernel=(kernel_initializer, kernel_regularizer, kernel_constraint),
-                                  bias=(bias_initializer, bias_regularizer, bias_constraint))
 
     def build(self, input_shape):
         channels = self._build_channels(input_shape)

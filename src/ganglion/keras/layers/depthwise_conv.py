@@ -22,12 +22,11 @@ class DepthwiseConv(BaseConv):
                  activation=None, use_bias=True, depthwise_initializer="glorot_uniform", bias_initializer="zeros",
                  depthwise_regularizer=None, bias_regularizer=None, activity_regularizer=None,
                  depthwise_constraint=None, bias_constraint=None, **kwargs):
-        super().__init__(**kwargs)
+        super().__init__(kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias,
+                         activity_regularizer,
+                         {"depthwise": (depthwise_initializer, depthwise_regularizer, depthwise_constraint),
+                          "bias": (bias_initializer, bias_regularizer, bias_constraint)}, **kwargs)
         self.depth_multiplier = A.positive_int(depth_multiplier, "depth_multiplier", type(self).__name__)
-        self._init_conv(kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias,
-                        activity_regularizer)
-        self._init_weight_options(depthwise=(depthwise_initializer, depthwise_regularizer, depthwise_constraint),
-                                  bias=(bias_initializer, bias_regularizer, bias_constraint))
 
     def build(self, input_shape):
         channels = self._build_channels(input_shape)
@@ -80,15 +79,14 @@ class SeparableConv(BaseConv):
                  pointwise_initializer="glorot_uniform", bias_initializer="zeros", depthwise_regularizer=None,
                  pointwise_regularizer=None, bias_regularizer=None, activity_regularizer=None,
                  depthwise_constraint=None, pointwise_constraint=None, bias_constraint=None, **kwargs):
-        super().__init__(**kwargs)
+        super().__init__(kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias,
+                         activity_regularizer,
+                         {"depthwise": (depthwise_initializer, depthwise_regularizer, depthwise_constraint),
+                          "pointwise": (pointwise_initializer, pointwise_regularizer, pointwise_constraint),
+                          "bias": (bias_initializer, bias_regularizer, bias_constraint)}, **kwargs)
         name = type(self).__name__
         self.filters = A.positive_int(filters, "filters", name)
         self.depth_multiplier = A.positive_int(depth_multiplier, "depth_multiplier", name)
-        self._init_conv(kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias,
-                        activity_regularizer)
-        self._init_weight_options(depthwise=(depthwise_initializer, depthwise_regularizer, depthwise_constraint),
-                                  pointwise=(pointwise_initializer, pointwise_regularizer, pointwise_constraint),
-                                  bias=(bias_initializer, bias_regularizer, bias_constraint))
 
     def build(self, input_shape):
         channels = self._build_channels(input_shape)
