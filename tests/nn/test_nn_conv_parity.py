@@ -61,6 +61,13 @@ CONV_ROWS = [
     row("unbatched_CHW", *C2, (3, 6, 5), in_channels=3, out_channels=2, kernel_size=3, padding=1),
     row("kernel_equals_input", *C2, (2, 2, 3, 4), in_channels=2, out_channels=3, kernel_size=(3, 4)),
     row("large_spatial_flat_layout", *C2, (1, 1, 20, 24), in_channels=1, out_channels=2, kernel_size=3, padding=1),
+    # fewer output than input channels at stride 1: the offsets route (a product per kernel offset, no columns)
+    row("offsets_route_k7_to_one_channel", *C2, (2, 6, 9, 8), in_channels=6, out_channels=1, kernel_size=7,
+        padding=3),
+    row("offsets_route_rect_dil2_nobias", *C2, (2, 5, 8, 9), in_channels=5, out_channels=2, kernel_size=(3, 2),
+        padding=(2, 1), dilation=2, bias=False),
+    row("offsets_route_same_even_reflect", *C2, (1, 4, 6, 7), in_channels=4, out_channels=3, kernel_size=4,
+        padding="same", padding_mode="reflect"),
     # 1-D and 3-D share the N-d implementation
     row("1d_k3", *C1, (2, 3, 10), in_channels=3, out_channels=4, kernel_size=3),
     row("1d_k5_stride2_pad1_dil2", *C1, (2, 2, 13), in_channels=2, out_channels=3, kernel_size=5, stride=2,
@@ -167,6 +174,8 @@ GRADCHECK = [
     ("conv2d_same_dilated", lambda x, w, b: F.conv2d(x, w, b, padding="same", dilation=2), (1, 1, 5, 4),
      (2, 1, 2, 3), 2),
     ("conv3d", lambda x, w, b: F.conv3d(x, w, b, padding=(1, 0, 1)), (1, 1, 3, 3, 3), (2, 1, 2, 2, 2), 2),
+    ("conv2d_offsets_route", lambda x, w, b: F.conv2d(x, w, b, padding=2), (2, 3, 4, 5), (1, 3, 5, 3), 1),
+    ("conv3d_offsets_route", lambda x, w, b: F.conv3d(x, w, b, padding=1), (1, 3, 3, 3, 3), (2, 3, 2, 3, 2), 2),
     ("conv_transpose1d", lambda x, w, b: F.conv_transpose1d(x, w, b, stride=2, output_padding=1), (1, 2, 3),
      (2, 2, 3), 2),
     ("conv_transpose2d", lambda x, w, b: F.conv_transpose2d(x, w, b, stride=2, padding=1, output_padding=1,

@@ -145,66 +145,157 @@ def _crop(x, pads, sizes):
     return x[(slice(None), slice(None)) + tuple(slice(lo, lo + s) for (lo, _), s in zip(pads, sizes))]
 
 
+def _columns_route(layout, weight, groups):
+    """True when the convolution goes through im2col (``_conv_by_columns``), False for ``_conv_by_offsets``.
+
+    Both routes do the same multiplications; they differ in the large temporary: the columns hold C/G x K rows per
+    position, the offsets route's products O x K. With fewer output than input channels (a 7x7 conv 128 -> 1 on
+    64x128x28x28: 1.5 GB of columns against 15 MB of products, and 12x against 1.3x PyTorch's time) the offsets route
+    wins; it needs the flat layout (stride 1) and serves groups == 1.
+    """
+    return not (layout.flat and groups == 1 and weight.shape[0] < weight.shape[1] and math.prod(layout.kernel) > 1)
+
+
+def _conv_by_columns(xp, x_pad, weight, bias, layout, groups, kept):
+    """y = W im2col(x) (+ b): returns y (a new array), the columns (arrays of ``kept``, which backward reads) and
+    whether the bias rode in the product (then the columns carry a row of ones, and dW's last column is db)."""
+    # the bias rides in the product as a column of W against a row of ones in cols: no pass of its own over y
+    # (gathering y from the layout while adding it cost twice a plain copy), and backward gets db with dW
+    bias_in_product = bias is not None and groups == 1 and math.prod(layout.kernel) > 1
+    cols = im2col(x_pad, layout, kept, ones=bias_in_product)
+    w2 = _weight_matrix(weight, groups)
+    if bias_in_product:
+        w2 = xp.concatenate((w2, bias[:, None]), axis=1)
+    bias_to_add = bias is not None and not bias_in_product
+    if layout.gapless() and not bias_to_add:  # the product is y: a new array, no second pass
+        return from_layout(_mix(xp, w2, cols, groups, None), layout), cols, bias_in_product
+    temporary = Workspace(xp)  # the product is read once more, into the new y
+    y_layout = from_layout(_mix(xp, w2, cols, groups, temporary), layout)
+    y = y_layout + _bias_column(bias, layout) if bias_to_add else y_layout.copy()
+    temporary.release()
+    return y, cols, bias_in_product
+
+
+def _bias_column(bias, layout):
+    return bias.reshape((-1,) + (1,) * len(layout.out))
+
+
+def _conv_by_offsets(xp, x_pad, weight, bias, layout):
+    """y = conv(x, W) + b as one product per kernel offset followed by shifted adds (groups == 1, flat layout):
+    z[n, o, k, q] = sum_c W[o, c, k] x_pad[n, c, q], then y[n, o, p] = sum_k z[n, o, k, off_k + p]. Returns y, a new
+    array; the products are a temporary."""
+    out_channels, channels = weight.shape[:2]
+    k_total = math.prod(layout.kernel)
+    n = x_pad.shape[0]
+    x_line = x_pad.reshape(n, channels, -1)
+    w_by_offset = weight.reshape(out_channels, channels, k_total).transpose(0, 2, 1).reshape(-1, channels)
+    temporary = Workspace(xp)
+    z = _matmul(xp, w_by_offset, x_line, temporary).reshape(n, out_channels, k_total, -1)
+    terms = (from_layout(z[:, :, k, start:start + layout.length], layout) for k, start in enumerate(layout.offsets()))
+    y = next(terms) + _bias_column(bias, layout) if bias is not None else next(terms).copy()
+    for term in terms:
+        y += term
+    temporary.release()
+    return y
+
+
+def _offsets_backward(xp, dy, x_pad, weight, layout, need_x, need_w, work):
+    """The offsets route's dx_pad and dW (each None unless asked), from one shifted copy of dy:
+    shifted[n, o, k', q] = dy[n, o, q - off_k] with k' = K - 1 - k (the kernel flipped, so every stride is positive),
+    dW[o, c, k] = sum_{n, q} shifted[n, o, k', q] x_pad[n, c, q],  dx_pad[n, c, q] = sum_{o, k} W[o, c, k]
+    shifted[n, o, k', q]. No columns: the temporary is O x K rows per position. ``work`` holds the temporaries."""
+    out_channels, channels = weight.shape[:2]
+    kernel = layout.kernel
+    k_total = math.prod(kernel)
+    n = dy.shape[0]
+    reach = layout.offsets()[-1]  # the last offset: dy needs that many zeros on each side
+    dy_wide = to_layout(xp, dy, layout, work, reach)
+    positions = math.prod(layout.padded)
+    item = dy_wide.itemsize
+    e = element_strides(layout.padded)
+    view = as_strided(dy_wide, (n, out_channels) + kernel + (positions,),
+                      dy_wide.strides[:2] + tuple(d * ed * item for d, ed in zip(layout.dilation, e)) + (item,))
+    shifted = work.empty((n, out_channels * k_total, positions), dy.dtype)
+    shifted.reshape(view.shape)[...] = view
+    flip = (slice(None), slice(None)) + (slice(None, None, -1),) * len(kernel)
+    dx_pad = dw = None
+    if need_w:
+        x_line = x_pad.reshape(n, channels, positions)
+        grad = _weight_grad(xp, shifted, x_line, 1, work)  # (O K', C)
+        grad = grad.reshape((out_channels,) + kernel + (channels,))
+        dw = xp.ascontiguousarray(xp.moveaxis(grad, -1, 1)[flip])
+    if need_x:
+        w_flipped = weight[flip].transpose(1, 0, *range(2, weight.ndim)).reshape(channels, -1)  # (C, O K')
+        dx_pad = _matmul(xp, w_flipped, shifted, None).reshape((n, channels) + layout.padded)
+    return dx_pad, dw
+
+
 class Conv(BufferedFunction):
     """N-d convolution (cross-correlation, as PyTorch). x: (N, C, *in), W: (out, C/G, *k), b: (out,) ->
     y: (N, out, *o) with o = floor((in + pad_lo + pad_hi - dilation (k - 1) - 1) / stride) + 1.
 
-    y = W cols + b (one product), dW = dy cols^T (one product), dx = col2im(W^T dy), db = sum of dy.
+    Columns route: y = W cols + b (one product), dW = dy cols^T (one product), dx = col2im(W^T dy), db = sum of dy.
+    Offsets route (fewer output than input channels): see ``_conv_by_offsets`` and ``_offsets_backward``.
     """
 
     def forward(self, x, weight, bias, stride, pads, dilation, groups):
         xp = self.xp
-        kept, temporary = Workspace(xp), Workspace(xp)  # kept: the columns dW reads (or the padded x they view)
+        kept = Workspace(xp)  # what backward reads (the columns, or the padded x): this node's until the graph is spent
         x_pad = pad_array(xp, x, pads, kept)
         kernel = weight.shape[2:]
         out = output_sizes("conv", x.shape[2:], kernel, stride, pads, dilation)
         layout = Layout(x_pad.shape[2:], kernel, stride, dilation, out)
-        # the bias rides in the product as a column of W against a row of ones in cols: no pass of its own over y
-        # (gathering y from the layout while adding it cost twice a plain copy), and backward gets db with dW
-        fold = bias is not None and groups == 1 and math.prod(kernel) > 1
-        cols = im2col(x_pad, layout, kept, ones=fold)
-        w2 = _weight_matrix(weight, groups)
-        if fold:
-            w2 = xp.concatenate((w2, bias[:, None]), axis=1)
-        added = bias is not None and not fold
-        copied = added or not layout.gapless()  # the product is read once more, into y: then it is a temporary
-        y_layout = _mix(xp, w2, cols, groups, temporary if copied else None)
-        y = from_layout(y_layout, layout)
-        if added:
-            y = y + bias.reshape((-1,) + (1,) * len(out))
-        elif copied:
-            y = y.copy()
-        temporary.check_not_holding("conv", (y,))
-        temporary.release()
+        by_columns = _columns_route(layout, weight, groups)
+        if by_columns:
+            y, backward_input, bias_in_product = _conv_by_columns(xp, x_pad, weight, bias, layout, groups, kept)
+        else:
+            y, backward_input, bias_in_product = _conv_by_offsets(xp, x_pad, weight, bias, layout), x_pad, False
         need_w = self.needs_input_grad[1] and is_grad_enabled()  # else nothing will call backward or free
         if not need_w:
             kept.release()
-        self.keep_for_backward(kept, (y,), cols if need_w else None, weight, layout, x.shape, pads, groups, fold)
+        self.keep_for_backward(kept, (y,), backward_input if need_w else None, weight, layout, x.shape, pads, groups,
+                               by_columns, bias_in_product)
         return y
 
     def backward(self, dy):
-        cols, weight, layout, x_shape, pads, groups, fold = self.saved
+        backward_input, weight, layout, x_shape, pads, groups, by_columns, bias_in_product = self.saved
         xp = self.xp
         need_x, need_w, need_b = self.needs_input_grad[:3]
         dx = dw = db = None
-        if need_b and not (fold and need_w):
+        if need_b and not (bias_in_product and need_w):
             db = _sum_bias(dy)
         if need_x or need_w:
             temporary = Workspace(xp)
-            margin = spread_margin(layout) if need_x else 0
-            dy_wide = to_layout(xp, dy, layout, temporary, margin)
-            if need_w:
-                dy_layout = dy_wide[:, :, margin:margin + layout.length] if margin else dy_wide
-                grad = _weight_grad(xp, dy_layout, cols, groups, temporary)
-                if fold:  # the ones row's column is db
-                    grad, db = grad[:, :-1], (grad[:, -1] if need_b else None)
-                dw = grad.reshape(weight.shape)
+            if by_columns:
+                dx_pad, dw, db_in_product = self._columns_backward(dy, backward_input, weight, layout, groups,
+                                                                   bias_in_product, x_shape[1], temporary)
+                if db_in_product is not None and need_b:
+                    db = db_in_product
+            else:
+                dx_pad, dw = _offsets_backward(xp, dy, backward_input, weight, layout, need_x, need_w, temporary)
             if need_x:
-                dx_pad = _spread(xp, dy_wide, margin, weight, groups, layout, x_shape[1], temporary)
                 dx = _crop(dx_pad, pads, x_shape[2:])
             temporary.check_not_holding("conv backward", (dx, dw, db))
             temporary.release()
         return dx, dw, db
+
+    def _columns_backward(self, dy, cols, weight, layout, groups, bias_in_product, channels, work):
+        """dx_pad = col2im(W^T dy) (None unless asked), dW = dy cols^T (None unless asked) and, when the bias rode in
+        the product, db (dW's last column)."""
+        xp = self.xp
+        need_x, need_w = self.needs_input_grad[:2]
+        dx_pad = dw = db = None
+        margin = spread_margin(layout) if need_x else 0
+        dy_wide = to_layout(xp, dy, layout, work, margin)
+        if need_w:
+            dy_layout = dy_wide[:, :, margin:margin + layout.length] if margin else dy_wide
+            grad = _weight_grad(xp, dy_layout, cols, groups, work)
+            if bias_in_product:  # the ones row's column is db
+                grad, db = grad[:, :-1], grad[:, -1]
+            dw = grad.reshape(weight.shape)
+        if need_x:
+            dx_pad = _spread(xp, dy_wide, margin, weight, groups, layout, channels, work)
+        return dx_pad, dw, db
 
     def forward_graph(self, x, weight, bias, stride, pads, dilation, groups):
         """The same convolution from differentiable ops (for create_graph=True; see conv_graph.py)."""
