@@ -20,7 +20,7 @@ the graph is spent. What an op returns is always a new array (or a view of its i
 import math
 from itertools import product
 
-from ... import backend
+from ... import backend, kernels
 from ...autograd.grad_mode import is_grad_enabled
 from ...memory import Workspace
 from ...tensor import Tensor
@@ -44,12 +44,18 @@ def _weight_matrix(weight, groups):
 
 def _matmul(xp, a, b, work):
     """a @ b (batched, broadcasting): an array of the workspace ``work`` (a temporary), or new when ``work`` is
-    None (an array the caller may return)."""
-    if work is None:
-        return a @ b
+    None (an array the caller may return). On NumPy arrays with compiled kernels available, the batch is split
+    over ganglion's threads with single-threaded BLAS (``kernels.conv``: two OpenBLAS threads per small product
+    were 5-20x slower than one with the other core busy)."""
     np = backend.np
     shape = np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + (a.shape[-2], b.shape[-1])
-    return xp.matmul(a, b, out=work.empty(shape, np.result_type(a.dtype, b.dtype)))
+    dtype = np.result_type(a.dtype, b.dtype)
+    out = xp.empty(shape, dtype) if work is None else work.empty(shape, dtype)
+    if len(shape) > 2 and kernels.usable(a, b):
+        from ...kernels.conv import batched_matmul
+
+        return batched_matmul(a, b, out)
+    return xp.matmul(a, b, out=out)
 
 
 def _mix(xp, w2, cols, groups, work):

@@ -1,0 +1,97 @@
+"""Batched matrix products for convolutions: the batch split over ganglion's threads, BLAS single-threaded inside.
+
+A convolution's products are one small GEMM per example (a 7x7 conv 128 -> 1: 64 products of (49, 128) x (128,
+1156); a quarter-width ResNet's: (16..128, 144..1152) x (.., 64..1088)). OpenBLAS threads each of them on its own,
+waking its threads and waiting for them once per example. On an idle 2-core machine that is a modest gain; with the
+other core busy (other processes, ``python -c "while True: pass"``) every wait can last a scheduler tick, and two
+threads became many times slower than one. Measured on 2 cores at load ~24, 64 products of (49, 128) x (128, 1156),
+best of 7: 243-292 ms with OpenBLAS's 2 threads, 54 ms with 1, 35-56 ms with 1 BLAS thread on each of 2 Python
+threads (each half of the batch). So here the examples are split in as many contiguous chunks as
+``ganglion.get_num_threads()`` says, each chunk's products run single-threaded on a thread of its own (NumPy's matmul
+releases the GIL), and the calling thread computes one chunk itself.
+
+BLAS's own thread count is process-wide. While any of these products runs it is set to 1 and restored when the last
+one returns (a count under a lock, so overlapping calls from several threads restore the value seen by the first);
+BLAS calls elsewhere in the process during that window run single-threaded (slower, never different). The off switch
+is ganglion's: ``GANGLION_COMPILED=0`` (``usable`` says no) gives plain ``numpy.matmul``.
+"""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from . import get_num_threads
+
+_lock = threading.Lock()
+_state = {"depth": 0, "saved": None, "blas": None}
+_pools = {}  # worker count -> its executor (kept for the process, like BLAS's own threads)
+
+
+def _blas_controllers():
+    if _state["blas"] is None:
+        try:
+            from threadpoolctl import ThreadpoolController
+        except ImportError:  # pragma: no cover - threadpoolctl is a dependency
+            _state["blas"] = []
+        else:
+            _state["blas"] = ThreadpoolController().select(user_api="blas").lib_controllers
+    return _state["blas"]
+
+
+class _SingleThreadedBlas:
+    """``with _SingleThreadedBlas():`` BLAS runs on one thread inside; the outermost exit restores its count."""
+
+    def __enter__(self):
+        with _lock:
+            if _state["depth"] == 0:
+                libs = _blas_controllers()
+                _state["saved"] = [lib.get_num_threads() for lib in libs]
+                for lib in libs:
+                    lib.set_num_threads(1)
+            _state["depth"] += 1
+
+    def __exit__(self, *exc):
+        with _lock:
+            _state["depth"] -= 1
+            if _state["depth"] == 0:
+                for lib, n in zip(_blas_controllers(), _state["saved"]):
+                    lib.set_num_threads(n)
+
+
+def _pool(workers):
+    with _lock:
+        if workers not in _pools:
+            _pools[workers] = ThreadPoolExecutor(workers, thread_name_prefix="ganglion-conv")
+        return _pools[workers]
+
+
+def _chunk(operand, start, stop, batch, ndim):
+    """The rows [start, stop) of ``operand``'s batch axis, or the operand itself where it broadcasts over it."""
+    if operand.ndim == ndim and operand.shape[0] == batch:
+        return operand[start:stop]
+    return operand
+
+
+def batched_matmul(a, b, out):
+    """out = a @ b (numpy.matmul's broadcasting; ``out`` has the broadcast shape, its first axis the batch of
+    examples), the batch split over ``get_num_threads()`` threads, each product on single-threaded BLAS.
+    Returns ``out``."""
+    batch = out.shape[0]
+    threads = min(get_num_threads(), batch) if out.ndim > 2 else 1
+    with _SingleThreadedBlas():
+        if threads <= 1:
+            return np.matmul(a, b, out=out)
+        bounds = [batch * i // threads for i in range(threads + 1)]
+
+        def part(i):
+            lo, hi = bounds[i], bounds[i + 1]
+            np.matmul(_chunk(a, lo, hi, batch, out.ndim), _chunk(b, lo, hi, batch, out.ndim), out=out[lo:hi])
+
+        pending = [_pool(threads - 1).submit(part, i) for i in range(1, threads)]
+        part(0)
+        for future in pending:
+            future.result()
+    return out

@@ -1,0 +1,84 @@
+"""``kernels.conv.batched_matmul`` (the batch split over threads, single-threaded BLAS) against ``numpy.matmul``,
+for the broadcast shapes the convolutions use, and BLAS's thread count restored afterwards, also when calls overlap
+from several threads."""
+
+import threading
+
+import numpy as np
+import pytest
+
+import ganglion as g
+from ganglion import kernels
+from ganglion.kernels.conv import batched_matmul
+
+SHAPES = [  # (a, b): W (out, CK) x cols (N, CK, L); grouped W (G, o, ck) x (N, G, ck, L); both batched (dW)
+    ((4, 6), (5, 6, 7)),
+    ((2, 3, 4), (5, 2, 4, 6)),
+    ((5, 6, 7), (5, 7, 3)),
+    ((1, 6, 7), (3, 7, 2)),
+    ((4, 6), (1, 6, 7)),
+]
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+@pytest.mark.parametrize("a_shape, b_shape", SHAPES)
+def test_batched_matmul_equals_numpy(a_shape, b_shape, threads):
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal(a_shape), rng.standard_normal(b_shape)
+    expected = np.matmul(a, b)
+    before = g.get_num_threads()
+    g.set_num_threads(threads)
+    try:
+        out = np.full(expected.shape, np.nan)
+        result = batched_matmul(a, b, out)
+    finally:
+        g.set_num_threads(before)
+    assert result is out
+    np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-12)
+
+
+def _blas_threads():
+    from threadpoolctl import threadpool_info
+
+    return [info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"]
+
+
+def test_blas_thread_count_is_restored_after_overlapping_calls():
+    rng = np.random.default_rng(1)
+    a, b = rng.standard_normal((8, 30)), rng.standard_normal((16, 30, 40))
+    g.set_num_threads(2)
+    before = _blas_threads()
+    errors = []
+
+    def work():
+        try:
+            for _ in range(20):
+                out = np.empty((16, 8, 40))
+                np.testing.assert_allclose(batched_matmul(a, b, out), a @ b, rtol=1e-12)
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=work) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert _blas_threads() == before
+
+
+def test_convolution_is_the_same_with_compiled_kernels_off(monkeypatch):
+    """The off switch gives plain numpy.matmul: the same convolution and gradients, bit for bit on float64."""
+    rng = np.random.default_rng(2)
+    x, w = rng.standard_normal((3, 4, 6, 5)), rng.standard_normal((2, 4, 3, 3))
+    results = []
+    for switch in ("1", "0"):
+        monkeypatch.setenv("GANGLION_COMPILED", switch)
+        gx = g.tensor(x, dtype=g.float64, requires_grad=True)
+        gw = g.tensor(w, dtype=g.float64, requires_grad=True)
+        y = g.nn.functional.conv2d(gx, gw, padding=1)
+        (y * y).sum().backward()
+        results.append((y.detach().numpy(), gx.grad.numpy(), gw.grad.numpy()))
+    assert kernels.available() is False
+    for ours, reference in zip(*results):
+        np.testing.assert_allclose(ours, reference, rtol=1e-12, atol=1e-12)
