@@ -18,6 +18,7 @@ import numpy as np
 from . import backend
 
 _INT_TYPES = (int, np.integer)
+_BOOLS = (bool, np.bool_)
 
 
 def _is_int(value):
@@ -130,9 +131,11 @@ def _is_device(value):
     """A device argument: a Device, an int (a GPU index, as PyTorch), or a string that is not a dtype's name
     (ganglion also takes dtype names, ``t.to("float64")``; an unknown string is a device, whose parser lists the
     accepted ones)."""
+    if isinstance(value, backend.Device):
+        return True
     if isinstance(value, str):
         return value.replace("ganglion.", "").replace("torch.", "") not in backend.DTYPES
-    return isinstance(value, backend.Device) or _is_int(value)
+    return _is_int(value)
 
 
 def _is_tensor(value):
@@ -142,6 +145,8 @@ def _is_tensor(value):
 
 
 def _device(value):
+    if isinstance(value, backend.Device):
+        return value
     return backend.Device("cuda", int(value)) if _is_int(value) else backend.Device(value)
 
 
@@ -177,23 +182,19 @@ def parse_to(call, args, kwargs):
     else:
         names = ("dtype" if not _is_tensor(first) else "tensor", "non_blocking", "copy")
     given = dict(zip(names, args))
-    clash = [k for k in kwargs if k in given or (k in ("device", "dtype") and "device" not in names)]
+    clash = kwargs and [k for k in kwargs if k in given or (k in ("device", "dtype") and "device" not in names)]
     given.update(kwargs)
-    flags = [given.get(k, False) for k in ("non_blocking", "copy")]
-    if len(args) > len(names) or clash or not all(isinstance(f, (bool, np.bool_)) for f in flags):
+    non_blocking, copy = given.get("non_blocking", False), given.get("copy", False)
+    if len(args) > len(names) or clash or not (isinstance(non_blocking, _BOOLS) and isinstance(copy, _BOOLS)):
         got = ", ".join([type(a).__name__ for a in args] + [f"{k}={type(v).__name__}" for k, v in kwargs.items()])
         raise TypeError(f"{call}() received an invalid combination of arguments - got ({got}), but expected one of: "
                         + "; ".join(_TO_SIGNATURES))
     device, dtype = given.get("device"), given.get("dtype")
     if "tensor" in given:
         device, dtype = given["tensor"].device, given["tensor"].dtype
-    return ToArguments(
-        device=None if device is None else _device(device),
-        dtype=backend.resolve_dtype(dtype),
-        non_blocking=bool(flags[0]),
-        copy=bool(flags[1]),
-        memory_format=_memory_format(given.get("memory_format"), call),
-    )
+    return ToArguments(None if device is None else _device(device),
+                       None if dtype is None else backend.resolve_dtype(dtype),
+                       bool(non_blocking), bool(copy), _memory_format(given.get("memory_format"), call))
 
 
 class ToShortcuts:
