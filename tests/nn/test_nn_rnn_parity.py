@@ -33,6 +33,9 @@ EXTRA = [
     Config("LSTM", num_layers=2, bidirectional=True, batch_first=True, lengths=(4, 2, 5), dtype="float32"),
     Config("GRU", num_layers=2, bidirectional=True, dtype="float32", hidden_size=16, input_size=8, steps=12),
     Config("RNN_TANH", num_layers=2, bidirectional=True, dtype="float32"),
+    # float32 LSTMs run the compiled step kernels (kernels/recurrent.py) where numba is installed
+    Config("LSTM", num_layers=2, bidirectional=True, proj_size=2, lengths=(3, 5, 2), dtype="float32"),
+    Config("LSTM", dtype="float32", hidden_size=16, input_size=8, steps=12, initial_state=False),
 ]
 
 

@@ -22,12 +22,23 @@ Speed notes (measured, see benchmarks/README.md):
   product per step.
 """
 
+from ... import kernels
 from ...memory import Workspace
 from .recurrent_graph import lstm_graph
 from .recurrent_sequence import SequenceFunction, gate_major, gate_rows, is_unused_gradient, keep_skipped_rows, \
     new_outputs, step_order, summed_bias
 
 _GATE_ORDER = (3, 0, 1, 2)  # gate-major order o, i, f, g (PyTorch's rows are i, f, g, o): the sigmoids together
+
+
+def _step_kernels(*arrays):
+    """``kernels.recurrent`` when its compiled step kernels can take ``arrays`` (NumPy float32; ``GANGLION_COMPILED``
+    not 0), else None: NumPy runs the steps. Imported here, not at the top, because importing it imports numba."""
+    if not (kernels.usable(*arrays) and all(a.dtype.name == "float32" for a in arrays)):
+        return None
+    from ...kernels import recurrent
+
+    return recurrent
 
 
 class LSTMSequence(SequenceFunction):
@@ -75,28 +86,22 @@ class LSTMSequence(SequenceFunction):
                 array.fill(0)
         cells[steps if reverse else 0] = c0
         w_hr_t = w_hr.T if w_hr is not None else None
-        forget_term = xp.empty((batch, hidden), dtype=dtype)  # f c of one step
+        forget_term = xp.empty((batch, hidden), dtype=dtype)  # f c of one step (NumPy path)
         preactivation = xp.empty((batch, 4 * hidden), dtype=dtype)  # one step's z, (B, 4H)
         preactivation_gates = preactivation.reshape(batch, 4, hidden).transpose(1, 0, 2)  # the same, (4, B, H)
+        step_kernels = _step_kernels(x, h0, c0, w_ih)
         for t, read, write in step_order(steps, reverse):
             n = sizes[t]
-            step_gates = gates[:, t, :n]
             xp.matmul(step_inputs[read, :n], w_all_scaled_t, out=preactivation[:n])
-            xp.tanh(preactivation_gates[:, :n], out=step_gates)
-            sigmoids = step_gates[:3]
-            sigmoids *= 0.5
-            sigmoids += 0.5
-            output_gate, input_gate, forget_gate, candidate = step_gates
-            cell = cells[write, :n]
-            xp.multiply(input_gate, candidate, out=cell)
-            xp.multiply(forget_gate, cells[read, :n], out=forget_term[:n])
-            cell += forget_term[:n]
-            tanh_cell = tanh_cells[t, :n]
-            xp.tanh(cell, out=tanh_cell)
-            if w_hr is None:
-                xp.multiply(output_gate, tanh_cell, out=states[write, :n])
+            if step_kernels is not None:  # h' goes into the first columns of the next input rows (contiguous)
+                hidden_rows = step_inputs[write, :n] if w_hr is None else unprojected[t, :n]
+                step_kernels.lstm_step_forward(preactivation[:n], cells[read, :n], *gates[:, t, :n],
+                                               cells[write, :n], tanh_cells[t, :n], hidden_rows)
             else:
-                xp.multiply(output_gate, tanh_cell, out=unprojected[t, :n])
+                hidden = states[write, :n] if w_hr is None else unprojected[t, :n]
+                self._step_forward_numpy(preactivation_gates[:, :n], cells[read, :n], gates[:, t, :n],
+                                         cells[write, :n], tanh_cells[t, :n], hidden, forget_term[:n])
+            if w_hr is not None:
                 xp.matmul(unprojected[t, :n], w_hr_t, out=states[write, :n])
             keep_skipped_rows((states, cells), n, batch, read, write)
         out, h_n = new_outputs(states, sizes, reverse)
@@ -104,6 +109,22 @@ class LSTMSequence(SequenceFunction):
         self.keep_for_backward(kept, (out, h_n, c_n), step_inputs[read_slots], x.shape, cells, gates, tanh_cells,
                                unprojected, w_ih, w_hh_gate_major, w_hr, sizes, reverse)
         return out, h_n, c_n
+
+    def _step_forward_numpy(self, preactivation_gates, cell_prev, step_gates, cell, tanh_cell, hidden, forget_term):
+        """One step after its product, on NumPy (the reference of ``kernels.recurrent.lstm_step_forward``):
+        step_gates (4, n, H) = o, i, f, g from preactivation_gates (4, n, H) (sigmoid blocks halved), then
+        c' = f c + i g, tanh(c') and hidden = o tanh(c'), all written in place."""
+        xp = self.xp
+        xp.tanh(preactivation_gates, out=step_gates)
+        sigmoids = step_gates[:3]
+        sigmoids *= 0.5
+        sigmoids += 0.5
+        output_gate, input_gate, forget_gate, candidate = step_gates
+        xp.multiply(input_gate, candidate, out=cell)
+        xp.multiply(forget_gate, cell_prev, out=forget_term)
+        cell += forget_term
+        xp.tanh(cell, out=tanh_cell)
+        xp.multiply(output_gate, tanh_cell, out=hidden)
 
     def _step_factors(self, gates, cells, tanh_cells, reverse, work):
         """What backward multiplies each step's gradients by, computed for all steps at once (it does not depend
@@ -135,20 +156,21 @@ class LSTMSequence(SequenceFunction):
         _, steps, batch, hidden = gates.shape
         out_size = w_hh_gate_major.shape[1]
         temporary = Workspace(xp)  # this backward's own arrays, back to the pool when it returns
-        factors, cell_factor = self._step_factors(gates, cells, tanh_cells, reverse, temporary)
+        step_kernels = _step_kernels(gates, dh_n, dc_n)
+        if step_kernels is None:  # NumPy: what does not depend on the recurrence, for all steps in a few passes
+            factors, cell_factor = self._step_factors(gates, cells, tanh_cells, reverse, temporary)
+            cell_term = xp.empty((batch, hidden), dtype=gates.dtype)  # dm o (1 - tanh(c')^2) of one step
         dz_steps = temporary.empty((steps, batch, 4 * hidden), gates.dtype)  # pre-activation gradients, (B, 4H) each
         if sizes[-1] < batch:
             dz_steps.fill(0)  # rows a step skips enter the weight gradients
         dh_projected = temporary.zeros((steps, batch, out_size), gates.dtype) if w_hr is not None else None
         dh, dc = dh_n.copy(), dc_n.copy()  # returned as dh0, dc0: new arrays
-        cell_term = xp.empty((batch, hidden), dtype=gates.dtype)  # dm o (1 - tanh(c')^2) of one step
         dm_rows = xp.empty((batch, hidden), dtype=gates.dtype) if w_hr is not None else None  # dh W_hr
         first = steps - 1 if reverse else 0
         outputs_used = not is_unused_gradient(dout)
         for t, read, write in reversed(step_order(steps, reverse)):
             n = sizes[t]
             dc_rows, dh_rows = dc[:n], dh[:n]
-            dz_gates = factors[:, t, :n]  # (4, n, H): the factors become the gradients in place, then one copy
             if outputs_used:
                 dh_rows += dout[t, :n]
             if w_hr is None:
@@ -156,12 +178,17 @@ class LSTMSequence(SequenceFunction):
             else:
                 dh_projected[t, :n] = dh_rows
                 dm = xp.matmul(dh_rows, w_hr, out=dm_rows[:n])
-            xp.multiply(dm, cell_factor[t, :n], out=cell_term[:n])
-            dc_rows += cell_term[:n]
-            dz_gates[0] *= dm
-            dz_gates[1:] *= dc_rows
-            dz_steps[t, :n].reshape(n, 4, hidden).transpose(1, 0, 2)[...] = dz_gates
-            dc_rows *= gates[2, t, :n]  # dc_prev = dc f
+            if step_kernels is not None:
+                step_kernels.lstm_step_backward(dm, dc_rows, *gates[:, t, :n], tanh_cells[t, :n], cells[read, :n],
+                                                dz_steps[t, :n])
+            else:
+                dz_gates = factors[:, t, :n]  # (4, n, H): the factors become the gradients in place, then one copy
+                xp.multiply(dm, cell_factor[t, :n], out=cell_term[:n])
+                dc_rows += cell_term[:n]
+                dz_gates[0] *= dm
+                dz_gates[1:] *= dc_rows
+                dz_steps[t, :n].reshape(n, 4, hidden).transpose(1, 0, 2)[...] = dz_gates
+                dc_rows *= gates[2, t, :n]  # dc_prev = dc f
             if t == first and not self.needs_input_grad[1]:
                 break  # dh0 is not wanted: skip the last product
             xp.matmul(dz_steps[t, :n], w_hh_gate_major, out=dh_rows)
