@@ -27,8 +27,8 @@ from ...tensor import Tensor
 from ._buffered import BufferedFunction
 from .conv_graph import conv_forward_graph, conv_transpose_forward_graph
 from .window import (
-    Layout, as_strided, check_rank, col2im, element_strides, from_layout, im2col, ntuple, output_sizes, pad_array,
-    spatial_shape_text, to_layout,
+    Layout, add_batch_dim, as_strided, check_rank, col2im, crop, drop_batch_dim, element_strides, from_layout, im2col,
+    ntuple, output_sizes, pad_array, spatial_shape_text, to_layout,
 )
 
 
@@ -145,10 +145,6 @@ def spread_margin(layout):
 
 def _sum_bias(dy):
     return dy.sum(axis=(0,) + tuple(range(2, dy.ndim)))
-
-
-def _crop(x, pads, sizes):
-    return x[(slice(None), slice(None)) + tuple(slice(lo, lo + s) for (lo, _), s in zip(pads, sizes))]
 
 
 def _columns_route(layout, weight, groups):
@@ -280,7 +276,7 @@ class Conv(BufferedFunction):
             else:
                 dx_pad, dw = _offsets_backward(xp, dy, backward_input, weight, layout, need_x, need_w, temporary)
             if need_x:
-                dx = _crop(dx_pad, pads, x_shape[2:])
+                dx = crop(dx_pad, pads, x_shape[2:])
             temporary.check_not_holding("conv backward", (dx, dw, db))
             temporary.release()
         return dx, dw, db
@@ -329,7 +325,7 @@ class ConvTranspose(BufferedFunction):
         y_buffer = _spread(xp, x_wide, margin, weight, groups, layout, weight.shape[1] * groups, temporary)
         temporary.release()
         pads = tuple((p, b - p - o) for p, b, o in zip(padding, buffer, out))
-        y = _crop(y_buffer, pads, out)
+        y = crop(y_buffer, pads, out)
         y = y + bias.reshape((-1,) + (1,) * len(out)) if bias is not None else xp.ascontiguousarray(y)
         need_w = self.needs_input_grad[1] and is_grad_enabled()  # else nothing will call backward or free
         if not need_w:
@@ -412,14 +408,6 @@ def check_input(fn, input, weight, bias, nd, groups, transposed):
     return unbatched
 
 
-def _batched(input, unbatched):
-    return input.reshape((1,) + tuple(input.shape)) if unbatched else input
-
-
-def _unbatched(y, unbatched):
-    return y.reshape(tuple(y.shape[1:])) if unbatched else y
-
-
 # --------------------------------------------------------------------------------------------- functions
 def convolution(input, weight, bias, stride, padding, dilation, groups, nd, fn):
     """The shared body of conv1d/2d/3d; ``fn`` names the caller (a function or a layer) in errors."""
@@ -429,8 +417,8 @@ def convolution(input, weight, bias, stride, padding, dilation, groups, nd, fn):
     dilation = ntuple(dilation, nd, "dilation", fn)
     pads = conv_padding(padding, kernel, stride, dilation, fn)
     output_sizes(fn, tuple(input.shape[-nd:]), kernel, stride, pads, dilation)
-    y = Conv.apply(_batched(input, unbatched), weight, bias, stride, pads, dilation, groups)
-    return _unbatched(y, unbatched)
+    y = Conv.apply(add_batch_dim(input, unbatched), weight, bias, stride, pads, dilation, groups)
+    return drop_batch_dim(y, unbatched)
 
 
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
@@ -474,8 +462,9 @@ def transposed_convolution(input, weight, bias, stride, padding, output_padding,
         raise ValueError(f"{fn}: the input {sizes} is too small for kernel {kernel} with padding {padding}: output "
                          "size (in - 1)*stride - 2*padding + dilation*(kernel - 1) + output_padding + 1 gives "
                          f"{terms}; each must be >= 1")
-    y = ConvTranspose.apply(_batched(input, unbatched), weight, bias, stride, padding, output_padding, dilation, groups)
-    return _unbatched(y, unbatched)
+    y = ConvTranspose.apply(add_batch_dim(input, unbatched), weight, bias, stride, padding, output_padding, dilation,
+                            groups)
+    return drop_batch_dim(y, unbatched)
 
 
 def transposed_output_padding(fn, input_sizes, output_size, stride, padding, kernel, dilation):

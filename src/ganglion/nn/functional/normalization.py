@@ -204,9 +204,25 @@ def _running(name, running_mean, running_var, momentum):
     return running_mean.array, running_var.array, float(momentum)
 
 
-def _check_pair(name, running_mean, running_var):
+def _check_channel_norm(name, input, min_ndim, shape_text, running_mean, running_var, weight, bias):
+    """The door of the per-channel norms (batch, instance): a float Tensor of at least ``min_ndim`` dims, running
+    statistics given together, every per-channel argument of shape (C,)."""
+    _check_tensor(name, input)
+    if input.ndim < min_ndim:
+        raise ValueError(f"{name}: expected input of shape {shape_text}, got {_shape(input)}")
     if (running_mean is None) != (running_var is None):
         raise ValueError(f"{name}: running_mean and running_var must be given together (or both be None)")
+    _check_per_channel(name, input.shape[1], input, running_mean=running_mean, running_var=running_var,
+                       weight=weight, bias=bias)
+
+
+def _normalize_with_running_stats(name, when, input, running_mean, running_var, weight, bias, eps):
+    """y from the running statistics (eval-mode batch norm, instance norm without input statistics)."""
+    if running_mean is None:
+        raise ValueError(f"{name}: running_mean and running_var are required when {when}")
+    return Normalize.apply(input, weight, bias, stats_view=input.shape, axes=None,
+                           affine_shape=_channel_affine_shape(input), eps=eps,
+                           stats=(running_mean.array, running_var.array))
 
 
 # --------------------------------------------------------------------------------------------------- functions
@@ -217,24 +233,16 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     and running_mean / running_var (if given) are updated in place with ``momentum``, the variance unbiased.
     Otherwise the running statistics are used.
     """
-    _check_tensor("batch_norm", input)
-    if input.ndim < 2:
-        raise ValueError(f"batch_norm: expected input of shape (N, C, *), got {_shape(input)}")
-    _check_pair("batch_norm", running_mean, running_var)
-    channels = input.shape[1]
-    _check_per_channel("batch_norm", channels, input, running_mean=running_mean, running_var=running_var,
-                       weight=weight, bias=bias)
-    affine_shape = _channel_affine_shape(input)
-    if training:
-        if input.numel() // max(channels, 1) <= 1:
-            raise ValueError(f"Expected more than 1 value per channel when training, got input size {_shape(input)}")
-        axes = (0,) + tuple(range(2, input.ndim))
-        return Normalize.apply(input, weight, bias, stats_view=input.shape, axes=axes, affine_shape=affine_shape,
-                               eps=eps, running=_running("batch_norm", running_mean, running_var, momentum))
-    if running_mean is None:
-        raise ValueError("batch_norm: running_mean and running_var are required when training=False")
-    return Normalize.apply(input, weight, bias, stats_view=input.shape, axes=None, affine_shape=affine_shape,
-                           eps=eps, stats=(running_mean.array, running_var.array))
+    _check_channel_norm("batch_norm", input, 2, "(N, C, *)", running_mean, running_var, weight, bias)
+    if not training:
+        return _normalize_with_running_stats("batch_norm", "training=False", input, running_mean, running_var,
+                                             weight, bias, eps)
+    if input.numel() // max(input.shape[1], 1) <= 1:
+        raise ValueError(f"Expected more than 1 value per channel when training, got input size {_shape(input)}")
+    axes = (0,) + tuple(range(2, input.ndim))
+    return Normalize.apply(input, weight, bias, stats_view=input.shape, axes=axes,
+                           affine_shape=_channel_affine_shape(input), eps=eps,
+                           running=_running("batch_norm", running_mean, running_var, momentum))
 
 
 def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
@@ -244,25 +252,16 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     y = (x - mean) / sqrt(var + eps) * weight + bias with mean and the biased var of x[n, c]. running_mean /
     running_var (if given) follow the batch average of those statistics; ``use_input_stats=False`` uses them instead.
     """
-    _check_tensor("instance_norm", input)
-    if input.ndim < 3:
-        raise ValueError(f"instance_norm: expected input of shape (N, C, *) with spatial axes, got {_shape(input)}")
-    _check_pair("instance_norm", running_mean, running_var)
-    channels = input.shape[1]
-    _check_per_channel("instance_norm", channels, input, running_mean=running_mean, running_var=running_var,
-                       weight=weight, bias=bias)
-    affine_shape = _channel_affine_shape(input)
-    if use_input_stats:
-        spatial = input.numel() // max(input.shape[0] * channels, 1)
-        if spatial <= 1:
-            raise ValueError(f"Expected more than 1 spatial element when training, got input size {_shape(input)}")
-        return Normalize.apply(input, weight, bias, stats_view=input.shape, axes=tuple(range(2, input.ndim)),
-                               affine_shape=affine_shape, eps=eps,
-                               running=_running("instance_norm", running_mean, running_var, momentum))
-    if running_mean is None:
-        raise ValueError("instance_norm: running_mean and running_var are required when use_input_stats=False")
-    return Normalize.apply(input, weight, bias, stats_view=input.shape, axes=None, affine_shape=affine_shape,
-                           eps=eps, stats=(running_mean.array, running_var.array))
+    _check_channel_norm("instance_norm", input, 3, "(N, C, *) with spatial axes", running_mean, running_var,
+                        weight, bias)
+    if not use_input_stats:
+        return _normalize_with_running_stats("instance_norm", "use_input_stats=False", input, running_mean,
+                                             running_var, weight, bias, eps)
+    if input.numel() // max(input.shape[0] * input.shape[1], 1) <= 1:
+        raise ValueError(f"Expected more than 1 spatial element when training, got input size {_shape(input)}")
+    return Normalize.apply(input, weight, bias, stats_view=input.shape, axes=tuple(range(2, input.ndim)),
+                           affine_shape=_channel_affine_shape(input), eps=eps,
+                           running=_running("instance_norm", running_mean, running_var, momentum))
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):

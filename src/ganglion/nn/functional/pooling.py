@@ -14,7 +14,9 @@ from ...autograd.function import Function
 from ...autograd.grad_mode import is_grad_enabled
 from ...memory import Workspace
 from ...ops.indexing import accumulate_at
-from .window import check_rank, element_strides, kernel_slices, ntuple, output_sizes, pad_array
+from .window import (
+    add_batch_dim, check_rank, crop, drop_batch_dim, element_strides, kernel_slices, ntuple, output_sizes, pad_array,
+)
 
 
 def _lowest(xp, dtype):
@@ -24,10 +26,6 @@ def _lowest(xp, dtype):
 def _index_dtype(count):
     np = backend.np
     return np.int8 if count <= 127 else np.int16 if count <= 32767 else np.int32
-
-
-def _crop(x, pads, sizes):
-    return x[(slice(None), slice(None)) + tuple(slice(lo, lo + s) for (lo, _), s in zip(pads, sizes))]
 
 
 def _window_pads(sizes, kernel, stride, padding, dilation, out):
@@ -136,12 +134,12 @@ class MaxPool(Function):
                 dx[lead + s] += dy * (arg == k)
             else:
                 xp.multiply(dy, arg == k, out=dx[lead + s])
-        return _crop(dx, pads, sizes)
+        return crop(dx, pads, sizes)
 
     def backward_graph(self, dy, *_):
         """dy added at each window's winner, as one index-accumulate (its own backward gathers at the winners)."""
         arg, padded_shape, pads, sizes, slices = self.saved[:5]
-        return _crop(accumulate_at(dy, padded_shape, _winner_key(self.xp, arg, slices)), pads, sizes)
+        return crop(accumulate_at(dy, padded_shape, _winner_key(self.xp, arg, slices)), pads, sizes)
 
 
 def _winner_key(xp, arg, slices):
@@ -204,7 +202,7 @@ class AvgPool(Function):
         dx = xp.zeros(padded_shape, dtype=dy.dtype)
         for s in kernel_slices(kernel, stride, (1,) * nd, out):
             dx[(slice(None), slice(None)) + s] += g
-        return _crop(dx, pads, x_shape[2:])
+        return crop(dx, pads, x_shape[2:])
 
     def backward_graph(self, dy):
         """dy / divisor added over each window, one index-accumulate per kernel offset (linear in dy)."""
@@ -215,7 +213,7 @@ class AvgPool(Function):
         for s in kernel_slices(kernel, stride, (1,) * len(kernel), out):
             part = accumulate_at(g, x_shape if tiled else padded_shape, lead + s)
             dx = part if dx is None else dx + part
-        return dx if tiled else _crop(dx, pads, x_shape[2:])
+        return dx if tiled else crop(dx, pads, x_shape[2:])
 
 
 def _avg_divisor(sizes, kernel, stride, padding, out, count_include_pad, divisor_override):
@@ -261,13 +259,10 @@ class MaxUnpool(Function):
 
 
 # ----------------------------------------------------------------------------------------------- functions
-def _batched(fn, input, nd):
+def batch_of(fn, input, nd):
+    """(input as (N, C, *spatial), whether it came unbatched): its rank checked for ``fn``'s errors."""
     unbatched = check_rank(fn, input, nd)
-    return (input.reshape((1,) + tuple(input.shape)) if unbatched else input), unbatched
-
-
-def _unbatched(y, unbatched):
-    return y.reshape(tuple(y.shape[1:])) if unbatched else y
+    return add_batch_dim(input, unbatched), unbatched
 
 
 def pool_args(fn, nd, kernel_size, stride, padding, dilation=1):
@@ -284,14 +279,14 @@ def pool_args(fn, nd, kernel_size, stride, padding, dilation=1):
 
 def max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, nd, fn):
     """The shared body of max_pool1d/2d/3d; ``fn`` names the caller (a function or a layer) in errors."""
-    x, unbatched = _batched(fn, input, nd)
+    x, unbatched = batch_of(fn, input, nd)
     kernel, stride, padding, dilation = pool_args(fn, nd, kernel_size, stride, padding, dilation)
     out = output_sizes(fn, x.shape[2:], kernel, stride, tuple((p, p) for p in padding), dilation, ceil_mode,
                        what="pooling window", must_fit=False)
     result = MaxPool.apply(x, kernel, stride, dilation, padding, out, bool(return_indices))
     if return_indices:
-        return _unbatched(result[0], unbatched), _unbatched(result[1], unbatched)
-    return _unbatched(result, unbatched)
+        return drop_batch_dim(result[0], unbatched), drop_batch_dim(result[1], unbatched)
+    return drop_batch_dim(result, unbatched)
 
 
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
@@ -312,14 +307,14 @@ def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 
 def avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, nd, fn):
     """The shared body of avg_pool1d/2d/3d; ``fn`` names the caller in errors."""
-    x, unbatched = _batched(fn, input, nd)
+    x, unbatched = batch_of(fn, input, nd)
     kernel, stride, padding, _ = pool_args(fn, nd, kernel_size, stride, padding)
     if divisor_override is not None and (isinstance(divisor_override, bool) or divisor_override == 0):
         raise ValueError(f"{fn}: divisor_override must be a non-zero number, got {divisor_override!r}")
     out = output_sizes(fn, x.shape[2:], kernel, stride, tuple((p, p) for p in padding), (1,) * nd, ceil_mode,
                        what="pooling window", must_fit=False)
     divisor = _avg_divisor(x.shape[2:], kernel, stride, padding, out, count_include_pad, divisor_override)
-    return _unbatched(AvgPool.apply(x, kernel, stride, padding, out, divisor), unbatched)
+    return drop_batch_dim(AvgPool.apply(x, kernel, stride, padding, out, divisor), unbatched)
 
 
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
@@ -363,14 +358,14 @@ def unpool_output_size(fn, sizes, kernel, stride, padding, output_size):
 
 def max_unpool(input, indices, kernel_size, stride, padding, output_size, nd, fn):
     """The shared body of max_unpool1d/2d/3d."""
-    x, unbatched = _batched(fn, input, nd)
+    x, unbatched = batch_of(fn, input, nd)
     if tuple(indices.shape) != tuple(input.shape):
         raise ValueError(f"{fn}: expected indices of the input's shape {tuple(input.shape)}, got "
                          f"{tuple(indices.shape)}")
     idx = indices.reshape(tuple(x.shape))
     kernel, stride, padding, _ = pool_args(fn, nd, kernel_size, stride, padding)
     out = unpool_output_size(fn, x.shape[2:], kernel, stride, padding, output_size)
-    return _unbatched(MaxUnpool.apply(x, idx, out, fn), unbatched)
+    return drop_batch_dim(MaxUnpool.apply(x, idx, out, fn), unbatched)
 
 
 def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):

@@ -12,8 +12,8 @@ from ... import backend
 from ...autograd.function import Function
 from ...ops.indexing import accumulate_at
 from ._taps import apply_taps, window_taps
-from .window import element_strides, ntuple
-from .pooling import AvgPool, _batched, _max_and_first, _unbatched
+from .window import drop_batch_dim, element_strides, ntuple
+from .pooling import AvgPool, _max_and_first, batch_of
 
 
 def adaptive_windows(size, out):
@@ -97,7 +97,7 @@ def adaptive_output_size(fn, output_size, sizes):
 
 def adaptive_avg_pool(input, output_size, nd, fn):
     """The shared body of adaptive_avg_pool1d/2d/3d."""
-    x, unbatched = _batched(fn, input, nd)
+    x, unbatched = batch_of(fn, input, nd)
     sizes = tuple(x.shape[2:])
     out = adaptive_output_size(fn, output_size, sizes)
     spatial = tuple(range(2, 2 + nd))
@@ -112,7 +112,7 @@ def adaptive_avg_pool(input, output_size, nd, fn):
             if size != o:
                 index, weight, rows = window_taps(size, *adaptive_windows(size, o))
                 y = apply_taps(y, 2 + dim, index, weight, rows)
-    return _unbatched(y, unbatched)
+    return drop_batch_dim(y, unbatched)
 
 
 def adaptive_avg_pool1d(input, output_size):
@@ -133,12 +133,12 @@ def adaptive_avg_pool3d(input, output_size):
 
 def adaptive_max_pool(input, output_size, return_indices, nd, fn):
     """The shared body of adaptive_max_pool1d/2d/3d."""
-    x, unbatched = _batched(fn, input, nd)
+    x, unbatched = batch_of(fn, input, nd)
     if any(s < 1 for s in x.shape[2:]):
         raise ValueError(f"{fn}: expected a non-empty spatial size, got input of shape {tuple(input.shape)}")
     out = adaptive_output_size(fn, output_size, tuple(x.shape[2:]))
     values, indices = AdaptiveMaxPool.apply(x, out)
-    values, indices = _unbatched(values, unbatched), _unbatched(indices, unbatched)
+    values, indices = drop_batch_dim(values, unbatched), drop_batch_dim(indices, unbatched)
     return (values, indices) if return_indices else values
 
 

@@ -1,6 +1,6 @@
 """Sliding windows over the spatial dimensions of (N, C, *spatial) arrays, shared by convolution and pooling.
 
-- argument normalization (``kernel_size=3`` -> ``(3, 3)``) with errors that name the function and the argument;
+- the input's rank checked, and an unbatched (C, *spatial) input seen as a batch of one (``add_batch_dim``);
 - PyTorch's output-size arithmetic, out = floor((in + pad_lo + pad_hi - dilation (kernel - 1) - 1) / stride) + 1,
   with an error that shows the formula's numbers when the input is too small;
 - im2col as a strided view copied once (no Python loop over positions) and its adjoint col2im (a loop over the
@@ -20,32 +20,12 @@ import math
 from itertools import product
 
 from ... import backend
+from ...arguments import ntuple  # noqa: F401 - kernel_size=3 -> (3, 3), re-exported for the window ops
 
 SPATIAL_NAMES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
 
 
 # --------------------------------------------------------------------------------------------- arguments
-def ntuple(value, n, arg, fn, minimum=1):
-    """``value`` (an int or a sequence of ``n`` ints, each >= ``minimum``) as a tuple of ``n`` ints."""
-    if isinstance(value, bool):
-        raise TypeError(f"{fn}: {arg} must be an int or a tuple of {n} ints, got {value!r}")
-    if isinstance(value, (int, backend.np.integer)):
-        values = (int(value),) * n
-    elif isinstance(value, (tuple, list)) and all(
-        isinstance(v, (int, backend.np.integer)) and not isinstance(v, bool) for v in value
-    ):
-        if len(value) == 1 and n > 1:
-            value = tuple(value) * n
-        if len(value) != n:
-            raise ValueError(f"{fn}: {arg} must be an int or a tuple of {n} ints, got {tuple(value)}")
-        values = tuple(int(v) for v in value)
-    else:
-        raise TypeError(f"{fn}: {arg} must be an int or a tuple of {n} ints, got {value!r}")
-    if any(v < minimum for v in values):
-        raise ValueError(f"{fn}: {arg} must be >= {minimum} in every dimension, got {values}")
-    return values
-
-
 def spatial_shape_text(nd, batch=True, channels="C"):
     """``(N, C, H, W)``-style text for error messages."""
     names = ("N", str(channels)) if batch else (str(channels),)
@@ -61,6 +41,16 @@ def check_rank(fn, x, nd, allow_unbatched=True):
             accepted = f"{nd + 1}-D {spatial_shape_text(nd, batch=False)} or " + accepted
         raise ValueError(f"{fn}: expected a {accepted} input, got a {x.ndim}-D input of shape {tuple(x.shape)}")
     return x.ndim == nd + 1
+
+
+def add_batch_dim(x, unbatched):
+    """An unbatched (C, *spatial) input as a batch of one, (1, C, *spatial); a batched one as it is."""
+    return x.reshape((1,) + tuple(x.shape)) if unbatched else x
+
+
+def drop_batch_dim(y, unbatched):
+    """The inverse of ``add_batch_dim`` on a result: (1, C, *out) -> (C, *out) when the input was unbatched."""
+    return y.reshape(tuple(y.shape[1:])) if unbatched else y
 
 
 # ------------------------------------------------------------------------------------------ output sizes
@@ -120,6 +110,12 @@ def pad_array(xp, x, pads, work, value=0):
             out[tuple(index)] = value
     out[(Ellipsis,) + tuple(slice(lo, lo + s) for s, (lo, _) in zip(x.shape[lead:], pads))] = x
     return out
+
+
+def crop(x, pads, sizes):
+    """The interior of a padded (N, C, *padded) array: x[:, :, lo:lo + size] per spatial dim (a view);
+    ``pads`` holds (lo, hi) per dim."""
+    return x[(slice(None), slice(None)) + tuple(slice(lo, lo + s) for (lo, _), s in zip(pads, sizes))]
 
 
 def element_strides(sizes):

@@ -21,6 +21,21 @@ def _positive_int(owner, name, value):
     return int(value)
 
 
+def _add_affine(module, shape, affine, bias, dtype, device):
+    """Register ``module.weight`` and ``module.bias`` of ``shape`` (filled by ``_reset_affine``), or None: both when
+    not ``affine``, the bias when not ``bias``."""
+    for name, wanted in (("weight", affine), ("bias", affine and bias)):
+        module.register_parameter(name, Parameter(empty(*shape, dtype=dtype, device=device)) if wanted else None)
+
+
+def _reset_affine(module):
+    """weight <- 1, bias <- 0 (where present)."""
+    if module.weight is not None:
+        init.ones_(module.weight)
+    if module.bias is not None:
+        init.zeros_(module.bias)
+
+
 def _check_input(module, x):
     if not isinstance(x, Tensor):
         raise TypeError(f"{module!r}: expected a ganglion Tensor, got {type(x).__name__}")
@@ -44,15 +59,7 @@ class _NormBase(Module):
         self.eps, self.momentum = float(eps), momentum
         self.affine, self.track_running_stats = bool(affine), bool(track_running_stats)
         c = self.num_features
-        if self.affine:
-            self.weight = Parameter(empty(c, dtype=dtype, device=device))
-            if bias:
-                self.bias = Parameter(empty(c, dtype=dtype, device=device))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _add_affine(self, (c,), self.affine, bias, dtype, device)
         if self.track_running_stats:
             self.register_buffer("running_mean", zeros(c, dtype=dtype, device=device))
             self.register_buffer("running_var", ones(c, dtype=dtype, device=device))
@@ -72,10 +79,7 @@ class _NormBase(Module):
 
     def reset_parameters(self):
         self.reset_running_stats()
-        if self.weight is not None:
-            init.ones_(self.weight)
-        if self.bias is not None:
-            init.zeros_(self.bias)
+        _reset_affine(self)
 
 
     def _check_shape(self, x, layouts):
@@ -199,22 +203,11 @@ class LayerNorm(Module):
             _positive_int("LayerNorm", "normalized_shape", n)
         self.normalized_shape = tuple(int(n) for n in normalized_shape)
         self.eps, self.elementwise_affine = float(eps), bool(elementwise_affine)
-        if self.elementwise_affine:
-            self.weight = Parameter(empty(*self.normalized_shape, dtype=dtype, device=device))
-            if bias:
-                self.bias = Parameter(empty(*self.normalized_shape, dtype=dtype, device=device))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _add_affine(self, self.normalized_shape, self.elementwise_affine, bias, dtype, device)
         self.reset_parameters()
 
     def reset_parameters(self):
-        if self.weight is not None:
-            init.ones_(self.weight)
-        if self.bias is not None:
-            init.zeros_(self.bias)
+        _reset_affine(self)
 
     def forward(self, x):
         _check_input(self, x)
@@ -285,22 +278,11 @@ class GroupNorm(Module):
                 f"GroupNorm: num_channels ({num_channels}) must be divisible by num_groups ({num_groups})"
             )
         self.eps, self.affine = float(eps), bool(affine)
-        if self.affine:
-            self.weight = Parameter(empty(self.num_channels, dtype=dtype, device=device))
-            if bias:
-                self.bias = Parameter(empty(self.num_channels, dtype=dtype, device=device))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _add_affine(self, (self.num_channels,), self.affine, bias, dtype, device)
         self.reset_parameters()
 
     def reset_parameters(self):
-        if self.weight is not None:
-            init.ones_(self.weight)
-        if self.bias is not None:
-            init.zeros_(self.bias)
+        _reset_affine(self)
 
     def forward(self, x):
         _check_input(self, x)
