@@ -9,7 +9,7 @@ import pytest
 
 import ganglion as g
 from ganglion import kernels
-from ganglion.kernels.conv import batched_matmul
+from ganglion.kernels.conv import batched_matmul, matmul_sum
 
 SHAPES = [  # (a, b): W (out, CK) x cols (N, CK, L); grouped W (G, o, ck) x (N, G, ck, L); both batched (dW)
     ((4, 6), (5, 6, 7)),
@@ -35,6 +35,22 @@ def test_batched_matmul_equals_numpy(a_shape, b_shape, threads):
         g.set_num_threads(before)
     assert result is out
     np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+@pytest.mark.parametrize("a_shape, b_shape", [((5, 6, 7), (5, 7, 3)), ((1, 6, 7), (1, 7, 3)), ((4, 2, 3, 5),
+                                                                                                 (4, 2, 5, 6))])
+def test_matmul_sum_equals_the_numpy_loop(a_shape, b_shape, threads):
+    rng = np.random.default_rng(3)
+    a, b = rng.standard_normal(a_shape), rng.standard_normal(b_shape)
+    expected = sum(a[i] @ b[i] for i in range(a.shape[0]))
+    before = g.get_num_threads()
+    g.set_num_threads(threads)
+    try:
+        result = matmul_sum(a, b)
+    finally:
+        g.set_num_threads(before)
+    np.testing.assert_allclose(result, expected, rtol=1e-12, atol=1e-12)
 
 
 def _blas_threads():

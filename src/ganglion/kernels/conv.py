@@ -75,6 +75,18 @@ def _chunk(operand, start, stop, batch, ndim):
     return operand
 
 
+def _split(batch, threads):
+    return [batch * i // threads for i in range(threads + 1)]
+
+
+def _run_parts(part, threads):
+    """part(0) .. part(threads - 1), the first on the calling thread, the others on the pool."""
+    pending = [_pool(threads - 1).submit(part, i) for i in range(1, threads)]
+    part(0)
+    for future in pending:
+        future.result()
+
+
 def batched_matmul(a, b, out):
     """out = a @ b (numpy.matmul's broadcasting; ``out`` has the broadcast shape, its first axis the batch of
     examples), the batch split over ``get_num_threads()`` threads, each product on single-threaded BLAS.
@@ -84,14 +96,43 @@ def batched_matmul(a, b, out):
     with _SingleThreadedBlas():
         if threads <= 1:
             return np.matmul(a, b, out=out)
-        bounds = [batch * i // threads for i in range(threads + 1)]
+        bounds = _split(batch, threads)
 
         def part(i):
             lo, hi = bounds[i], bounds[i + 1]
             np.matmul(_chunk(a, lo, hi, batch, out.ndim), _chunk(b, lo, hi, batch, out.ndim), out=out[lo:hi])
 
-        pending = [_pool(threads - 1).submit(part, i) for i in range(1, threads)]
-        part(0)
-        for future in pending:
-            future.result()
+        _run_parts(part, threads)
     return out
+
+
+def matmul_sum(a, b):
+    """sum_i a[i] @ b[i] over the batch (the first axis of both; the rest broadcast as numpy.matmul), a new array.
+
+    Each thread sums the products of its share of the examples into an array of its own (single-threaded BLAS), and
+    the shares are added at the end: no (N, M, P) array of per-example products. Used for a convolution's weight
+    gradient, sum_n cols[n] dy[n]^T. The reference is that loop over n in NumPy.
+    """
+    batch = a.shape[0]
+    threads = max(1, min(get_num_threads(), batch))
+    bounds = _split(batch, threads)
+    shares = [None] * threads
+
+    def part(i):
+        total = None
+        for k in range(bounds[i], bounds[i + 1]):
+            if total is None:
+                total = np.matmul(a[k], b[k])
+            else:
+                total += np.matmul(a[k], b[k])
+        shares[i] = total
+
+    with _SingleThreadedBlas():
+        if threads == 1:
+            part(0)
+        else:
+            _run_parts(part, threads)
+    total = shares[0]
+    for share in shares[1:]:
+        total += share
+    return total

@@ -80,7 +80,9 @@ def _weight_grad(xp, dy, cols, groups, work):
     (its per-example products are temporaries of ``work``).
 
     Computed as (cols dy^T) summed over the batch, then transposed: measured faster than dy cols^T, whose second
-    operand is the transposed (and larger) one.
+    operand is the transposed (and larger) one. On NumPy with compiled kernels available, ``kernels.conv.matmul_sum``
+    sums the per-example products on every thread without an (N, CK, out) array: the loop below on OpenBLAS's own
+    threads took 7.9 s of an 11.5 s profile of two quarter-width ResNet-18 steps at load ~20 on 2 cores.
     """
     n, out, length = dy.shape
     ck = cols.shape[1]
@@ -88,6 +90,10 @@ def _weight_grad(xp, dy, cols, groups, work):
         dy = dy.reshape(n, groups, out // groups, length)
         cols = cols.reshape(n, groups, ck // groups, length)
     dy_t = xp.swapaxes(dy, -1, -2)
+    if n and kernels.usable(cols, dy_t):
+        from ...kernels.conv import matmul_sum
+
+        return xp.swapaxes(matmul_sum(cols, dy_t), -1, -2)
     if out <= length or n == 0:  # the batched product's (N, CK, out) temporary is at most the size of cols
         grad = _matmul(xp, cols, dy_t, work).sum(axis=0)
         return xp.swapaxes(grad, -1, -2)
