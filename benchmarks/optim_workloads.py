@@ -1,9 +1,11 @@
-"""Optimizer-step workloads: the time of ``optimizer.step()`` alone (gradients fixed, no forward or backward) for a
+"""Optimizer-step workloads (``python benchmarks/optim_workloads.py``: ganglion alone, NumPy rule vs compiled loop on 1
+and 2 threads): the time of ``optimizer.step()`` alone (gradients fixed, no forward or backward) for a
 model of 100 small tensors and for one of a few large ones, ganglion vs PyTorch's default CPU path (its per-tensor
 loop) and vs PyTorch's multi-tensor ``foreach=True`` path; plus ``clip_grad_norm_`` over the 100 small tensors.
 
 ganglion keeps each param group in one flat array (each parameter a view into it), so a step over many small
-tensors is a handful of NumPy calls; for large tensors it updates each parameter's slice in place.
+tensors is a handful of NumPy calls; for large tensors it updates each parameter's slice in place (Adam and SGD: in one
+compiled loop, ``ganglion.kernels.optim``).
 """
 
 import numpy as np
@@ -97,3 +99,33 @@ WORKLOADS = {
     "SGD momentum step, 4 large tensors (20 steps)": lambda: step_pair("SGD", dict(lr=1e-2, momentum=0.9), LARGE, 20),
     "clip_grad_norm_, 100 small tensors (200 calls)": lambda: clip_pair(SMALL, 200),
 }
+
+
+def compare_modes(rounds=9, steps=5):
+    """Ganglion alone, in one process: Adam and SGD-momentum steps on ``LARGE`` with the NumPy rule
+    (``GANGLION_COMPILED=0``), the compiled loop on one thread and on two, alternating round by round (so a burst of
+    load from the machine's neighbours lands on every mode). Prints min and median milliseconds per step."""
+    import os
+    import statistics
+    import time
+
+    import ganglion
+
+    modes = {"NumPy rule": ("0", 2), "compiled, 1 thread": ("1", 1), "compiled, 2 threads": ("1", 2)}
+    for name, kwargs in (("Adam", dict(lr=1e-3)), ("SGD", dict(lr=1e-2, momentum=0.9))):
+        run = step_pair(name, kwargs, LARGE, steps)[0]()
+        run()
+        times = {mode: [] for mode in modes}
+        for r in range(rounds):
+            for mode in (list(modes) if r % 2 == 0 else list(modes)[::-1]):
+                os.environ["GANGLION_COMPILED"], threads = modes[mode]
+                ganglion.set_num_threads(threads)
+                start = time.perf_counter()
+                run()
+                times[mode].append((time.perf_counter() - start) / steps * 1e3)
+        print(f"{name} {kwargs}: " + "; ".join(f"{mode} {min(t):.1f} / {statistics.median(t):.1f} ms"
+                                                for mode, t in times.items()), flush=True)
+
+
+if __name__ == "__main__":
+    compare_modes()

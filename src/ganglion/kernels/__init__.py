@@ -119,8 +119,10 @@ class _Kernel:
         with _compile_lock:
             if self._compiled is None:
                 numba = _import_numba()
-                self._compiled = numba.njit(parallel=self.parallel, cache=True, nogil=True)(
-                    _with_numba_prange(self.py_func, numba))
+                function = _with_numba_prange(self.py_func, numba)
+                if not self.parallel:  # numba's disk cache tells builds apart by name, not flags: keep this one apart
+                    function.__qualname__ += "__serial"
+                self._compiled = numba.njit(parallel=self.parallel, cache=True, nogil=True)(function)
         return self._compiled
 
     def __call__(self, *args):

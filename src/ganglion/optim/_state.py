@@ -155,11 +155,12 @@ class UpdateState(SimpleNamespace):
 
 
 def plain_array(value):
-    """A ganglion Tensor, torch tensor, number or array as an array."""
+    """A ganglion Tensor's array; a torch tensor or a number as a NumPy array (``backend.to_numpy``); an array (NumPy
+    or CuPy) as it is."""
     if isinstance(value, Tensor):
         return value.array
     if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch.Tensor
-        return value.detach().cpu().numpy()
-    if isinstance(value, (int, float)):
-        return np.asarray(value)
-    return value if hasattr(value, "shape") else np.asarray(value)
+        return backend.to_numpy(value.detach().cpu())
+    if isinstance(value, (int, float)) or not hasattr(value, "shape"):
+        return backend.to_numpy(value)
+    return value

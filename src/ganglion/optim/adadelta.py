@@ -2,7 +2,7 @@
 needed (lr scales the result, 1.0 by default)."""
 
 from .. import backend
-from .optimizer import Optimizer, check_non_negative
+from .optimizer import Optimizer, ema_square_
 
 
 class Adadelta(Optimizer):
@@ -19,12 +19,10 @@ class Adadelta(Optimizer):
                                       foreach=foreach))
 
     def _check_group(self, group):
-        check_non_negative("learning rate", group["lr"])
+        super()._check_group(group)
         rho = group["rho"]
         if not isinstance(rho, (int, float)) or isinstance(rho, bool) or not 0.0 <= rho <= 1.0:
             raise ValueError(f"Invalid rho value: {rho}")
-        check_non_negative("epsilon value", group["eps"])
-        check_non_negative("weight_decay value", group["weight_decay"])
 
     def state_names(self, group):
         return ("square_avg", "acc_delta")
@@ -34,19 +32,13 @@ class Adadelta(Optimizer):
         rho, eps = group["rho"], group["eps"]
         g = self.grad_of(group, p, g, state)
         v, u, tmp, tmp2 = state.square_avg, state.acc_delta, state.tmp, state.tmp2
-        v *= rho
-        xp.multiply(g, 1 - rho, out=tmp)
-        tmp *= g
-        v += tmp
+        ema_square_(v, g, rho, tmp)
         xp.add(v, eps, out=tmp)
         xp.sqrt(tmp, out=tmp)
         xp.add(u, eps, out=tmp2)
         xp.sqrt(tmp2, out=tmp2)
         tmp2 /= tmp
         tmp2 *= g  # tmp2 is delta from here on
-        u *= rho
-        xp.multiply(tmp2, 1 - rho, out=tmp)
-        tmp *= tmp2
-        u += tmp
+        ema_square_(u, tmp2, rho, tmp)
         xp.multiply(tmp2, group["lr"], out=tmp)
         p -= tmp

@@ -1,7 +1,7 @@
 """Adagrad (Duchi et al.): per-coordinate learning rates that shrink with the sum of squared gradients."""
 
 from .. import backend
-from .optimizer import Optimizer, check_non_negative
+from .optimizer import Optimizer, addcdiv_
 
 
 class Adagrad(Optimizer):
@@ -23,13 +23,6 @@ class Adagrad(Optimizer):
                                       initial_accumulator_value=initial_accumulator_value, foreach=foreach,
                                       maximize=maximize))
 
-    def _check_group(self, group):
-        check_non_negative("learning rate", group["lr"])
-        check_non_negative("lr_decay value", group["lr_decay"])
-        check_non_negative("weight_decay value", group["weight_decay"])
-        check_non_negative("initial_accumulator_value value", group["initial_accumulator_value"])
-        check_non_negative("epsilon value", group["eps"])
-
     def state_names(self, group):
         return ("sum",)
 
@@ -40,11 +33,9 @@ class Adagrad(Optimizer):
         xp = backend.get_array_module(p)
         g = self.grad_of(group, p, g, state)
         clr = group["lr"] / (1 + (state.step - 1) * group["lr_decay"])
-        total, tmp, tmp2 = state.sum, state.tmp, state.tmp2
+        total, tmp = state.sum, state.tmp
         xp.multiply(g, g, out=tmp)
         total += tmp
         xp.sqrt(total, out=tmp)
         tmp += group["eps"]
-        xp.multiply(g, -clr, out=tmp2)
-        tmp2 /= tmp
-        p += tmp2
+        addcdiv_(p, g, tmp, -clr, state.tmp2)

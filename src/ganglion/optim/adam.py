@@ -2,7 +2,8 @@
 decay that AdamW uses."""
 
 from .. import backend
-from .optimizer import Optimizer, as_betas, check_betas, check_non_negative, lerp_
+from ..kernels import optim as compiled_rules
+from .optimizer import Optimizer, addcdiv_, as_betas
 
 
 class Adam(Optimizer):
@@ -21,12 +22,6 @@ class Adam(Optimizer):
                                       amsgrad=amsgrad, maximize=maximize, foreach=foreach,
                                       decoupled_weight_decay=decoupled_weight_decay))
 
-    def _check_group(self, group):
-        check_non_negative("learning rate", group["lr"])
-        check_non_negative("epsilon value", group["eps"])
-        check_betas(group["betas"])
-        check_non_negative("weight_decay value", group["weight_decay"])
-
     def state_names(self, group):
         return ("exp_avg", "exp_avg_sq", "max_exp_avg_sq") if group["amsgrad"] else ("exp_avg", "exp_avg_sq")
 
@@ -35,12 +30,8 @@ class Adam(Optimizer):
         beta1, beta2 = group["betas"]
         lr, eps = group["lr"], group["eps"]
         g = self.decayed_grad(group, p, g, state)
-        m, v, tmp, tmp2 = state.exp_avg, state.exp_avg_sq, state.tmp, state.tmp2
-        lerp_(m, g, 1 - beta1, tmp)
-        v *= beta2
-        xp.multiply(g, 1 - beta2, out=tmp)
-        tmp *= g
-        v += tmp
+        m, v, tmp = state.exp_avg, state.exp_avg_sq, state.tmp
+        self.update_moments_(m, v, g, beta1, beta2, tmp)
         t = state.step
         step_size = lr / (1 - beta1**t)
         bias_correction2_sqrt = (1 - beta2**t) ** 0.5
@@ -50,6 +41,22 @@ class Adam(Optimizer):
         xp.sqrt(v, out=tmp)
         tmp /= bias_correction2_sqrt
         tmp += eps
-        xp.multiply(m, -step_size, out=tmp2)
-        tmp2 /= tmp
-        p += tmp2
+        addcdiv_(p, m, tmp, -step_size, state.tmp2)
+
+    def has_compiled_update(self, group):
+        return True
+
+    def compiled_update(self, group, p, g, state):
+        """``update`` as one parallel loop (``kernels.optim.adam_``), each constant rounded to p's dtype as NumPy
+        rounds it in ``update``."""
+        f = p.dtype.type
+        beta1, beta2 = group["betas"]
+        lr, wd, t = group["lr"], group["weight_decay"], state.step
+        decoupled = bool(group.get("decoupled_weight_decay")) and wd != 0
+        lerp_weight = f(1 - beta1)
+        v_max = state.max_exp_avg_sq if group["amsgrad"] else state.exp_avg_sq
+        compiled_rules.adam_(p, g, state.exp_avg, state.exp_avg_sq, v_max, f(1 - lr * wd) if decoupled else f(1),
+                             bool(group["maximize"]), not decoupled and wd != 0, f(wd), lerp_weight,
+                             abs(lerp_weight) >= 0.5, f(1) - lerp_weight, f(beta2), f(1 - beta2),
+                             bool(group["amsgrad"]), f((1 - beta2**t) ** 0.5), f(group["eps"]),
+                             f(-(lr / (1 - beta1**t))))

@@ -1,7 +1,7 @@
 """Adamax (Kingma & Ba): Adam with the infinity norm in place of the second moment."""
 
 from .. import backend
-from .optimizer import Optimizer, as_betas, check_betas, check_non_negative, lerp_
+from .optimizer import Optimizer, addcdiv_, as_betas, lerp_
 
 
 class Adamax(Optimizer):
@@ -18,12 +18,6 @@ class Adamax(Optimizer):
         super().__init__(params, dict(lr=lr, betas=as_betas(betas), eps=eps, weight_decay=weight_decay,
                                       foreach=foreach, maximize=maximize))
 
-    def _check_group(self, group):
-        check_non_negative("learning rate", group["lr"])
-        check_non_negative("epsilon value", group["eps"])
-        check_betas(group["betas"])
-        check_non_negative("weight_decay value", group["weight_decay"])
-
     def state_names(self, group):
         return ("exp_avg", "exp_inf")
 
@@ -31,13 +25,11 @@ class Adamax(Optimizer):
         xp = backend.get_array_module(p)
         beta1, beta2 = group["betas"]
         g = self.grad_of(group, p, g, state)
-        m, u, tmp, tmp2 = state.exp_avg, state.exp_inf, state.tmp, state.tmp2
+        m, u, tmp = state.exp_avg, state.exp_inf, state.tmp
         lerp_(m, g, 1 - beta1, tmp)
         u *= beta2
         xp.abs(g, out=tmp)
         tmp += group["eps"]
         xp.maximum(u, tmp, out=u)
         clr = group["lr"] / (1 - beta1**state.step)
-        xp.multiply(m, -clr, out=tmp2)
-        tmp2 /= u
-        p += tmp2
+        addcdiv_(p, m, u, -clr, tmp)

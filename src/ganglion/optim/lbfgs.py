@@ -12,7 +12,7 @@ from .. import backend
 from ..autograd.grad_mode import enable_grad
 from ..tensor import Tensor
 from ._state import plain_array
-from .optimizer import Optimizer, check_non_negative
+from .optimizer import Optimizer
 
 _LINE_SEARCHES = (None, "strong_wolfe")
 
@@ -171,7 +171,7 @@ class LBFGS(Optimizer):
         super().add_param_group(param_group)
 
     def _check_group(self, group):
-        check_non_negative("learning rate", group["lr"])
+        super()._check_group(group)
         _check_line_search(group["line_search_fn"])
 
     # ------------------------------------------------------------------------------ the flat parameter vector

@@ -2,8 +2,7 @@
 one state array per parameter instead of Adam's two."""
 
 from .. import backend
-from .optimizer import Optimizer, as_betas, check_betas, check_non_negative, lerp_
-from .weight_decay import decoupled_weight_decay_
+from .optimizer import Optimizer, as_betas, lerp_
 
 
 class Lion(Optimizer):
@@ -22,20 +21,14 @@ class Lion(Optimizer):
         super().__init__(params, dict(lr=lr, betas=as_betas(betas), weight_decay=weight_decay, maximize=maximize,
                                       foreach=foreach))
 
-    def _check_group(self, group):
-        check_non_negative("learning rate", group["lr"])
-        check_betas(group["betas"])
-        check_non_negative("weight_decay value", group["weight_decay"])
-
     def state_names(self, group):
         return ("exp_avg",)
 
     def update(self, group, p, g, state):
         xp = backend.get_array_module(p)
         beta1, beta2 = group["betas"]
-        lr, wd = group["lr"], group["weight_decay"]
-        g = self.grad_of(group, p, g, state, weight_decay=0)
-        decoupled_weight_decay_(p, lr, wd)
+        lr = group["lr"]
+        g = self.decayed_grad(group, p, g, state, decoupled=True)
         m, tmp, tmp2 = state.exp_avg, state.tmp, state.tmp2
         xp.multiply(m, beta1, out=tmp)
         xp.multiply(g, 1 - beta1, out=tmp2)

@@ -1,7 +1,7 @@
 """NAdam (Dozat): Adam with Nesterov momentum, and PyTorch's momentum schedule (momentum_decay)."""
 
 from .. import backend
-from .optimizer import Optimizer, as_betas, check_betas, check_non_negative, lerp_
+from .optimizer import Optimizer, addcdiv_, as_betas
 
 
 class NAdam(Optimizer):
@@ -23,13 +23,6 @@ class NAdam(Optimizer):
                                       momentum_decay=momentum_decay, decoupled_weight_decay=decoupled_weight_decay,
                                       maximize=maximize, foreach=foreach))
 
-    def _check_group(self, group):
-        check_non_negative("learning rate", group["lr"])
-        check_non_negative("epsilon value", group["eps"])
-        check_betas(group["betas"])
-        check_non_negative("weight_decay value", group["weight_decay"])
-        check_non_negative("momentum_decay value", group["momentum_decay"])
-
     def state_names(self, group):
         return ("mu_product", "exp_avg", "exp_avg_sq")
 
@@ -45,18 +38,10 @@ class NAdam(Optimizer):
         mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * decay))
         state.mu_product = state.mu_product * mu  # in the scalar dtype (float32), rounded as PyTorch's
         mu_product = float(state.mu_product)
-        m, v, tmp, tmp2 = state.exp_avg, state.exp_avg_sq, state.tmp, state.tmp2
-        lerp_(m, g, 1 - beta1, tmp)
-        v *= beta2
-        xp.multiply(g, 1 - beta2, out=tmp)
-        tmp *= g
-        v += tmp
+        m, v, tmp = state.exp_avg, state.exp_avg_sq, state.tmp
+        self.update_moments_(m, v, g, beta1, beta2, tmp)
         xp.divide(v, 1 - beta2**t, out=tmp)
         xp.sqrt(tmp, out=tmp)
         tmp += group["eps"]
-        xp.multiply(g, -lr * (1.0 - mu) / (1.0 - mu_product), out=tmp2)
-        tmp2 /= tmp
-        p += tmp2
-        xp.multiply(m, (-lr * mu_next) / (1.0 - mu_product * mu_next), out=tmp2)
-        tmp2 /= tmp
-        p += tmp2
+        addcdiv_(p, g, tmp, -lr * (1.0 - mu) / (1.0 - mu_product), state.tmp2)
+        addcdiv_(p, m, tmp, (-lr * mu_next) / (1.0 - mu_product * mu_next), state.tmp2)

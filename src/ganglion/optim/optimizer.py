@@ -5,15 +5,17 @@ it on the whole group at once: the parameters of a group (per dtype and device) 
 parameter's ``.array`` being a view into it, so one step is a handful of array operations whatever the number of
 parameters. When only some parameters have gradients, their step counts or state differ, the group asks for it
 (``foreach=False``), or the parameters are large (nothing to gain from a flat copy of their gradients), the same rule
-runs on each parameter's slice instead. (A side effect to know: the first step re-homes each parameter's values into
-the flat array, so arrays shared with the parameter before that, e.g. through ``from_numpy``, stop being shared.)
+runs on each parameter's slice instead. Where an algorithm also has the rule as a compiled loop (``compiled_update``,
+``ganglion.kernels.optim``: Adam, AdamW and SGD), that loop does the update in one pass on every core, to the same
+bits. (A side effect to know: the first step re-homes each parameter's values into the flat array, so arrays shared
+with the parameter before that, e.g. through ``from_numpy``, stop being shared.)
 """
 
 import math
 
 import numpy as np
 
-from .. import backend
+from .. import backend, kernels
 from ..autograd.grad_mode import enable_grad, no_grad
 from ..tensor import Tensor
 from . import _state
@@ -116,7 +118,13 @@ class Optimizer:
         self.param_groups.append(group)
 
     def _check_group(self, group):
-        """Validate a group's hyperparameters (subclasses raise ValueError naming the argument)."""
+        """Validate a group's hyperparameters: every one named in ``NON_NEGATIVE`` that the group has, and ``betas``
+        (ValueError naming the argument, PyTorch's message). Subclasses add their own checks after this one."""
+        for key, label in NON_NEGATIVE.items():
+            if key in group:
+                check_non_negative(label, group[key])
+        if "betas" in group:
+            check_betas(group["betas"])
 
     # -------------------------------------------------------------------------------------------------- rules
     def state_names(self, group):
@@ -141,6 +149,18 @@ class Optimizer:
         """
         raise NotImplementedError(f"{type(self).__name__} must define update(group, p, g, state)")
 
+    def has_compiled_update(self, group):
+        """Whether ``compiled_update`` covers this group's options (an algorithm that defines it says which)."""
+        return False
+
+    def compiled_update(self, group, p, g, state):
+        """``update``'s rule as one compiled parallel loop (``ganglion.kernels.optim``), same arguments, same bits.
+
+        Called instead of ``update`` when ``has_compiled_update(group)`` and the arrays are NumPy float32/float64
+        arrays with compiled kernels available (numba installed, ``GANGLION_COMPILED`` not 0); never on CuPy arrays.
+        """
+        raise NotImplementedError(f"{type(self).__name__} has no compiled update")
+
     # ------------------------------------------------------------------------------------- helpers for rules
     @staticmethod
     def grad_of(group, p, g, state, weight_decay=None):
@@ -160,14 +180,21 @@ class Optimizer:
             out += g
         return out
 
-    def decayed_grad(self, group, p, g, state):
-        """The group's weight decay applied: decoupled (``group["decoupled_weight_decay"]``: p *= 1 - lr *
-        weight_decay, in place, then the plain gradient) or L2 (weight_decay * p added to the gradient, ``grad_of``).
-        Returns the gradient the rule descends."""
-        if group.get("decoupled_weight_decay"):
+    def decayed_grad(self, group, p, g, state, decoupled=None):
+        """The group's weight decay applied: decoupled (``decoupled``, by default ``group["decoupled_weight_decay"]``:
+        p *= 1 - lr * weight_decay, in place, then the plain gradient) or L2 (weight_decay * p added to the gradient,
+        ``grad_of``). Returns the gradient the rule descends."""
+        if group.get("decoupled_weight_decay", False) if decoupled is None else decoupled:
             decoupled_weight_decay_(p, group["lr"], group["weight_decay"])
             return self.grad_of(group, p, g, state, weight_decay=0)
         return self.grad_of(group, p, g, state)
+
+    @staticmethod
+    def update_moments_(m, v, g, beta1, beta2, tmp):
+        """Adam's two moments, in place:  m = b1 m + (1 - b1) g  (a lerp, rounded as PyTorch's),
+        v = b2 v + (1 - b2) g^2. ``tmp``: scratch shaped like g."""
+        lerp_(m, g, 1 - beta1, tmp)
+        ema_square_(v, g, beta2, tmp)
 
     # ------------------------------------------------------------------------------------------------ running
     def zero_grad(self, set_to_none=True):
@@ -213,8 +240,10 @@ class Optimizer:
     def _run_update(self, group, b, s, indices, g, names):
         """Run the rule on slice ``s`` of the bucket, which holds the parameters ``indices`` (all alike).
 
-        A long slice (on the CPU) is worked through in chunks that stay in cache across the rule's dozen passes over
-        its arrays; the rule is elementwise, so the result is the same to the bit.
+        Where the algorithm has a compiled loop for this group (``compiled_update``) and the arrays can take it, that
+        loop runs once over the whole slice. Otherwise a long slice (on the CPU) is worked through in chunks that stay
+        in cache across the rule's dozen passes over its arrays; the rule is elementwise, so the result is the same to
+        the bit.
         """
         first = indices[0]
         new = frozenset(n for n in names if not b.has(n, first))
@@ -223,14 +252,16 @@ class Optimizer:
         step = b.steps[first] + 1
         scalars = {n: b.scalars[n][first] for n in names if n in b.scalars}
         start, stop, _ = s.indices(b.flat.size)
+        fused = self.has_compiled_update(group) and kernels.usable(b.flat, g) and _compilable(b.flat, g)
+        rule = self.compiled_update if fused else self.update
 
-        for lo, hi in _state.chunks(start, stop) if b.xp is np else [(start, stop)]:
+        for lo, hi in _state.chunks(start, stop) if b.xp is np and not fused else [(start, stop)]:
             part = slice(lo, hi)
             state = UpdateState(b, part, step=step, new=new, **scalars)  # every chunk starts from the same scalars
             for n in names:
                 if n not in scalars:
                     setattr(state, n, b.state[n][part])
-            self.update(group, b.flat[part], g[lo - start:hi - start], state)
+            rule(group, b.flat[part], g[lo - start:hi - start], state)
         for i in indices:
             b.steps[i] = step
         for n in scalars:
@@ -303,7 +334,7 @@ class Optimizer:
         copies (a snapshot), so the dict can be kept while training goes on.
         """
         state, groups, index = {}, [], 0
-        scalar_dtype = _scalar_dtype()
+        scalar_dtype = backend.get_default_dtype()  # PyTorch's dtype for step and other scalars
         current = {}
         for group, p, values in self.param_states():
             current.setdefault(id(group), []).append(values)
@@ -383,17 +414,26 @@ class Optimizer:
         return "\n".join(lines)
 
 
-def _scalar_dtype():
-    """PyTorch keeps ``step`` and other per-parameter scalars in float32 unless the default dtype is float64."""
-    return backend.get_default_dtype()
-
-
 # ------------------------------------------------------------------------------------------- argument checks
+def _compilable(p, g):
+    """Whether a compiled rule can take these arrays: one float dtype that numba compiles (not float16)."""
+    return p.dtype == g.dtype and p.dtype in (np.float32, np.float64)
+
+
 def _as_numbers(group):
     """The group with its 1-element Tensor hyperparameters (PyTorch allows a Tensor lr) as Python numbers."""
     if not any(isinstance(v, Tensor) for k, v in group.items() if k != "params"):
         return group
     return {k: v.item() if isinstance(v, Tensor) and k != "params" else v for k, v in group.items()}
+
+
+#: hyperparameters that must be >= 0, checked the same way for every algorithm that has them: group key -> the
+#: name PyTorch's ValueError gives it ("Invalid learning rate: -1")
+NON_NEGATIVE = {
+    "lr": "learning rate", "eps": "epsilon value", "momentum": "momentum value", "alpha": "alpha value",
+    "weight_decay": "weight_decay value", "lr_decay": "lr_decay value", "momentum_decay": "momentum_decay value",
+    "initial_accumulator_value": "initial_accumulator_value value",
+}
 
 
 def check_non_negative(name, value):
@@ -422,6 +462,7 @@ def check_betas(betas):
             raise ValueError(f"Invalid beta parameter at index {i}: {b}")
 
 
+# ------------------------------------------------------------------------------ elementwise pieces of the rules
 def lerp_(target, end, weight, tmp):
     """target += weight (end - target), rounded as PyTorch's ``lerp_`` (from the nearer end when weight >= 0.5)."""
     xp = backend.get_array_module(target)
@@ -433,3 +474,20 @@ def lerp_(target, end, weight, tmp):
     else:
         tmp *= 1 - w
         xp.subtract(end, tmp, out=target)
+
+
+def ema_square_(v, g, beta, tmp):
+    """v = beta v + (1 - beta) g^2, in place: the running mean of squared gradients (Adam's second moment, RMSprop's
+    and Adadelta's square averages), rounded as PyTorch's ``mul_(beta).addcmul_(g, g, value=1 - beta)``."""
+    v *= beta
+    backend.get_array_module(v).multiply(g, 1 - beta, out=tmp)
+    tmp *= g
+    v += tmp
+
+
+def addcdiv_(p, numerator, denominator, value, tmp):
+    """p += value * numerator / denominator, in place, rounded as PyTorch's ``addcdiv_`` ((value * numerator) /
+    denominator). ``tmp``: scratch, neither of the other arrays."""
+    backend.get_array_module(p).multiply(numerator, value, out=tmp)
+    tmp /= denominator
+    p += tmp

@@ -1,7 +1,7 @@
 """RAdam (Liu et al.): Adam whose adaptive step is switched on gradually, as the variance of its estimate allows."""
 
 from .. import backend
-from .optimizer import Optimizer, as_betas, check_betas, check_non_negative, lerp_
+from .optimizer import Optimizer, as_betas
 
 
 class RAdam(Optimizer):
@@ -23,12 +23,6 @@ class RAdam(Optimizer):
                                       maximize=maximize, foreach=foreach,
                                       decoupled_weight_decay=decoupled_weight_decay))
 
-    def _check_group(self, group):
-        check_non_negative("learning rate", group["lr"])
-        check_non_negative("epsilon value", group["eps"])
-        check_betas(group["betas"])
-        check_non_negative("weight_decay value", group["weight_decay"])
-
     def state_names(self, group):
         return ("exp_avg", "exp_avg_sq")
 
@@ -38,11 +32,7 @@ class RAdam(Optimizer):
         lr, t = group["lr"], state.step
         g = self.decayed_grad(group, p, g, state)
         m, v, tmp, tmp2 = state.exp_avg, state.exp_avg_sq, state.tmp, state.tmp2
-        lerp_(m, g, 1 - beta1, tmp)
-        v *= beta2
-        xp.multiply(g, 1 - beta2, out=tmp)
-        tmp *= g
-        v += tmp
+        self.update_moments_(m, v, g, beta1, beta2, tmp)
         bias_correction1 = 1 - beta1**t
         bias_correction2 = 1 - beta2**t
         xp.divide(m, bias_correction1, out=tmp2)  # m_hat

@@ -1,7 +1,7 @@
 """RMSprop (Hinton): divide the gradient by a running root mean square of recent gradients."""
 
 from .. import backend
-from .optimizer import Optimizer, check_non_negative, lerp_
+from .optimizer import Optimizer, addcdiv_, ema_square_, lerp_
 
 
 class RMSprop(Optimizer):
@@ -19,13 +19,6 @@ class RMSprop(Optimizer):
         super().__init__(params, dict(lr=lr, momentum=momentum, alpha=alpha, eps=eps, centered=centered,
                                       weight_decay=weight_decay, foreach=foreach, maximize=maximize))
 
-    def _check_group(self, group):
-        check_non_negative("learning rate", group["lr"])
-        check_non_negative("epsilon value", group["eps"])
-        check_non_negative("momentum value", group["momentum"])
-        check_non_negative("weight_decay value", group["weight_decay"])
-        check_non_negative("alpha value", group["alpha"])
-
     def state_names(self, group):
         names = ["square_avg"]
         if group["momentum"] > 0:
@@ -39,10 +32,7 @@ class RMSprop(Optimizer):
         alpha, lr, momentum = group["alpha"], group["lr"], group["momentum"]
         g = self.grad_of(group, p, g, state)
         v, tmp, tmp2 = state.square_avg, state.tmp, state.tmp2
-        v *= alpha
-        xp.multiply(g, 1 - alpha, out=tmp)
-        tmp *= g
-        v += tmp
+        ema_square_(v, g, alpha, tmp)
         if group["centered"]:
             a = state.grad_avg
             lerp_(a, g, 1 - alpha, tmp)
@@ -61,6 +51,4 @@ class RMSprop(Optimizer):
             xp.multiply(buf, lr, out=tmp2)
             p -= tmp2
         else:
-            xp.multiply(g, -lr, out=tmp2)
-            tmp2 /= tmp
-            p += tmp2
+            addcdiv_(p, g, tmp, -lr, tmp2)

@@ -1,7 +1,8 @@
 """Stochastic gradient descent, with momentum, dampening, Nesterov momentum and weight decay (PyTorch's rule)."""
 
 from .. import backend
-from .optimizer import Optimizer, check_non_negative, required
+from ..kernels import optim as compiled_rules
+from .optimizer import Optimizer, required
 
 
 class SGD(Optimizer):
@@ -22,22 +23,13 @@ class SGD(Optimizer):
 
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *, maximize=False,
                  foreach=None):
-        if lr is not required:
-            check_non_negative("learning rate", lr)
-        check_non_negative("momentum value", momentum)
-        check_non_negative("weight_decay value", weight_decay)
-        if nesterov and (momentum <= 0 or dampening != 0):
-            raise ValueError(f"Nesterov momentum requires a momentum and zero dampening, got momentum={momentum}, "
-                             f"dampening={dampening}")
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
                                       nesterov=nesterov, maximize=maximize, foreach=foreach))
 
     def _check_group(self, group):
         if group["lr"] is required:
             raise ValueError("SGD: lr is required")
-        check_non_negative("learning rate", group["lr"])
-        check_non_negative("momentum value", group["momentum"])
-        check_non_negative("weight_decay value", group["weight_decay"])
+        super()._check_group(group)
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
             raise ValueError(f"Nesterov momentum requires a momentum and zero dampening, got "
                              f"momentum={group['momentum']}, dampening={group['dampening']}")
@@ -70,3 +62,16 @@ class SGD(Optimizer):
         tmp = state.tmp
         backend.get_array_module(p).multiply(g, group["lr"], out=tmp)
         p -= tmp
+
+    def has_compiled_update(self, group):
+        return True
+
+    def compiled_update(self, group, p, g, state):
+        """``update`` as one parallel loop (``kernels.optim.sgd_``), each constant rounded to p's dtype as NumPy
+        rounds it in ``update``."""
+        f = p.dtype.type
+        momentum, wd = group["momentum"], group["weight_decay"]
+        buf = state.momentum_buffer if momentum != 0 else p[:0]
+        compiled_rules.sgd_(p, g, buf, bool(group["maximize"]), wd != 0, f(wd), f(momentum),
+                            "momentum_buffer" in state.new, f(1 - group["dampening"]), bool(group["nesterov"]),
+                            f(group["lr"]))

@@ -8,32 +8,23 @@ class SGD(Optimizer):
     """Gradient descent with optional momentum and Nesterov momentum (Keras' default learning rate 0.01)."""
 
     engine = optim.SGD
+    engine_names = {"momentum": "momentum", "nesterov": "nesterov"}
 
     def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, **kwargs):
-        super().__init__(learning_rate=learning_rate, **kwargs)
         if not 0 <= momentum <= 1:
             raise ValueError(f"SGD: momentum must be in [0, 1], got {momentum}")
-        self.momentum, self.nesterov = momentum, nesterov
-
-    def engine_arguments(self):
-        return {"momentum": self.momentum, "nesterov": self.nesterov}
-
-    def _own_config(self):
-        return {"momentum": self.momentum, "nesterov": self.nesterov}
+        super().__init__(learning_rate=learning_rate, momentum=momentum, nesterov=nesterov, **kwargs)
 
 
 class Adam(Optimizer):
+    """Adam: m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;  w -= lr m_hat / (sqrt(v_hat) + epsilon)."""
+
     engine = optim.Adam
+    engine_names = {"beta_1": "betas", "beta_2": "betas", "epsilon": "eps", "amsgrad": "amsgrad"}
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False, **kwargs):
-        super().__init__(learning_rate=learning_rate, **kwargs)
-        self.beta_1, self.beta_2, self.epsilon, self.amsgrad = beta_1, beta_2, epsilon, amsgrad
-
-    def engine_arguments(self):
-        return {"betas": (self.beta_1, self.beta_2), "eps": self.epsilon, "amsgrad": self.amsgrad}
-
-    def _own_config(self):
-        return {"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon, "amsgrad": self.amsgrad}
+        super().__init__(learning_rate=learning_rate, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, amsgrad=amsgrad,
+                         **kwargs)
 
 
 class AdamW(Adam):
@@ -46,17 +37,13 @@ class AdamW(Adam):
 
 
 class Adamax(Optimizer):
+    """Adamax: Adam with u = max(b2 u, |g|) in place of the second moment (the engine's Adamax)."""
+
     engine = optim.Adamax
+    engine_names = {"beta_1": "betas", "beta_2": "betas", "epsilon": "eps"}
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, **kwargs):
-        super().__init__(learning_rate=learning_rate, **kwargs)
-        self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
-
-    def engine_arguments(self):
-        return {"betas": (self.beta_1, self.beta_2), "eps": self.epsilon}
-
-    def _own_config(self):
-        return {"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}
+        super().__init__(learning_rate=learning_rate, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, **kwargs)
 
 
 class Nadam(Adamax):
@@ -70,55 +57,39 @@ class RMSprop(Optimizer):
     """RMSprop: v = rho v + (1 - rho) g^2; w -= lr g / (sqrt(v) + eps) (optionally centered, with momentum)."""
 
     engine = optim.RMSprop
+    engine_names = {"rho": "alpha", "momentum": "momentum", "epsilon": "eps", "centered": "centered"}
 
     def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False, **kwargs):
-        super().__init__(learning_rate=learning_rate, **kwargs)
-        self.rho, self.momentum, self.epsilon, self.centered = rho, momentum, epsilon, centered
-
-    def engine_arguments(self):
-        return {"alpha": self.rho, "eps": self.epsilon, "momentum": self.momentum, "centered": self.centered}
-
-    def _own_config(self):
-        return {"rho": self.rho, "momentum": self.momentum, "epsilon": self.epsilon, "centered": self.centered}
+        super().__init__(learning_rate=learning_rate, rho=rho, momentum=momentum, epsilon=epsilon, centered=centered,
+                         **kwargs)
 
 
 class Adagrad(Optimizer):
+    """Adagrad: s += g^2; w -= lr g / (sqrt(s) + epsilon), s starting at initial_accumulator_value."""
+
     engine = optim.Adagrad
+    engine_names = {"initial_accumulator_value": "initial_accumulator_value", "epsilon": "eps"}
 
     def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7, **kwargs):
-        super().__init__(learning_rate=learning_rate, **kwargs)
-        self.initial_accumulator_value, self.epsilon = initial_accumulator_value, epsilon
-
-    def engine_arguments(self):
-        return {"initial_accumulator_value": self.initial_accumulator_value, "eps": self.epsilon}
-
-    def _own_config(self):
-        return {"initial_accumulator_value": self.initial_accumulator_value, "epsilon": self.epsilon}
+        super().__init__(learning_rate=learning_rate, initial_accumulator_value=initial_accumulator_value,
+                         epsilon=epsilon, **kwargs)
 
 
 class Adadelta(Optimizer):
+    """Adadelta: step sizes from running averages (factor rho) of squared gradients and squared updates."""
+
     engine = optim.Adadelta
+    engine_names = {"rho": "rho", "epsilon": "eps"}
 
     def __init__(self, learning_rate=0.001, rho=0.95, epsilon=1e-7, **kwargs):
-        super().__init__(learning_rate=learning_rate, **kwargs)
-        self.rho, self.epsilon = rho, epsilon
-
-    def engine_arguments(self):
-        return {"rho": self.rho, "eps": self.epsilon}
-
-    def _own_config(self):
-        return {"rho": self.rho, "epsilon": self.epsilon}
+        super().__init__(learning_rate=learning_rate, rho=rho, epsilon=epsilon, **kwargs)
 
 
 class Lion(Optimizer):
+    """Lion: w -= lr sign(b1 m + (1 - b1) g); m = b2 m + (1 - b2) g (the engine's Lion)."""
+
     engine = optim.Lion
+    engine_names = {"beta_1": "betas", "beta_2": "betas"}
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.99, **kwargs):
-        super().__init__(learning_rate=learning_rate, **kwargs)
-        self.beta_1, self.beta_2 = beta_1, beta_2
-
-    def engine_arguments(self):
-        return {"betas": (self.beta_1, self.beta_2)}
-
-    def _own_config(self):
-        return {"beta_1": self.beta_1, "beta_2": self.beta_2}
+        super().__init__(learning_rate=learning_rate, beta_1=beta_1, beta_2=beta_2, **kwargs)

@@ -19,13 +19,19 @@ from ...tensor import Tensor
 
 
 class Optimizer:
-    """Base class. Subclasses set ``engine`` (an ``optim`` class) and ``engine_arguments()``."""
+    """Base class. Subclasses set ``engine`` (an ``optim`` class) and ``engine_names``, and pass their own Keras
+    arguments (those names) on to this ``__init__``, which keeps them as attributes."""
 
     engine = None
+    #: the subclass's own Keras arguments -> the engine's argument each one sets; names mapped to the same engine
+    #: argument make a tuple of it, in order ({"beta_1": "betas", "beta_2": "betas"} gives betas=(beta_1, beta_2))
+    engine_names = {}
     _extra_scalars = 0  # Keras variables beyond iterations, learning rate and per-weight slots (Nadam's u_product)
 
     def __init__(self, learning_rate=0.001, weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None,
                  name=None, **kwargs):
+        for own in self.engine_names:
+            setattr(self, own, kwargs.pop(own))
         unknown = set(kwargs) - {"use_ema", "ema_momentum", "ema_overwrite_frequency", "loss_scale_factor",
                                  "gradient_accumulation_steps", "jit_compile"}
         if unknown:
@@ -58,8 +64,11 @@ class Optimizer:
 
     # ------------------------------------------------------------------------------------------------ engine
     def engine_arguments(self):
-        """Keyword arguments (other than params and lr) for the engine optimizer."""
-        return {}
+        """Keyword arguments (other than params and lr) for the engine optimizer, from ``engine_names``."""
+        values = {}
+        for keras_name, engine_name in self.engine_names.items():
+            values.setdefault(engine_name, []).append(getattr(self, keras_name))
+        return {name: tuple(found) if len(found) > 1 else found[0] for name, found in values.items()}
 
     def build(self, variables):
         """Create the engine optimizer for ``variables`` (Parameters, or Keras weights from ``model.trainable_weights``)."""
@@ -184,11 +193,8 @@ class Optimizer:
         config = {"name": self.name, "learning_rate": lr if not callable(lr) else _serialize_schedule(lr),
                   "weight_decay": self.weight_decay, "clipnorm": self.clipnorm, "clipvalue": self.clipvalue,
                   "global_clipnorm": self.global_clipnorm}
-        config.update(self._own_config())
+        config.update({name: getattr(self, name) for name in self.engine_names})
         return config
-
-    def _own_config(self):
-        return {}
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
@@ -230,7 +236,7 @@ def _deserialize_schedule(config, custom_objects=None):
 
     name = config.get("class_name")
     table = dict(custom_objects or {})
-    for key, value in list(REGISTRY.items()) + [(k, getattr(schedules, k)) for k in dir(schedules)]:
+    for key, value in list(REGISTRY.items()) + list(schedules._ALL.items()):
         if isinstance(value, type) and issubclass(value, schedules.LearningRateSchedule):
             table.setdefault(key, value)
     if name not in table:

@@ -27,27 +27,44 @@ class LearningRateSchedule:
         return cls(**config)
 
 
-class ExponentialDecay(LearningRateSchedule):
+class _BuiltIn(LearningRateSchedule):
+    """A built-in schedule: its configuration is its constructor's arguments, kept as attributes of the same names
+    (``config_names``)."""
+
+    config_names = ()
+
+    def get_config(self):
+        return {name: getattr(self, name) for name in self.config_names}
+
+
+class _RateDecay(_BuiltIn):
+    """A decay by ``decay_rate`` every ``decay_steps`` steps (continuous, or by whole periods when ``staircase``):
+    lr(step) = formula(initial_learning_rate, step, decay_steps, decay_rate, staircase)."""
+
+    config_names = ("initial_learning_rate", "decay_steps", "decay_rate", "staircase", "name")
+    formula = None  # one of ``optim.lr_scheduler.formulas``
+
+    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False, name=None):
+        _positive(type(self).__name__, "decay_steps", decay_steps)
+        self.initial_learning_rate, self.decay_steps = initial_learning_rate, decay_steps
+        self.decay_rate, self.staircase, self.name = decay_rate, staircase, name or type(self).__name__
+
+    def __call__(self, step):
+        return type(self).formula(self.initial_learning_rate, step, self.decay_steps, self.decay_rate, self.staircase)
+
+
+class ExponentialDecay(_RateDecay):
     """lr(step) = initial_learning_rate * decay_rate ^ (step / decay_steps); the exponent is floored when
     ``staircase``."""
 
-    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False, name="ExponentialDecay"):
-        _positive(type(self).__name__, "decay_steps", decay_steps)
-        self.initial_learning_rate, self.decay_steps = initial_learning_rate, decay_steps
-        self.decay_rate, self.staircase, self.name = decay_rate, staircase, name
-
-    def __call__(self, step):
-        return formulas.exponential(self.initial_learning_rate, step, self.decay_steps, self.decay_rate,
-                                    self.staircase)
-
-    def get_config(self):
-        return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
-                "decay_rate": self.decay_rate, "staircase": self.staircase, "name": self.name}
+    formula = staticmethod(formulas.exponential)
 
 
-class PiecewiseConstantDecay(LearningRateSchedule):
+class PiecewiseConstantDecay(_BuiltIn):
     """values[0] while step <= boundaries[0], values[i] while boundaries[i-1] < step <= boundaries[i], values[-1]
     after the last boundary."""
+
+    config_names = ("boundaries", "values", "name")
 
     def __init__(self, boundaries, values, name="PiecewiseConstant"):
         boundaries, values = list(boundaries), list(values)
@@ -57,13 +74,12 @@ class PiecewiseConstantDecay(LearningRateSchedule):
     def __call__(self, step):
         return formulas.piecewise_constant(step, self.boundaries, self.values)
 
-    def get_config(self):
-        return {"boundaries": self.boundaries, "values": self.values, "name": self.name}
 
-
-class PolynomialDecay(LearningRateSchedule):
+class PolynomialDecay(_BuiltIn):
     """lr(step) = (initial - end) * (1 - step / decay_steps) ^ power + end, with step capped at decay_steps; with
     ``cycle`` decay_steps becomes the first multiple of itself >= step (1 x at step 0)."""
+
+    config_names = ("initial_learning_rate", "decay_steps", "end_learning_rate", "power", "cycle", "name")
 
     def __init__(self, initial_learning_rate, decay_steps, end_learning_rate=0.0001, power=1.0, cycle=False,
                  name="PolynomialDecay"):
@@ -75,35 +91,24 @@ class PolynomialDecay(LearningRateSchedule):
         return formulas.polynomial(self.initial_learning_rate, step, self.decay_steps, self.end_learning_rate,
                                    self.power, self.cycle)
 
-    def get_config(self):
-        return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
-                "end_learning_rate": self.end_learning_rate, "power": self.power, "cycle": self.cycle,
-                "name": self.name}
 
-
-class InverseTimeDecay(LearningRateSchedule):
+class InverseTimeDecay(_RateDecay):
     """lr(step) = initial_learning_rate / (1 + decay_rate * step / decay_steps); the ratio is floored when
     ``staircase``."""
 
+    formula = staticmethod(formulas.inverse_time)
+
     def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False, name="InverseTimeDecay"):
-        _positive(type(self).__name__, "decay_steps", decay_steps)
         formulas.check_decay_rate(type(self).__name__, decay_rate)
-        self.initial_learning_rate, self.decay_steps = initial_learning_rate, decay_steps
-        self.decay_rate, self.staircase, self.name = decay_rate, staircase, name
-
-    def __call__(self, step):
-        return formulas.inverse_time(self.initial_learning_rate, step, self.decay_steps, self.decay_rate,
-                                     self.staircase)
-
-    def get_config(self):
-        return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
-                "decay_rate": self.decay_rate, "staircase": self.staircase, "name": self.name}
+        super().__init__(initial_learning_rate, decay_steps, decay_rate, staircase, name)
 
 
-class CosineDecay(LearningRateSchedule):
+class CosineDecay(_BuiltIn):
     """Optional linear warmup from ``initial_learning_rate`` to ``warmup_target`` over ``warmup_steps``, then cosine
     decay over ``decay_steps`` from the warmup target (or the initial rate without warmup) down to ``alpha`` times
     it: lr = start * ((1 - alpha) * (1 + cos(pi * min(t, decay_steps) / decay_steps)) / 2 + alpha)."""
+
+    config_names = ("initial_learning_rate", "decay_steps", "alpha", "name", "warmup_target", "warmup_steps")
 
     def __init__(self, initial_learning_rate, decay_steps, alpha=0.0, name="CosineDecay", warmup_target=None,
                  warmup_steps=0):
@@ -117,11 +122,6 @@ class CosineDecay(LearningRateSchedule):
     def __call__(self, step):
         return formulas.cosine_warmup(self.initial_learning_rate, step, self.decay_steps, self.alpha,
                                       self.warmup_target, self.warmup_steps)
-
-    def get_config(self):
-        return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
-                "alpha": self.alpha, "name": self.name, "warmup_target": self.warmup_target,
-                "warmup_steps": self.warmup_steps}
 
 
 class CosineDecayRestarts(LearningRateSchedule):

@@ -114,6 +114,10 @@ class LRScheduler:
     def _current_lrs(self):
         return [group["lr"] for group in self.optimizer.param_groups]
 
+    def _scaled_lrs(self, factor):
+        """Each group's current lr times ``factor``: the step of a chainable schedule."""
+        return [lr * factor for lr in self._current_lrs()]
+
     # ----------------------------------------------------------------------------------------------- state_dict
     def state_dict(self):
         """Everything but the optimizer (PyTorch's layout: the scheduler's attributes by name)."""

@@ -23,7 +23,7 @@ class StepLR(LRScheduler):
         self._warn_if_outside_step()
         if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
             return self._current_lrs()
-        return [lr * self.gamma for lr in self._current_lrs()]
+        return self._scaled_lrs(self.gamma)
 
     def _get_closed_form_lr(self):
         return [formulas.exponential(base_lr, self.last_epoch, self.step_size, self.gamma, staircase=True)
@@ -42,7 +42,7 @@ class MultiStepLR(LRScheduler):
         self._warn_if_outside_step()
         if self.last_epoch not in self.milestones:
             return self._current_lrs()
-        return [lr * self.gamma ** self.milestones[self.last_epoch] for lr in self._current_lrs()]
+        return self._scaled_lrs(self.gamma ** self.milestones[self.last_epoch])
 
     def _get_closed_form_lr(self):
         passed = bisect_right(sorted(self.milestones.elements()), self.last_epoch)
@@ -53,19 +53,17 @@ class ConstantLR(LRScheduler):
     """lr = base_lr * factor for the first total_iters epochs, then base_lr."""
 
     def __init__(self, optimizer, factor=1.0 / 3, total_iters=5, last_epoch=-1):
-        if not 0 <= factor <= 1.0:
-            raise ValueError(f"ConstantLR: factor expected to be between 0 and 1, got {factor}")
-        self.factor = factor
-        self.total_iters = total_iters
+        _check_factor("ConstantLR", "factor", factor)
+        self.factor, self.total_iters = factor, total_iters
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
         self._warn_if_outside_step()
         if self.last_epoch == 0:
-            return [lr * self.factor for lr in self._current_lrs()]
+            return self._scaled_lrs(self.factor)
         if self.last_epoch != self.total_iters:
             return self._current_lrs()
-        return [lr * (1.0 / self.factor) for lr in self._current_lrs()]
+        return self._scaled_lrs(1.0 / self.factor)
 
     def _get_closed_form_lr(self):
         reached = self.last_epoch >= self.total_iters
@@ -76,25 +74,21 @@ class LinearLR(LRScheduler):
     """Linear warm-up (or decay): lr = base_lr * (start + (end - start) * min(epoch, total_iters) / total_iters)."""
 
     def __init__(self, optimizer, start_factor=1.0 / 3, end_factor=1.0, total_iters=5, last_epoch=-1):
-        if not 0 < start_factor <= 1.0:
-            raise ValueError(f"LinearLR: start_factor expected to be greater than 0 and at most 1, got {start_factor}")
-        if not 0 <= end_factor <= 1.0:
-            raise ValueError(f"LinearLR: end_factor expected to be between 0 and 1, got {end_factor}")
-        self.start_factor = start_factor
-        self.end_factor = end_factor
-        self.total_iters = total_iters
+        _check_factor("LinearLR", "start_factor", start_factor, zero_allowed=False)
+        _check_factor("LinearLR", "end_factor", end_factor)
+        self.start_factor, self.end_factor, self.total_iters = start_factor, end_factor, total_iters
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
         self._warn_if_outside_step()
         if self.last_epoch == 0:
-            return [lr * self.start_factor for lr in self._current_lrs()]
+            return self._scaled_lrs(self.start_factor)
         if self._is_initial or self.last_epoch > self.total_iters:
             return self._current_lrs()
         # the ratio of two consecutive points of the line, so that the schedule chains with others
         delta = self.end_factor - self.start_factor
         ratio = 1.0 + delta / (self.total_iters * self.start_factor + (self.last_epoch - 1) * delta)
-        return [lr * ratio for lr in self._current_lrs()]
+        return self._scaled_lrs(ratio)
 
     def _get_closed_form_lr(self):
         done = min(self.total_iters, self.last_epoch) / self.total_iters
@@ -113,7 +107,7 @@ class ExponentialLR(LRScheduler):
         self._warn_if_outside_step()
         if self._is_initial:
             return self._current_lrs()
-        return [lr * self.gamma for lr in self._current_lrs()]
+        return self._scaled_lrs(self.gamma)
 
     def _get_closed_form_lr(self):
         return [formulas.exponential(base_lr, self.last_epoch, 1, self.gamma) for base_lr in self.base_lrs]
@@ -133,7 +127,7 @@ class PolynomialLR(LRScheduler):
             return self._current_lrs()
         t, n = self.last_epoch, self.total_iters
         ratio = ((1.0 - t / n) / (1.0 - (t - 1) / n)) ** self.power
-        return [lr * ratio for lr in self._current_lrs()]
+        return self._scaled_lrs(ratio)
 
     def _get_closed_form_lr(self):
         return [formulas.polynomial(base_lr, self.last_epoch, self.total_iters, 0.0, self.power)
@@ -190,7 +184,7 @@ class InverseTimeLR(LRScheduler):
         if self._is_initial:
             return self._current_lrs()
         ratio = self._denominator(self.last_epoch - 1) / self._denominator(self.last_epoch)
-        return [lr * ratio for lr in self._current_lrs()]
+        return self._scaled_lrs(ratio)
 
     def _get_closed_form_lr(self):
         return [formulas.inverse_time(base_lr, self.last_epoch, self.decay_steps, self.decay_rate, self.staircase)
@@ -220,3 +214,10 @@ class PiecewiseConstantLR(LRScheduler):
         self._warn_if_outside_step()
         return [formulas.piecewise_constant(self.last_epoch, self.boundaries, group_values)
                 for group_values in self.values]
+
+
+def _check_factor(schedule, name, value, zero_allowed=True):
+    """A multiplier of the base lr must lie in [0, 1] ((0, 1] unless ``zero_allowed``): ValueError as PyTorch's."""
+    if not (0 <= value <= 1.0 if zero_allowed else 0 < value <= 1.0):
+        bounds = "between 0 and 1" if zero_allowed else "greater than 0 and at most 1"
+        raise ValueError(f"{schedule}: {name} expected to be {bounds}, got {value}")

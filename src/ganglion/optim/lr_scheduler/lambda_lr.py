@@ -19,7 +19,13 @@ def _lambdas(name, optimizer, lr_lambda):
 
 
 class _FunctionSchedule(LRScheduler):
-    """Shared state handling: the functions themselves are not saved, only the attributes of callable objects."""
+    """A schedule of user functions, one per param group (``lr_lambda``: one function or a list). Only the attributes
+    of callable objects are saved, not the functions themselves."""
+
+    def __init__(self, optimizer, lr_lambda, last_epoch=-1):
+        self.optimizer = optimizer
+        self.lr_lambdas = _lambdas(type(self).__name__, optimizer, lr_lambda)
+        super().__init__(optimizer, last_epoch)
 
     def state_dict(self):
         state = {key: value for key, value in self.__dict__.items() if key not in ("optimizer", "lr_lambdas")}
@@ -36,11 +42,6 @@ class _FunctionSchedule(LRScheduler):
 class LambdaLR(_FunctionSchedule):
     """lr = base_lr * lr_lambda(epoch); ``lr_lambda`` is one function or one per param group."""
 
-    def __init__(self, optimizer, lr_lambda, last_epoch=-1):
-        self.optimizer = optimizer
-        self.lr_lambdas = _lambdas("LambdaLR", optimizer, lr_lambda)
-        super().__init__(optimizer, last_epoch)
-
     def get_lr(self):
         self._warn_if_outside_step()
         return [base_lr * fn(self.last_epoch) for fn, base_lr in zip(self.lr_lambdas, self.base_lrs)]
@@ -48,11 +49,6 @@ class LambdaLR(_FunctionSchedule):
 
 class MultiplicativeLR(_FunctionSchedule):
     """lr = lr * lr_lambda(epoch) at every step after the first (so lr_t = base_lr * prod_{s<=t} lr_lambda(s))."""
-
-    def __init__(self, optimizer, lr_lambda, last_epoch=-1):
-        self.optimizer = optimizer
-        self.lr_lambdas = _lambdas("MultiplicativeLR", optimizer, lr_lambda)
-        super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
         self._warn_if_outside_step()

@@ -1,0 +1,118 @@
+"""The compiled optimizer loops (``ganglion.kernels.optim``) against the NumPy rules they restate: the same
+parameters and state, to the bit, over many steps, for every option they cover (AMSGrad, maximize, L2 and decoupled
+weight decay, momentum, dampening, Nesterov), on the flat path (many small tensors) and the per-parameter path (large
+ones), in float32 and float64; ``GANGLION_COMPILED=0`` switches them off."""
+
+import numpy as np
+import pytest
+
+import ganglion as g
+from ganglion import kernels, nn, optim
+from ganglion.kernels import optim as compiled_rules
+
+pytestmark = pytest.mark.skipif(not kernels.available(), reason="numba is not installed (or GANGLION_COMPILED=0)")
+
+CASES = [
+    (optim.Adam, dict(lr=1e-2)),
+    (optim.Adam, dict(lr=1e-2, amsgrad=True, maximize=True, weight_decay=0.1)),
+    (optim.Adam, dict(lr=1e-2, betas=(0.3, 0.9), eps=1e-3, amsgrad=True)),  # 1 - beta1 >= 0.5: lerp from the end
+    (optim.Adam, dict(lr=1e-2, weight_decay=0.05, decoupled_weight_decay=True, maximize=True)),
+    (optim.AdamW, dict(lr=1e-2, weight_decay=0.1)),
+    (optim.AdamW, dict(lr=1e-2, weight_decay=0.0, amsgrad=True)),
+    (optim.SGD, dict(lr=1e-2)),
+    (optim.SGD, dict(lr=1e-2, weight_decay=0.01, maximize=True)),
+    (optim.SGD, dict(lr=1e-2, momentum=0.9)),
+    (optim.SGD, dict(lr=1e-2, momentum=0.9, nesterov=True, weight_decay=0.01)),
+    (optim.SGD, dict(lr=1e-2, momentum=0.8, dampening=0.3, maximize=True)),
+]
+IDS = [f"{cls.__name__}-" + "-".join(f"{k}={v}" for k, v in kw.items()) for cls, kw in CASES]
+
+SMALL = [(16, 16), (16,), (7, 3), (5,)]  # the flat path: one update over the group, on one thread
+LARGE = [(400, 400), (140_000,)]  # one update per parameter, each on every thread (above PARALLEL_MIN_SIZE)
+
+
+def _trajectory(cls, kwargs, shapes, dtype, compiled, monkeypatch, steps=20):
+    """Parameters and state after ``steps`` steps from fixed random gradients (some with huge or zero values)."""
+    monkeypatch.setenv("GANGLION_COMPILED", "1" if compiled else "0")
+    rng = np.random.default_rng(0)
+    params = [nn.Parameter(g.from_numpy(rng.standard_normal(s).astype(dtype))) for s in shapes]
+    opt = cls(params, **kwargs)
+    for step in range(steps):
+        for p in params:
+            grad = rng.standard_normal(p.shape).astype(dtype) * (1e3 if step % 7 == 3 else 1.0)
+            grad.reshape(-1)[::11] = 0.0
+            p.grad = g.from_numpy(grad)
+        opt.step()
+    state = opt.state_dict()["state"]
+    return ([p.detach().numpy().copy() for p in params],
+            [{k: v.numpy().copy() for k, v in entry.items()} for _, entry in sorted(state.items())])
+
+
+@pytest.mark.parametrize("shapes", [SMALL, LARGE], ids=["flat", "per-parameter"])
+@pytest.mark.parametrize("cls,kwargs", CASES, ids=IDS)
+def test_compiled_step_is_bit_identical_to_the_numpy_rule(cls, kwargs, shapes, monkeypatch):
+    assert (max(np.prod(s) for s in shapes) < compiled_rules.PARALLEL_MIN_SIZE) == (shapes is SMALL)
+    calls = []
+    kernel = compiled_rules.adam_ if issubclass(cls, optim.Adam) else compiled_rules.sgd_
+    monkeypatch.setattr(compiled_rules, kernel.__name__, lambda *args: calls.append(1) or kernel(*args))
+    fast_params, fast_state = _trajectory(cls, kwargs, shapes, np.float32, True, monkeypatch)
+    assert calls, "the compiled loop did not run"
+    calls.clear()
+    ref_params, ref_state = _trajectory(cls, kwargs, shapes, np.float32, False, monkeypatch)
+    assert not calls, "GANGLION_COMPILED=0 still ran the compiled loop"
+    for fast, ref in zip(fast_params, ref_params):
+        assert not np.allclose(fast, 0)
+        np.testing.assert_array_equal(fast, ref)
+    assert len(fast_state) == len(ref_state)
+    for fast, ref in zip(fast_state, ref_state):
+        assert fast.keys() == ref.keys()
+        for name in fast:
+            np.testing.assert_array_equal(fast[name], ref[name], err_msg=name)
+
+
+@pytest.mark.parametrize("cls,kwargs", [CASES[1], CASES[9]], ids=[IDS[1], IDS[9]])
+def test_compiled_step_in_float64(cls, kwargs, monkeypatch):
+    fast, _ = _trajectory(cls, kwargs, SMALL, np.float64, True, monkeypatch, steps=10)
+    ref, _ = _trajectory(cls, kwargs, SMALL, np.float64, False, monkeypatch, steps=10)
+    for a, b in zip(fast, ref):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_float16_parameters_take_the_numpy_rule(monkeypatch):
+    calls = []
+    kernel = compiled_rules.adam_
+    monkeypatch.setattr(compiled_rules, "adam_", lambda *args: calls.append(1) or kernel(*args))
+    p = nn.Parameter(g.from_numpy(np.ones(8, dtype=np.float16)))
+    p.grad = g.from_numpy(np.full(8, 0.5, dtype=np.float16))
+    optim.Adam([p], lr=0.1).step()
+    assert not calls
+    assert p.detach().numpy().dtype == np.float16 and float(p.detach().numpy()[0]) < 1.0
+
+
+def test_compiled_step_allocates_no_scratch_and_nothing_per_step(monkeypatch):
+    """The loop needs none of the NumPy rule's flat scratch arrays: the first step makes the flat parameter array and
+    the three state arrays of AMSGrad Adam (4 x the parameters' bytes, where the NumPy rule adds two scratch arrays),
+    and later steps allocate nothing that outlives them, nor any temporary of the parameters' size."""
+    import tracemalloc
+
+    monkeypatch.setenv("GANGLION_COMPILED", "1")
+    params = [nn.Parameter(g.zeros(300, 300)) for _ in range(2)]
+    nbytes = sum(p.detach().numpy().nbytes for p in params)
+    for p in params:
+        p.grad = g.ones(300, 300)
+    opt = optim.Adam(params, lr=1e-3, amsgrad=True)
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        opt.step()
+        first = tracemalloc.get_traced_memory()[0] - before
+        tracemalloc.reset_peak()
+        before = tracemalloc.get_traced_memory()[0]
+        for _ in range(5):
+            opt.step()
+        current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert 3.9 * nbytes < first < 4.5 * nbytes
+    assert current - before < 0.05 * nbytes and peak - before < 0.05 * nbytes
+    assert float(params[0].detach().numpy()[0, 0]) < 0
