@@ -45,3 +45,35 @@ def test_set_num_threads_round_trips_and_rejects_bad_values():
     for bad in (0, -2, 1.5, True, "2"):
         with pytest.raises(ValueError, match="set_num_threads"):
             ganglion.set_num_threads(bad)
+
+
+def test_parallel_ranges_covers_every_item_once_on_any_thread_count():
+    before = ganglion.get_num_threads()
+    try:
+        for threads in (1, 2, 3):
+            ganglion.set_num_threads(threads)
+            for size in (0, 5, 1000, 12_345):
+                hits = np.zeros(size, dtype=np.int64)
+
+                def work(start, stop):
+                    hits[start:stop] += 1
+
+                kernels.parallel_ranges(size, work, grain=100)
+                np.testing.assert_array_equal(hits, 1)
+    finally:
+        ganglion.set_num_threads(before)
+
+
+def test_parallel_ranges_raises_the_error_of_a_chunk():
+    before = ganglion.get_num_threads()
+    try:
+        ganglion.set_num_threads(2)
+
+        def work(start, stop):
+            if start > 0:
+                raise ValueError(f"chunk at {start}")
+
+        with pytest.raises(ValueError, match="chunk at"):
+            kernels.parallel_ranges(10_000, work, grain=100)
+    finally:
+        ganglion.set_num_threads(before)

@@ -28,7 +28,7 @@ CASES = [
 IDS = [f"{cls.__name__}-" + "-".join(f"{k}={v}" for k, v in kw.items()) for cls, kw in CASES]
 
 SMALL = [(16, 16), (16,), (7, 3), (5,)]  # the flat path: one update over the group, on one thread
-LARGE = [(400, 400), (140_000,)]  # one update per parameter, each on every thread (above PARALLEL_MIN_SIZE)
+LARGE = [(400, 400), (140_000,)]  # one update per parameter, each shared over the threads (above GRAIN)
 
 
 def _trajectory(cls, kwargs, shapes, dtype, compiled, monkeypatch, steps=20):
@@ -51,7 +51,7 @@ def _trajectory(cls, kwargs, shapes, dtype, compiled, monkeypatch, steps=20):
 @pytest.mark.parametrize("shapes", [SMALL, LARGE], ids=["flat", "per-parameter"])
 @pytest.mark.parametrize("cls,kwargs", CASES, ids=IDS)
 def test_compiled_step_is_bit_identical_to_the_numpy_rule(cls, kwargs, shapes, monkeypatch):
-    assert (max(np.prod(s) for s in shapes) < compiled_rules.PARALLEL_MIN_SIZE) == (shapes is SMALL)
+    assert (max(np.prod(s) for s in shapes) < compiled_rules.GRAIN) == (shapes is SMALL)
     calls = []
     kernel = compiled_rules.adam_ if issubclass(cls, optim.Adam) else compiled_rules.sgd_
     monkeypatch.setattr(compiled_rules, kernel.__name__, lambda *args: calls.append(1) or kernel(*args))

@@ -33,7 +33,7 @@ import threading
 
 import numpy as np
 
-__all__ = ["available", "usable", "compiled", "prange", "set_num_threads", "get_num_threads"]
+__all__ = ["available", "usable", "compiled", "prange", "parallel_ranges", "set_num_threads", "get_num_threads"]
 
 _compile_lock = threading.Lock()
 _numba = None  # the numba module once imported; importing it costs ~0.3 s, so not before the first kernel runs
@@ -147,3 +147,79 @@ def compiled(function=None, *, parallel=True):
     if function is None:
         return lambda f: _Kernel(f, parallel)
     return _Kernel(function, parallel)
+
+
+# ------------------------------------------------------------------------------------- sharing work over threads
+# numba's own parallel loops split the work evenly and wait at the end for every thread. On a loaded machine the
+# other thread may wait a scheduler time slice (milliseconds) before it runs, and the whole loop with it: measured on
+# a 2-core machine at load 20, Adam's step over 2.6M numbers took 118 ms on two threads against 29 ms on one
+# (benchmarks/README.md, the optimizer section). Here the work is cut into chunks that the calling thread and the
+# pool's threads take in turn; the caller waits only for chunks a pool thread has already begun, never for a thread
+# that has not started, so a busy machine costs at most one chunk over running alone.
+
+_pools = {}  # worker count -> executor, kept for the process like BLAS's own threads
+_pools_lock = threading.Lock()
+
+
+def _pool(workers):
+    from concurrent.futures import ThreadPoolExecutor
+
+    with _pools_lock:
+        if workers not in _pools:
+            _pools[workers] = ThreadPoolExecutor(workers, thread_name_prefix="ganglion-kernels")
+        return _pools[workers]
+
+
+class _SharedRanges:
+    """The chunks of one ``parallel_ranges`` call, taken one at a time by whichever thread asks first."""
+
+    def __init__(self, work, bounds):
+        self.work, self.bounds = work, bounds
+        self.next = 0
+        self.unfinished = len(bounds) - 1
+        self.error = None
+        self.lock = threading.Lock()
+        self.all_done = threading.Condition(self.lock)
+
+    def take_and_run(self):
+        while True:
+            with self.lock:
+                index = self.next
+                if index >= len(self.bounds) - 1 or self.error is not None:
+                    return
+                self.next += 1
+            try:
+                self.work(self.bounds[index], self.bounds[index + 1])
+            except BaseException as error:  # handed to the caller, which raises it
+                with self.lock:
+                    self.error = self.error or error
+            with self.lock:
+                self.unfinished -= 1
+                self.all_done.notify_all()
+
+    def wait(self):
+        with self.lock:
+            # chunks nobody took (after an error) will never finish; begun ones will
+            while self.unfinished > (len(self.bounds) - 1 - self.next):
+                self.all_done.wait()
+        if self.error is not None:
+            raise self.error
+
+
+def parallel_ranges(size, work, grain=1 << 15):
+    """Run ``work(start, stop)`` over ``[0, size)`` in chunks of at least ``grain`` items, on the calling thread and
+    up to ``get_num_threads() - 1`` pool threads. ``work`` should release the GIL (a compiled kernel does: they are
+    built ``nogil``). Returns when every chunk is done; an exception in any chunk is raised here.
+    """
+    threads = min(get_num_threads(), max(1, size // grain))
+    if threads <= 1:
+        work(0, size)
+        return
+    chunks = min(4 * threads, max(1, size // grain))  # a few per thread, so a late thread finds work or none
+    bounds = [size * i // chunks for i in range(chunks + 1)]
+    shared = _SharedRanges(work, bounds)
+    pool = _pool(threads - 1)
+    for _ in range(threads - 1):
+        pool.submit(shared.take_and_run)
+    shared.take_and_run()
+    shared.wait()

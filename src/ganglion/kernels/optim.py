@@ -10,30 +10,44 @@ Arrays: ``p`` (parameters, updated in place), ``g`` (gradient, read only) and th
 float dtype and the same length. An array an option does not use (``v_max`` without AMSGrad, ``buf`` without
 momentum) is passed as any array of that dtype and is not touched.
 
-Each loop is compiled twice: parallel, and serial for arrays below ``PARALLEL_MIN_SIZE``, where handing half the
-work to another thread costs more than it saves (tens of microseconds on an idle machine; on a busy one the other
-thread may wait a scheduler time slice, milliseconds, before it runs).
+Each loop is compiled serial and shared over the threads in chunks by ``kernels.parallel_ranges`` (arrays below
+``GRAIN`` elements stay on the calling thread, where handing work to another thread costs more than it saves): a
+busy machine then costs at most one chunk over one thread, where numba's own parallel loop waited for the other
+thread to be scheduled (118 ms against 29 ms per Adam step at load 20; benchmarks/README.md).
 """
 
 import math
 
-from . import compiled, prange
+import numpy as np
 
-#: arrays shorter than this are updated on the calling thread alone
-PARALLEL_MIN_SIZE = 1 << 17
+from . import compiled, parallel_ranges
+
+#: the smallest chunk handed to another thread
+GRAIN = 1 << 16
+
+
+def _over_ranges(loop, p, args):
+    """Run ``loop(p, *args)`` chunk by chunk: every array argument as long as p is cut to the chunk, the rest (the
+    constants, and the placeholder arrays an option does not use) passed whole."""
+    size = p.size
+
+    def work(start, stop):
+        loop(p[start:stop], *[a[start:stop] if isinstance(a, np.ndarray) and a.shape == (size,) else a for a in args])
+
+    parallel_ranges(size, work, GRAIN)
 
 
 def adam_(p, *args):
-    """One Adam step over p (``_adam_loop``'s arguments), on every thread when p is long enough."""
-    (_adam_loop if p.size >= PARALLEL_MIN_SIZE else _adam_loop_serial)(p, *args)
+    """One Adam step over p (``_adam_loop``'s arguments), shared over the threads when p is long enough."""
+    _over_ranges(_adam_loop, p, args)
 
 
 def sgd_(p, *args):
-    """One SGD step over p (``_sgd_loop``'s arguments), on every thread when p is long enough."""
-    (_sgd_loop if p.size >= PARALLEL_MIN_SIZE else _sgd_loop_serial)(p, *args)
+    """One SGD step over p (``_sgd_loop``'s arguments), shared over the threads when p is long enough."""
+    _over_ranges(_sgd_loop, p, args)
 
 
-@compiled
+@compiled(parallel=False)
 def _adam_loop(p, g, m, v, v_max, decay, maximize, l2, weight_decay, lerp_weight, lerp_from_end, lerp_rest, beta2,
                one_minus_beta2, amsgrad, bias_correction2_sqrt, eps, neg_step_size):
     """One Adam step, as ``optim.Adam.update``, element by element:
@@ -44,7 +58,7 @@ def _adam_loop(p, g, m, v, v_max, decay, maximize, l2, weight_decay, lerp_weight
     v = b2 v + (1 - b2) d^2;  v_max = max(v_max, v) (AMSGrad, used instead of v);
     p += (-lr / (1 - b1^t)) m / (sqrt(v) / sqrt(1 - b2^t) + eps).
     """
-    for i in prange(p.size):
+    for i in range(p.size):
         w = p[i] * decay
         d = -g[i] if maximize else g[i]
         if l2:
@@ -66,7 +80,7 @@ def _adam_loop(p, g, m, v, v_max, decay, maximize, l2, weight_decay, lerp_weight
         p[i] = w + mi * neg_step_size / (math.sqrt(vi) / bias_correction2_sqrt + eps)
 
 
-@compiled
+@compiled(parallel=False)
 def _sgd_loop(p, g, buf, maximize, l2, weight_decay, momentum, first, keep, nesterov, lr):
     """One SGD step, as ``optim.SGD.update``, element by element:
 
@@ -75,7 +89,7 @@ def _sgd_loop(p, g, buf, maximize, l2, weight_decay, momentum, first, keep, nest
     product is skipped when keep is 1, as the NumPy rule does);  d = d + momentum buf (Nesterov) or d = buf;
     p -= lr d.
     """
-    for i in prange(p.size):
+    for i in range(p.size):
         w = p[i]
         d = -g[i] if maximize else g[i]
         if l2:
@@ -91,6 +105,3 @@ def _sgd_loop(p, g, buf, maximize, l2, weight_decay, momentum, first, keep, nest
             d = b * momentum + d if nesterov else b
         p[i] = w - d * lr
 
-
-_adam_loop_serial = compiled(_adam_loop.py_func, parallel=False)
-_sgd_loop_serial = compiled(_sgd_loop.py_func, parallel=False)
