@@ -9,7 +9,14 @@ import pytest
 
 import ganglion as g
 from ganglion import kernels
+from ganglion.kernels import conv as conv_kernels
 from ganglion.kernels.conv import batched_matmul, matmul_sum
+
+
+@pytest.fixture(autouse=True)
+def split_even_tiny_products(monkeypatch):
+    """The test shapes are tiny: let them be split over threads anyway."""
+    monkeypatch.setattr(conv_kernels, "MIN_WORK_PER_THREAD", 1)
 
 SHAPES = [  # (a, b): W (out, CK) x cols (N, CK, L); grouped W (G, o, ck) x (N, G, ck, L); both batched (dW)
     ((4, 6), (5, 6, 7)),

@@ -1,20 +1,27 @@
-"""Convolutions as one fused op each: im2col (one strided copy) feeding one batched matrix product.
+"""Convolutions as one fused op each: a few large strided copies feeding batched matrix products.
 
 conv:            y[n, o, p] = b[o] + sum_{c, k} W[o, c, k] x_pad[n, g(o) C/G + c, p stride + k dilation]
 conv_transpose:  its adjoint in x: every input value spreads W-weighted copies of itself over the output, then
                  ``padding`` is cropped from both ends (and ``output_padding`` extra positions kept at the end).
 
-Backward (both): dW is one batched product of the gradient with the saved columns, dx the other op (``_spread``,
-a row-wise col2im, for conv; im2col for conv_transpose). Layouts and the window arithmetic live in ``window``.
+Two routes for conv, by which large temporary is smaller (``_columns_route``):
+- columns: im2col (one strided copy, C/G x K rows per position) and one product W cols; backward dW = dy cols^T,
+  dx = ``_spread`` (a row-wise col2im of W^T dy);
+- offsets (fewer output than input channels, stride 1, groups 1): one product per kernel offset, W_k x (O x K rows
+  per position), then K shifted adds; backward from one shifted copy of dy (``_offsets_backward``).
+conv_transpose: y by ``_spread``, backward by im2col of dy. Layouts and the window arithmetic live in ``window``.
 
 Measured choices (LeNet-5 shapes, one core): a batched product over the examples beats one large product on a
 (C K, N L) layout and einsum/tensordot; dW as (cols dy^T) beats (dy cols^T); the row-wise col2im halves the time
 of summing W^T dy offset by offset; reusing the large temporaries (``memory.Workspace``) removed ~1,500 page faults
-a step.
+a step. Threads: the batched products and dW's sum over the examples split the batch over ganglion's threads with
+single-threaded BLAS (``kernels.conv``): OpenBLAS's own threads on each small product were 5-20x slower than one
+thread with the other core busy (numbers there and in benchmarks/README.md).
 
 Memory ownership: each forward and backward takes its temporaries from a workspace of its own, released when it
-returns; the columns a convolution keeps for dW live in the node's workspace (``BufferedFunction``), released when
-the graph is spent. What an op returns is always a new array (or a view of its input), never a workspace's.
+returns; what a convolution keeps for dW (the columns, or the padded input on the offsets route) lives in the node's
+workspace (``BufferedFunction``), released when the graph is spent. What an op returns is always a new array (or a
+view of its input), never a workspace's.
 """
 
 import math
