@@ -16,7 +16,7 @@ from ganglion.utils.data import DataLoader, TensorDataset, random_split
 NAMES = [
     "Dataset", "DataLoader", "TensorDataset", "random_split", "Subset", "ConcatDataset", "IterableDataset",
     "ChainDataset", "Sampler", "SequentialSampler", "RandomSampler", "BatchSampler", "SubsetRandomSampler",
-    "WeightedRandomSampler", "default_collate", "default_convert", "get_worker_info",
+    "WeightedRandomSampler", "DistributedSampler", "default_collate", "default_convert", "get_worker_info",
 ]
 
 
