@@ -196,6 +196,20 @@ def _channel_affine_shape(x):
     return (1, x.shape[1]) + (1,) * (x.ndim - 2)
 
 
+def _trailing_norm_input(name, input, normalized_shape):
+    """The door of the norms over trailing axes (layer, RMS): a float Tensor ending in ``normalized_shape``.
+    Returns (normalized_shape as a tuple, its length)."""
+    _check_tensor(name, input)
+    normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    k = len(normalized_shape)
+    if k == 0 or input.ndim < k or _shape(input)[input.ndim - k:] != normalized_shape:
+        raise ValueError(
+            f"{name}: normalized_shape={normalized_shape} expects input of shape (*, "
+            f"{', '.join(map(str, normalized_shape))}), got {_shape(input)}"
+        )
+    return normalized_shape, k
+
+
 def _running(name, running_mean, running_var, momentum):
     if running_mean is None:
         return None
@@ -270,14 +284,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     y = (x - mean) / sqrt(var + eps) * weight + bias, mean and biased var over the normalized axes of each sample;
     weight and bias have shape ``normalized_shape``.
     """
-    _check_tensor("layer_norm", input)
-    normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
-    k = len(normalized_shape)
-    if k == 0 or input.ndim < k or _shape(input)[input.ndim - k:] != normalized_shape:
-        raise ValueError(
-            f"layer_norm: normalized_shape={normalized_shape} expects input of shape (*, "
-            f"{', '.join(map(str, normalized_shape))}), got {_shape(input)}"
-        )
+    normalized_shape, k = _trailing_norm_input("layer_norm", input, normalized_shape)
     for arg, t in (("weight", weight), ("bias", bias)):
         if t is not None and _shape(t) != normalized_shape:
             raise ValueError(f"layer_norm: {arg} must have shape {normalized_shape}, got {_shape(t)}")
@@ -292,14 +299,7 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
     y = x / sqrt(mean(x^2) + eps) * weight, the mean per sample over the normalized axes; no centring, no bias;
     eps defaults to the machine epsilon of x's dtype (PyTorch's). Composed of ops, so it has every derivative.
     """
-    _check_tensor("rms_norm", input)
-    normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
-    k = len(normalized_shape)
-    if k == 0 or input.ndim < k or _shape(input)[input.ndim - k:] != normalized_shape:
-        raise ValueError(
-            f"rms_norm: normalized_shape={normalized_shape} expects input of shape (*, "
-            f"{', '.join(map(str, normalized_shape))}), got {_shape(input)}"
-        )
+    normalized_shape, k = _trailing_norm_input("rms_norm", input, normalized_shape)
     if weight is not None and _shape(weight) != normalized_shape:
         raise ValueError(f"rms_norm: weight must have shape {normalized_shape}, got {_shape(weight)}")
     if eps is None:

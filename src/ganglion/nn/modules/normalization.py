@@ -36,6 +36,25 @@ def _reset_affine(module):
         init.zeros_(module.bias)
 
 
+def _normalized_shape(owner, normalized_shape):
+    """``normalized_shape`` (an int or a non-empty sequence of positive ints) as a tuple of ints."""
+    if isinstance(normalized_shape, numbers.Integral):
+        normalized_shape = (normalized_shape,)
+    normalized_shape = tuple(normalized_shape)
+    if not normalized_shape:
+        raise ValueError(f"{owner}: normalized_shape must name at least one dimension, got ()")
+    return tuple(_positive_int(owner, "normalized_shape", n) for n in normalized_shape)
+
+
+def _check_trailing_shape(module, x):
+    """x must be a Tensor ending in ``module.normalized_shape``: (*, *normalized_shape)."""
+    _check_input(module, x)
+    k = len(module.normalized_shape)
+    if x.ndim < k or tuple(x.shape[x.ndim - k:]) != module.normalized_shape:
+        dims = ", ".join(map(str, module.normalized_shape))
+        raise ValueError(f"{module!r}: expected input of shape (*, {dims}), got {tuple(x.shape)}")
+
+
 def _check_input(module, x):
     if not isinstance(x, Tensor):
         raise TypeError(f"{module!r}: expected a ganglion Tensor, got {type(x).__name__}")
@@ -194,14 +213,7 @@ class LayerNorm(Module):
 
     def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, device=None, dtype=None):
         super().__init__()
-        if isinstance(normalized_shape, numbers.Integral):
-            normalized_shape = (normalized_shape,)
-        normalized_shape = tuple(normalized_shape)
-        if not normalized_shape:
-            raise ValueError("LayerNorm: normalized_shape must name at least one dimension, got ()")
-        for n in normalized_shape:
-            _positive_int("LayerNorm", "normalized_shape", n)
-        self.normalized_shape = tuple(int(n) for n in normalized_shape)
+        self.normalized_shape = _normalized_shape("LayerNorm", normalized_shape)
         self.eps, self.elementwise_affine = float(eps), bool(elementwise_affine)
         _add_affine(self, self.normalized_shape, self.elementwise_affine, bias, dtype, device)
         self.reset_parameters()
@@ -210,11 +222,7 @@ class LayerNorm(Module):
         _reset_affine(self)
 
     def forward(self, x):
-        _check_input(self, x)
-        k = len(self.normalized_shape)
-        if x.ndim < k or tuple(x.shape[x.ndim - k:]) != self.normalized_shape:
-            dims = ", ".join(map(str, self.normalized_shape))
-            raise ValueError(f"{self!r}: expected input of shape (*, {dims}), got {tuple(x.shape)}")
+        _check_trailing_shape(self, x)
         return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self):
@@ -231,14 +239,7 @@ class RMSNorm(Module):
 
     def __init__(self, normalized_shape, eps=None, elementwise_affine=True, device=None, dtype=None):
         super().__init__()
-        if isinstance(normalized_shape, numbers.Integral):
-            normalized_shape = (normalized_shape,)
-        normalized_shape = tuple(normalized_shape)
-        if not normalized_shape:
-            raise ValueError("RMSNorm: normalized_shape must name at least one dimension, got ()")
-        for n in normalized_shape:
-            _positive_int("RMSNorm", "normalized_shape", n)
-        self.normalized_shape = tuple(int(n) for n in normalized_shape)
+        self.normalized_shape = _normalized_shape("RMSNorm", normalized_shape)
         self.eps, self.elementwise_affine = None if eps is None else float(eps), bool(elementwise_affine)
         if self.elementwise_affine:
             self.weight = Parameter(empty(*self.normalized_shape, dtype=dtype, device=device))
@@ -251,11 +252,7 @@ class RMSNorm(Module):
             init.ones_(self.weight)
 
     def forward(self, x):
-        _check_input(self, x)
-        k = len(self.normalized_shape)
-        if x.ndim < k or tuple(x.shape[x.ndim - k:]) != self.normalized_shape:
-            dims = ", ".join(map(str, self.normalized_shape))
-            raise ValueError(f"{self!r}: expected input of shape (*, {dims}), got {tuple(x.shape)}")
+        _check_trailing_shape(self, x)
         return F.rms_norm(x, self.normalized_shape, self.weight, self.eps)
 
     def extra_repr(self):
