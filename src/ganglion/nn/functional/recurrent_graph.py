@@ -3,8 +3,9 @@ and the step path of the Keras recurrent layers (settings the fused ops do not c
 
 ``recurrent_rnn``, ``recurrent_lstm`` and ``recurrent_gru`` run the layers on raw arrays with fused, gate-major
 products. For higher-order gradients each Sequence recomputes its outputs here from ops that are differentiable to
-any order, with PyTorch's gate order and formulas, and the engine differentiates that. Packed batches (``batch_sizes``) are handled as in
-the fast path: a step updates its first ``n`` rows, the others keep their state, and their outputs are zero.
+any order, with PyTorch's gate order and formulas, and the engine differentiates that. Packed batches
+(``batch_sizes``) are handled as in the fast path: a step updates its first ``n`` rows, the others keep their state,
+and their outputs are zero.
 
 The steps (``lstm_step``, ``gru_step``, ``rnn_step``) are the one written copy of each cell's formula. They take
 the input half of the pre-activations, ``x W_ih^T + b_ih``, already computed (for every step at once, or with

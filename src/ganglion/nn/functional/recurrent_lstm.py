@@ -17,9 +17,11 @@ Speed notes (measured, see benchmarks/README.md):
   one block.
 - Sigmoids are (1 + tanh(a / 2)) / 2, exact for inputs of any magnitude, with the 1/2 folded into the weights so one
   tanh covers every gate of a step.
-- Backward computes, before its loop, every factor that does not depend on the recurrence
-  (o (1 - o) tanh(c'), i (1 - i) g, ...) for all steps in a few large passes, leaving five elementwise calls and one
-  product per step.
+- float32 on NumPy with numba: each step's elementwise work is one compiled pass (``kernels.recurrent``), forward
+  221 -> 43 us a step for the 32-128 LSTM, batch 64; its benchmark row 1.21x -> 0.76x PyTorch (one thread each).
+- Otherwise (float64, CuPy, ``GANGLION_COMPILED=0``: the reference path) backward computes, before its loop, every
+  factor that does not depend on the recurrence (o (1 - o) tanh(c'), i (1 - i) g, ...) for all steps in a few large
+  passes, leaving five elementwise calls and one product per step.
 """
 
 from ... import kernels
