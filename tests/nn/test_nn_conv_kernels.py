@@ -105,3 +105,31 @@ def test_convolution_is_the_same_with_compiled_kernels_off(monkeypatch):
     assert kernels.available() is False
     for ours, reference in zip(*results):
         np.testing.assert_allclose(ours, reference, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs os.fork")
+def test_a_forked_child_gets_threads_of_its_own():
+    """A DataLoader worker forked after a split product has none of the parent's pool threads: it must not wait on
+    them."""
+    import os
+
+    a, b = np.ones((4, 6)), np.ones((8, 6, 5))
+    batched_matmul(a, b, np.empty((8, 4, 5)))
+    g.set_num_threads(2)
+    pid = os.fork()
+    if pid == 0:  # the child: exit 0 only if the split product finishes and is right
+        out = batched_matmul(a, b, np.empty((8, 4, 5)))
+        os._exit(0 if np.all(out == 6) else 1)
+    import signal
+    import time
+
+    deadline = time.monotonic() + 120
+    while True:  # a child stuck on the parent's threads would never exit: give up after two minutes
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    if not done:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    assert done and os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0

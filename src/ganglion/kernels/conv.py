@@ -18,6 +18,7 @@ is ganglion's: ``GANGLION_COMPILED=0`` (``usable`` says no) gives plain ``numpy.
 
 from __future__ import annotations
 
+import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -33,7 +34,7 @@ against 1.69 s)."""
 
 _lock = threading.Lock()
 _state = {"depth": 0, "saved": None, "blas": None}
-_pools = {}  # worker count -> its executor (kept for the process, like BLAS's own threads)
+_pools = {}  # (process id, worker count) -> its executor (kept for the process, like BLAS's own threads)
 
 
 def _blas_controllers():
@@ -68,10 +69,13 @@ class _SingleThreadedBlas:
 
 
 def _pool(workers):
+    """The executor of ``workers`` threads of this process (a forked child, a DataLoader worker, starts its own: the
+    parent's threads do not exist there)."""
+    key = (os.getpid(), workers)
     with _lock:
-        if workers not in _pools:
-            _pools[workers] = ThreadPoolExecutor(workers, thread_name_prefix="ganglion-conv")
-        return _pools[workers]
+        if key not in _pools:
+            _pools[key] = ThreadPoolExecutor(workers, thread_name_prefix="ganglion-conv")
+        return _pools[key]
 
 
 def _chunk(operand, start, stop, batch, ndim):
