@@ -30,6 +30,9 @@ def _over_ranges(loop, p, args):
     """Run ``loop(p, *args)`` chunk by chunk: every array argument as long as p is cut to the chunk, the rest (the
     constants, and the placeholder arrays an option does not use) passed whole."""
     size = p.size
+    if size < 2 * GRAIN:  # one chunk: no slicing, no hand-off
+        loop(p, *args)
+        return
 
     def work(start, stop):
         loop(p[start:stop], *[a[start:stop] if isinstance(a, np.ndarray) and a.shape == (size,) else a for a in args])
