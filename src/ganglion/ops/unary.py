@@ -7,8 +7,8 @@ from ..tensor import Tensor
 
 
 class _Elementwise(Function):
-    """y = f(x), element-wise: one of the functions of the table below, each given by its forward ``f(xp, x)`` and
-    its backward ``grad(xp, dy, v)``, v being the one array the derivative reads (x, or y where ``reads_output``; only
+    """y = f(x), element-wise: one of the functions of the table below, each given by its forward ``_value(xp, x)`` and
+    its backward ``_derivative(xp, dy, v)``, v being the one array the derivative reads (x, or y where ``reads_output``; only
     that one is saved). Integer and bool inputs give the default float dtype, as PyTorch, unless ``keeps_dtype``."""
 
     backward_composes = True
@@ -18,20 +18,20 @@ class _Elementwise(Function):
     def forward(self, x):
         if not self.keeps_dtype:
             x = _as_float(x)
-        y = self.f(self.xp, x)
+        y = self._value(self.xp, x)
         self.save(y if self.reads_output else x)
         return y
 
     def backward(self, dy):
         (v,) = self.saved
-        return self.grad(self.xp, dy, v)
+        return self._derivative(self.xp, dy, v)
 
 
 def _elementwise(name, formula, f, grad, reads="x", keeps_dtype=False):
     """The op ``name``: its Function class (``Exp``, named for ONNX export and error messages) and the public function
     (``exp(input)``). ``formula`` documents both; ``reads`` is "x" or "y", what ``grad`` takes after dy."""
     op = type(name.capitalize(), (_Elementwise,), {
-        "__doc__": formula, "__module__": __name__, "f": staticmethod(f), "grad": staticmethod(grad),
+        "__doc__": formula, "__module__": __name__, "_value": staticmethod(f), "_derivative": staticmethod(grad),
         "reads_output": reads == "y", "keeps_dtype": keeps_dtype,
     })
 
