@@ -50,7 +50,7 @@ def sgd_(p, *args):
     _over_ranges(_sgd_loop, p, args)
 
 
-@compiled(parallel=False)
+@compiled(parallel=False, numpy_errors=True)
 def _adam_loop(p, g, m, v, v_max, decay, maximize, l2, weight_decay, lerp_weight, lerp_from_end, lerp_rest, beta2,
                one_minus_beta2, amsgrad, bias_correction2_sqrt, eps, neg_step_size):
     """One Adam step, as ``optim.Adam.update``, element by element:
@@ -83,7 +83,7 @@ def _adam_loop(p, g, m, v, v_max, decay, maximize, l2, weight_decay, lerp_weight
         p[i] = w + mi * neg_step_size / (math.sqrt(vi) / bias_correction2_sqrt + eps)
 
 
-@compiled(parallel=False)
+@compiled(parallel=False, numpy_errors=True)
 def _sgd_loop(p, g, buf, maximize, l2, weight_decay, momentum, first, keep, nesterov, lr):
     """One SGD step, as ``optim.SGD.update``, element by element:
 
