@@ -28,6 +28,7 @@ import math
 from itertools import product
 
 from ... import backend, kernels
+from ...kernels import conv_columns
 from ...autograd.grad_mode import is_grad_enabled
 from ...memory import Workspace
 from ...tensor import Tensor
@@ -202,10 +203,11 @@ def _conv_by_offsets(xp, x_pad, weight, bias, layout):
     out_channels, channels = weight.shape[:2]
     k_total = math.prod(layout.kernel)
     n = x_pad.shape[0]
-    x_line = x_pad.reshape(n, channels, -1)
+    positions = math.prod(x_pad.shape[2:])
+    x_line = x_pad.reshape(n, channels, positions)  # sizes spelled out: -1 is ambiguous for an empty batch
     w_by_offset = weight.reshape(out_channels, channels, k_total).transpose(0, 2, 1).reshape(-1, channels)
     temporary = Workspace(xp)
-    z = _matmul(xp, w_by_offset, x_line, temporary).reshape(n, out_channels, k_total, -1)
+    z = _matmul(xp, w_by_offset, x_line, temporary).reshape(n, out_channels, k_total, positions)
     terms = (from_layout(z[:, :, k, start:start + layout.length], layout) for k, start in enumerate(layout.offsets()))
     y = next(terms) + _bias_column(bias, layout) if bias is not None else next(terms).copy()
     for term in terms:
@@ -245,20 +247,44 @@ def _offsets_backward(xp, dy, x_pad, weight, layout, need_x, need_w, work):
     return dx_pad, dw
 
 
+def _batch_columns_route(x, weight, groups, layout_of_padded):
+    """True when a 1-D or 2-D convolution goes through ``kernels.conv_columns`` (the whole batch's columns, built and
+    spread by compiled loops, one product per chunk of examples): NumPy float32/float64 arrays with compiled kernels
+    available, groups == 1, and not the offsets route. Measured on a quarter-width ResNet-18's layers (batch 32,
+    forward + backward), against the per-example route below: see benchmarks/README.md, "convolutions"."""
+    return (x.ndim in (3, 4) and groups == 1 and x.dtype in _COMPILED_DTYPES and weight.dtype == x.dtype
+            and kernels.usable(x, weight) and _columns_route(layout_of_padded, weight, groups))
+
+
+_COMPILED_DTYPES = (backend.np.dtype("float32"), backend.np.dtype("float64"))
+
+
+def _as_2d(x, weight, stride, pads, dilation):
+    """A 1-D convolution's arguments as a 2-D one's of height 1 (views); 2-D ones unchanged."""
+    if x.ndim == 4:
+        return x, weight, stride, pads, dilation
+    return x[:, :, None], weight[:, :, None], (1,) + stride, ((0, 0),) + pads, (1,) + dilation
+
+
 class Conv(BufferedFunction):
     """N-d convolution (cross-correlation, as PyTorch). x: (N, C, *in), W: (out, C/G, *k), b: (out,) ->
     y: (N, out, *o) with o = floor((in + pad_lo + pad_hi - dilation (k - 1) - 1) / stride) + 1.
 
     Columns route: y = W cols + b (one product), dW = dy cols^T (one product), dx = col2im(W^T dy), db = sum of dy.
     Offsets route (fewer output than input channels): see ``_conv_by_offsets`` and ``_offsets_backward``.
+    Batch-columns route (1-D/2-D on NumPy with compiled kernels): the columns route over the whole batch at once,
+    ``kernels.conv_columns``.
     """
 
     def forward(self, x, weight, bias, stride, pads, dilation, groups):
         xp = self.xp
-        kept = Workspace(xp)  # what backward reads (the columns, or the padded x): this node's until the graph is spent
-        x_pad = pad_array(xp, x, pads, kept)
         kernel = weight.shape[2:]
         out = output_sizes("conv", x.shape[2:], kernel, stride, pads, dilation)
+        padded = tuple(s + lo + hi for s, (lo, hi) in zip(x.shape[2:], pads))
+        if _batch_columns_route(x, weight, groups, Layout(padded, kernel, stride, dilation, out)):
+            return self._forward_batch_columns(x, weight, bias, stride, pads, dilation, out)
+        kept = Workspace(xp)  # what backward reads (the columns, or the padded x): this node's until the graph is spent
+        x_pad = pad_array(xp, x, pads, kept)
         layout = Layout(x_pad.shape[2:], kernel, stride, dilation, out)
         by_columns = _columns_route(layout, weight, groups)
         if by_columns:
@@ -272,7 +298,41 @@ class Conv(BufferedFunction):
                                by_columns, bias_in_product)
         return y
 
+    def _forward_batch_columns(self, x, weight, bias, stride, pads, dilation, out):
+        """y by ``kernels.conv_columns``; keeps the columns (C K, N L) for dW when the weight needs a gradient."""
+        x2, w2d, stride2, pads2, dilation2 = _as_2d(x, weight, stride, pads, dilation)
+        out2 = out if x.ndim == 4 else (1,) + out
+        geo = conv_columns.geometry(w2d.shape[2:], stride2, pads2, dilation2, out2)
+        w2 = w2d.reshape(w2d.shape[0], -1)
+        kept, temporary = Workspace(self.xp), Workspace(self.xp)
+        cols_shape, rows_shape = conv_columns.work_sizes(x2.shape, w2.shape[0], geo)
+        cols = kept.empty(cols_shape, x.dtype)
+        y = conv_columns.conv2d_forward(backend.np.ascontiguousarray(x2), w2, bias, geo, cols, temporary.empty(rows_shape, x.dtype))
+        temporary.release()
+        y = y.reshape(y.shape[:2] + out)
+        need_w = self.needs_input_grad[1] and is_grad_enabled()
+        if not need_w:
+            kept.release()
+        self.keep_for_backward(kept, (y,), "batch columns", cols if need_w else None, w2, geo, x2.shape, x.shape,
+                               weight.shape)
+        return y
+
+    def _backward_batch_columns(self, dy):
+        _, cols, w2, geo, x2_shape, x_shape, weight_shape = self.saved
+        need_x, need_w, need_b = self.needs_input_grad[:3]
+        temporary = Workspace(self.xp)
+        cols_shape, rows_shape = conv_columns.work_sizes(x2_shape, w2.shape[0], geo)
+        dcols = temporary.empty(cols_shape, dy.dtype) if need_x else None
+        dx, dw, db = conv_columns.conv2d_backward(dy, cols, w2, geo, x2_shape, need_x, need_w, need_b,
+                                                  temporary.empty(rows_shape, dy.dtype), dcols)
+        temporary.check_not_holding("conv backward", (dx, dw, db))
+        temporary.release()
+        return (None if dx is None else dx.reshape(x_shape),
+                None if dw is None else dw.reshape(weight_shape), db)
+
     def backward(self, dy):
+        if isinstance(self.saved[0], str):  # "batch columns"
+            return self._backward_batch_columns(dy)
         backward_input, weight, layout, x_shape, pads, groups, by_columns, bias_in_product = self.saved
         xp = self.xp
         need_x, need_w, need_b = self.needs_input_grad[:3]

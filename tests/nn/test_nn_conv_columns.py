@@ -1,0 +1,194 @@
+"""``kernels.conv_columns``: each compiled loop against the same loop run by Python and against NumPy, and the
+batch-columns route of conv1d/conv2d against the NumPy route (``_batch_columns_route`` switched off) and PyTorch,
+split over 1-3 threads in chunks as small as one example."""
+
+import numpy as np
+import pytest
+import torch
+
+import ganglion as g
+import ganglion.nn.functional.conv as conv_module
+from ganglion import kernels
+from ganglion.kernels import conv_columns
+
+pytestmark = pytest.mark.skipif(not kernels.available(), reason="compiled kernels are off (GANGLION_COMPILED=0 or no numba)")
+
+# (N, C, H, W, kh, kw, stride, padding, dilation): padding beyond the kernel's reach (rows of zeros only), strides
+# that skip the last input columns, dilation, 1x1, a kernel as large as the padded input
+GEOMETRIES = [
+    (2, 3, 7, 6, 3, 3, (1, 1), (1, 1), (1, 1)),
+    (3, 2, 9, 8, 3, 3, (2, 2), (1, 1), (1, 1)),
+    (2, 2, 10, 9, 3, 2, (1, 2), (2, 1), (2, 1)),
+    (1, 3, 5, 5, 5, 5, (1, 1), (4, 4), (1, 1)),
+    (2, 4, 8, 8, 1, 1, (2, 2), (0, 0), (1, 1)),
+    (2, 1, 4, 6, 4, 6, (1, 1), (0, 0), (1, 1)),
+    (3, 2, 6, 7, 2, 3, (3, 2), (0, 1), (1, 2)),
+]
+
+
+def _geo(shape):
+    n, c, h, w, kh, kw, stride, pad, dil = shape
+    oh = (h + 2 * pad[0] - dil[0] * (kh - 1) - 1) // stride[0] + 1
+    ow = (w + 2 * pad[1] - dil[1] * (kw - 1) - 1) // stride[1] + 1
+    return (kh, kw, stride[0], stride[1], pad[0], pad[1], dil[0], dil[1], oh, ow)
+
+
+def _numpy_im2col(x, geo):
+    """The reference: pad, then gather every window with fancy indexing, laid out (C kh kw, N oh ow)."""
+    kh, kw, sh, sw, ph, pw, dh, dw, oh, ow = geo
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    rows = (np.arange(oh)[:, None] * sh + np.arange(kh)[None, :] * dh)  # (oh, kh)
+    cols = (np.arange(ow)[:, None] * sw + np.arange(kw)[None, :] * dw)  # (ow, kw)
+    windows = xp[:, :, rows[:, :, None, None], cols[None, None, :, :]]  # (N, C, oh, kh, ow, kw)
+    return windows.transpose(1, 3, 5, 0, 2, 4).reshape(x.shape[1] * kh * kw, -1)
+
+
+@pytest.mark.parametrize("shape", GEOMETRIES)
+def test_im2col_equals_numpy_and_its_python_loop(shape):
+    rng = np.random.default_rng(0)
+    n, c, h, w = shape[:4]
+    x = rng.standard_normal((n, c, h, w)).astype(np.float32)
+    geo = _geo(shape)
+    valid = conv_columns._valid_columns(geo, w)
+    expected = _numpy_im2col(x, geo)
+    compiled_cols = np.full(expected.shape, np.nan, np.float32)
+    python_cols = np.full(expected.shape, np.nan, np.float32)
+    conv_columns._im2col(x, compiled_cols, 0, n, *geo, *valid)
+    conv_columns._im2col.py_func(x, python_cols, 0, n, *geo, *valid)
+    np.testing.assert_array_equal(compiled_cols, expected)
+    np.testing.assert_array_equal(python_cols, expected)
+
+
+@pytest.mark.parametrize("shape", GEOMETRIES)
+def test_col2im_is_the_adjoint_of_im2col(shape):
+    """<im2col(x), c> = <x, col2im(c)> for random x and c, and the compiled loop equals its Python run."""
+    rng = np.random.default_rng(1)
+    n, c, h, w = shape[:4]
+    geo = _geo(shape)
+    valid = conv_columns._valid_columns(geo, w)
+    x = rng.standard_normal((n, c, h, w))
+    columns = rng.standard_normal(_numpy_im2col(x, geo).shape)
+    dx = np.full(x.shape, np.nan)
+    dx_python = np.full(x.shape, np.nan)
+    conv_columns._col2im(columns, dx, 0, n, *geo, *valid)
+    conv_columns._col2im.py_func(columns, dx_python, 0, n, *geo, *valid)
+    np.testing.assert_allclose(dx, dx_python, rtol=1e-14, atol=1e-14)
+    np.testing.assert_allclose(np.vdot(_numpy_im2col(x, geo), columns), np.vdot(x, dx), rtol=1e-10)
+
+
+def test_only_the_given_examples_are_written():
+    rng = np.random.default_rng(2)
+    shape = GEOMETRIES[1]
+    n, c, h, w = shape[:4]
+    geo = _geo(shape)
+    valid = conv_columns._valid_columns(geo, w)
+    x = rng.standard_normal((n, c, h, w))
+    cols = np.full(_numpy_im2col(x, geo).shape, np.nan)
+    conv_columns._im2col(x, cols, 1, 2, *geo, *valid)
+    positions = geo[-2] * geo[-1]
+    assert np.isnan(cols[:, :positions]).all() and np.isnan(cols[:, 2 * positions:]).all()
+    np.testing.assert_array_equal(cols[:, positions:2 * positions],
+                                  _numpy_im2col(x, geo)[:, positions:2 * positions])
+
+
+def test_rows_and_examples_are_transposes():
+    rng = np.random.default_rng(3)
+    y = rng.standard_normal((4, 3, 5)).astype(np.float32)
+    bias = rng.standard_normal(3).astype(np.float32)
+    rows = np.full((3, 20), np.nan, np.float32)
+    conv_columns._examples_to_rows(y, rows, 0, 4)
+    np.testing.assert_array_equal(rows, y.transpose(1, 0, 2).reshape(3, 20))
+    back = np.full(y.shape, np.nan, np.float32)
+    conv_columns._rows_to_examples(rows, bias, True, back, 0, 4)
+    np.testing.assert_array_equal(back, y + bias[:, None])
+    conv_columns._rows_to_examples(rows, bias, False, back, 0, 4)
+    np.testing.assert_array_equal(back, y)
+
+
+def _run(framework, x, w, b, dy, fn, **options):
+    if framework == "torch":
+        tensors = [None if a is None else torch.tensor(a, requires_grad=True) for a in (x, w, b)]
+        y = getattr(torch.nn.functional, fn)(*tensors, **options)
+        y.backward(torch.tensor(dy))
+        return [y.detach().numpy()] + [None if t is None else t.grad.numpy() for t in tensors]
+    tensors = [None if a is None else g.tensor(a, dtype=a.dtype, requires_grad=True) for a in (x, w, b)]
+    y = getattr(g.nn.functional, fn)(*tensors, **options)
+    y.backward(g.tensor(dy, dtype=dy.dtype))
+    return [y.detach().numpy()] + [None if t is None else t.grad.numpy() for t in tensors]
+
+
+CASES = [  # (fn, x shape, w shape, options)
+    ("conv2d", (5, 3, 9, 8), (4, 3, 3, 3), dict(padding=1)),
+    ("conv2d", (4, 2, 11, 10), (6, 2, 3, 2), dict(stride=(2, 3), padding=(2, 1), dilation=(1, 2))),
+    ("conv2d", (3, 4, 6, 6), (5, 4, 1, 1), dict(stride=2)),
+    ("conv2d", (2, 3, 7, 7), (4, 3, 2, 2), dict(padding="same")),  # (lo, hi) pads differ
+    ("conv1d", (4, 3, 20), (5, 3, 3), dict(stride=2, padding=1)),
+    ("conv1d", (3, 2, 15), (4, 2, 4), dict(dilation=2)),
+]
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("fn, x_shape, w_shape, options", CASES)
+def test_batch_columns_route_equals_numpy_route_and_torch(fn, x_shape, w_shape, options, bias, dtype, threads,
+                                                          monkeypatch):
+    monkeypatch.setattr(conv_columns, "COLUMNS_PER_CHUNK", 1)  # every example a chunk of its own
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal(x_shape).astype(dtype)
+    w = rng.standard_normal(w_shape).astype(dtype)
+    b = rng.standard_normal(w_shape[0]).astype(dtype) if bias else None
+    y_shape = getattr(torch.nn.functional, fn)(torch.tensor(x), torch.tensor(w), None, **options).shape
+    dy = rng.standard_normal(tuple(y_shape)).astype(dtype)
+    calls = []
+    original = conv_columns.conv2d_forward
+    monkeypatch.setattr(conv_columns, "conv2d_forward", lambda *a: calls.append(1) or original(*a))
+    g.set_num_threads(threads)
+    batch = _run("ganglion", x, w, b, dy, fn, **options)
+    assert calls, "the batch-columns route was not taken"
+    monkeypatch.setattr(conv_module, "_batch_columns_route", lambda *a: False)
+    reference = _run("ganglion", x, w, b, dy, fn, **options)
+    expected = _run("torch", x, w, b, dy, fn, **options)
+    tolerance = 1e-4 if dtype == np.float32 else 1e-11
+    for got, ref, want in zip(batch, reference, expected):
+        if want is None:
+            assert got is None
+            continue
+        assert got.dtype == dtype and got.shape == want.shape
+        np.testing.assert_allclose(got, ref, rtol=tolerance, atol=tolerance)
+        np.testing.assert_allclose(got, want, rtol=tolerance, atol=tolerance)
+
+
+def test_only_the_asked_gradients_and_no_kept_columns_without_a_weight_gradient():
+    rng = np.random.default_rng(5)
+    x = g.tensor(rng.standard_normal((3, 2, 6, 6)), requires_grad=True)
+    w = g.tensor(rng.standard_normal((4, 2, 3, 3)))  # a frozen weight
+    y = g.nn.functional.conv2d(x, w, padding=1)
+    assert y.grad_fn.saved[1] is None  # the columns went back at once: nothing reads them
+    y.sum().backward()
+    tx = torch.tensor(x.detach().numpy(), requires_grad=True)
+    torch.nn.functional.conv2d(tx, torch.tensor(w.numpy()), padding=1).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-5, atol=1e-5)
+    with g.no_grad():
+        y_eval = g.nn.functional.conv2d(x, w, padding=1)
+    np.testing.assert_allclose(y_eval.numpy(), y.detach().numpy(), rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("out_channels", [2, 4])  # the offsets route (fewer out than in channels), batch columns
+def test_an_empty_batch_gives_empty_results_like_torch(out_channels):
+    x = np.zeros((0, 3, 5, 5), np.float32)
+    w = np.ones((out_channels, 3, 3, 3), np.float32)
+    dy = np.zeros((0, out_channels, 5, 5), np.float32)
+    got = _run("ganglion", x, w, None, dy, "conv2d", padding=1)
+    want = _run("torch", x, w, None, dy, "conv2d", padding=1)
+    for a, b in zip(got[:3], want[:3]):
+        assert a.shape == b.shape
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_float16_convolution_stays_on_the_numpy_route():
+    x = g.tensor(np.ones((1, 1, 4, 4)), dtype=g.float16)
+    w = g.tensor(np.ones((1, 1, 3, 3)), dtype=g.float16)
+    assert not conv_module._batch_columns_route(x.numpy(), w.numpy(), 1, conv_module.Layout(
+        (4, 4), (3, 3), (1, 1), (1, 1), (2, 2)))
+    assert g.nn.functional.conv2d(x, w).numpy().tolist() == [[[[9.0, 9.0], [9.0, 9.0]]]]
