@@ -6,9 +6,12 @@ Batch, instance, layer and group norm differ only in which elements share a mean
 ``Normalize``, does all four: forward in a few array passes (mean, then the variance of the centred values),
 backward in closed form. Each function below only
 says which axes the statistics are taken over and how the scale and shift broadcast.
+
+Batch norm on NumPy float32/float64 arrays runs compiled kernels instead (``kernels.normalization``: two passes per
+channel each way, on every thread) wherever ``kernels.usable`` says so; the array code here stays the reference.
 """
 
-from ... import backend
+from ... import backend, kernels
 from ...autograd.function import Function
 from ...ops import pad
 from ...tensor import Tensor
@@ -28,11 +31,16 @@ class Normalize(Function):
         given statistics:  dx = invstd dxhat
         dweight = sum(dy xhat),  dbias = sum(dy)  over every axis that weight is broadcast along.
     Double backward differentiates ``forward_graph``, the same normalization written with mean/var ops.
+
+    Per-channel statistics (batch norm) on NumPy arrays run the compiled kernels (``_compiled_channels`` says
+    where): they save x, the mean and invstd instead of xhat, and recompute xhat where it is needed.
     """
 
     def forward(self, x, weight, bias, stats_view, axes, affine_shape, eps, stats=None, running=None):
         xp = self.xp
         eps = float(eps)  # a Python float keeps float32 data float32 (a NumPy float64 scalar would promote it)
+        if _compiled_channels(x, weight, bias, stats_view, axes, affine_shape, stats):
+            return self._forward_compiled(x, weight, bias, axes, affine_shape, eps, stats, running)
         if stats is None:
             xv = x.reshape(stats_view)
             mean = xv.mean(axis=axes, keepdims=True)
@@ -54,7 +62,19 @@ class Normalize(Function):
         if bias is not None:
             y += bias.reshape(affine_shape)
         self.save(xhat, invstd, weight, stats_view, axes, affine_shape, stats is None, eps,
-                  None if stats is None else given_mean)
+                  None if stats is None else given_mean, None, None)
+        return y
+
+    def _forward_compiled(self, x, weight, bias, axes, affine_shape, eps, stats, running):
+        """The compiled batch norm forward: y, and the running statistics updated as the array path does. Saves x
+        itself (its version is checked by backward) and the per-channel mean in place of xhat."""
+        from ...kernels.normalization import batch_norm_forward  # imports numba: only once kernels are usable
+
+        y, mean, var, invstd = batch_norm_forward(x, weight, bias, eps, *(stats or ()))
+        if stats is None and running is not None:
+            self._update_running(mean, var, x.size // mean.size, *running)
+        self.save(None, invstd.reshape(affine_shape), weight, x.shape, axes, affine_shape, stats is None, eps,
+                  None if stats is None else mean.reshape(affine_shape), x, mean)
         return y
 
     @staticmethod
@@ -69,7 +89,12 @@ class Normalize(Function):
 
     def backward(self, dy):
         xhat, invstd, weight, stats_view, axes, affine_shape, batch_stats = self.saved[:7]
+        x, mean = self.saved[9:]  # where the compiled kernels ran forward; else None, None
         needs = self.needs_input_grad
+        if x is not None:
+            if batch_stats:
+                return self._backward_compiled(dy, x, mean, invstd, weight, needs)
+            xhat = (x - mean.reshape(affine_shape)) * invstd
         broadcast_axes = tuple(i for i, n in enumerate(affine_shape) if n == 1)
         if batch_stats and axes == broadcast_axes and tuple(stats_view) == dy.shape:
             return self._backward_per_channel(dy, xhat, invstd, weight, axes, affine_shape, needs)
@@ -97,7 +122,7 @@ class Normalize(Function):
     def forward_graph(self, x, weight, bias, **_):  # the keyword arguments were saved in forward
         """y again from differentiable ops on the Tensors (no running-statistics update): what double backward
         differentiates, the batch statistics included."""
-        _, invstd, _, stats_view, axes, affine_shape, batch_stats, eps, given_mean = self.saved
+        _, invstd, _, stats_view, axes, affine_shape, batch_stats, eps, given_mean = self.saved[:9]
         if batch_stats:
             xv = x.reshape(stats_view)
             centered = xv - xv.mean(axis=axes, keepdims=True)
@@ -125,6 +150,32 @@ class Normalize(Function):
         dweight = sum_dy_xhat.reshape(weight.shape) if needs[1] else None
         dbias = sum_dy.reshape(-1) if needs[2] else None
         return dx, dweight, dbias
+
+    @staticmethod
+    def _backward_compiled(dy, x, mean, invstd, weight, needs):
+        """``_backward_per_channel`` by the compiled kernels (xhat recomputed from the saved x, mean and invstd)."""
+        from ...kernels.normalization import batch_norm_backward
+
+        dx, sum_dy, sum_dy_xhat = batch_norm_backward(dy, x, mean, invstd.reshape(-1), weight, needs[0])
+        return dx, sum_dy_xhat if needs[1] else None, sum_dy if needs[2] else None
+
+
+def _compiled_channels(x, weight, bias, stats_view, axes, affine_shape, stats):
+    """True where ``Normalize`` runs the compiled batch norm kernels: a non-empty float32/float64 NumPy x (N, C, *)
+    normalized per channel (over N and the spatial axes, or with given per-channel statistics), weight and bias
+    (if any) of x's dtype, and ``kernels.usable`` (numba present, not switched off)."""
+    if x.ndim < 2 or x.size == 0 or x.dtype not in _COMPILED_DTYPES or tuple(stats_view) != x.shape:
+        return False
+    if tuple(affine_shape) != _channel_affine_shape(x):
+        return False
+    if stats is None and axes != (0,) + tuple(range(2, x.ndim)):
+        return False
+    if any(a is not None and a.dtype != x.dtype for a in (weight, bias)):
+        return False
+    return kernels.usable(x, *(a for a in (weight, bias) if a is not None), *(stats or ()))
+
+
+_COMPILED_DTYPES = (backend.np.dtype("float32"), backend.np.dtype("float64"))
 
 
 class LocalResponseNorm(Function):

@@ -1,0 +1,268 @@
+"""Batch normalization's passes as compiled loops over (N, C, L) arrays, shared over the threads.
+
+The NumPy reference is ``Normalize`` in ``nn/functional/normalization.py``: there a training forward is a mean, a
+centring, a square, a second mean, a scale, an affine (each a pass over the whole array, on one core) and the backward
+is two sums and three more passes. Here each direction is two passes per channel: the statistics (the mean, then the
+squared deviations from it while the channel is still in cache), then the output; backward: sum(dy) and
+sum(dy xhat) together, then dx. xhat = (x - mean) invstd is recomputed where needed, never stored.
+
+Work is cut into pieces: each channel's M = N L elements (the batch and the spatial axes, in memory order) into K
+pieces, K = 1 unless there are too few channels to keep every thread busy; the C K pieces are shared over the threads
+by ``kernels.parallel_ranges`` (serial loops taken in chunks, so a busy machine costs at most a chunk over one
+thread; see ``kernels/__init__.py``). Sums run in float64 whatever the data's dtype: a piece's mean and squared
+deviations (two passes over the piece: no E[x^2] - E[x]^2 cancellation), joined over pieces with Chan's formula
+
+    mean = sum_k n_k mean_k / M,   M2 = sum_k (M2_k + n_k (mean_k - mean)^2),   var = M2 / M  (biased).
+
+Elementwise passes run in the data's dtype, in the reference's order of operations, with per-channel constants
+rounded to that dtype: y = ((x - mean) invstd) weight + bias and dx = dy scale - xhat a - b.
+"""
+
+import numpy as np
+from numba.extending import register_jitable
+
+from . import compiled, get_num_threads, parallel_ranges
+
+GRAIN = 1 << 15
+"""Elements a thread must get before work is handed to it (below it the hand-off costs more than it saves)."""
+
+MIN_PIECE = 1 << 13
+"""The fewest elements of one channel a piece holds when channels are cut into pieces."""
+
+
+def pieces_per_channel(channels, per_channel):
+    """K: how many pieces each channel's ``per_channel`` elements are cut into, so that there are a few pieces per
+    thread when channels are few (none under ``MIN_PIECE`` elements); 1 when there are channels enough."""
+    wanted = -(-4 * get_num_threads() // channels)
+    return max(1, min(wanted, per_channel // MIN_PIECE))
+
+
+def _over_pieces(kernel, x3, *args, pieces=None):
+    """``kernel(first, stop, pieces, x3, *args)`` over the pieces [first, stop) of x3 (N, C, L), shared over the
+    threads in chunks of at least ``GRAIN`` elements (``pieces`` per channel: ``pieces_per_channel``'s unless
+    given)."""
+    n, channels, length = x3.shape
+    if pieces is None:
+        pieces = pieces_per_channel(channels, n * length)
+    piece_size = max(1, n * length // pieces)
+
+    def work(first, stop):
+        kernel(first, stop, pieces, x3, *args)
+
+    parallel_ranges(channels * pieces, work, max(1, GRAIN // piece_size))
+
+
+def batch_norm_forward(x, weight, bias, eps, mean=None, var=None):
+    """Batch norm's forward on x (N, C, *), a float32 or float64 NumPy array:
+
+        y = ((x - mean) invstd) weight + bias,  invstd = 1 / sqrt(var + eps),  per channel,
+
+    with the batch's mean and biased var over N and the spatial axes, or the given ``mean`` and ``var`` (C,) (eval
+    mode). weight, bias: (C,) of x's dtype, or None. Returns (y like x, mean, var, invstd), the last three (C,) in
+    x's dtype (the batch's, or the given ones)."""
+    dtype = x.dtype
+    x3 = _as_channels(x)
+    channels = x3.shape[1]
+    if mean is None:
+        mean, var = _batch_moments(x3)
+    mean, var = mean.reshape(channels).astype(dtype, copy=False), var.reshape(channels).astype(dtype, copy=False)
+    invstd = 1.0 / np.sqrt(var + float(eps))  # as the reference: in x's dtype
+    weight = np.ones(channels, dtype) if weight is None else weight  # * 1 and + 0 are exact
+    bias = np.zeros(channels, dtype) if bias is None else bias
+    y3 = np.empty_like(x3)
+    _over_pieces(_normalize_pieces, x3, mean, invstd, weight, bias, y3)
+    return y3.reshape(x.shape), mean, var, invstd
+
+
+def batch_norm_backward(dy, x, mean, invstd, weight, needs_dx):
+    """Batch norm's backward with batch statistics, per channel over N and the spatial axes of x, dy (N, C, *):
+
+        sum_dy = sum(dy),  sum_dy_xhat = sum(dy xhat)  (the bias's and the weight's gradients),
+        dx = scale (dy - sum_dy / M - xhat sum_dy_xhat / M),  scale = invstd weight,  xhat = (x - mean) invstd,
+
+    M elements per channel. mean, invstd: (C,) of x's dtype; weight (C,) or None. Returns (dx like x, or None
+    unless ``needs_dx``; sum_dy; sum_dy_xhat), the sums (C,) in x's dtype (accumulated in float64)."""
+    dtype = x.dtype
+    x3, dy3 = _as_channels(x), _as_channels(dy)
+    n, channels, length = x3.shape
+    per_channel = n * length
+    pieces = pieces_per_channel(channels, per_channel)
+    piece_sum_dy = np.empty(channels * pieces)
+    piece_sum_dy_xhat = np.empty(channels * pieces)
+    _over_pieces(_piece_grad_sums, x3, dy3, mean, invstd, piece_sum_dy, piece_sum_dy_xhat, pieces=pieces)
+    sum_dy = piece_sum_dy.reshape(channels, pieces).sum(axis=1)
+    sum_dy_xhat = piece_sum_dy_xhat.reshape(channels, pieces).sum(axis=1)
+    dx = None
+    if needs_dx:
+        scale = invstd if weight is None else invstd * weight
+        coef_xhat = (scale * sum_dy_xhat / per_channel).astype(dtype)
+        coef_const = (scale * sum_dy / per_channel).astype(dtype)
+        dx3 = np.empty_like(x3)
+        _over_pieces(_grad_input_pieces, x3, dy3, mean, invstd, scale, coef_xhat, coef_const, dx3, pieces=pieces)
+        dx = dx3.reshape(x.shape)
+    return dx, sum_dy.astype(dtype), sum_dy_xhat.astype(dtype)
+
+
+def _as_channels(a):
+    """a (N, C, *) as a C-contiguous (N, C, L) array (a view when a is C-contiguous already)."""
+    return np.ascontiguousarray(a).reshape(a.shape[0], a.shape[1], -1)
+
+
+def _batch_moments(x3):
+    """Per-channel mean and biased variance of x3 (N, C, L) over N and L, as two float64 arrays (C,)."""
+    n, channels, length = x3.shape
+    pieces = pieces_per_channel(channels, n * length)
+    piece_mean = np.empty(channels * pieces)
+    piece_m2 = np.empty(channels * pieces)
+    _over_pieces(_piece_moments, x3, piece_mean, piece_m2, pieces=pieces)
+    mean, var = np.empty(channels), np.empty(channels)
+    _join_moments(piece_mean, piece_m2, pieces, n * length, mean, var)
+    return mean, var
+
+
+# ------------------------------------------------------------------------------------------------------ loops
+# Each loop takes the pieces [first, stop) of x (N, C, L): piece t is channel t // pieces, elements
+# [M k / pieces, M (k + 1) / pieces) of its M = N L in memory order (k = t % pieces), which span rows (batch
+# entries) begin // L to (end - 1) // L, a part [lo, hi) of each. Sums keep four float64 partial sums: one running
+# sum is a chain of dependent additions, four let the processor overlap them (and LLVM may not reorder a float sum).
+
+@register_jitable
+def _sum(values):
+    """sum(values) in float64. values: a 1-D float array."""
+    s0 = s1 = s2 = s3 = 0.0
+    quads = values.size - values.size % 4
+    for j in range(0, quads, 4):
+        s0 += values[j]
+        s1 += values[j + 1]
+        s2 += values[j + 2]
+        s3 += values[j + 3]
+    for j in range(quads, values.size):
+        s0 += values[j]
+    return (s0 + s1) + (s2 + s3)
+
+
+@register_jitable
+def _squared_deviations(values, mean):
+    """sum((values - mean)^2) in float64 (mean a float64)."""
+    s0 = s1 = s2 = s3 = 0.0
+    quads = values.size - values.size % 4
+    for j in range(0, quads, 4):
+        d0, d1, d2, d3 = values[j] - mean, values[j + 1] - mean, values[j + 2] - mean, values[j + 3] - mean
+        s0 += d0 * d0
+        s1 += d1 * d1
+        s2 += d2 * d2
+        s3 += d3 * d3
+    for j in range(quads, values.size):
+        d0 = values[j] - mean
+        s0 += d0 * d0
+    return (s0 + s1) + (s2 + s3)
+
+
+@register_jitable
+def _grad_sums(dy, x, shift, factor):
+    """(sum(dy), sum(dy xhat)) in float64, xhat = (x - shift) factor in the data's dtype."""
+    a0 = a1 = b0 = b1 = 0.0
+    pairs = dy.size - dy.size % 2
+    for j in range(0, pairs, 2):
+        g0, g1 = dy[j], dy[j + 1]
+        a0 += g0
+        a1 += g1
+        b0 += g0 * ((x[j] - shift) * factor)
+        b1 += g1 * ((x[j + 1] - shift) * factor)
+    if pairs < dy.size:
+        g0 = dy[pairs]
+        a0 += g0
+        b0 += g0 * ((x[pairs] - shift) * factor)
+    return a0 + a1, b0 + b1
+
+
+@compiled(parallel=False)
+def _piece_moments(first, stop, pieces, x, piece_mean, piece_m2):
+    """piece_mean[t], piece_m2[t]: the mean of piece t and the sum of its squared deviations from that mean."""
+    n, _, length = x.shape
+    per_channel = n * length
+    for t in range(first, stop):
+        channel, k = t // pieces, t % pieces
+        begin, end = per_channel * k // pieces, per_channel * (k + 1) // pieces
+        total = 0.0
+        for row in range(begin // length, (end - 1) // length + 1):
+            total += _sum(x[row, channel, max(begin - row * length, 0):min(end - row * length, length)])
+        mean = total / (end - begin)
+        m2 = 0.0
+        for row in range(begin // length, (end - 1) // length + 1):
+            m2 += _squared_deviations(x[row, channel, max(begin - row * length, 0):min(end - row * length, length)],
+                                      mean)
+        piece_mean[t] = mean
+        piece_m2[t] = m2
+
+
+@compiled(parallel=False)
+def _join_moments(piece_mean, piece_m2, pieces, per_channel, mean, var):
+    """mean[c], var[c] from the pieces' means and M2s (Chan's formula; piece k holds per_channel * (k + 1) // pieces
+    - per_channel * k // pieces elements)."""
+    for channel in range(mean.size):
+        total = 0.0
+        for k in range(pieces):
+            count = per_channel * (k + 1) // pieces - per_channel * k // pieces
+            total += count * piece_mean[channel * pieces + k]
+        channel_mean = total / per_channel
+        m2 = 0.0
+        for k in range(pieces):
+            count = per_channel * (k + 1) // pieces - per_channel * k // pieces
+            offset = piece_mean[channel * pieces + k] - channel_mean
+            m2 += piece_m2[channel * pieces + k] + count * offset * offset
+        mean[channel] = channel_mean
+        var[channel] = m2 / per_channel
+
+
+@compiled(parallel=False)
+def _normalize_pieces(first, stop, pieces, x, mean, invstd, weight, bias, y):
+    """y = ((x - mean) invstd) weight + bias over pieces [first, stop)."""
+    n, _, length = x.shape
+    per_channel = n * length
+    for t in range(first, stop):
+        channel, k = t // pieces, t % pieces
+        begin, end = per_channel * k // pieces, per_channel * (k + 1) // pieces
+        shift, factor, w, b = mean[channel], invstd[channel], weight[channel], bias[channel]
+        for row in range(begin // length, (end - 1) // length + 1):
+            lo, hi = max(begin - row * length, 0), min(end - row * length, length)
+            x_part, y_part = x[row, channel, lo:hi], y[row, channel, lo:hi]
+            for j in range(x_part.size):  # over a slice: indices LLVM knows in bounds, so it vectorises the loop
+                y_part[j] = (x_part[j] - shift) * factor * w + b
+
+
+@compiled(parallel=False)
+def _piece_grad_sums(first, stop, pieces, x, dy, mean, invstd, piece_sum_dy, piece_sum_dy_xhat):
+    """piece_sum_dy[t] = sum(dy), piece_sum_dy_xhat[t] = sum(dy xhat) over piece t (float64 sums)."""
+    n, _, length = x.shape
+    per_channel = n * length
+    for t in range(first, stop):
+        channel, k = t // pieces, t % pieces
+        begin, end = per_channel * k // pieces, per_channel * (k + 1) // pieces
+        sum_dy = 0.0
+        sum_dy_xhat = 0.0
+        for row in range(begin // length, (end - 1) // length + 1):
+            lo, hi = max(begin - row * length, 0), min(end - row * length, length)
+            row_dy, row_dy_xhat = _grad_sums(dy[row, channel, lo:hi], x[row, channel, lo:hi], mean[channel],
+                                             invstd[channel])
+            sum_dy += row_dy
+            sum_dy_xhat += row_dy_xhat
+        piece_sum_dy[t] = sum_dy
+        piece_sum_dy_xhat[t] = sum_dy_xhat
+
+
+@compiled(parallel=False)
+def _grad_input_pieces(first, stop, pieces, x, dy, mean, invstd, scale, coef_xhat, coef_const, dx):
+    """dx = dy scale - xhat coef_xhat - coef_const over pieces [first, stop), xhat = (x - mean) invstd."""
+    n, _, length = x.shape
+    per_channel = n * length
+    for t in range(first, stop):
+        channel, k = t // pieces, t % pieces
+        begin, end = per_channel * k // pieces, per_channel * (k + 1) // pieces
+        shift, factor = mean[channel], invstd[channel]
+        s, a, b = scale[channel], coef_xhat[channel], coef_const[channel]
+        for row in range(begin // length, (end - 1) // length + 1):
+            lo, hi = max(begin - row * length, 0), min(end - row * length, length)
+            x_part, dy_part, dx_part = x[row, channel, lo:hi], dy[row, channel, lo:hi], dx[row, channel, lo:hi]
+            for j in range(x_part.size):
+                dx_part[j] = dy_part[j] * s - (x_part[j] - shift) * factor * a - b

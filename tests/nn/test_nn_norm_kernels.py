@@ -1,0 +1,169 @@
+"""The compiled batch norm kernels (``ganglion.kernels.normalization``) against the NumPy reference path of
+``Normalize`` (the same call with ``GANGLION_COMPILED=0``) and against torch.nn.functional.batch_norm in float64:
+forward, backward, running statistics, eval mode, no affine, 2-D to 5-D inputs, one channel, one sample, channels
+cut into pieces and pieces shared over threads."""
+
+import numpy as np
+import pytest
+import torch
+
+import ganglion as g
+from ganglion import kernels
+from ganglion.nn import functional as F
+
+pytestmark = pytest.mark.skipif(not kernels.available(), reason="numba is not installed")
+
+from ganglion.kernels import normalization as K  # noqa: E402  (imports numba)
+
+SHAPES = [(8, 3), (4, 3, 5), (2, 4, 3, 5), (2, 3, 2, 3, 4), (1, 1, 7), (1, 2, 3, 3), (6, 1, 4, 4)]
+TOLERANCE = {np.float32: dict(rtol=2e-5, atol=2e-5), np.float64: dict(rtol=1e-11, atol=1e-11)}
+
+
+@pytest.fixture(params=["whole channels", "channels in pieces"])
+def pieces(request, monkeypatch):
+    """Run each test twice: as the shapes come, and with every channel cut into pieces of a few elements that two
+    threads share (the path of inputs with few channels), so the pieces' sums and their joining are exercised."""
+    if request.param == "channels in pieces":
+        monkeypatch.setattr(K, "MIN_PIECE", 2)
+        monkeypatch.setattr(K, "GRAIN", 1)
+        g.set_num_threads(2)
+    return request.param
+
+
+def _batch_norm_step(shape, dtype, training, affine, compiled, monkeypatch, momentum=0.1, seed=0):
+    """One forward and backward of F.batch_norm on fixed data: (y, dx, dweight, dbias, running_mean, running_var)
+    as NumPy arrays (None where there is none)."""
+    monkeypatch.setenv("GANGLION_COMPILED", "1" if compiled else "0")
+    rng = np.random.default_rng(seed)
+    c = shape[1]
+    x = g.tensor(2.0 * rng.standard_normal(shape) + 3.0, dtype=dtype, requires_grad=True)
+    weight = g.tensor(rng.uniform(0.5, 1.5, c), dtype=dtype, requires_grad=True) if affine else None
+    bias = g.tensor(rng.standard_normal(c), dtype=dtype, requires_grad=True) if affine else None
+    running_mean = g.tensor(rng.standard_normal(c), dtype=dtype)
+    running_var = g.tensor(rng.uniform(0.5, 2.0, c), dtype=dtype)
+    y = F.batch_norm(x, running_mean, running_var, weight, bias, training=training, momentum=momentum, eps=1e-3)
+    dy = rng.standard_normal(shape).astype(dtype)
+    (y * g.tensor(dy)).sum().backward()
+    grads = [t.grad.numpy() if t is not None else None for t in (x, weight, bias)]
+    return [y.detach().numpy(), *grads, running_mean.numpy(), running_var.numpy()]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("training", [True, False], ids=["train", "eval"])
+@pytest.mark.parametrize("affine", [True, False], ids=["affine", "no_affine"])
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+def test_compiled_batch_norm_equals_the_numpy_path(shape, affine, training, dtype, pieces, monkeypatch):
+    compiled = _batch_norm_step(shape, dtype, training, affine, True, monkeypatch)
+    reference = _batch_norm_step(shape, dtype, training, affine, False, monkeypatch)
+    names = ["y", "dx", "dweight", "dbias", "running_mean", "running_var"]
+    for name, ours, expected in zip(names, compiled, reference):
+        assert (ours is None) == (expected is None), name
+        if expected is not None:
+            assert ours.dtype == expected.dtype and ours.shape == expected.shape, name
+            np.testing.assert_allclose(ours, expected, err_msg=name, **TOLERANCE[dtype])
+
+
+def test_the_compiled_path_runs_where_it_should(monkeypatch):
+    """The dispatch: batch norm on NumPy float arrays takes the kernels (saving x, not xhat); instance norm and
+    mixed dtypes keep the array path. Guards the equality test above against comparing the reference with itself."""
+    monkeypatch.setenv("GANGLION_COMPILED", "1")
+    x = g.tensor(np.random.default_rng(0).standard_normal((4, 3, 5)), dtype=g.float64, requires_grad=True)
+    assert F.batch_norm(x, None, None, training=True)._node.saved[9] is not None
+    assert F.instance_norm(x)._node.saved[9] is None
+    weight = g.tensor(np.ones(3, np.float32), requires_grad=True)
+    assert F.batch_norm(x, None, None, weight, training=True)._node.saved[9] is None
+    monkeypatch.setenv("GANGLION_COMPILED", "0")
+    assert F.batch_norm(x, None, None, training=True)._node.saved[9] is None
+
+
+@pytest.mark.parametrize("training", [True, False], ids=["train", "eval"])
+@pytest.mark.parametrize("shape", [(6, 3), (5, 2, 4), (3, 4, 3, 2), (2, 2, 3, 2, 3), (1, 1, 9)], ids=str)
+def test_compiled_batch_norm_matches_torch_in_float64(shape, training, pieces, monkeypatch):
+    """y, the three gradients and the running statistics (momentum 0.3, unbiased variance) against PyTorch."""
+    monkeypatch.setenv("GANGLION_COMPILED", "1")
+    rng = np.random.default_rng(5)
+    c = shape[1]
+    arrays = [rng.standard_normal(shape) * 1.7 - 0.4, rng.uniform(0.5, 1.5, c), rng.standard_normal(c)]
+    running = [rng.standard_normal(c), rng.uniform(0.5, 2.0, c)]
+    dy = rng.standard_normal(shape)
+    ours = [g.tensor(a, dtype=g.float64, requires_grad=True) for a in arrays]
+    theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
+    our_running, their_running = [g.tensor(a, dtype=g.float64) for a in running], [torch.tensor(a) for a in running]
+    y = F.batch_norm(ours[0], *our_running, ours[1], ours[2], training=training, momentum=0.3, eps=1e-4)
+    expected = torch.nn.functional.batch_norm(theirs[0], *their_running, theirs[1], theirs[2], training=training,
+                                              momentum=0.3, eps=1e-4)
+    (y * g.tensor(dy, dtype=g.float64)).sum().backward()
+    (expected * torch.tensor(dy)).sum().backward()
+    np.testing.assert_allclose(y.detach().numpy(), expected.detach().numpy(), rtol=1e-10, atol=1e-12)
+    for a, b in zip(ours + our_running, theirs + their_running):
+        np.testing.assert_allclose((a.grad if a.requires_grad else a).numpy(),
+                                   (b.grad if b.requires_grad else b).numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_float32_variance_is_sound_far_from_zero(pieces):
+    """Data with a mean 1e4 times its spread: the two-pass float64 sums keep the variance to float32 rounding
+    (E[x^2] - E[x]^2 in float32 would lose it entirely)."""
+    rng = np.random.default_rng(2)
+    x = (1e4 + rng.standard_normal((16, 2, 64))).astype(np.float32)
+    _, mean, var, invstd = K.batch_norm_forward(x, None, None, 1e-5)
+    exact = x.astype(np.float64)
+    np.testing.assert_allclose(mean, exact.mean(axis=(0, 2)), rtol=1e-7)
+    np.testing.assert_allclose(var, exact.var(axis=(0, 2)), rtol=1e-5)
+    assert mean.dtype == var.dtype == invstd.dtype == np.float32
+
+
+def test_momentum_none_is_a_cumulative_average_with_the_kernels(monkeypatch):
+    """BatchNorm2d(momentum=None) over three batches: running statistics are the plain average, as PyTorch's."""
+    monkeypatch.setenv("GANGLION_COMPILED", "1")
+    ours, theirs = g.nn.BatchNorm2d(3, momentum=None), torch.nn.BatchNorm2d(3, momentum=None).double()
+    ours = ours.to(dtype=g.float64)
+    rng = np.random.default_rng(3)
+    for _ in range(3):
+        x = rng.standard_normal((4, 3, 2, 5)) * 2 + 1
+        ours(g.tensor(x, dtype=g.float64))
+        theirs(torch.tensor(x))
+    np.testing.assert_allclose(ours.running_mean.numpy(), theirs.running_mean.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(ours.running_var.numpy(), theirs.running_var.numpy(), rtol=1e-12)
+
+
+def test_changing_x_in_place_after_the_compiled_forward_is_refused(monkeypatch):
+    """The kernels save x itself (not xhat): backward must notice that it changed."""
+    monkeypatch.setenv("GANGLION_COMPILED", "1")
+    x = g.tensor(np.random.default_rng(0).standard_normal((4, 2, 3)), dtype=g.float64, requires_grad=True)
+    h = x * 1.0
+    y = F.batch_norm(h, None, None, training=True)
+    with g.no_grad():
+        h.add_(1.0)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()
+
+
+def test_non_contiguous_input_and_gradient(monkeypatch):
+    """A transposed x (not C-contiguous) gives the reference's y and dx."""
+    rng = np.random.default_rng(4)
+    base = rng.standard_normal((5, 3, 4))
+    results = []
+    for flag in ("1", "0"):
+        monkeypatch.setenv("GANGLION_COMPILED", flag)
+        x = g.tensor(base, dtype=g.float64, requires_grad=True)
+        y = F.batch_norm(x.transpose(0, 2), None, None, training=True)  # (4, 3, 5)
+        (y * g.tensor(np.arange(60.0).reshape(4, 3, 5) % 7, dtype=g.float64)).sum().backward()
+        results.append((y.detach().numpy(), x.grad.numpy()))
+    for ours, expected in zip(*results):
+        np.testing.assert_allclose(ours, expected, rtol=1e-12, atol=1e-12)
+
+
+def test_double_backward_through_the_compiled_forward(monkeypatch):
+    """create_graph differentiates forward_graph, which reads what the compiled forward saved."""
+    rng = np.random.default_rng(6)
+    x0, w0 = rng.standard_normal((4, 2, 3)), rng.uniform(0.5, 1.5, 2)
+    results = []
+    for flag in ("1", "0"):
+        monkeypatch.setenv("GANGLION_COMPILED", flag)
+        x, w = g.tensor(x0, dtype=g.float64, requires_grad=True), g.tensor(w0, dtype=g.float64, requires_grad=True)
+        y = F.batch_norm(x, None, None, w, training=True)
+        (grad_x,) = g.autograd.grad((y * y * y).sum(), [x], create_graph=True)
+        (grad_grad_w,) = g.autograd.grad((grad_x * grad_x).sum(), [w])
+        results.append((grad_x.detach().numpy(), grad_grad_w.numpy()))
+    for ours, expected in zip(*results):
+        np.testing.assert_allclose(ours, expected, rtol=1e-10, atol=1e-12)
