@@ -1,7 +1,7 @@
 """Pooling over the spatial dims of (N, C, *spatial) inputs with sliding windows: max, average, max unpooling.
 
 Every window reduction loops over the kernel offsets only (a 2x2 pool is four whole-array steps), never over
-output positions. Output sizes follow PyTorch: out = floor((in + 2 padding - dilation (k - 1) - 1) / stride) + 1,
+output positions; 2x2 max pooling with stride 2 over NumPy floats runs compiled (``kernels.pooling``). Output sizes follow PyTorch: out = floor((in + 2 padding - dilation (k - 1) - 1) / stride) + 1,
 or ceil with ``ceil_mode`` where the last window must start inside the input or its left padding.
 Adaptive (and global) pooling lives in ``pooling_adaptive``.
 """
@@ -12,6 +12,7 @@ from itertools import product
 from ... import backend
 from ...autograd.function import Function
 from ...autograd.grad_mode import is_grad_enabled
+from ...kernels import pooling as compiled_pooling
 from ...memory import Workspace
 from ...ops.indexing import accumulate_at
 from .window import (
@@ -70,30 +71,44 @@ def _max_and_first(xp, candidates, want_arg=True):
 
 # ------------------------------------------------------------------------------------------------------ max
 class MaxPool(Function):
-    """y = max over each window of x padded with -inf; the gradient flows to the element that won."""
+    """y = max over each window of x padded with -inf; the gradient flows to the element that won. 2x2 windows with
+    stride 2 over float NumPy arrays take the compiled loops of ``kernels.pooling`` (the same results, one visit per
+    window, on every core)."""
 
     def forward(self, x, kernel, stride, dilation, padding, out, return_indices):
-        xp = self.xp
         pads = _window_pads(x.shape[2:], kernel, stride, padding, dilation, out)
+        padded_shape = x.shape[:2] + tuple(lo + size + hi for size, (lo, hi) in zip(x.shape[2:], pads))
+        slices = kernel_slices(kernel, stride, dilation, out)
+        want_arg = return_indices or (self.needs_input_grad[0] and is_grad_enabled())
+        if compiled_pooling.covers(x, x.shape[2:], out, kernel, stride, padding, dilation):
+            best, arg = compiled_pooling.max_pool2x2(x)
+            arg = arg if want_arg else None
+        else:
+            best, arg = self._max_and_winner(x, pads, slices, kernel, stride, dilation, padding, out, want_arg)
+        overlap = any(s < d * (k - 1) + 1 for k, s, d in zip(kernel, stride, dilation))
+        tiled = kernel == stride and all(d == 1 for d in dilation) and all(
+            o * k == n for o, k, n in zip(out, kernel, padded_shape[2:]))
+        window = (out, kernel, stride, padding, dilation)
+        self.save(arg, padded_shape, pads, x.shape[2:], slices, overlap, tiled, window)
+        if not return_indices:
+            return best
+        return best, self._flat_indices(arg, kernel, stride, dilation, padding, out, x.shape[2:])
+
+    def _max_and_winner(self, x, pads, slices, kernel, stride, dilation, padding, out, want_arg):
+        """(best, arg) by whole-array steps over x padded with -inf, one per kernel offset (arg: the number of the
+        offset that won, None unless ``want_arg``)."""
+        xp = self.xp
         temporary = Workspace(xp)
         x_pad = pad_array(xp, x, pads, temporary, value=_lowest(xp, x.dtype))
-        slices = kernel_slices(kernel, stride, dilation, out)
         lead = (slice(None), slice(None))
-        want_arg = return_indices or (self.needs_input_grad[0] and is_grad_enabled())
         best, arg = _max_and_first(xp, [x_pad[lead + s] for s in slices], want_arg)
         if want_arg and any(padding) and x.dtype.kind == "f":
             empty = best == -math.inf
             if empty.any():  # all -inf: PyTorch points at the window's first element inside the input, not padding
                 arg = xp.where(empty, self._first_inside(kernel, stride, dilation, padding, out, x.shape[2:]), arg)
-        overlap = any(s < d * (k - 1) + 1 for k, s, d in zip(kernel, stride, dilation))
-        tiled = kernel == stride and all(d == 1 for d in dilation) and all(
-            o * k == n for o, k, n in zip(out, kernel, x_pad.shape[2:]))
-        self.save(arg, x_pad.shape, pads, x.shape[2:], slices, overlap, tiled)
         temporary.check_not_holding("max_pool", (best, arg))
         temporary.release()
-        if not return_indices:
-            return best
-        return best, self._flat_indices(arg, kernel, stride, dilation, padding, out, x.shape[2:])
+        return best, arg
 
     def _first_inside(self, kernel, stride, dilation, padding, out, sizes):
         """For each window, the number of its first kernel offset that falls inside the input."""
@@ -124,7 +139,9 @@ class MaxPool(Function):
         return flat
 
     def backward(self, dy, *_):
-        arg, padded_shape, pads, sizes, slices, overlap, tiled = self.saved
+        arg, padded_shape, pads, sizes, slices, overlap, tiled, window = self.saved
+        if compiled_pooling.covers(dy, sizes, *window):
+            return compiled_pooling.max_pool2x2_backward(dy, arg, dy.shape[:2] + tuple(sizes))
         xp = self.xp
         # windows that tile the padded input write every element once: no zero fill needed
         dx = (xp.empty if tiled else xp.zeros)(padded_shape, dtype=dy.dtype)
