@@ -24,7 +24,7 @@ from functools import partial
 import numpy as np
 
 from . import compiled, get_num_threads, parallel_ranges
-from .conv import _SingleThreadedBlas
+from .conv import MIN_WORK_PER_THREAD, _SingleThreadedBlas
 
 COLUMNS_PER_CHUNK = 256
 """A chunk of examples gets at least this many output positions: its products (out, C K) x (C K, chunk L) then run
@@ -149,15 +149,19 @@ def _chunks(size, smallest):
     return [(start, min(start + length, size)) for start in range(0, size, length)]
 
 
-def _run_tasks(tasks):
-    """Call every task, shared over ganglion's threads by ``parallel_ranges`` in one hand-off (each hand-off to a
-    pool thread cost ~0.2 ms at load 5 on 2 cores), with single-threaded BLAS inside (see ``kernels.conv``)."""
+def _run_tasks(tasks, multiply_adds):
+    """Call every task, with single-threaded BLAS (see ``kernels.conv``); shared over ganglion's threads by
+    ``parallel_ranges`` in one hand-off when the products hold ``MIN_WORK_PER_THREAD`` multiply-adds per thread
+    (a hand-off to a pool thread cost 0.2-0.6 ms at load 5 on 2 cores: more than LeNet-5's whole second layer)."""
     def work(start, stop):
         for task in tasks[start:stop]:
             task()
 
     with _SingleThreadedBlas():
-        parallel_ranges(len(tasks), work, 1)
+        if multiply_adds < 2 * MIN_WORK_PER_THREAD:
+            work(0, len(tasks))
+        else:
+            parallel_ranges(len(tasks), work, 1)
 
 
 def conv2d_forward(x, w2, bias, geo, cols, products):
@@ -178,7 +182,7 @@ def conv2d_forward(x, w2, bias, geo, cols, products):
         np.matmul(w2, cols[:, columns], out=products[:, columns])
         _rows_to_examples(products, bias_values, has_bias, y, first, last)
 
-    _run_tasks([partial(examples, *chunk) for chunk in _chunks(n, _examples_per_chunk(positions))])
+    _run_tasks([partial(examples, *chunk) for chunk in _chunks(n, _examples_per_chunk(positions))], w2.size * n * positions)
     return y.reshape(n, out, oh, ow)
 
 
@@ -212,7 +216,7 @@ def conv2d_backward(dy, cols, w2, geo, x_shape, need_x, need_w, need_b, dy_rows,
             _col2im(dcols, dx, first, last, *geo, *valid)
 
         tasks += [partial(spread, *chunk) for chunk in _chunks(n, _examples_per_chunk(positions))]
-    _run_tasks(tasks)
+    _run_tasks(tasks, w2.size * n * positions * (need_w + need_x))
     return dx, dw, db
 
 
