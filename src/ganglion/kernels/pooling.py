@@ -19,8 +19,10 @@ import numpy as np
 
 from . import compiled, parallel_ranges, usable
 
-#: the smallest chunk of input handed to another thread, in elements (whole planes are handed out)
-GRAIN = 1 << 15
+#: the smallest chunk of input handed to another thread, in elements (whole planes are handed out): ~50 us of
+#: work, against ~20 us for a hand-off. No size below which NumPy wins was found: at 1x1x4x4 a call takes 46 us
+#: against 76 us (mostly the Python around both paths).
+GRAIN = 1 << 16
 
 
 def covers(array, sizes, out, kernel, stride, padding, dilation):
