@@ -143,3 +143,13 @@ def test_compiled_pool_under_no_grad_and_gradcheck(spy, monkeypatch):
     xt = g.from_numpy(x).requires_grad_(True)
     assert g.autograd.gradcheck(lambda t: F.max_pool2d(t, 2), (xt,))
     assert "max_pool2x2_backward" in spy
+
+
+def test_an_infinite_gradient_reaches_only_the_winner_as_in_torch(spy, monkeypatch):
+    x = _input((2, 2, 6, 6), np.float32)
+    dy = np.ones((2, 2, 3, 3), np.float32)
+    dy[0, 0, 1, 1], dy[1, 1, 2, 0] = np.inf, np.nan
+    _, _, dx = _pool(x, dy, True, monkeypatch)
+    assert spy == ["max_pool2x2", "max_pool2x2_backward"]
+    np.testing.assert_array_equal(dx, _torch_pool(x, dy)[2])
+    assert np.isinf(dx).sum() == 1 and np.isnan(dx).sum() == 1

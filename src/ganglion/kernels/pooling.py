@@ -36,7 +36,7 @@ def covers(array, sizes, out, kernel, stride, padding, dilation):
 
 def max_pool2x2(x):
     """(best, arg): x (N, C, H, W) -> best (N, C, H // 2, W // 2), each window's maximum, and arg of the same
-    shape (int8), the number of the element that won."""
+    shape (int8, as the NumPy path's), the number of the element that won."""
     n, c, height, width = x.shape
     best = np.empty((n, c, height // 2, width // 2), dtype=x.dtype)
     arg = np.empty(best.shape, dtype=np.int8)
@@ -46,7 +46,8 @@ def max_pool2x2(x):
 
 def max_pool2x2_backward(dy, arg, input_shape):
     """dx (``input_shape``): dy (N, C, H // 2, W // 2) put at each window's winner (``arg`` from ``max_pool2x2``),
-    zeros elsewhere."""
+    zeros elsewhere (also where dy is inf or NaN, as PyTorch; the NumPy path's ``dy * (arg == k)`` gives NaN
+    there)."""
     dx = np.empty(input_shape, dtype=dy.dtype)
     _over_planes(input_shape, lambda start, stop: _max_pool2x2_backward_planes(dy, arg, dx, start, stop))
     return dx
