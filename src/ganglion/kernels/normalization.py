@@ -123,57 +123,43 @@ def _batch_moments(x3):
 # ------------------------------------------------------------------------------------------------------ loops
 # Each loop takes the pieces [first, stop) of x (N, C, L): piece t is channel t // pieces, elements
 # [M k / pieces, M (k + 1) / pieces) of its M = N L in memory order (k = t % pieces), which span rows (batch
-# entries) begin // L to (end - 1) // L, a part [lo, hi) of each. Sums keep four float64 partial sums: one running
-# sum is a chain of dependent additions, four let the processor overlap them (and LLVM may not reorder a float sum).
+# entries) begin // L to (end - 1) // L, a part [lo, hi) of each.
 
-@register_jitable
+_REORDER_SUMS = {"reassoc", "contract"}
+"""The sums' fast-math flags: LLVM may reorder the float64 additions (and fuse a product into them), so it sums in
+vector lanes: 4 times faster than one chain of dependent additions (0.12 against 0.51 ms for the two passes over
+(32, 16, 32, 32) float32, one thread), different from the sequential sum in the last bits of a float64 only. No flag
+that assumes away NaN or infinity: a NaN in x still gives NaN statistics."""
+
+@register_jitable(fastmath=_REORDER_SUMS)
 def _sum(values):
     """sum(values) in float64. values: a 1-D float array."""
-    s0 = s1 = s2 = s3 = 0.0
-    quads = values.size - values.size % 4
-    for j in range(0, quads, 4):
-        s0 += values[j]
-        s1 += values[j + 1]
-        s2 += values[j + 2]
-        s3 += values[j + 3]
-    for j in range(quads, values.size):
-        s0 += values[j]
-    return (s0 + s1) + (s2 + s3)
+    total = 0.0
+    for j in range(values.size):
+        total += values[j]
+    return total
 
 
-@register_jitable
+@register_jitable(fastmath=_REORDER_SUMS)
 def _squared_deviations(values, mean):
     """sum((values - mean)^2) in float64 (mean a float64)."""
-    s0 = s1 = s2 = s3 = 0.0
-    quads = values.size - values.size % 4
-    for j in range(0, quads, 4):
-        d0, d1, d2, d3 = values[j] - mean, values[j + 1] - mean, values[j + 2] - mean, values[j + 3] - mean
-        s0 += d0 * d0
-        s1 += d1 * d1
-        s2 += d2 * d2
-        s3 += d3 * d3
-    for j in range(quads, values.size):
-        d0 = values[j] - mean
-        s0 += d0 * d0
-    return (s0 + s1) + (s2 + s3)
+    total = 0.0
+    for j in range(values.size):
+        deviation = values[j] - mean
+        total += deviation * deviation
+    return total
 
 
-@register_jitable
+@register_jitable(fastmath=_REORDER_SUMS)
 def _grad_sums(dy, x, shift, factor):
     """(sum(dy), sum(dy xhat)) in float64, xhat = (x - shift) factor in the data's dtype."""
-    a0 = a1 = b0 = b1 = 0.0
-    pairs = dy.size - dy.size % 2
-    for j in range(0, pairs, 2):
-        g0, g1 = dy[j], dy[j + 1]
-        a0 += g0
-        a1 += g1
-        b0 += g0 * ((x[j] - shift) * factor)
-        b1 += g1 * ((x[j + 1] - shift) * factor)
-    if pairs < dy.size:
-        g0 = dy[pairs]
-        a0 += g0
-        b0 += g0 * ((x[pairs] - shift) * factor)
-    return a0 + a1, b0 + b1
+    sum_dy = 0.0
+    sum_dy_xhat = 0.0
+    for j in range(dy.size):
+        grad = dy[j]
+        sum_dy += grad
+        sum_dy_xhat += grad * ((x[j] - shift) * factor)
+    return sum_dy, sum_dy_xhat
 
 
 @compiled(parallel=False)
