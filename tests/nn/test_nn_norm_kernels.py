@@ -15,7 +15,7 @@ pytestmark = pytest.mark.skipif(not kernels.available(), reason="numba is not in
 
 from ganglion.kernels import normalization as K  # noqa: E402  (imports numba)
 
-SHAPES = [(8, 3), (4, 3, 5), (2, 4, 3, 5), (2, 3, 2, 3, 4), (1, 1, 7), (1, 2, 3, 3), (6, 1, 4, 4)]
+SHAPES = [(8, 3), (5, 1), (16, 40), (4, 3, 5), (2, 4, 3, 5), (2, 3, 2, 3, 4), (1, 1, 7), (1, 2, 3, 3), (6, 1, 4, 4)]
 TOLERANCE = {np.float32: dict(rtol=2e-5, atol=2e-5), np.float64: dict(rtol=1e-11, atol=1e-11)}
 
 

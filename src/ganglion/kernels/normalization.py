@@ -1,21 +1,27 @@
 """Batch normalization's passes as compiled loops over (N, C, L) arrays, shared over the threads.
 
 The NumPy reference is ``Normalize`` in ``nn/functional/normalization.py``: there a training forward is a mean, a
-centring, a square, a second mean, a scale, an affine (each a pass over the whole array, on one core) and the backward
-is two sums and three more passes. Here each direction is two passes per channel: the statistics (the mean, then the
-squared deviations from it while the channel is still in cache), then the output; backward: sum(dy) and
-sum(dy xhat) together, then dx. xhat = (x - mean) invstd is recomputed where needed, never stored.
+centring, a square, a second mean, a scale and an affine, each a pass over the whole array on one core, and the
+backward two sums and three more passes. Here, per channel, forward is the statistics (the mean, then the squared
+deviations from it, while the channel is still in cache) and one pass writing y; backward is sum(dy) and sum(dy xhat)
+in one pass, and one pass writing dx. xhat = (x - mean) invstd is recomputed where needed, never stored.
 
 Work is cut into pieces: each channel's M = N L elements (the batch and the spatial axes, in memory order) into K
 pieces, K = 1 unless there are too few channels to keep every thread busy; the C K pieces are shared over the threads
 by ``kernels.parallel_ranges`` (serial loops taken in chunks, so a busy machine costs at most a chunk over one
-thread; see ``kernels/__init__.py``). Sums run in float64 whatever the data's dtype: a piece's mean and squared
-deviations (two passes over the piece: no E[x^2] - E[x]^2 cancellation), joined over pieces with Chan's formula
+thread; see ``kernels/__init__.py``). A 2-D input (N, C), where a channel's elements lie a row apart, is shared out
+by blocks of channels instead, the loops running along the rows.
+
+Sums run in float64 whatever the data's dtype: a piece's mean and squared deviations (two passes over the piece: no
+E[x^2] - E[x]^2 cancellation), joined over pieces with Chan's formula
 
     mean = sum_k n_k mean_k / M,   M2 = sum_k (M2_k + n_k (mean_k - mean)^2),   var = M2 / M  (biased).
 
 Elementwise passes run in the data's dtype, in the reference's order of operations, with per-channel constants
-rounded to that dtype: y = ((x - mean) invstd) weight + bias and dx = dy scale - xhat a - b.
+rounded to that dtype: y = ((x - mean) invstd) weight + bias and dx = dy scale - xhat a - b. The tests
+(``tests/nn/test_nn_norm_kernels.py``) compare every path with the reference and with PyTorch.
+
+This module imports numba when imported (``register_jitable``), so import it only after ``kernels.usable`` said yes.
 """
 
 import numpy as np
@@ -70,7 +76,7 @@ def batch_norm_forward(x, weight, bias, eps, mean=None, var=None):
     weight = np.ones(channels, dtype) if weight is None else weight  # * 1 and + 0 are exact
     bias = np.zeros(channels, dtype) if bias is None else bias
     y3 = np.empty_like(x3)
-    _over_pieces(_normalize_pieces, x3, mean, invstd, weight, bias, y3)
+    _per_channel_pass(_normalize_pieces, _normalize_columns, x3, mean, invstd, weight, bias, y3)
     return y3.reshape(x.shape), mean, var, invstd
 
 
@@ -86,19 +92,24 @@ def batch_norm_backward(dy, x, mean, invstd, weight, needs_dx):
     x3, dy3 = _as_channels(x), _as_channels(dy)
     n, channels, length = x3.shape
     per_channel = n * length
-    pieces = pieces_per_channel(channels, per_channel)
-    piece_sum_dy = np.empty(channels * pieces)
-    piece_sum_dy_xhat = np.empty(channels * pieces)
-    _over_pieces(_piece_grad_sums, x3, dy3, mean, invstd, piece_sum_dy, piece_sum_dy_xhat, pieces=pieces)
-    sum_dy = piece_sum_dy.reshape(channels, pieces).sum(axis=1)
-    sum_dy_xhat = piece_sum_dy_xhat.reshape(channels, pieces).sum(axis=1)
+    if length == 1:
+        sum_dy, sum_dy_xhat = np.empty(channels), np.empty(channels)
+        _over_columns(_grad_sums_columns, x3, dy3, mean, invstd, sum_dy, sum_dy_xhat)
+    else:
+        pieces = pieces_per_channel(channels, per_channel)
+        piece_sum_dy = np.empty(channels * pieces)
+        piece_sum_dy_xhat = np.empty(channels * pieces)
+        _over_pieces(_piece_grad_sums, x3, dy3, mean, invstd, piece_sum_dy, piece_sum_dy_xhat, pieces=pieces)
+        sum_dy = piece_sum_dy.reshape(channels, pieces).sum(axis=1)
+        sum_dy_xhat = piece_sum_dy_xhat.reshape(channels, pieces).sum(axis=1)
     dx = None
     if needs_dx:
         scale = invstd if weight is None else invstd * weight
         coef_xhat = (scale * sum_dy_xhat / per_channel).astype(dtype)
         coef_const = (scale * sum_dy / per_channel).astype(dtype)
         dx3 = np.empty_like(x3)
-        _over_pieces(_grad_input_pieces, x3, dy3, mean, invstd, scale, coef_xhat, coef_const, dx3, pieces=pieces)
+        _per_channel_pass(_grad_input_pieces, _grad_input_columns, x3, dy3, mean, invstd, scale, coef_xhat,
+                          coef_const, dx3)
         dx = dx3.reshape(x.shape)
     return dx, sum_dy.astype(dtype), sum_dy_xhat.astype(dtype)
 
@@ -111,13 +122,38 @@ def _as_channels(a):
 def _batch_moments(x3):
     """Per-channel mean and biased variance of x3 (N, C, L) over N and L, as two float64 arrays (C,)."""
     n, channels, length = x3.shape
+    mean, var = np.empty(channels), np.empty(channels)
+    if length == 1:
+        _over_columns(_moments_columns, x3, mean, var)
+        return mean, var
     pieces = pieces_per_channel(channels, n * length)
     piece_mean = np.empty(channels * pieces)
     piece_m2 = np.empty(channels * pieces)
     _over_pieces(_piece_moments, x3, piece_mean, piece_m2, pieces=pieces)
-    mean, var = np.empty(channels), np.empty(channels)
     _join_moments(piece_mean, piece_m2, pieces, n * length, mean, var)
     return mean, var
+
+
+def _per_channel_pass(pieces_loop, columns_loop, x3, *args):
+    """An elementwise pass over x3 (N, C, L): ``columns_loop`` over blocks of channels when L is 1 (a 2-D input:
+    each row holds one element of every channel), else ``pieces_loop`` over the pieces of the channels."""
+    if x3.shape[2] == 1:
+        _over_columns(columns_loop, x3, *args)
+    else:
+        _over_pieces(pieces_loop, x3, *args)
+
+
+def _over_columns(kernel, x3, *args):
+    """``kernel(first, stop, x2, *args)`` over blocks [first, stop) of the channels of x3 (N, C, 1), seen as x2
+    (N, C) as every (N, C, 1) argument is, shared over the threads in chunks of at least ``GRAIN`` elements."""
+    n, channels, _ = x3.shape
+    x2 = x3.reshape(n, channels)
+    args = [a.reshape(n, channels) if a.ndim == 3 else a for a in args]
+
+    def work(first, stop):
+        kernel(first, stop, x2, *args)
+
+    parallel_ranges(channels, work, max(1, GRAIN // max(n, 1)))
 
 
 # ------------------------------------------------------------------------------------------------------ loops
@@ -252,3 +288,64 @@ def _grad_input_pieces(first, stop, pieces, x, dy, mean, invstd, scale, coef_xha
             x_part, dy_part, dx_part = x[row, channel, lo:hi], dy[row, channel, lo:hi], dx[row, channel, lo:hi]
             for j in range(x_part.size):
                 dx_part[j] = dy_part[j] * s - (x_part[j] - shift) * factor * a - b
+
+
+# ------------------------------------------------------------------------------------------ loops over columns
+# 2-D inputs (N, C): a channel's elements lie a row apart, one per row, so the loops run down the rows and, inside a
+# row, along the block of channels [first, stop) (contiguous: vectorised with no reordering of any sum), keeping one
+# float64 sum per channel.
+
+@compiled(parallel=False)
+def _moments_columns(first, stop, x, mean, var):
+    """mean[c], var[c] (biased) for the channels c in [first, stop) of x (N, C): their mean, then the mean of the
+    squared deviations from it."""
+    n = x.shape[0]
+    mean_part, var_part = mean[first:stop], var[first:stop]
+    mean_part[:] = 0.0
+    for row in range(n):
+        values = x[row, first:stop]
+        for j in range(values.size):
+            mean_part[j] += values[j]
+    mean_part /= n
+    var_part[:] = 0.0
+    for row in range(n):
+        values = x[row, first:stop]
+        for j in range(values.size):
+            deviation = values[j] - mean_part[j]
+            var_part[j] += deviation * deviation
+    var_part /= n
+
+
+@compiled(parallel=False)
+def _normalize_columns(first, stop, x, mean, invstd, weight, bias, y):
+    """y = ((x - mean) invstd) weight + bias for the channels [first, stop) of x (N, C)."""
+    shift, factor, w, b = mean[first:stop], invstd[first:stop], weight[first:stop], bias[first:stop]
+    for row in range(x.shape[0]):
+        x_part, y_part = x[row, first:stop], y[row, first:stop]
+        for j in range(x_part.size):
+            y_part[j] = (x_part[j] - shift[j]) * factor[j] * w[j] + b[j]
+
+
+@compiled(parallel=False)
+def _grad_sums_columns(first, stop, x, dy, mean, invstd, sum_dy, sum_dy_xhat):
+    """sum_dy[c] = sum(dy), sum_dy_xhat[c] = sum(dy xhat) (float64) for the channels [first, stop) of x (N, C)."""
+    shift, factor = mean[first:stop], invstd[first:stop]
+    sum_dy_part, sum_dy_xhat_part = sum_dy[first:stop], sum_dy_xhat[first:stop]
+    sum_dy_part[:] = 0.0
+    sum_dy_xhat_part[:] = 0.0
+    for row in range(x.shape[0]):
+        x_part, dy_part = x[row, first:stop], dy[row, first:stop]
+        for j in range(x_part.size):
+            sum_dy_part[j] += dy_part[j]
+            sum_dy_xhat_part[j] += dy_part[j] * ((x_part[j] - shift[j]) * factor[j])
+
+
+@compiled(parallel=False)
+def _grad_input_columns(first, stop, x, dy, mean, invstd, scale, coef_xhat, coef_const, dx):
+    """dx = dy scale - xhat coef_xhat - coef_const for the channels [first, stop) of x (N, C)."""
+    shift, factor = mean[first:stop], invstd[first:stop]
+    s, a, b = scale[first:stop], coef_xhat[first:stop], coef_const[first:stop]
+    for row in range(x.shape[0]):
+        x_part, dy_part, dx_part = x[row, first:stop], dy[row, first:stop], dx[row, first:stop]
+        for j in range(x_part.size):
+            dx_part[j] = dy_part[j] * s[j] - (x_part[j] - shift[j]) * factor[j] * a[j] - b[j]
