@@ -171,17 +171,18 @@ def compiled(function=None, *, parallel=True, numpy_errors=False):
 # pool's threads take in turn; the caller waits only for chunks a pool thread has already begun, never for a thread
 # that has not started, so a busy machine costs at most one chunk over running alone.
 
-_pools = {}  # worker count -> executor, kept for the process like BLAS's own threads
+_pools = {}  # (process id, worker count) -> executor, kept for the process like BLAS's own threads
 _pools_lock = threading.Lock()
 
 
 def _pool(workers):
     from concurrent.futures import ThreadPoolExecutor
 
+    key = (os.getpid(), workers)  # a forked child (a DataLoader worker) starts its own: the parent's threads are gone
     with _pools_lock:
-        if workers not in _pools:
-            _pools[workers] = ThreadPoolExecutor(workers, thread_name_prefix="ganglion-kernels")
-        return _pools[workers]
+        if key not in _pools:
+            _pools[key] = ThreadPoolExecutor(workers, thread_name_prefix="ganglion-kernels")
+        return _pools[key]
 
 
 class _SharedRanges:

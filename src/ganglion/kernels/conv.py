@@ -6,9 +6,9 @@ waking its threads and waiting for them once per example. On an idle 2-core mach
 other core busy (other processes, ``python -c "while True: pass"``) every wait can last a scheduler tick, and two
 threads became many times slower than one. Measured on 2 cores at load ~24, 64 products of (49, 128) x (128, 1156),
 best of 7: 243-292 ms with OpenBLAS's 2 threads, 54 ms with 1, 35-56 ms with 1 BLAS thread on each of 2 Python
-threads (each half of the batch). So here the examples are split in as many contiguous chunks as
-``ganglion.get_num_threads()`` says, each chunk's products run single-threaded on a thread of its own (NumPy's matmul
-releases the GIL), and the calling thread computes one chunk itself.
+threads (each half of the batch). So here the examples are cut into chunks that ganglion's threads share
+(``kernels.parallel_ranges``: the calling thread works too, and never waits for a thread that has not started), each
+chunk's products single-threaded (NumPy's matmul releases the GIL).
 
 BLAS's own thread count is process-wide. While any of these products runs it is set to 1 and restored when the last
 one returns (a count under a lock, so overlapping calls from several threads restore the value seen by the first);
@@ -18,13 +18,11 @@ is ganglion's: ``GANGLION_COMPILED=0`` (``usable`` says no) gives plain ``numpy.
 
 from __future__ import annotations
 
-import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from . import get_num_threads
+from . import parallel_ranges
 
 MIN_WORK_PER_THREAD = 1 << 24
 """Multiply-adds a thread must get before a product is split: below it, handing work to a thread costs more than it
@@ -34,7 +32,6 @@ against 1.69 s)."""
 
 _lock = threading.Lock()
 _state = {"depth": 0, "saved": None, "blas": None}
-_pools = {}  # (process id, worker count) -> its executor (kept for the process, like BLAS's own threads)
 
 
 def _blas_controllers():
@@ -68,16 +65,6 @@ class _SingleThreadedBlas:
                     lib.set_num_threads(n)
 
 
-def _pool(workers):
-    """The executor of ``workers`` threads of this process (a forked child, a DataLoader worker, starts its own: the
-    parent's threads do not exist there)."""
-    key = (os.getpid(), workers)
-    with _lock:
-        if key not in _pools:
-            _pools[key] = ThreadPoolExecutor(workers, thread_name_prefix="ganglion-conv")
-        return _pools[key]
-
-
 def _chunk(operand, start, stop, batch, ndim):
     """The rows [start, stop) of ``operand``'s batch axis, or the operand itself where it broadcasts over it."""
     if operand.ndim == ndim and operand.shape[0] == batch:
@@ -85,69 +72,48 @@ def _chunk(operand, start, stop, batch, ndim):
     return operand
 
 
-def _threads_for(batch, multiply_adds):
-    """How many threads a product of ``multiply_adds`` over ``batch`` examples is split over."""
-    return max(1, min(get_num_threads(), batch, multiply_adds // MIN_WORK_PER_THREAD))
-
-
-def _split(batch, threads):
-    return [batch * i // threads for i in range(threads + 1)]
-
-
-def _run_parts(part, threads):
-    """part(0) .. part(threads - 1), the first on the calling thread, the others on the pool."""
-    pending = [_pool(threads - 1).submit(part, i) for i in range(1, threads)]
-    part(0)
-    for future in pending:
-        future.result()
+def _grain(batch, multiply_adds):
+    """The fewest examples a chunk gets: enough for ``MIN_WORK_PER_THREAD`` multiply-adds (the whole batch when the
+    product is too small to share)."""
+    per_example = max(1, multiply_adds // max(batch, 1))
+    return max(1, -(-MIN_WORK_PER_THREAD // per_example))
 
 
 def batched_matmul(a, b, out):
     """out = a @ b (numpy.matmul's broadcasting; ``out`` has the broadcast shape, its first axis the batch of
-    examples), the batch split over ``get_num_threads()`` threads, each product on single-threaded BLAS.
-    Returns ``out``."""
+    examples), the batch shared over ``get_num_threads()`` threads by ``parallel_ranges``, each product on
+    single-threaded BLAS. Returns ``out``."""
     batch = out.shape[0]
-    threads = _threads_for(batch, out.size * a.shape[-1]) if out.ndim > 2 else 1
     with _SingleThreadedBlas():
-        if threads <= 1:
+        if out.ndim <= 2:
             return np.matmul(a, b, out=out)
-        bounds = _split(batch, threads)
 
-        def part(i):
-            lo, hi = bounds[i], bounds[i + 1]
+        def part(lo, hi):
             np.matmul(_chunk(a, lo, hi, batch, out.ndim), _chunk(b, lo, hi, batch, out.ndim), out=out[lo:hi])
 
-        _run_parts(part, threads)
+        parallel_ranges(batch, part, _grain(batch, out.size * a.shape[-1]))
     return out
 
 
 def matmul_sum(a, b):
     """sum_i a[i] @ b[i] over the batch (the first axis of both; the rest broadcast as numpy.matmul), a new array.
 
-    Each thread sums the products of its share of the examples into an array of its own (single-threaded BLAS), and
-    the shares are added at the end: no (N, M, P) array of per-example products. Used for a convolution's weight
-    gradient, sum_n cols[n] dy[n]^T. The reference is that loop over n in NumPy.
+    Each chunk of examples sums its products into an array of its own (single-threaded BLAS), and the chunks' sums
+    are added at the end: no (N, M, P) array of per-example products. Used for a convolution's weight gradient,
+    sum_n cols[n] dy[n]^T. The reference is that loop over n in NumPy.
     """
     batch = a.shape[0]
-    threads = _threads_for(batch, a.size * b.shape[-1])
-    bounds = _split(batch, threads)
-    shares = [None] * threads
+    shares = {}
 
-    def part(i):
-        total = None
-        for k in range(bounds[i], bounds[i + 1]):
-            if total is None:
-                total = np.matmul(a[k], b[k])
-            else:
-                total += np.matmul(a[k], b[k])
-        shares[i] = total
+    def part(lo, hi):
+        total = np.matmul(a[lo], b[lo])
+        for k in range(lo + 1, hi):
+            total += np.matmul(a[k], b[k])
+        shares[lo] = total
 
     with _SingleThreadedBlas():
-        if threads == 1:
-            part(0)
-        else:
-            _run_parts(part, threads)
-    total = shares[0]
-    for share in shares[1:]:
-        total += share
+        parallel_ranges(batch, part, _grain(batch, a.size * b.shape[-1]))
+    total = None
+    for lo in sorted(shares):  # in batch order, so a run's result does not depend on which thread took what
+        total = shares[lo] if total is None else total + shares[lo]
     return total
