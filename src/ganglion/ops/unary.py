@@ -104,8 +104,8 @@ def _positive_part(xp, x):
 
 
 class ReLU(Function):
-    """y = max(x, 0);  dy/dx = 1 where x > 0, else 0. Large float NumPy arrays take the compiled loops of
-    ``kernels.elementwise`` (the same rule, one pass, on every core)."""
+    """y = max(x, 0);  dy/dx = 1 where x > 0, else 0. Float NumPy arrays of 4096 elements and more take the compiled
+    loops of ``kernels.elementwise`` (the same rule in one pass, shared over the cores when large)."""
 
     backward_composes = True
 
