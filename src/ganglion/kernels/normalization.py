@@ -6,11 +6,14 @@ backward two sums and three more passes. Here, per channel, forward is the stati
 deviations from it, while the channel is still in cache) and one pass writing y; backward is sum(dy) and sum(dy xhat)
 in one pass, and one pass writing dx. xhat = (x - mean) invstd is recomputed where needed, never stored.
 
-Work is cut into pieces: each channel's M = N L elements (the batch and the spatial axes, in memory order) into K
-pieces, K = 1 unless there are too few channels to keep every thread busy; the C K pieces are shared over the threads
-by ``kernels.parallel_ranges`` (serial loops taken in chunks, so a busy machine costs at most a chunk over one
-thread; see ``kernels/__init__.py``). A 2-D input (N, C), where a channel's elements lie a row apart, is shared out
-by blocks of channels instead, the loops running along the rows.
+The work is shared over the threads by ``kernels.parallel_ranges`` (serial loops taken in chunks, so a busy machine
+costs at most a chunk over one thread; see ``kernels/__init__.py``), one of three ways:
+- whole channels (the usual case): each thread takes channels and does all of a channel's work in one loop, the
+  statistics, then y (backward: the sums, then dx): one hand-off per direction;
+- pieces, where there are too few channels to keep every thread busy: each channel's M = N L elements (batch and
+  spatial axes, in memory order) cut into K pieces, the pieces' statistics joined, then y in a second hand-off;
+- columns, for a 2-D input (N, C), where a channel's elements lie a row apart: blocks of channels, the loops running
+  along the rows.
 
 Sums run in float64 whatever the data's dtype: a piece's mean and squared deviations (two passes over the piece: no
 E[x^2] - E[x]^2 cancellation), joined over pieces with Chan's formula
@@ -29,8 +32,10 @@ from numba.extending import register_jitable
 
 from . import compiled, get_num_threads, parallel_ranges
 
-GRAIN = 1 << 15
-"""Elements a thread must get before work is handed to it (below it the hand-off costs more than it saves)."""
+GRAIN = 1 << 16
+"""Elements a thread must get before work is handed to it (below it the hand-off costs more than it saves; the
+optimizers' grain). In the quarter-width ResNet-18 the 32x32 and 16x16 layers (524k, 262k elements) are shared,
+the 4x4 ones (65k) stay on the calling thread."""
 
 MIN_PIECE = 1 << 13
 """The fewest elements of one channel a piece holds when channels are cut into pieces."""
@@ -43,21 +48,6 @@ def pieces_per_channel(channels, per_channel):
     return max(1, min(wanted, per_channel // MIN_PIECE))
 
 
-def _over_pieces(kernel, x3, *args, pieces=None):
-    """``kernel(first, stop, pieces, x3, *args)`` over the pieces [first, stop) of x3 (N, C, L), shared over the
-    threads in chunks of at least ``GRAIN`` elements (``pieces`` per channel: ``pieces_per_channel``'s unless
-    given)."""
-    n, channels, length = x3.shape
-    if pieces is None:
-        pieces = pieces_per_channel(channels, n * length)
-    piece_size = max(1, n * length // pieces)
-
-    def work(first, stop):
-        kernel(first, stop, pieces, x3, *args)
-
-    parallel_ranges(channels * pieces, work, max(1, GRAIN // piece_size))
-
-
 def batch_norm_forward(x, weight, bias, eps, mean=None, var=None):
     """Batch norm's forward on x (N, C, *), a float32 or float64 NumPy array:
 
@@ -68,15 +58,19 @@ def batch_norm_forward(x, weight, bias, eps, mean=None, var=None):
     x's dtype (the batch's, or the given ones)."""
     dtype = x.dtype
     x3 = _as_channels(x)
-    channels = x3.shape[1]
+    n, channels, length = x3.shape
+    weight = np.ones(channels, dtype) if weight is None else weight  # * 1 and + 0 are exact
+    bias = np.zeros(channels, dtype) if bias is None else bias
+    y3 = np.empty_like(x3)
+    if mean is None and _whole_channels(x3):  # one pass over the threads: statistics and y channel by channel
+        mean, var, invstd = (np.empty(channels, dtype) for _ in range(3))
+        _over_channels(_forward_channels, x3, n * length, weight, bias, float(eps), mean, var, invstd, y3)
+        return y3.reshape(x.shape), mean, var, invstd
     if mean is None:
         mean, var = _batch_moments(x3)
     mean, var = mean.reshape(channels).astype(dtype, copy=False), var.reshape(channels).astype(dtype, copy=False)
     invstd = 1.0 / np.sqrt(var + float(eps))  # as the reference: in x's dtype
-    weight = np.ones(channels, dtype) if weight is None else weight  # * 1 and + 0 are exact
-    bias = np.zeros(channels, dtype) if bias is None else bias
-    y3 = np.empty_like(x3)
-    _per_channel_pass(_normalize_pieces, _normalize_columns, x3, mean, invstd, weight, bias, y3)
+    _elementwise_pass(_normalize_pieces, _normalize_columns, x3, mean, invstd, weight, bias, y3)
     return y3.reshape(x.shape), mean, var, invstd
 
 
@@ -92,31 +86,42 @@ def batch_norm_backward(dy, x, mean, invstd, weight, needs_dx):
     x3, dy3 = _as_channels(x), _as_channels(dy)
     n, channels, length = x3.shape
     per_channel = n * length
-    if length == 1:
-        sum_dy, sum_dy_xhat = np.empty(channels), np.empty(channels)
-        _over_columns(_grad_sums_columns, x3, dy3, mean, invstd, sum_dy, sum_dy_xhat)
+    weight = np.ones(channels, dtype) if weight is None else weight
+    dx3 = np.empty_like(x3) if needs_dx else None
+    sum_dy, sum_dy_xhat = np.empty(channels), np.empty(channels)
+    if _whole_channels(x3):  # one pass over the threads: sums, coefficients and dx channel by channel
+        coef_xhat, coef_const = np.empty(channels, dtype), np.empty(channels, dtype)
+        _over_channels(_backward_channels, x3, per_channel, dy3, mean, invstd, weight, needs_dx, sum_dy, sum_dy_xhat,
+                       coef_xhat, coef_const, x3 if dx3 is None else dx3)  # x3: a stand-in, not written
     else:
-        pieces = pieces_per_channel(channels, per_channel)
-        piece_sum_dy = np.empty(channels * pieces)
-        piece_sum_dy_xhat = np.empty(channels * pieces)
-        _over_pieces(_piece_grad_sums, x3, dy3, mean, invstd, piece_sum_dy, piece_sum_dy_xhat, pieces=pieces)
-        sum_dy = piece_sum_dy.reshape(channels, pieces).sum(axis=1)
-        sum_dy_xhat = piece_sum_dy_xhat.reshape(channels, pieces).sum(axis=1)
-    dx = None
-    if needs_dx:
-        scale = invstd if weight is None else invstd * weight
-        coef_xhat = (scale * sum_dy_xhat / per_channel).astype(dtype)
-        coef_const = (scale * sum_dy / per_channel).astype(dtype)
-        dx3 = np.empty_like(x3)
-        _per_channel_pass(_grad_input_pieces, _grad_input_columns, x3, dy3, mean, invstd, scale, coef_xhat,
-                          coef_const, dx3)
-        dx = dx3.reshape(x.shape)
-    return dx, sum_dy.astype(dtype), sum_dy_xhat.astype(dtype)
+        if length == 1:
+            _over_columns(_grad_sums_columns, x3, dy3, mean, invstd, sum_dy, sum_dy_xhat)
+        else:
+            pieces = pieces_per_channel(channels, per_channel)
+            piece_sum_dy, piece_sum_dy_xhat = np.empty(channels * pieces), np.empty(channels * pieces)
+            _over_pieces(_piece_grad_sums, x3, dy3, mean, invstd, piece_sum_dy, piece_sum_dy_xhat)
+            piece_sum_dy.reshape(channels, pieces).sum(axis=1, out=sum_dy)
+            piece_sum_dy_xhat.reshape(channels, pieces).sum(axis=1, out=sum_dy_xhat)
+        if needs_dx:
+            scale = invstd * weight
+            coef_xhat = (scale * sum_dy_xhat / per_channel).astype(dtype)
+            coef_const = (scale * sum_dy / per_channel).astype(dtype)
+            _elementwise_pass(_grad_input_pieces, _grad_input_columns, x3, dy3, mean, invstd, scale, coef_xhat,
+                              coef_const, dx3)
+    return None if dx3 is None else dx3.reshape(x.shape), sum_dy.astype(dtype), sum_dy_xhat.astype(dtype)
 
 
 def _as_channels(a):
     """a (N, C, *) as a C-contiguous (N, C, L) array (a view when a is C-contiguous already)."""
     return np.ascontiguousarray(a).reshape(a.shape[0], a.shape[1], -1)
+
+
+def _whole_channels(x3):
+    """True where x3 (N, C, L) is shared over the threads channel by channel, each in one loop from statistics to
+    output: channels enough for every thread (one piece each), and rows longer than one element (not a 2-D
+    input). One parallel pass per direction instead of two: each pass is a hand-off that a busy machine can stall."""
+    n, channels, length = x3.shape
+    return length > 1 and pieces_per_channel(channels, n * length) == 1
 
 
 def _batch_moments(x3):
@@ -129,12 +134,12 @@ def _batch_moments(x3):
     pieces = pieces_per_channel(channels, n * length)
     piece_mean = np.empty(channels * pieces)
     piece_m2 = np.empty(channels * pieces)
-    _over_pieces(_piece_moments, x3, piece_mean, piece_m2, pieces=pieces)
+    _over_pieces(_piece_moments, x3, piece_mean, piece_m2)
     _join_moments(piece_mean, piece_m2, pieces, n * length, mean, var)
     return mean, var
 
 
-def _per_channel_pass(pieces_loop, columns_loop, x3, *args):
+def _elementwise_pass(pieces_loop, columns_loop, x3, *args):
     """An elementwise pass over x3 (N, C, L): ``columns_loop`` over blocks of channels when L is 1 (a 2-D input:
     each row holds one element of every channel), else ``pieces_loop`` over the pieces of the channels."""
     if x3.shape[2] == 1:
@@ -143,29 +148,43 @@ def _per_channel_pass(pieces_loop, columns_loop, x3, *args):
         _over_pieces(pieces_loop, x3, *args)
 
 
-def _over_columns(kernel, x3, *args):
-    """``kernel(first, stop, x2, *args)`` over blocks [first, stop) of the channels of x3 (N, C, 1), seen as x2
-    (N, C) as every (N, C, 1) argument is, shared over the threads in chunks of at least ``GRAIN`` elements."""
-    n, channels, _ = x3.shape
-    x2 = x3.reshape(n, channels)
-    args = [a.reshape(n, channels) if a.ndim == 3 else a for a in args]
+def _over_pieces(kernel, x3, *args):
+    """``kernel(first, stop, pieces, x3, *args)`` over the pieces [first, stop) of x3 (N, C, L)
+    (``pieces_per_channel`` each), shared over the threads in chunks of at least ``GRAIN`` elements."""
+    n, channels, length = x3.shape
+    pieces = pieces_per_channel(channels, n * length)
 
     def work(first, stop):
-        kernel(first, stop, x2, *args)
+        kernel(first, stop, pieces, x3, *args)
 
-    parallel_ranges(channels, work, max(1, GRAIN // max(n, 1)))
+    parallel_ranges(channels * pieces, work, max(1, GRAIN // max(n * length // pieces, 1)))
 
 
-# ------------------------------------------------------------------------------------------------------ loops
-# Each loop takes the pieces [first, stop) of x (N, C, L): piece t is channel t // pieces, elements
-# [M k / pieces, M (k + 1) / pieces) of its M = N L in memory order (k = t % pieces), which span rows (batch
-# entries) begin // L to (end - 1) // L, a part [lo, hi) of each.
+def _over_channels(kernel, x, per_channel, *args):
+    """``kernel(first, stop, x, *args)`` over blocks [first, stop) of the channels (axis 1) of x, ``per_channel``
+    elements each, shared over the threads in chunks of at least ``GRAIN`` elements."""
+
+    def work(first, stop):
+        kernel(first, stop, x, *args)
+
+    parallel_ranges(x.shape[1], work, max(1, GRAIN // max(per_channel, 1)))
+
+
+def _over_columns(kernel, x3, *args):
+    """``_over_channels`` for x3 (N, C, 1) seen as x2 (N, C), as every (N, C, 1) argument is."""
+    n, channels, _ = x3.shape
+    args = [a.reshape(n, channels) if a.ndim == 3 else a for a in args]
+    _over_channels(kernel, x3.reshape(n, channels), n, *args)
+
+
+# ------------------------------------------------------------------------------------------ loops along a row
 
 _REORDER_SUMS = {"reassoc", "contract"}
 """The sums' fast-math flags: LLVM may reorder the float64 additions (and fuse a product into them), so it sums in
 vector lanes: 4 times faster than one chain of dependent additions (0.12 against 0.51 ms for the two passes over
 (32, 16, 32, 32) float32, one thread), different from the sequential sum in the last bits of a float64 only. No flag
 that assumes away NaN or infinity: a NaN in x still gives NaN statistics."""
+
 
 @register_jitable(fastmath=_REORDER_SUMS)
 def _sum(values):
@@ -197,6 +216,73 @@ def _grad_sums(dy, x, shift, factor):
         sum_dy_xhat += grad * ((x[j] - shift) * factor)
     return sum_dy, sum_dy_xhat
 
+
+@register_jitable
+def _normalize_run(x, y, shift, factor, w, b):
+    """y = ((x - shift) factor) w + b along 1-D slices (indices LLVM knows in bounds: it vectorises the loop)."""
+    for j in range(x.size):
+        y[j] = (x[j] - shift) * factor * w + b
+
+
+@register_jitable
+def _grad_input_run(x, dy, dx, shift, factor, s, a, b):
+    """dx = dy s - ((x - shift) factor) a - b along 1-D slices."""
+    for j in range(x.size):
+        dx[j] = dy[j] * s - (x[j] - shift) * factor * a - b
+
+
+# ------------------------------------------------------------------------------------------ whole channels
+@compiled(parallel=False)
+def _forward_channels(first, stop, x, weight, bias, eps, mean, var, invstd, y):
+    """Whole channels [first, stop) of x (N, C, L) in one go: mean[c] and the biased var[c] (float64 sums, two
+    passes), invstd[c] = 1 / sqrt(var[c] + eps) (stored in x's dtype), then y = ((x - mean) invstd) weight + bias."""
+    n, _, length = x.shape
+    for channel in range(first, stop):
+        total = 0.0
+        for row in range(n):
+            total += _sum(x[row, channel])
+        channel_mean = total / (n * length)
+        m2 = 0.0
+        for row in range(n):
+            m2 += _squared_deviations(x[row, channel], channel_mean)
+        mean[channel] = channel_mean
+        var[channel] = m2 / (n * length)
+        invstd[channel] = 1.0 / np.sqrt(var[channel] + eps)
+        shift, factor, w, b = mean[channel], invstd[channel], weight[channel], bias[channel]  # x's dtype
+        for row in range(n):
+            _normalize_run(x[row, channel], y[row, channel], shift, factor, w, b)
+
+
+@compiled(parallel=False)
+def _backward_channels(first, stop, x, dy, mean, invstd, weight, needs_dx, sum_dy, sum_dy_xhat, coef_xhat,
+                       coef_const, dx):
+    """Whole channels [first, stop) of x, dy (N, C, L) in one go: sum_dy[c], sum_dy_xhat[c] (float64), then (when
+    ``needs_dx``) coef_xhat[c] = scale sum_dy_xhat / M and coef_const[c] = scale sum_dy / M (stored in x's dtype,
+    scale = invstd weight) and dx = dy scale - xhat coef_xhat - coef_const."""
+    n, _, length = x.shape
+    for channel in range(first, stop):
+        shift, factor = mean[channel], invstd[channel]
+        channel_sum_dy = 0.0
+        channel_sum_dy_xhat = 0.0
+        for row in range(n):
+            row_dy, row_dy_xhat = _grad_sums(dy[row, channel], x[row, channel], shift, factor)
+            channel_sum_dy += row_dy
+            channel_sum_dy_xhat += row_dy_xhat
+        sum_dy[channel] = channel_sum_dy
+        sum_dy_xhat[channel] = channel_sum_dy_xhat
+        if needs_dx:
+            scale = factor * weight[channel]
+            coef_xhat[channel] = scale * channel_sum_dy_xhat / (n * length)
+            coef_const[channel] = scale * channel_sum_dy / (n * length)
+            a, b = coef_xhat[channel], coef_const[channel]
+            for row in range(n):
+                _grad_input_run(x[row, channel], dy[row, channel], dx[row, channel], shift, factor, scale, a, b)
+
+
+# ------------------------------------------------------------------------------------------ pieces of channels
+# Each loop takes the pieces [first, stop) of x (N, C, L): piece t is channel t // pieces, elements
+# [M k / pieces, M (k + 1) / pieces) of its M = N L in memory order (k = t % pieces), which span rows (batch
+# entries) begin // L to (end - 1) // L, a part [lo, hi) of each.
 
 @compiled(parallel=False)
 def _piece_moments(first, stop, pieces, x, piece_mean, piece_m2):
@@ -248,9 +334,7 @@ def _normalize_pieces(first, stop, pieces, x, mean, invstd, weight, bias, y):
         shift, factor, w, b = mean[channel], invstd[channel], weight[channel], bias[channel]
         for row in range(begin // length, (end - 1) // length + 1):
             lo, hi = max(begin - row * length, 0), min(end - row * length, length)
-            x_part, y_part = x[row, channel, lo:hi], y[row, channel, lo:hi]
-            for j in range(x_part.size):  # over a slice: indices LLVM knows in bounds, so it vectorises the loop
-                y_part[j] = (x_part[j] - shift) * factor * w + b
+            _normalize_run(x[row, channel, lo:hi], y[row, channel, lo:hi], shift, factor, w, b)
 
 
 @compiled(parallel=False)
@@ -285,12 +369,11 @@ def _grad_input_pieces(first, stop, pieces, x, dy, mean, invstd, scale, coef_xha
         s, a, b = scale[channel], coef_xhat[channel], coef_const[channel]
         for row in range(begin // length, (end - 1) // length + 1):
             lo, hi = max(begin - row * length, 0), min(end - row * length, length)
-            x_part, dy_part, dx_part = x[row, channel, lo:hi], dy[row, channel, lo:hi], dx[row, channel, lo:hi]
-            for j in range(x_part.size):
-                dx_part[j] = dy_part[j] * s - (x_part[j] - shift) * factor * a - b
+            _grad_input_run(x[row, channel, lo:hi], dy[row, channel, lo:hi], dx[row, channel, lo:hi], shift, factor,
+                            s, a, b)
 
 
-# ------------------------------------------------------------------------------------------ loops over columns
+# ------------------------------------------------------------------------------------------ columns (2-D inputs)
 # 2-D inputs (N, C): a channel's elements lie a row apart, one per row, so the loops run down the rows and, inside a
 # row, along the block of channels [first, stop) (contiguous: vectorised with no reordering of any sum), keeping one
 # float64 sum per channel.
