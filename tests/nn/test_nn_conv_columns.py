@@ -1,5 +1,5 @@
 """``kernels.conv_columns``: each compiled loop against the same loop run by Python and against NumPy, and the
-batch-columns route of conv1d/conv2d against the NumPy route (``_batch_columns_route`` switched off) and PyTorch,
+batch-columns route of conv1d/conv2d and their transposes against the NumPy route (``_batch_columns_route`` switched off) and PyTorch,
 split over 1-3 threads in chunks as small as one example."""
 
 import numpy as np
@@ -124,6 +124,10 @@ CASES = [  # (fn, x shape, w shape, options)
     ("conv2d", (2, 3, 7, 7), (4, 3, 2, 2), dict(padding="same")),  # (lo, hi) pads differ
     ("conv1d", (4, 3, 20), (5, 3, 3), dict(stride=2, padding=1)),
     ("conv1d", (3, 2, 15), (4, 2, 4), dict(dilation=2)),
+    ("conv_transpose2d", (3, 3, 5, 4), (3, 4, 3, 3), dict(stride=2, padding=1, output_padding=1)),
+    ("conv_transpose2d", (2, 2, 4, 5), (2, 3, 3, 2), dict(stride=(1, 2), padding=(0, 1), dilation=(2, 1))),
+    ("conv_transpose2d", (2, 2, 4, 4), (2, 3, 3, 3), dict(output_padding=1, dilation=2)),  # positions no window reaches
+    ("conv_transpose1d", (3, 3, 7), (3, 4, 3), dict(stride=3, padding=1, output_padding=2)),
 ]
 
 
@@ -138,16 +142,18 @@ def test_batch_columns_route_equals_numpy_route_and_torch(fn, x_shape, w_shape, 
     rng = np.random.default_rng(4)
     x = rng.standard_normal(x_shape).astype(dtype)
     w = rng.standard_normal(w_shape).astype(dtype)
-    b = rng.standard_normal(w_shape[0]).astype(dtype) if bias else None
+    out_channels = w_shape[1] if "transpose" in fn else w_shape[0]
+    b = rng.standard_normal(out_channels).astype(dtype) if bias else None
     y_shape = getattr(torch.nn.functional, fn)(torch.tensor(x), torch.tensor(w), None, **options).shape
     dy = rng.standard_normal(tuple(y_shape)).astype(dtype)
     calls = []
-    original = conv_columns.conv2d_forward
-    monkeypatch.setattr(conv_columns, "conv2d_forward", lambda *a: calls.append(1) or original(*a))
+    for name in ("conv2d_forward", "conv2d_backward"):
+        monkeypatch.setattr(conv_columns, name, lambda *a, _f=getattr(conv_columns, name): calls.append(1) or _f(*a))
     g.set_num_threads(threads)
     batch = _run("ganglion", x, w, b, dy, fn, **options)
-    assert calls, "the batch-columns route was not taken"
+    assert len(calls) == 2, "the batch-columns route was not taken for forward and backward"
     monkeypatch.setattr(conv_module, "_batch_columns_route", lambda *a: False)
+    monkeypatch.setattr(conv_module, "_batch_columns_transposed_route", lambda *a: False)
     reference = _run("ganglion", x, w, b, dy, fn, **options)
     expected = _run("torch", x, w, b, dy, fn, **options)
     tolerance = 1e-4 if dtype == np.float32 else 1e-11
@@ -176,12 +182,13 @@ def test_only_the_asked_gradients_and_no_kept_columns_without_a_weight_gradient(
 
 
 @pytest.mark.parametrize("out_channels", [2, 4])  # the offsets route (fewer out than in channels), batch columns
-def test_an_empty_batch_gives_empty_results_like_torch(out_channels):
+@pytest.mark.parametrize("fn", ["conv2d", "conv_transpose2d"])
+def test_an_empty_batch_gives_empty_results_like_torch(out_channels, fn):
     x = np.zeros((0, 3, 5, 5), np.float32)
-    w = np.ones((out_channels, 3, 3, 3), np.float32)
+    w = np.ones((out_channels, 3, 3, 3) if fn == "conv2d" else (3, out_channels, 3, 3), np.float32)
     dy = np.zeros((0, out_channels, 5, 5), np.float32)
-    got = _run("ganglion", x, w, None, dy, "conv2d", padding=1)
-    want = _run("torch", x, w, None, dy, "conv2d", padding=1)
+    got = _run("ganglion", x, w, None, dy, fn, padding=1)
+    want = _run("torch", x, w, None, dy, fn, padding=1)
     for a, b in zip(got[:3], want[:3]):
         assert a.shape == b.shape
         np.testing.assert_array_equal(a, b)

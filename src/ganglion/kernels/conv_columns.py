@@ -166,27 +166,45 @@ def _run_tasks(tasks, multiply_adds):
             parallel_ranges(len(tasks), work, 1)
 
 
-def conv2d_forward(x, w2, bias, geo, cols, products):
-    """y (N, out, oh, ow), a new array, for x (N, C, H, W) and the weights as a matrix w2 (out, C kh kw); fills
-    ``cols`` (C kh kw, N L), which the weight gradient reads, and uses ``products`` (out, N L) as a temporary."""
+def conv2d_forward(x, w2, bias, geo, cols, products, grad_rows=None):
+    """(y, grad): y (N, out, oh, ow), a new array, for x (N, C, H, W) and the weights as a matrix w2 (out, C kh kw);
+    fills ``cols`` (C kh kw, N L), which the weight gradient reads, and uses ``products`` (out, N L) as a temporary.
+    With ``w2`` None only the columns are built (y is None). With ``grad_rows`` (R, N L), grad = grad_rows cols^T
+    (R, C kh kw) is summed chunk by chunk as the columns are made (a transposed convolution's weight gradient);
+    else None."""
     n = x.shape[0]
-    out = w2.shape[0]
     oh, ow = geo[-2:]
     positions = oh * ow
-    y = np.empty((n, out, positions), dtype=x.dtype)
+    y = None if w2 is None else np.empty((n, w2.shape[0], positions), dtype=x.dtype)
     has_bias = bias is not None
-    bias_values = bias if has_bias else np.zeros(out, dtype=x.dtype)
+    bias_values = bias if has_bias else np.zeros(0 if w2 is None else w2.shape[0], dtype=x.dtype)
     valid = _valid_columns(geo, x.shape[3])
+    partial_sums = {}
 
     def examples(first, last):
         _im2col(x, cols, first, last, *geo, *valid)
         columns = slice(first * positions, last * positions)
-        np.matmul(w2, cols[:, columns], out=products[:, columns])
-        _rows_to_examples(products, bias_values, has_bias, y, first, last)
+        if w2 is not None:
+            np.matmul(w2, cols[:, columns], out=products[:, columns])
+            _rows_to_examples(products, bias_values, has_bias, y, first, last)
+        if grad_rows is not None:
+            partial_sums[first] = np.matmul(grad_rows[:, columns], cols[:, columns].T)
 
     tasks = [partial(examples, *chunk) for chunk in _chunks(n, _examples_per_chunk(positions))]
-    _run_tasks(tasks, w2.size * n * positions)
-    return y.reshape(n, out, oh, ow)
+    products_per_position = (0 if w2 is None else w2.size) + (0 if grad_rows is None else grad_rows.shape[0] * len(cols))
+    _run_tasks(tasks, products_per_position * n * positions)
+    grad = None if grad_rows is None else _in_order(partial_sums, (grad_rows.shape[0], len(cols)), x.dtype)
+    return (None if y is None else y.reshape(n, y.shape[1], oh, ow)), grad
+
+
+def _in_order(partial_sums, shape, dtype):
+    """The sum of the chunks' shares, in the order of their first example: the same bits whichever thread took
+    which chunk. Zeros when there are none (an empty batch)."""
+    shares = [partial_sums[first] for first in sorted(partial_sums)]
+    total = shares[0] if shares else np.zeros(shape, dtype=dtype)
+    for share in shares[1:]:
+        total += share
+    return total
 
 
 def conv2d_backward(dy, cols, w2, geo, x_shape, need_x, need_w, need_b, dy_rows, dcols):
@@ -200,7 +218,7 @@ def conv2d_backward(dy, cols, w2, geo, x_shape, need_x, need_w, need_b, dy_rows,
     _examples_to_rows(dy, dy_rows, 0, n)  # on this thread: ~0.1 ms for 0.5 M values, less than a hand-off
     if need_b:
         db = dy_rows.sum(axis=1)
-    partial_sums = {}  # chunk start -> that chunk's share of dW, summed in order below (the same bits every run)
+    partial_sums = {}  # chunk start -> that chunk's share of dW
     if need_x:
         dx = np.empty(x_shape, dtype=dy.dtype)
         w_t = w2.T
@@ -217,10 +235,7 @@ def conv2d_backward(dy, cols, w2, geo, x_shape, need_x, need_w, need_b, dy_rows,
     tasks = [partial(examples, *chunk) for chunk in _chunks(n, _examples_per_chunk(positions))]
     _run_tasks(tasks, w2.size * n * positions * (need_w + need_x))
     if need_w:
-        shares = [partial_sums[first] for first in sorted(partial_sums)]
-        dw = shares[0] if shares else np.zeros(w2.shape, dtype=dy.dtype)  # an empty batch has no chunks: dW = 0
-        for share in shares[1:]:
-            dw += share
+        dw = _in_order(partial_sums, w2.shape, dy.dtype)
     return dx, dw, db
 
 

@@ -71,7 +71,7 @@ def _mix(xp, w2, cols, groups, work):
     if groups == 1:
         return _matmul(xp, w2, cols, work)
     n, ck, length = cols.shape
-    return _matmul(xp, w2, cols.reshape(n, groups, ck // groups, length), work).reshape(n, -1, length)
+    return _matmul(xp, w2, cols.reshape(n, groups, ck // groups, length), work).reshape(n, groups * w2.shape[1], length)
 
 
 def _mix_transposed(xp, w2, dy, groups, work):
@@ -80,7 +80,8 @@ def _mix_transposed(xp, w2, dy, groups, work):
         return _matmul(xp, w2.T, dy, work)
     n, out, length = dy.shape
     w_t = w2.transpose(0, 2, 1)
-    return _matmul(xp, w_t, dy.reshape(n, groups, out // groups, length), work).reshape(n, -1, length)
+    return _matmul(xp, w_t, dy.reshape(n, groups, out // groups, length), work).reshape(n, groups * w_t.shape[1],
+                                                                                            length)
 
 
 def _weight_grad(xp, dy, cols, groups, work):
@@ -259,6 +260,13 @@ def _batch_columns_route(x, weight, groups, layout_of_padded):
 _COMPILED_DTYPES = (backend.np.dtype("float32"), backend.np.dtype("float64"))
 
 
+def _batch_columns_transposed_route(x, weight, groups):
+    """True when a 1-D or 2-D transposed convolution goes through ``kernels.conv_columns`` (the conditions of
+    ``_batch_columns_route``; a transposed convolution has no offsets route)."""
+    return (x.ndim in (3, 4) and groups == 1 and x.dtype in _COMPILED_DTYPES and weight.dtype == x.dtype
+            and kernels.usable(x, weight))
+
+
 def _as_2d(x, weight, stride, pads, dilation):
     """A 1-D convolution's arguments as a 2-D one's of height 1 (views); 2-D ones unchanged."""
     if x.ndim == 4:
@@ -307,7 +315,8 @@ class Conv(BufferedFunction):
         kept, temporary = Workspace(self.xp), Workspace(self.xp)
         cols_shape, rows_shape = conv_columns.work_sizes(x2.shape, w2.shape[0], geo)
         cols = kept.empty(cols_shape, x.dtype)
-        y = conv_columns.conv2d_forward(backend.np.ascontiguousarray(x2), w2, bias, geo, cols, temporary.empty(rows_shape, x.dtype))
+        y, _ = conv_columns.conv2d_forward(backend.np.ascontiguousarray(x2), w2, bias, geo, cols,
+                                           temporary.empty(rows_shape, x.dtype))
         temporary.release()
         y = y.reshape(y.shape[:2] + out)
         need_w = self.needs_input_grad[1] and is_grad_enabled()
@@ -382,6 +391,8 @@ class ConvTranspose(BufferedFunction):
     o = (in - 1) stride - 2 padding + dilation (k - 1) + output_padding + 1.
 
     y = crop(col2im(W^T x)) + b; dx = W im2col(dy) (a convolution of dy), dW = x im2col(dy)^T, db = sum of dy.
+    1-D/2-D on NumPy with compiled kernels: the same through ``kernels.conv_columns`` (forward is a convolution's dx,
+    backward a convolution's forward, with dW summed as the columns are made).
     """
 
     def forward(self, x, weight, bias, stride, padding, output_padding, dilation, groups):
@@ -389,6 +400,8 @@ class ConvTranspose(BufferedFunction):
         kernel = weight.shape[2:]
         full = tuple((s - 1) * st + d * (k - 1) + 1 for s, st, d, k in zip(x.shape[2:], stride, dilation, kernel))
         out = tuple(f - 2 * p + op for f, p, op in zip(full, padding, output_padding))
+        if _batch_columns_transposed_route(x, weight, groups):
+            return self._forward_batch_columns(x, weight, bias, stride, padding, dilation, out)
         buffer = tuple(max(f, p + o) for f, p, o in zip(full, padding, out))
         layout = Layout(buffer, kernel, stride, dilation, x.shape[2:])
         margin = spread_margin(layout)
@@ -406,7 +419,50 @@ class ConvTranspose(BufferedFunction):
         self.keep_for_backward(kept, (y,), x_layout if need_w else None, weight, layout, pads, groups)
         return y
 
+    def _forward_batch_columns(self, x, weight, bias, stride, padding, dilation, out):
+        """y = col2im(W^T x) (+ b) by ``kernels.conv_columns``: the dx of the convolution of y whose output is x.
+        Keeps x as rows (C, N L), which dW reads, when the weight needs a gradient."""
+        x2, w2d, stride2, pads2, dilation2 = _as_2d(x, weight, stride, tuple((p, p) for p in padding), dilation)
+        y_shape = (x2.shape[0], w2d.shape[1]) + (out if x.ndim == 4 else (1,) + out)
+        geo = conv_columns.geometry(w2d.shape[2:], stride2, pads2, dilation2, x2.shape[2:])
+        w2 = w2d.reshape(w2d.shape[0], -1)  # (C, out K)
+        kept, temporary = Workspace(self.xp), Workspace(self.xp)
+        cols_shape, rows_shape = conv_columns.work_sizes(y_shape, w2.shape[0], geo)
+        x_rows = kept.empty(rows_shape, x.dtype)
+        y, _, _ = conv_columns.conv2d_backward(x2, None, w2, geo, y_shape, True, False, False, x_rows,
+                                               temporary.empty(cols_shape, x.dtype))
+        temporary.release()
+        if bias is not None:
+            y += bias.reshape((-1,) + (1,) * (len(y_shape) - 2))
+        y = y.reshape(y_shape[:2] + out)
+        need_w = self.needs_input_grad[1] and is_grad_enabled()
+        if not need_w:
+            kept.release()
+        self.keep_for_backward(kept, (y,), "batch columns", x_rows if need_w else None, w2, geo, y_shape, x.shape,
+                               weight.shape)
+        return y
+
+    def _backward_batch_columns(self, dy):
+        _, x_rows, w2, geo, y_shape, x_shape, weight_shape = self.saved
+        need_x, need_w, need_b = self.needs_input_grad[:3]
+        dx = dw = db = None
+        if need_b:
+            db = _sum_bias(dy)
+        if need_x or need_w:
+            temporary = Workspace(self.xp)
+            cols_shape, rows_shape = conv_columns.work_sizes(y_shape, w2.shape[0], geo)
+            dy2 = backend.np.ascontiguousarray(dy).reshape(y_shape)
+            dx, dw = conv_columns.conv2d_forward(dy2, w2 if need_x else None, None, geo,
+                                                 temporary.empty(cols_shape, dy.dtype),
+                                                 temporary.empty(rows_shape, dy.dtype) if need_x else None,
+                                                 x_rows if need_w else None)
+            temporary.check_not_holding("conv_transpose backward", (dx, dw))
+            temporary.release()
+        return (None if dx is None else dx.reshape(x_shape), None if dw is None else dw.reshape(weight_shape), db)
+
     def backward(self, dy):
+        if isinstance(self.saved[0], str):  # "batch columns"
+            return self._backward_batch_columns(dy)
         x_layout, weight, layout, pads, groups = self.saved
         xp = self.xp
         need_x, need_w, need_b = self.needs_input_grad[:3]
