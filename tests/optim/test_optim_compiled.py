@@ -29,11 +29,12 @@ CASES = [
 IDS = [f"{cls.__name__}-" + "-".join(f"{k}={v}" for k, v in kw.items()) for cls, kw in CASES]
 
 SMALL = [(16, 16), (16,), (7, 3), (5,)]  # the flat path: one update over the group, on one thread
-LARGE = [(400, 400), (140_000,)]  # one update per parameter, each shared over the threads (above GRAIN)
+LARGE = [(400, 400), (140_000,)]  # one update over both gradients where they lie, shared over the threads in chunks
 
 
-def _trajectory(cls, kwargs, shapes, dtype, compiled, monkeypatch, steps=20):
-    """Parameters and state after ``steps`` steps from fixed random gradients (some with huge or zero values)."""
+def _trajectory(cls, kwargs, shapes, dtype, compiled, monkeypatch, steps=20, skip_first_every=0):
+    """Parameters and state after ``steps`` steps from fixed random gradients (some with huge or zero values);
+    ``skip_first_every`` n: the first parameter has no gradient on every n-th step (its step count falls behind)."""
     monkeypatch.setenv("GANGLION_COMPILED", "1" if compiled else "0")
     rng = np.random.default_rng(0)
     params = [nn.Parameter(g.from_numpy(rng.standard_normal(s).astype(dtype))) for s in shapes]
@@ -43,6 +44,8 @@ def _trajectory(cls, kwargs, shapes, dtype, compiled, monkeypatch, steps=20):
             grad = rng.standard_normal(p.shape).astype(dtype) * (1e3 if step % 7 == 3 else 1.0)
             grad.reshape(-1)[::11] = 0.0
             p.grad = g.from_numpy(grad)
+        if skip_first_every and step % skip_first_every == 1:
+            params[0].grad = None
         opt.step()
     state = opt.state_dict()["state"]
     return ([p.detach().numpy().copy() for p in params],
@@ -69,6 +72,42 @@ def test_compiled_step_is_bit_identical_to_the_numpy_rule(cls, kwargs, shapes, m
         assert fast.keys() == ref.keys()
         for name in fast:
             np.testing.assert_array_equal(fast[name], ref[name], err_msg=name)
+
+
+@pytest.mark.parametrize("foreach", [None, False])
+@pytest.mark.parametrize("cls,kwargs", [CASES[1], CASES[10]], ids=[IDS[1], IDS[10]])
+def test_compiled_step_per_parameter_is_bit_identical(cls, kwargs, foreach, monkeypatch):
+    """Parameters at different step counts (one misses some gradients), or foreach=False: the compiled loop runs
+    once per parameter, on that parameter's slice and gradient alone, to the NumPy rule's bits."""
+    calls = []
+    kernel = compiled_rules.adam_ if issubclass(cls, optim.Adam) else compiled_rules.sgd_
+    monkeypatch.setattr(compiled_rules, kernel.__name__, lambda p, grads, *args: calls.append(len(grads)) or
+                        kernel(p, grads, *args))
+    kwargs = dict(kwargs, foreach=foreach)
+    fast, fast_state = _trajectory(cls, kwargs, LARGE, np.float32, True, monkeypatch, skip_first_every=3)
+    # foreach=None: one call over both until the first parameter misses a gradient (step 1), then one per parameter
+    assert calls == ([] if foreach is False else [2]) + [1] * (len(calls) - (foreach is not False)) and len(calls) > 20
+    ref, ref_state = _trajectory(cls, kwargs, LARGE, np.float32, False, monkeypatch, skip_first_every=3)
+    for a, b in zip(fast + [e[k] for e in fast_state for k in sorted(e)],
+                    ref + [e[k] for e in ref_state for k in sorted(e)]):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_large_parameters_step_in_one_call_without_copying_gradients(monkeypatch):
+    """Alike large parameters: one compiled call for the bucket, given each parameter's own gradient array."""
+    monkeypatch.setenv("GANGLION_COMPILED", "1")
+    seen = []
+    kernel = compiled_rules.adam_
+    monkeypatch.setattr(compiled_rules, "adam_", lambda p, grads, *args: seen.append(list(grads)) or
+                        kernel(p, grads, *args))
+    params = [nn.Parameter(g.zeros(*s)) for s in LARGE]
+    for p in params:
+        p.grad = g.ones(*p.shape)
+    optim.Adam(params, lr=0.1).step()
+    assert len(seen) == 1
+    assert [np.shares_memory(piece, p.grad.numpy()) for piece, p in zip(seen[0], params)] == [True, True]
+    for p in params:
+        np.testing.assert_allclose(p.detach().numpy(), -0.1, rtol=1e-6)
 
 
 @pytest.mark.parametrize("cls,kwargs", [CASES[1], CASES[10]], ids=[IDS[1], IDS[10]])

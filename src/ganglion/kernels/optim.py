@@ -8,7 +8,13 @@ the two give the same bits: ``tests/optim/test_optim_compiled.py`` steps both si
 
 Arrays: ``p`` (parameters, updated in place), ``g`` (gradient, read only) and the state arrays, all 1-D, of one
 float dtype and the same length. An array an option does not use (``v_max`` without AMSGrad, ``buf`` without
-momentum) is passed as any array of that dtype and is not touched.
+momentum) is passed as any array of that dtype and is not touched. ``adam_`` and ``sgd_`` take the gradient as a list
+of pieces laid end to end over p (a bucket's parameters lie end to end in one flat array, their gradients apart), so
+one call steps every parameter of a bucket without copying the gradients together.
+
+The loops are compiled with NumPy's error model (``compiled(numpy_errors=True)``): a division by zero gives inf or
+NaN, as the NumPy rule does, and without the check for it LLVM vectorizes Adam's division and square root (10x
+faster; vector square roots and divisions round as the scalar ones, so the bits stay the same).
 
 Each loop is compiled serial and shared over the threads in chunks by ``kernels.parallel_ranges`` (arrays below
 ``GRAIN`` elements stay on the calling thread, where handing work to another thread costs more than it saves): a
@@ -26,28 +32,48 @@ from . import compiled, parallel_ranges
 GRAIN = 1 << 16
 
 
-def _over_ranges(loop, p, args):
-    """Run ``loop(p, *args)`` chunk by chunk: every array argument as long as p is cut to the chunk, the rest (the
-    constants, and the placeholder arrays an option does not use) passed whole."""
+def _over_ranges(loop, p, grads, args):
+    """Run ``loop(p, g, *args)`` over all of p, whose gradient ``grads`` comes in pieces: 1-D arrays laid end to end
+    over p (their sizes add up to p.size), e.g. each parameter's own gradient, so that none is copied into one array.
+
+    p is cut into chunks (of at least ``GRAIN`` elements, shared over the threads by ``parallel_ranges``; one chunk
+    when p is short) and each chunk into the pieces of gradient it spans; every array argument as long as p (the
+    state) is cut with p, the rest (the constants, and the placeholder arrays an option does not use) passed whole.
+    One call for the whole of p: the threads are handed work once per step, not once per parameter.
+    """
     size = p.size
-    if size < 2 * GRAIN:  # one chunk: no slicing, no hand-off
-        loop(p, *args)
-        return
+    offsets = [0]
+    for g in grads:
+        offsets.append(offsets[-1] + g.size)
+    if offsets[-1] != size:
+        raise ValueError(f"optimizer step: the gradient pieces hold {offsets[-1]} numbers, the parameters {size}")
+    cut = [i for i, a in enumerate(args) if isinstance(a, np.ndarray) and a.shape == (size,)]
 
     def work(start, stop):
-        loop(p[start:stop], *[a[start:stop] if isinstance(a, np.ndarray) and a.shape == (size,) else a for a in args])
+        for g, lo, hi in zip(grads, offsets, offsets[1:]):
+            a, b = max(start, lo), min(stop, hi)
+            if a < b:
+                parts = list(args)
+                for i in cut:
+                    parts[i] = args[i][a:b]
+                loop(p[a:b], g[a - lo:b - lo], *parts)
 
-    parallel_ranges(size, work, GRAIN)
+    if size < 2 * GRAIN:  # one chunk: no hand-off
+        work(0, size)
+    else:
+        parallel_ranges(size, work, GRAIN)
 
 
-def adam_(p, *args):
-    """One Adam step over p (``_adam_loop``'s arguments), shared over the threads when p is long enough."""
-    _over_ranges(_adam_loop, p, args)
+def adam_(p, grads, *args):
+    """One Adam step over p, its gradient in the pieces ``grads`` (``_over_ranges``; ``_adam_loop``'s other
+    arguments), shared over the threads when p is long enough."""
+    _over_ranges(_adam_loop, p, grads, args)
 
 
-def sgd_(p, *args):
-    """One SGD step over p (``_sgd_loop``'s arguments), shared over the threads when p is long enough."""
-    _over_ranges(_sgd_loop, p, args)
+def sgd_(p, grads, *args):
+    """One SGD step over p, its gradient in the pieces ``grads`` (``_over_ranges``; ``_sgd_loop``'s other
+    arguments), shared over the threads when p is long enough."""
+    _over_ranges(_sgd_loop, p, grads, args)
 
 
 @compiled(parallel=False, numpy_errors=True)

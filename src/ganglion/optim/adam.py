@@ -46,7 +46,7 @@ class Adam(Optimizer):
     def has_compiled_update(self, group):
         return True
 
-    def compiled_update(self, group, p, g, state):
+    def compiled_update(self, group, p, grads, state):
         """``update`` as one parallel loop (``kernels.optim.adam_``), each constant rounded to p's dtype as NumPy
         rounds it in ``update``."""
         f = p.dtype.type
@@ -55,7 +55,7 @@ class Adam(Optimizer):
         decoupled = bool(group.get("decoupled_weight_decay")) and wd != 0
         lerp_weight = f(1 - beta1)
         v_max = state.max_exp_avg_sq if group["amsgrad"] else state.exp_avg_sq
-        compiled_rules.adam_(p, g, state.exp_avg, state.exp_avg_sq, v_max, f(1 - lr * wd) if decoupled else f(1),
+        compiled_rules.adam_(p, grads, state.exp_avg, state.exp_avg_sq, v_max, f(1 - lr * wd) if decoupled else f(1),
                              bool(group["maximize"]), not decoupled and wd != 0, f(wd), lerp_weight,
                              abs(lerp_weight) >= 0.5, f(1) - lerp_weight, f(beta2), f(1 - beta2),
                              bool(group["amsgrad"]), f((1 - beta2**t) ** 0.5), f(group["eps"]),

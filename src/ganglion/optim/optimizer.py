@@ -7,7 +7,7 @@ parameters. When only some parameters have gradients, their step counts or state
 (``foreach=False``), or the parameters are large (nothing to gain from a flat copy of their gradients), the same rule
 runs on each parameter's slice instead. Where an algorithm also has the rule as a compiled loop (``compiled_update``,
 ``ganglion.kernels.optim``: Adam, AdamW and SGD), that loop does the update in one pass on every core, to the same
-bits. (A side effect to know: the first step re-homes each parameter's values into the flat array, so arrays shared
+bits, and takes a bucket of large parameters in one call too, reading each gradient where it lies. (A side effect to know: the first step re-homes each parameter's values into the flat array, so arrays shared
 with the parameter before that, e.g. through ``from_numpy``, stop being shared.)
 """
 
@@ -153,8 +153,10 @@ class Optimizer:
         """Whether ``compiled_update`` covers this group's options (an algorithm that defines it says which)."""
         return False
 
-    def compiled_update(self, group, p, g, state):
-        """``update``'s rule as one compiled parallel loop (``ganglion.kernels.optim``), same arguments, same bits.
+    def compiled_update(self, group, p, grads, state):
+        """``update``'s rule as one compiled parallel loop (``ganglion.kernels.optim``), same bits; the arguments are
+        ``update``'s but for the gradient, ``grads``: a list of 1-D pieces laid end to end over p (each parameter's
+        own gradient, not copied together, when the update spans several large parameters).
 
         Called instead of ``update`` when ``has_compiled_update(group)`` and the arrays are NumPy float32/float64
         arrays with compiled kernels available (numba installed, ``GANGLION_COMPILED`` not 0); never on CuPy arrays.
@@ -222,23 +224,36 @@ class Optimizer:
         return loss
 
     def _step_bucket(self, group, b):
+        """One step of the bucket's parameters: in one update when they are all alike (same step count and state
+        entries, every one with a gradient), else one update per parameter with a gradient.
+
+        The one update gathers the gradients into one flat array when the parameters are small on average (the copy
+        is cheap, and one update beats a hundred); for large ones only the compiled loop takes the whole bucket, as it
+        reads each gradient where it lies. ``foreach=False`` asks for the per-parameter updates."""
         names = self.state_names(group)
         b.declare(names, self.scalar_state)
         grads = [p.grad for p in b.params]
-        if (group.get("foreach") is not False and b.mean_size <= _FLAT_MAX_MEAN_SIZE and b.uniform(names)
-                and all(t is not None for t in grads)):
-            if len(grads) == 1:
-                g = grads[0].array.reshape(-1)
-            else:
-                g = b.xp.concatenate([t.array.reshape(-1) for t in grads], out=b.scratch("grad"))
-            self._run_update(group, b, slice(None), range(len(b.params)), g, names)
-            return
-        for i, t in enumerate(grads):
-            if t is not None:
-                self._run_update(group, b, b.slot(i), (i,), t.array.reshape(-1), names)
+        pieces = [t.array.reshape(-1) for t in grads if t is not None]
+        whole = group.get("foreach") is not False and len(pieces) == len(grads) and b.uniform(names)
+        if whole and b.mean_size <= _FLAT_MAX_MEAN_SIZE:
+            g = pieces[0] if len(pieces) == 1 else b.xp.concatenate(pieces, out=b.scratch("grad"))
+            self._run_update(group, b, slice(None), range(len(b.params)), [g], names)
+        elif whole and self._fused(group, b, pieces):
+            self._run_update(group, b, slice(None), range(len(b.params)), pieces, names)
+        else:
+            for i, t in enumerate(grads):
+                if t is not None:
+                    self._run_update(group, b, b.slot(i), (i,), [t.array.reshape(-1)], names)
 
-    def _run_update(self, group, b, s, indices, g, names):
-        """Run the rule on slice ``s`` of the bucket, which holds the parameters ``indices`` (all alike).
+    def _fused(self, group, b, grads):
+        """Whether the compiled loop (``compiled_update``) takes this update: the algorithm has one for the group's
+        options, and the arrays are NumPy arrays of one dtype it compiles."""
+        return (self.has_compiled_update(group) and kernels.usable(b.flat, *grads)
+                and all(_compilable(b.flat, g) for g in grads))
+
+    def _run_update(self, group, b, s, indices, grads, names):
+        """Run the rule on slice ``s`` of the bucket, which holds the parameters ``indices`` (all alike); ``grads``:
+        their gradient, as 1-D pieces laid end to end over ``s`` (more than one only where the compiled loop runs).
 
         Where the algorithm has a compiled loop for this group (``compiled_update``) and the arrays can take it, that
         loop runs once over the whole slice. Otherwise a long slice (on the CPU) is worked through in chunks that stay
@@ -252,16 +267,23 @@ class Optimizer:
         step = b.steps[first] + 1
         scalars = {n: b.scalars[n][first] for n in names if n in b.scalars}
         start, stop, _ = s.indices(b.flat.size)
-        fused = self.has_compiled_update(group) and kernels.usable(b.flat, g) and _compilable(b.flat, g)
-        rule = self.compiled_update if fused else self.update
 
-        for lo, hi in _state.chunks(start, stop) if b.xp is np and not fused else [(start, stop)]:
-            part = slice(lo, hi)
-            state = UpdateState(b, part, step=step, new=new, **scalars)  # every chunk starts from the same scalars
+        def state_of(part):  # every chunk starts from the same scalars
+            state = UpdateState(b, part, step=step, new=new, **scalars)
             for n in names:
                 if n not in scalars:
                     setattr(state, n, b.state[n][part])
-            rule(group, b.flat[part], g[lo - start:hi - start], state)
+            return state
+
+        if self._fused(group, b, grads):
+            state = state_of(s)
+            self.compiled_update(group, b.flat[s], grads, state)
+        else:
+            (g,) = grads
+            for lo, hi in _state.chunks(start, stop) if b.xp is np else [(start, stop)]:
+                part = slice(lo, hi)
+                state = state_of(part)
+                self.update(group, b.flat[part], g[lo - start:hi - start], state)
         for i in indices:
             b.steps[i] = step
         for n in scalars:

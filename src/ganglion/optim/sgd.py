@@ -66,12 +66,12 @@ class SGD(Optimizer):
     def has_compiled_update(self, group):
         return True
 
-    def compiled_update(self, group, p, g, state):
+    def compiled_update(self, group, p, grads, state):
         """``update`` as one parallel loop (``kernels.optim.sgd_``), each constant rounded to p's dtype as NumPy
         rounds it in ``update``."""
         f = p.dtype.type
         momentum, wd = group["momentum"], group["weight_decay"]
         buf = state.momentum_buffer if momentum != 0 else p[:0]
-        compiled_rules.sgd_(p, g, buf, bool(group["maximize"]), wd != 0, f(wd), f(momentum),
+        compiled_rules.sgd_(p, grads, buf, bool(group["maximize"]), wd != 0, f(wd), f(momentum),
                             "momentum_buffer" in state.new, f(1 - group["dampening"]), bool(group["nesterov"]),
                             f(group["lr"]))
