@@ -34,7 +34,7 @@ from . import compiled, get_num_threads, parallel_ranges
 
 GRAIN = 1 << 16
 """Elements a thread must get before work is handed to it (below it the hand-off costs more than it saves; the
-optimizers' grain). In the quarter-width ResNet-18 the 32x32 and 16x16 layers (524k, 262k elements) are shared,
+optimizers' grain). In the quarter-width ResNet-18 the 32x32 to 8x8 layers (524k to 131k elements) are shared,
 the 4x4 ones (65k) stay on the calling thread."""
 
 MIN_PIECE = 1 << 13
@@ -284,22 +284,37 @@ def _backward_channels(first, stop, x, dy, mean, invstd, weight, needs_dx, sum_d
 # [M k / pieces, M (k + 1) / pieces) of its M = N L in memory order (k = t % pieces), which span rows (batch
 # entries) begin // L to (end - 1) // L, a part [lo, hi) of each.
 
+@register_jitable
+def _piece(t, pieces, n, length):
+    """Piece t of x (n, C, length): (its channel, its elements [begin, end) of the channel's n length, the rows
+    [first_row, stop_row) they lie in)."""
+    per_channel = n * length
+    channel, k = t // pieces, t % pieces
+    begin, end = per_channel * k // pieces, per_channel * (k + 1) // pieces
+    return channel, begin, end, begin // length, (end - 1) // length + 1
+
+
+@register_jitable
+def _row_part(begin, end, row, length):
+    """The elements [lo, hi) of row ``row`` that lie in the piece [begin, end)."""
+    return max(begin - row * length, 0), min(end - row * length, length)
+
+
 @compiled(parallel=False)
 def _piece_moments(first, stop, pieces, x, piece_mean, piece_m2):
     """piece_mean[t], piece_m2[t]: the mean of piece t and the sum of its squared deviations from that mean."""
     n, _, length = x.shape
-    per_channel = n * length
     for t in range(first, stop):
-        channel, k = t // pieces, t % pieces
-        begin, end = per_channel * k // pieces, per_channel * (k + 1) // pieces
+        channel, begin, end, first_row, stop_row = _piece(t, pieces, n, length)
         total = 0.0
-        for row in range(begin // length, (end - 1) // length + 1):
-            total += _sum(x[row, channel, max(begin - row * length, 0):min(end - row * length, length)])
+        for row in range(first_row, stop_row):
+            lo, hi = _row_part(begin, end, row, length)
+            total += _sum(x[row, channel, lo:hi])
         mean = total / (end - begin)
         m2 = 0.0
-        for row in range(begin // length, (end - 1) // length + 1):
-            m2 += _squared_deviations(x[row, channel, max(begin - row * length, 0):min(end - row * length, length)],
-                                      mean)
+        for row in range(first_row, stop_row):
+            lo, hi = _row_part(begin, end, row, length)
+            m2 += _squared_deviations(x[row, channel, lo:hi], mean)
         piece_mean[t] = mean
         piece_m2[t] = m2
 
@@ -327,13 +342,11 @@ def _join_moments(piece_mean, piece_m2, pieces, per_channel, mean, var):
 def _normalize_pieces(first, stop, pieces, x, mean, invstd, weight, bias, y):
     """y = ((x - mean) invstd) weight + bias over pieces [first, stop)."""
     n, _, length = x.shape
-    per_channel = n * length
     for t in range(first, stop):
-        channel, k = t // pieces, t % pieces
-        begin, end = per_channel * k // pieces, per_channel * (k + 1) // pieces
+        channel, begin, end, first_row, stop_row = _piece(t, pieces, n, length)
         shift, factor, w, b = mean[channel], invstd[channel], weight[channel], bias[channel]
-        for row in range(begin // length, (end - 1) // length + 1):
-            lo, hi = max(begin - row * length, 0), min(end - row * length, length)
+        for row in range(first_row, stop_row):
+            lo, hi = _row_part(begin, end, row, length)
             _normalize_run(x[row, channel, lo:hi], y[row, channel, lo:hi], shift, factor, w, b)
 
 
@@ -341,14 +354,12 @@ def _normalize_pieces(first, stop, pieces, x, mean, invstd, weight, bias, y):
 def _piece_grad_sums(first, stop, pieces, x, dy, mean, invstd, piece_sum_dy, piece_sum_dy_xhat):
     """piece_sum_dy[t] = sum(dy), piece_sum_dy_xhat[t] = sum(dy xhat) over piece t (float64 sums)."""
     n, _, length = x.shape
-    per_channel = n * length
     for t in range(first, stop):
-        channel, k = t // pieces, t % pieces
-        begin, end = per_channel * k // pieces, per_channel * (k + 1) // pieces
+        channel, begin, end, first_row, stop_row = _piece(t, pieces, n, length)
         sum_dy = 0.0
         sum_dy_xhat = 0.0
-        for row in range(begin // length, (end - 1) // length + 1):
-            lo, hi = max(begin - row * length, 0), min(end - row * length, length)
+        for row in range(first_row, stop_row):
+            lo, hi = _row_part(begin, end, row, length)
             row_dy, row_dy_xhat = _grad_sums(dy[row, channel, lo:hi], x[row, channel, lo:hi], mean[channel],
                                              invstd[channel])
             sum_dy += row_dy
@@ -361,14 +372,12 @@ def _piece_grad_sums(first, stop, pieces, x, dy, mean, invstd, piece_sum_dy, pie
 def _grad_input_pieces(first, stop, pieces, x, dy, mean, invstd, scale, coef_xhat, coef_const, dx):
     """dx = dy scale - xhat coef_xhat - coef_const over pieces [first, stop), xhat = (x - mean) invstd."""
     n, _, length = x.shape
-    per_channel = n * length
     for t in range(first, stop):
-        channel, k = t // pieces, t % pieces
-        begin, end = per_channel * k // pieces, per_channel * (k + 1) // pieces
+        channel, begin, end, first_row, stop_row = _piece(t, pieces, n, length)
         shift, factor = mean[channel], invstd[channel]
         s, a, b = scale[channel], coef_xhat[channel], coef_const[channel]
-        for row in range(begin // length, (end - 1) // length + 1):
-            lo, hi = max(begin - row * length, 0), min(end - row * length, length)
+        for row in range(first_row, stop_row):
+            lo, hi = _row_part(begin, end, row, length)
             _grad_input_run(x[row, channel, lo:hi], dy[row, channel, lo:hi], dx[row, channel, lo:hi], shift, factor,
                             s, a, b)
 
