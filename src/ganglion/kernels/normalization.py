@@ -99,7 +99,7 @@ def batch_norm_backward(dy, x, mean, invstd, weight, needs_dx):
         else:
             pieces = pieces_per_channel(channels, per_channel)
             piece_sum_dy, piece_sum_dy_xhat = np.empty(channels * pieces), np.empty(channels * pieces)
-            _over_pieces(_piece_grad_sums, x3, dy3, mean, invstd, piece_sum_dy, piece_sum_dy_xhat)
+            _over_pieces(_piece_grad_sums, x3, pieces, dy3, mean, invstd, piece_sum_dy, piece_sum_dy_xhat)
             piece_sum_dy.reshape(channels, pieces).sum(axis=1, out=sum_dy)
             piece_sum_dy_xhat.reshape(channels, pieces).sum(axis=1, out=sum_dy_xhat)
         if needs_dx:
@@ -134,7 +134,7 @@ def _batch_moments(x3):
     pieces = pieces_per_channel(channels, n * length)
     piece_mean = np.empty(channels * pieces)
     piece_m2 = np.empty(channels * pieces)
-    _over_pieces(_piece_moments, x3, piece_mean, piece_m2)
+    _over_pieces(_piece_moments, x3, pieces, piece_mean, piece_m2)
     _join_moments(piece_mean, piece_m2, pieces, n * length, mean, var)
     return mean, var
 
@@ -142,17 +142,18 @@ def _batch_moments(x3):
 def _elementwise_pass(pieces_loop, columns_loop, x3, *args):
     """An elementwise pass over x3 (N, C, L): ``columns_loop`` over blocks of channels when L is 1 (a 2-D input:
     each row holds one element of every channel), else ``pieces_loop`` over the pieces of the channels."""
-    if x3.shape[2] == 1:
+    n, channels, length = x3.shape
+    if length == 1:
         _over_columns(columns_loop, x3, *args)
     else:
-        _over_pieces(pieces_loop, x3, *args)
+        _over_pieces(pieces_loop, x3, pieces_per_channel(channels, n * length), *args)
 
 
-def _over_pieces(kernel, x3, *args):
-    """``kernel(first, stop, pieces, x3, *args)`` over the pieces [first, stop) of x3 (N, C, L)
-    (``pieces_per_channel`` each), shared over the threads in chunks of at least ``GRAIN`` elements."""
+def _over_pieces(kernel, x3, pieces, *args):
+    """``kernel(first, stop, pieces, x3, *args)`` over the pieces [first, stop) of x3 (N, C, L), ``pieces`` per
+    channel (the number the caller sized its per-piece arrays for), shared over the threads in chunks of at least
+    ``GRAIN`` elements."""
     n, channels, length = x3.shape
-    pieces = pieces_per_channel(channels, n * length)
 
     def work(first, stop):
         kernel(first, stop, pieces, x3, *args)
