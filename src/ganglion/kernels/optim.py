@@ -45,8 +45,11 @@ def _over_ranges(loop, p, grads, args):
     offsets = [0]
     for g in grads:
         offsets.append(offsets[-1] + g.size)
-    if offsets[-1] != size:
+    if offsets[-1] != size:  # the loops do not check bounds
         raise ValueError(f"optimizer step: the gradient pieces hold {offsets[-1]} numbers, the parameters {size}")
+    if size < 2 * GRAIN and len(grads) == 1:  # one chunk, one piece (a flat bucket of small parameters): as it is
+        loop(p, grads[0], *args)
+        return
     cut = [i for i, a in enumerate(args) if isinstance(a, np.ndarray) and a.shape == (size,)]
 
     def work(start, stop):

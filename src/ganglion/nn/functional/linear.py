@@ -48,6 +48,9 @@ def linear(input, weight, bias=None):
 def _check_dtypes(input, weight, bias):
     """PyTorch multiplies only like dtypes: an integer (or bool) input against float weights is a RuntimeError, not a
     silent float64 product. All-integer operands of one dtype stay allowed, as in PyTorch."""
+    dtype = weight.dtype
+    if input.dtype == dtype and (bias is None or bias.dtype == dtype):  # the usual case, checked first: every call
+        return
     named = [("input", input), ("weight", weight)] + ([("bias", bias)] if bias is not None else [])
     dtypes = {name: getattr(t, "dtype", None) for name, t in named}
     if all(d is None or d.kind in "fc" for d in dtypes.values()) or len(set(dtypes.values())) == 1:
