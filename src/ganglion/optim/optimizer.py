@@ -7,8 +7,9 @@ parameters. When only some parameters have gradients, their step counts or state
 (``foreach=False``), or the parameters are large (nothing to gain from a flat copy of their gradients), the same rule
 runs on each parameter's slice instead. Where an algorithm also has the rule as a compiled loop (``compiled_update``,
 ``ganglion.kernels.optim``: Adam, AdamW and SGD), that loop does the update in one pass on every core, to the same
-bits, and takes a bucket of large parameters in one call too, reading each gradient where it lies. (A side effect to know: the first step re-homes each parameter's values into the flat array, so arrays shared
-with the parameter before that, e.g. through ``from_numpy``, stop being shared.)
+bits, and takes a bucket of large parameters in one call too, reading each gradient where it lies. (A side effect to
+know: the first step re-homes each parameter's values into the flat array, so arrays shared with the parameter before
+that, e.g. through ``from_numpy``, stop being shared.)
 """
 
 import math
