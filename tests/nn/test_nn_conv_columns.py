@@ -23,7 +23,19 @@ GEOMETRIES = [
     (2, 4, 8, 8, 1, 1, (2, 2), (0, 0), (1, 1)),
     (2, 1, 4, 6, 4, 6, (1, 1), (0, 0), (1, 1)),
     (3, 2, 6, 7, 2, 3, (3, 2), (0, 1), (1, 2)),
+    # stride 1, output as wide as the input: the flat-run kernels too
+    (2, 3, 6, 5, 5, 5, (1, 1), (2, 2), (1, 1)),
+    (2, 2, 7, 6, 3, 3, (1, 1), (2, 2), (2, 2)),
+    (3, 2, 4, 4, 3, 3, (1, 1), (1, 1), (1, 1)),
+    (2, 2, 1, 1, 3, 3, (1, 1), (1, 1), (1, 1)),  # a 1x1 input: one valid column per kernel offset
+    (2, 2, 3, 4, 3, 1, (1, 1), (3, 0), (1, 1)),  # padding taller than the input: whole rows of zeros
 ]
+
+
+def _kernels(name, geo, width):
+    """The generic loop, and the flat-run one where it applies."""
+    generic = getattr(conv_columns, name)
+    return [generic, getattr(conv_columns, name + "_flat")] if conv_columns._flat_rows(geo, width) else [generic]
 
 
 def _geo(shape):
@@ -51,12 +63,13 @@ def test_im2col_equals_numpy_and_its_python_loop(shape):
     geo = _geo(shape)
     valid = conv_columns._valid_columns(geo, w)
     expected = _numpy_im2col(x, geo)
-    compiled_cols = np.full(expected.shape, np.nan, np.float32)
-    python_cols = np.full(expected.shape, np.nan, np.float32)
-    conv_columns._im2col(x, compiled_cols, 0, n, *geo, *valid)
-    conv_columns._im2col.py_func(x, python_cols, 0, n, *geo, *valid)
-    np.testing.assert_array_equal(compiled_cols, expected)
-    np.testing.assert_array_equal(python_cols, expected)
+    for kernel in _kernels("_im2col", geo, w):
+        compiled_cols = np.full(expected.shape, np.nan, np.float32)
+        python_cols = np.full(expected.shape, np.nan, np.float32)
+        kernel(x, compiled_cols, 0, n, *geo, *valid)
+        kernel.py_func(x, python_cols, 0, n, *geo, *valid)
+        np.testing.assert_array_equal(compiled_cols, expected)
+        np.testing.assert_array_equal(python_cols, expected)
 
 
 @pytest.mark.parametrize("shape", GEOMETRIES)
@@ -78,17 +91,18 @@ def test_col2im_is_the_adjoint_of_im2col(shape):
 
 def test_only_the_given_examples_are_written():
     rng = np.random.default_rng(2)
-    shape = GEOMETRIES[1]
+    shape = GEOMETRIES[9]  # three examples, and both kernels apply
     n, c, h, w = shape[:4]
     geo = _geo(shape)
     valid = conv_columns._valid_columns(geo, w)
     x = rng.standard_normal((n, c, h, w))
-    cols = np.full(_numpy_im2col(x, geo).shape, np.nan)
-    conv_columns._im2col(x, cols, 1, 2, *geo, *valid)
     positions = geo[-2] * geo[-1]
-    assert np.isnan(cols[:, :positions]).all() and np.isnan(cols[:, 2 * positions:]).all()
-    np.testing.assert_array_equal(cols[:, positions:2 * positions],
-                                  _numpy_im2col(x, geo)[:, positions:2 * positions])
+    for kernel in _kernels("_im2col", geo, w):
+        cols = np.full(_numpy_im2col(x, geo).shape, np.nan)
+        kernel(x, cols, 1, 2, *geo, *valid)
+        assert np.isnan(cols[:, :positions]).all() and np.isnan(cols[:, 2 * positions:]).all()
+        np.testing.assert_array_equal(cols[:, positions:2 * positions],
+                                      _numpy_im2col(x, geo)[:, positions:2 * positions])
 
 
 def test_rows_and_examples_are_transposes():
