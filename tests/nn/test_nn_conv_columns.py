@@ -152,7 +152,8 @@ CASES = [  # (fn, x shape, w shape, options)
 def test_batch_columns_route_equals_numpy_route_and_torch(fn, x_shape, w_shape, options, bias, dtype, threads,
                                                           monkeypatch):
     monkeypatch.setattr(conv_columns, "COLUMNS_PER_CHUNK", 1)  # every example a chunk of its own,
-    monkeypatch.setattr(conv_columns, "MIN_WORK_PER_THREAD", 1)  # shared over the threads however small
+    monkeypatch.setattr(conv_columns, "MIN_WORK_PER_THREAD", 1)  # shared over the threads however small,
+    monkeypatch.setattr(conv_columns, "SPREAD_BYTES", 1)  # and dx spread one example at a time
     rng = np.random.default_rng(4)
     x = rng.standard_normal(x_shape).astype(dtype)
     w = rng.standard_normal(w_shape).astype(dtype)
