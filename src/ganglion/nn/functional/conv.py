@@ -10,6 +10,9 @@ Two routes for conv, by which large temporary is smaller (``_columns_route``):
 - offsets (fewer output than input channels, stride 1, groups 1): one product per kernel offset, W_k x (O x K rows
   per position), then K shifted adds; backward from one shifted copy of dy (``_offsets_backward``).
 conv_transpose: y by ``_spread``, backward by im2col of dy. Layouts and the window arithmetic live in ``window``.
+On NumPy float32/float64 arrays with compiled kernels, 1-D and 2-D convolutions and transposed convolutions with
+groups 1 (not the offsets route) take a third route, ``kernels.conv_columns``: compiled im2col/col2im over the whole
+batch and one product per chunk of examples (the routes above stay the reference, and serve CuPy, 3-D and groups).
 
 Measured choices (LeNet-5 shapes, one core): a batched product over the examples beats one large product on a
 (C K, N L) layout and einsum/tensordot; dW as (cols dy^T) beats (dy cols^T); the row-wise col2im halves the time
