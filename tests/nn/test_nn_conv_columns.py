@@ -66,8 +66,8 @@ def test_im2col_equals_numpy_and_its_python_loop(shape):
     for kernel in _kernels("_im2col", geo, w):
         compiled_cols = np.full(expected.shape, np.nan, np.float32)
         python_cols = np.full(expected.shape, np.nan, np.float32)
-        kernel(x, compiled_cols, 0, n, *geo, *valid)
-        kernel.py_func(x, python_cols, 0, n, *geo, *valid)
+        kernel(x, compiled_cols, 0, n, 0, *geo, *valid)
+        kernel.py_func(x, python_cols, 0, n, 0, *geo, *valid)
         np.testing.assert_array_equal(compiled_cols, expected)
         np.testing.assert_array_equal(python_cols, expected)
 
@@ -83,8 +83,8 @@ def test_col2im_is_the_adjoint_of_im2col(shape):
     columns = rng.standard_normal(_numpy_im2col(x, geo).shape)
     dx = np.full(x.shape, np.nan)
     dx_python = np.full(x.shape, np.nan)
-    conv_columns._col2im(columns, dx, 0, n, *geo, *valid)
-    conv_columns._col2im.py_func(columns, dx_python, 0, n, *geo, *valid)
+    conv_columns._col2im(columns, dx, 0, n, 0, *geo, *valid)
+    conv_columns._col2im.py_func(columns, dx_python, 0, n, 0, *geo, *valid)
     np.testing.assert_allclose(dx, dx_python, rtol=1e-14, atol=1e-14)
     np.testing.assert_allclose(np.vdot(_numpy_im2col(x, geo), columns), np.vdot(x, dx), rtol=1e-10)
 
@@ -99,10 +99,13 @@ def test_only_the_given_examples_are_written():
     positions = geo[-2] * geo[-1]
     for kernel in _kernels("_im2col", geo, w):
         cols = np.full(_numpy_im2col(x, geo).shape, np.nan)
-        kernel(x, cols, 1, 2, *geo, *valid)
+        kernel(x, cols, 1, 2, 0, *geo, *valid)
         assert np.isnan(cols[:, :positions]).all() and np.isnan(cols[:, 2 * positions:]).all()
         np.testing.assert_array_equal(cols[:, positions:2 * positions],
                                       _numpy_im2col(x, geo)[:, positions:2 * positions])
+        piece = np.full((cols.shape[0], 2 * positions), np.nan)  # a piece's buffer: example 1 at its start
+        kernel(x, piece, 1, 3, 1, *geo, *valid)
+        np.testing.assert_array_equal(piece, _numpy_im2col(x, geo)[:, positions:3 * positions])
 
 
 def test_rows_and_examples_are_transposes():
@@ -113,10 +116,14 @@ def test_rows_and_examples_are_transposes():
     conv_columns._examples_to_rows(y, rows, 0, 4)
     np.testing.assert_array_equal(rows, y.transpose(1, 0, 2).reshape(3, 20))
     back = np.full(y.shape, np.nan, np.float32)
-    conv_columns._rows_to_examples(rows, bias, True, back, 0, 4)
+    conv_columns._rows_to_examples(rows, bias, True, back, 0, 4, 0)
     np.testing.assert_array_equal(back, y + bias[:, None])
-    conv_columns._rows_to_examples(rows, bias, False, back, 0, 4)
+    conv_columns._rows_to_examples(rows, bias, False, back, 0, 4, 0)
     np.testing.assert_array_equal(back, y)
+    back[:] = np.nan
+    conv_columns._rows_to_examples(np.ascontiguousarray(rows[:, 10:]), bias, False, back, 2, 4, 2)
+    np.testing.assert_array_equal(back[2:], y[2:])
+    assert np.isnan(back[:2]).all()
 
 
 def _run(framework, x, w, b, dy, fn, **options):
@@ -153,7 +160,7 @@ def test_batch_columns_route_equals_numpy_route_and_torch(fn, x_shape, w_shape, 
                                                           monkeypatch):
     monkeypatch.setattr(conv_columns, "COLUMNS_PER_CHUNK", 1)  # every example a chunk of its own,
     monkeypatch.setattr(conv_columns, "MIN_WORK_PER_THREAD", 1)  # shared over the threads however small,
-    monkeypatch.setattr(conv_columns, "SPREAD_BYTES", 1)  # and dx spread one example at a time
+    monkeypatch.setattr(conv_columns, "PIECE_BYTES", 1)  # and columns made one example at a time
     rng = np.random.default_rng(4)
     x = rng.standard_normal(x_shape).astype(dtype)
     w = rng.standard_normal(w_shape).astype(dtype)
@@ -181,12 +188,12 @@ def test_batch_columns_route_equals_numpy_route_and_torch(fn, x_shape, w_shape, 
         np.testing.assert_allclose(got, want, rtol=tolerance, atol=tolerance)
 
 
-def test_only_the_asked_gradients_and_no_kept_columns_without_a_weight_gradient():
+def test_only_the_asked_gradients_and_nothing_kept_without_a_weight_gradient():
     rng = np.random.default_rng(5)
     x = g.tensor(rng.standard_normal((3, 2, 6, 6)), requires_grad=True)
     w = g.tensor(rng.standard_normal((4, 2, 3, 3)))  # a frozen weight
     y = g.nn.functional.conv2d(x, w, padding=1)
-    assert y.grad_fn.saved[1] is None  # the columns went back at once: nothing reads them
+    assert y.grad_fn.saved[1] is None  # x is kept only for dW
     y.sum().backward()
     tx = torch.tensor(x.detach().numpy(), requires_grad=True)
     torch.nn.functional.conv2d(tx, torch.tensor(w.numpy()), padding=1).sum().backward()
@@ -215,3 +222,20 @@ def test_a_float16_convolution_stays_on_the_numpy_route():
     assert not conv_module._batch_columns_route(x.numpy(), w.numpy(), 1, conv_module.Layout(
         (4, 4), (3, 3), (1, 1), (1, 1), (2, 2)))
     assert g.nn.functional.conv2d(x, w).numpy().tolist() == [[[[9.0, 9.0], [9.0, 9.0]]]]
+
+
+def test_changing_x_in_place_after_forward_is_refused_in_backward_like_torch():
+    """x is kept for dW (not a copy of its columns): an in-place change to it must make backward refuse."""
+    rng = np.random.default_rng(6)
+    x = g.tensor(rng.standard_normal((2, 3, 5, 5)))
+    w = g.tensor(rng.standard_normal((4, 3, 3, 3)), requires_grad=True)
+    y = g.nn.functional.conv2d(x, w, padding=1)
+    x.add_(1.0)
+    with pytest.raises(RuntimeError, match="in-?place|modified"):
+        y.sum().backward()
+    tx = torch.tensor(rng.standard_normal((2, 3, 5, 5)))
+    tw = torch.tensor(rng.standard_normal((4, 3, 3, 3)), requires_grad=True)
+    ty = torch.nn.functional.conv2d(tx, tw, padding=1)
+    tx.add_(1.0)
+    with pytest.raises(RuntimeError, match="inplace"):
+        ty.sum().backward()

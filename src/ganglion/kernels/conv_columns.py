@@ -4,17 +4,18 @@
 small spatial sizes of a CNN's later layers these products are thin (a quarter-width ResNet-18's last stage: L = 16
 positions, 4.71 ms for a 151 M multiply-add forward, ~32 GFLOP/s), and the strided NumPy copy that builds the columns
 runs at 1.3 GB/s when a window row is 4 elements long (1.8 ms for that layer's 0.6 M columns: more than the product).
-Here the columns of every example sit side by side, ``cols[(c, i, j), (n, p, q)]``, (C K, N L), built by a compiled
-loop that handles the padding itself (no padded copy of x); a chunk of examples is then one product (out, C K) x
-(C K, chunk L), wide enough for BLAS's full speed. Everything is shared over ganglion's threads by
-``kernels.parallel_ranges`` with single-threaded BLAS inside (see ``kernels.conv`` for why).
+Here the columns of several examples sit side by side, ``cols[(c, i, j), (n, p, q)]``, (C K, piece L), built by a
+compiled loop that handles the padding itself (no padded copy of x); a piece of examples is then one product
+(out, C K) x (C K, piece L), wide enough for BLAS's full speed, and small enough (``PIECE_BYTES``) to be read back
+from the cache. Everything is shared over ganglion's threads by ``kernels.parallel_ranges`` with single-threaded BLAS
+inside (see ``kernels.conv`` for why).
 
 Geometry ``geo``: (kh, kw, sh, sw, ph, pw, dh, dw, oh, ow) -- kernel, stride, leading padding, dilation, output
 size. Output position (p, q) of kernel offset (i, j) reads x[p sh - ph + i dh, q sw - pw + j dw], zero outside x.
 
-forward:   cols = im2col(x);  y[n, o, l] = sum_r W[o, r] cols[r, n L + l] + b[o]
-backward:  dy_rows[o, n L + l] = dy[n, o, l];  dW = dy_rows cols^T;  db = sum of dy_rows' rows;
-           dx = col2im(W^T dy_rows), chunk by chunk (the (C K, chunk L) product is a temporary of the chunk).
+forward:   cols = im2col(x);  y[n, o, l] = sum_r W[o, r] cols[r, n L + l] + b[o]          (piece by piece)
+backward:  dy_rows[o, n L + l] = dy[n, o, l];  db = sum of dy_rows' rows;
+           dW = sum over pieces of dy_rows cols^T (cols rebuilt from x);  dx = col2im(W^T dy_rows), piece by piece.
 The reference for each compiled loop is the same loop run by Python (``.py_func``) and, for the whole route, the
 NumPy route of ``nn.functional.conv`` (``GANGLION_COMPILED=0``): tests/nn/test_nn_conv_columns.py.
 """
@@ -23,6 +24,7 @@ from functools import partial
 
 import numpy as np
 
+from ..memory import Workspace
 from . import compiled, get_num_threads, parallel_ranges
 from .conv import MIN_WORK_PER_THREAD, _SingleThreadedBlas
 
@@ -31,11 +33,11 @@ COLUMNS_PER_CHUNK = 256
 near BLAS's large-product speed (one thread, (128, 1152) x (1152, 256): ~70 GFLOP/s against ~45 at 16 columns)."""
 
 
-SPREAD_BYTES = 1 << 19
-"""dx is spread a few examples at a time, W^T dy for about this many bytes of columns (half the L2 cache of a core
-here), read back by col2im while in cache. Backward of one 16x32x32 -> 16 layer at batch 32, best of 11, two threads:
-14.7 ms in one piece per chunk, 12.5 ms in 512 KB pieces; other layers and one thread within 3% either way (256 KB and
-128 KB pieces lost up to 10% on the 128x4x4 layer)."""
+PIECE_BYTES = 1 << 19
+"""Columns are made and used a few examples at a time, about this many bytes of them (half the L2 cache of a core
+here), read back while in cache: they never exist whole, and backward rebuilds them from x. Spreading dx this way
+(W^T dy then col2im) took the backward of one 16x32x32 -> 16 layer at batch 32 from 14.7 to 12.5 ms on two threads
+(best of 11; other layers and one thread within 3%; 256 KB and 128 KB pieces lost up to 10% on the 128x4x4 layer)."""
 
 
 def _valid_columns(geo, width):
@@ -57,9 +59,10 @@ def _valid_columns(geo, width):
 # NumPy's strided copy (16x32x32 inputs, batch 32: 1.52 ms against 1.66 ms; 128x4x4: 0.65 ms against 1.09 ms).
 
 @compiled(parallel=False)
-def _im2col(x, cols, first, last, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, q_lo, q_hi):
-    """cols[(c kh + i) kw + j, n L + p ow + q] = x[n, c, p sh - ph + i dh, q sw - pw + j dw] (0 outside x), for the
-    examples n in [first, last). x: (N, C, H, W), cols: (C kh kw, N L), both C-contiguous; L = oh ow."""
+def _im2col(x, cols, first, last, base, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, q_lo, q_hi):
+    """cols[(c kh + i) kw + j, (n - base) L + p ow + q] = x[n, c, p sh - ph + i dh, q sw - pw + j dw] (0 outside x),
+    for the examples n in [first, last). x: (N, C, H, W), cols: (C kh kw, >= (last - base) L), both C-contiguous;
+    L = oh ow."""
     channels, height, width = x.shape[1], x.shape[2], x.shape[3]
     positions, row_length = oh * ow, cols.shape[1]
     x_flat, cols_flat = x.reshape(-1), cols.reshape(-1)
@@ -73,7 +76,7 @@ def _im2col(x, cols, first, last, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, q_lo, 
                         h = p * sh - ph + i * dh
                         inside = 0 <= h < height
                         lo, hi = (q_lo[j], q_hi[j]) if inside else (ow, ow)
-                        dst = np.uint64(row * row_length + n * positions + p * ow)
+                        dst = np.uint64(row * row_length + (n - base) * positions + p * ow)
                         for q in range(np.uint64(lo)):
                             cols_flat[dst + q] = 0
                         for q in range(np.uint64(hi), np.uint64(ow)):
@@ -91,9 +94,9 @@ def _im2col(x, cols, first, last, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, q_lo, 
 
 
 @compiled(parallel=False)
-def _col2im(dcols, dx, first, last, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, q_lo, q_hi):
+def _col2im(dcols, dx, first, last, base, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, q_lo, q_hi):
     """The adjoint of ``_im2col`` for the examples n in [first, last): dx[n] = 0, then every column value is added to
-    the input element it was read from. dcols: (C kh kw, N L), dx: (N, C, H, W), both C-contiguous."""
+    the input element it was read from. dcols: (C kh kw, >= (last - base) L), dx: (N, C, H, W), both C-contiguous."""
     channels, height, width = dx.shape[1], dx.shape[2], dx.shape[3]
     positions, row_length = oh * ow, dcols.shape[1]
     dx_flat, dcols_flat = dx.reshape(-1), dcols.reshape(-1)
@@ -111,7 +114,7 @@ def _col2im(dcols, dx, first, last, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, q_lo
                         h = p * sh - ph + i * dh
                         if h < 0 or h >= height or hi == lo:
                             continue
-                        src = np.uint64(row * row_length + n * positions + p * ow + lo)
+                        src = np.uint64(row * row_length + (n - base) * positions + p * ow + lo)
                         dst = np.uint64(plane + h * width + j * dw - pw + lo * sw)
                         if sw == 1:
                             for t in range(np.uint64(hi - lo)):
@@ -135,7 +138,7 @@ def _flat_rows(geo, width):
 
 
 @compiled(parallel=False)
-def _im2col_flat(x, cols, first, last, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, q_lo, q_hi):
+def _im2col_flat(x, cols, first, last, base, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, q_lo, q_hi):
     """``_im2col`` when ``_flat_rows``: per kernel offset and example, one run of x copied, then the rows outside x
     and the padding columns set to 0."""
     channels, height, width = x.shape[1], x.shape[2], x.shape[3]
@@ -148,7 +151,7 @@ def _im2col_flat(x, cols, first, last, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, q
                 row = (c * kh + i) * kw + j
                 lo, hi, offset = q_lo[j], q_hi[j], j * dw - pw
                 for n in range(first, last):
-                    start = row * row_length + n * positions
+                    start = row * row_length + (n - base) * positions
                     dst = np.uint64(start)
                     for t in range(np.uint64(p_lo * ow)):
                         cols_flat[dst + t] = 0
@@ -172,15 +175,15 @@ def _im2col_flat(x, cols, first, last, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, q
 
 
 @compiled(parallel=False)
-def _rows_to_examples(rows, bias, add_bias, y, first, last):
-    """y[n, o, l] = rows[o, n L + l] (+ bias[o]) for n in [first, last). rows: (out, N L), y: (N, out, L), both
-    C-contiguous."""
+def _rows_to_examples(rows, bias, add_bias, y, first, last, base):
+    """y[n, o, l] = rows[o, (n - base) L + l] (+ bias[o]) for n in [first, last). rows: (out, >= (last - base) L),
+    y: (N, out, L), both C-contiguous."""
     out, positions = y.shape[1], y.shape[2]
     rows_flat, y_flat = rows.reshape(-1), y.reshape(-1)
     for n in range(first, last):
         for o in range(out):
             b = bias[o] if add_bias else 0
-            src = np.uint64(o * rows.shape[1] + n * positions)
+            src = np.uint64(o * rows.shape[1] + (n - base) * positions)
             dst = np.uint64((n * out + o) * positions)
             for t in range(np.uint64(positions)):
                 y_flat[dst + t] = rows_flat[src + t] + b
@@ -223,36 +226,55 @@ def _run_tasks(tasks, multiply_adds):
             parallel_ranges(len(tasks), work, 1)
 
 
-def conv2d_forward(x, w2, bias, geo, cols, products, grad_rows=None):
-    """(y, grad): y (N, out, oh, ow), a new array, for x (N, C, H, W) and the weights as a matrix w2 (out, C kh kw);
-    fills ``cols`` (C kh kw, N L), which the weight gradient reads, and uses ``products`` (out, N L) as a temporary.
-    With ``w2`` None only the columns are built (y is None). With ``grad_rows`` (R, N L), grad = grad_rows cols^T
-    (R, C kh kw) is summed chunk by chunk as the columns are made (a transposed convolution's weight gradient);
-    else None."""
+def conv2d_forward(x, w2, bias, geo, grad_rows=None):
+    """(y, grad): y (N, out, oh, ow), a new array, for x (N, C, H, W) and the weights as a matrix w2 (out, C kh kw)
+    (None: no y). With ``grad_rows`` (R, N L), grad = grad_rows im2col(x)^T (R, C kh kw), summed as the columns are
+    made (a transposed convolution's weight gradient); else None. The columns are built a piece at a time and used
+    while in cache (``_pieces``): they never exist whole."""
     n = x.shape[0]
-    oh, ow = geo[-2:]
-    positions = oh * ow
+    positions = geo[-2] * geo[-1]
+    rows = x.shape[1] * geo[0] * geo[1]
     y = None if w2 is None else np.empty((n, w2.shape[0], positions), dtype=x.dtype)
     has_bias = bias is not None
     bias_values = bias if has_bias else np.zeros(0 if w2 is None else w2.shape[0], dtype=x.dtype)
     valid = _valid_columns(geo, x.shape[3])
     im2col = _im2col_flat if _flat_rows(geo, x.shape[3]) else _im2col
+    per_piece = _examples_per_piece(rows, positions, x.itemsize)
     partial_sums = {}
 
     def examples(first, last):
-        im2col(x, cols, first, last, *geo, *valid)
-        columns = slice(first * positions, last * positions)
-        if w2 is not None:
-            np.matmul(w2, cols[:, columns], out=products[:, columns])
-            _rows_to_examples(products, bias_values, has_bias, y, first, last)
-        if grad_rows is not None:
-            partial_sums[first] = np.matmul(grad_rows[:, columns], cols[:, columns].T)
+        scratch = Workspace(np)  # this thread's pool: fresh arrays of a MB page-faulted ~0.3 ms a call
+        cols = scratch.empty((rows, min(per_piece, last - first) * positions), x.dtype)
+        products = None if w2 is None else scratch.empty((w2.shape[0], cols.shape[1]), x.dtype)
+        for lo, hi, width in _pieces(first, last, per_piece, positions):
+            im2col(x, cols, lo, hi, lo, *geo, *valid)
+            if w2 is not None:
+                np.matmul(w2, cols[:, :width], out=products[:, :width])
+                _rows_to_examples(products, bias_values, has_bias, y, lo, hi, lo)
+            if grad_rows is not None:
+                _add_share(partial_sums, first, grad_rows[:, lo * positions:hi * positions], cols[:, :width].T)
+        scratch.release()
 
     tasks = [partial(examples, *chunk) for chunk in _chunks(n, _examples_per_chunk(positions))]
-    products_per_position = (0 if w2 is None else w2.size) + (0 if grad_rows is None else grad_rows.shape[0] * len(cols))
-    _run_tasks(tasks, products_per_position * n * positions)
-    grad = None if grad_rows is None else _in_order(partial_sums, (grad_rows.shape[0], len(cols)), x.dtype)
-    return (None if y is None else y.reshape(n, y.shape[1], oh, ow)), grad
+    per_position = (0 if w2 is None else w2.size) + (0 if grad_rows is None else grad_rows.shape[0] * rows)
+    _run_tasks(tasks, per_position * n * positions)
+    grad = None if grad_rows is None else _in_order(partial_sums, (grad_rows.shape[0], rows), x.dtype)
+    return (None if y is None else y.reshape((n, y.shape[1]) + geo[-2:])), grad
+
+
+def _pieces(first, last, per_piece, positions):
+    """(lo, hi, hi - lo columns) for the examples [first, last) in pieces of ``per_piece`` examples."""
+    return [(lo, min(lo + per_piece, last), (min(lo + per_piece, last) - lo) * positions)
+            for lo in range(first, last, per_piece)]
+
+
+def _add_share(partial_sums, key, a, b):
+    """partial_sums[key] += a @ b (set on the first call)."""
+    product = np.matmul(a, b)
+    if key in partial_sums:
+        partial_sums[key] += product
+    else:
+        partial_sums[key] = product
 
 
 def _in_order(partial_sums, shape, dtype):
@@ -265,40 +287,52 @@ def _in_order(partial_sums, shape, dtype):
     return total
 
 
-def conv2d_backward(dy, cols, w2, geo, x_shape, need_x, need_w, need_b, dy_rows, dcols):
+def conv2d_backward(dy, x, w2, geo, x_shape, need_x, need_w, need_b, dy_rows):
     """(dx, dW2, db) of ``conv2d_forward``, each None unless asked: dx (N, C, H, W) and dW2 (out, C kh kw) new
-    arrays, db (out,). ``dy_rows`` (out, N L) and ``dcols`` (C kh kw, N L) are temporaries of the caller.
-    Each chunk of examples adds its share of dW and spreads its dx, one task per chunk for the threads."""
+    arrays, db (out,). ``x`` is the forward's input (read only for dW; None otherwise); ``dy_rows`` (out, N L)
+    receives dy laid out as rows. Each chunk of examples, piece by piece, rebuilds its columns and adds its share of
+    dW, and spreads its dx: one task per chunk for the threads."""
     n, out = dy.shape[:2]
     positions = geo[-2] * geo[-1]
+    rows = w2.shape[1]
     dy = np.ascontiguousarray(dy).reshape(n, out, positions)
     dx = dw = db = None
     _examples_to_rows(dy, dy_rows, 0, n)  # on this thread: ~0.1 ms for 0.5 M values, less than a hand-off
     if need_b:
         db = dy_rows.sum(axis=1)
     partial_sums = {}  # chunk start -> that chunk's share of dW
+    valid = _valid_columns(geo, x_shape[3])
+    im2col = _im2col_flat if _flat_rows(geo, x_shape[3]) else _im2col
     if need_x:
         dx = np.empty(x_shape, dtype=dy.dtype)
-        w_t = w2.T
-        valid = _valid_columns(geo, x_shape[3])
+    per_piece = _examples_per_piece(rows, positions, dy.itemsize)
 
     def examples(first, last):
-        columns = slice(first * positions, last * positions)
-        if need_w:
-            partial_sums[first] = np.matmul(dy_rows[:, columns], cols[:, columns].T)
-        if need_x:
-            for lo in range(first, last, step):  # W^T dy of a few examples, spread while it is in cache
-                hi = min(lo + step, last)
-                sub = slice(lo * positions, hi * positions)
-                np.matmul(w_t, dy_rows[:, sub], out=dcols[:, sub])
-                _col2im(dcols, dx, lo, hi, *geo, *valid)
+        scratch = Workspace(np)
+        width = min(per_piece, last - first) * positions
+        cols = scratch.empty((rows, width), dy.dtype) if need_w else None
+        dcols = scratch.empty((rows, width), dy.dtype) if need_x else None
+        for lo, hi, width in _pieces(first, last, per_piece, positions):
+            piece = slice(lo * positions, hi * positions)
+            if need_w:
+                im2col(x, cols, lo, hi, lo, *geo, *valid)
+                _add_share(partial_sums, first, dy_rows[:, piece], cols[:, :width].T)
+            if need_x:
+                np.matmul(w2.T, dy_rows[:, piece], out=dcols[:, :width])
+                _col2im(dcols, dx, lo, hi, lo, *geo, *valid)
+        scratch.release()
 
-    step = max(1, SPREAD_BYTES // max(1, w2.shape[1] * positions * dy.itemsize))
     tasks = [partial(examples, *chunk) for chunk in _chunks(n, _examples_per_chunk(positions))]
     _run_tasks(tasks, w2.size * n * positions * (need_w + need_x))
     if need_w:
         dw = _in_order(partial_sums, w2.shape, dy.dtype)
     return dx, dw, db
+
+
+def _examples_per_piece(rows, positions, itemsize):
+    """Examples whose columns (rows x positions each) make about ``PIECE_BYTES``, and at least
+    ``COLUMNS_PER_CHUNK`` columns."""
+    return max(1, -(-COLUMNS_PER_CHUNK // positions), PIECE_BYTES // max(1, rows * positions * itemsize))
 
 
 def _examples_per_chunk(positions):
@@ -311,12 +345,10 @@ def geometry(kernel, stride, pads, dilation, out):
     return kh, kw, sh, sw, pads[0][0], pads[1][0], dh, dw, oh, ow
 
 
-def work_sizes(x_shape, out_channels, geo):
-    """Shapes of the route's arrays: cols (C kh kw, N L) and the product rows (out, N L)."""
-    n, channels = x_shape[:2]
-    kh, kw = geo[:2]
-    positions = geo[-2] * geo[-1]
-    return (channels * kh * kw, n * positions), (out_channels, n * positions)
+def rows_shape(n, channels, geo):
+    """The shape of an (N, channels, oh, ow) array laid out as rows, (channels, N L): ``conv2d_backward``'s
+    ``dy_rows``."""
+    return channels, n * geo[-2] * geo[-1]
 
 
-__all__ = ["conv2d_forward", "conv2d_backward", "geometry", "work_sizes", "COLUMNS_PER_CHUNK"]
+__all__ = ["conv2d_forward", "conv2d_backward", "geometry", "rows_shape", "COLUMNS_PER_CHUNK", "PIECE_BYTES"]

@@ -310,33 +310,26 @@ class Conv(BufferedFunction):
         return y
 
     def _forward_batch_columns(self, x, weight, bias, stride, pads, dilation, out):
-        """y by ``kernels.conv_columns``; keeps the columns (C K, N L) for dW when the weight needs a gradient."""
-        x2, w2d, stride2, pads2, dilation2 = _as_2d(x, weight, stride, pads, dilation)
-        out2 = out if x.ndim == 4 else (1,) + out
-        geo = conv_columns.geometry(w2d.shape[2:], stride2, pads2, dilation2, out2)
+        """y by ``kernels.conv_columns``; keeps x (as PyTorch does), from which backward rebuilds the columns a piece
+        at a time, when the weight needs a gradient."""
+        x_contiguous = backend.np.ascontiguousarray(x)  # x itself when it is: then its version is checked in backward
+        x2, w2d, stride2, pads2, dilation2 = _as_2d(x_contiguous, weight, stride, pads, dilation)
+        geo = conv_columns.geometry(w2d.shape[2:], stride2, pads2, dilation2, out if x.ndim == 4 else (1,) + out)
         w2 = w2d.reshape(w2d.shape[0], -1)
-        kept, temporary = Workspace(self.xp), Workspace(self.xp)
-        cols_shape, rows_shape = conv_columns.work_sizes(x2.shape, w2.shape[0], geo)
-        cols = kept.empty(cols_shape, x.dtype)
-        y, _ = conv_columns.conv2d_forward(backend.np.ascontiguousarray(x2), w2, bias, geo, cols,
-                                           temporary.empty(rows_shape, x.dtype))
-        temporary.release()
+        y, _ = conv_columns.conv2d_forward(x2, w2, bias, geo)
         y = y.reshape(y.shape[:2] + out)
         need_w = self.needs_input_grad[1] and is_grad_enabled()
-        if not need_w:
-            kept.release()
-        self.keep_for_backward(kept, (y,), "batch columns", cols if need_w else None, w2, geo, x2.shape, x.shape,
-                               weight.shape)
+        self.keep_for_backward(Workspace(self.xp), (y,), "batch columns", x_contiguous if need_w else None, w2, geo,
+                               x2.shape, x.shape, weight.shape)
         return y
 
     def _backward_batch_columns(self, dy):
-        _, cols, w2, geo, x2_shape, x_shape, weight_shape = self.saved
+        _, x, w2, geo, x2_shape, x_shape, weight_shape = self.saved
         need_x, need_w, need_b = self.needs_input_grad[:3]
         temporary = Workspace(self.xp)
-        cols_shape, rows_shape = conv_columns.work_sizes(x2_shape, w2.shape[0], geo)
-        dcols = temporary.empty(cols_shape, dy.dtype) if need_x else None
-        dx, dw, db = conv_columns.conv2d_backward(dy, cols, w2, geo, x2_shape, need_x, need_w, need_b,
-                                                  temporary.empty(rows_shape, dy.dtype), dcols)
+        dy_rows = temporary.empty(conv_columns.rows_shape(x2_shape[0], w2.shape[0], geo), dy.dtype)
+        dx, dw, db = conv_columns.conv2d_backward(dy, None if x is None else x.reshape(x2_shape), w2, geo, x2_shape,
+                                                  need_x, need_w, need_b, dy_rows)
         temporary.check_not_holding("conv backward", (dx, dw, db))
         temporary.release()
         return (None if dx is None else dx.reshape(x_shape),
@@ -429,12 +422,9 @@ class ConvTranspose(BufferedFunction):
         y_shape = (x2.shape[0], w2d.shape[1]) + (out if x.ndim == 4 else (1,) + out)
         geo = conv_columns.geometry(w2d.shape[2:], stride2, pads2, dilation2, x2.shape[2:])
         w2 = w2d.reshape(w2d.shape[0], -1)  # (C, out K)
-        kept, temporary = Workspace(self.xp), Workspace(self.xp)
-        cols_shape, rows_shape = conv_columns.work_sizes(y_shape, w2.shape[0], geo)
-        x_rows = kept.empty(rows_shape, x.dtype)
-        y, _, _ = conv_columns.conv2d_backward(x2, None, w2, geo, y_shape, True, False, False, x_rows,
-                                               temporary.empty(cols_shape, x.dtype))
-        temporary.release()
+        kept = Workspace(self.xp)
+        x_rows = kept.empty(conv_columns.rows_shape(x2.shape[0], w2.shape[0], geo), x.dtype)
+        y, _, _ = conv_columns.conv2d_backward(x2, None, w2, geo, y_shape, True, False, False, x_rows)
         if bias is not None:
             y += bias.reshape((-1,) + (1,) * (len(y_shape) - 2))
         y = y.reshape(y_shape[:2] + out)
@@ -452,15 +442,8 @@ class ConvTranspose(BufferedFunction):
         if need_b:
             db = _sum_bias(dy)
         if need_x or need_w:
-            temporary = Workspace(self.xp)
-            cols_shape, rows_shape = conv_columns.work_sizes(y_shape, w2.shape[0], geo)
             dy2 = backend.np.ascontiguousarray(dy).reshape(y_shape)
-            dx, dw = conv_columns.conv2d_forward(dy2, w2 if need_x else None, None, geo,
-                                                 temporary.empty(cols_shape, dy.dtype),
-                                                 temporary.empty(rows_shape, dy.dtype) if need_x else None,
-                                                 x_rows if need_w else None)
-            temporary.check_not_holding("conv_transpose backward", (dx, dw))
-            temporary.release()
+            dx, dw = conv_columns.conv2d_forward(dy2, w2 if need_x else None, None, geo, x_rows if need_w else None)
         return (None if dx is None else dx.reshape(x_shape), None if dw is None else dw.reshape(weight_shape), db)
 
     def backward(self, dy):
