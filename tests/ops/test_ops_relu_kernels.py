@@ -46,12 +46,8 @@ def test_compiled_relu_is_bit_identical_to_the_numpy_rule(shape, dtype, threads,
     monkeypatch.setattr(elementwise, "GRAIN", 1000)  # several chunks, on every thread
     x = _input(int(np.prod(shape)), dtype).reshape(shape)
     dy = _input(int(np.prod(shape)), dtype, seed=1).reshape(shape)  # inf and NaN in dy too: dy * 0 is NaN in both
-    before = g.get_num_threads()
-    g.set_num_threads(threads)
-    try:
-        fast = _relu_forward_backward(x, dy, True, monkeypatch)
-    finally:
-        g.set_num_threads(before)
+    g.set_num_threads(threads)  # tests/global_state.py restores the count after the test
+    fast = _relu_forward_backward(x, dy, True, monkeypatch)
     assert spy == ["relu", "relu_backward"]
     spy.clear()
     reference = _relu_forward_backward(x, dy, False, monkeypatch)
