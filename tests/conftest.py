@@ -28,3 +28,17 @@ def device(request):
     """Where ganglion's side of a parity test runs: "cpu", then "cuda" (marked ``gpu``; skipped without CuPy or a
     GPU). The PyTorch reference stays on the CPU, so a GPU case compares CuPy's results with PyTorch's directly."""
     return request.param
+
+
+@pytest.fixture
+def call_spy(monkeypatch):
+    """``call_spy(module, *names)``: each named function of ``module`` is replaced (for this test) by a wrapper that
+    records its name, then calls it; returns the list of recorded names. Tells which route an op took."""
+    def install(module, *names):
+        calls = []
+        for name in names:
+            original = getattr(module, name)
+            monkeypatch.setattr(module, name, lambda *a, _f=original, _n=name: calls.append(_n) or _f(*a))
+        return calls
+
+    return install

@@ -157,7 +157,7 @@ CASES = [  # (fn, x shape, w shape, options)
 @pytest.mark.parametrize("bias", [True, False])
 @pytest.mark.parametrize("fn, x_shape, w_shape, options", CASES)
 def test_batch_columns_route_equals_numpy_route_and_torch(fn, x_shape, w_shape, options, bias, dtype, threads,
-                                                          monkeypatch):
+                                                          monkeypatch, call_spy):
     monkeypatch.setattr(conv_columns, "COLUMNS_PER_CHUNK", 1)  # every example a chunk of its own,
     monkeypatch.setattr(conv_columns, "MIN_WORK_PER_THREAD", 1)  # shared over the threads however small,
     monkeypatch.setattr(conv_columns, "PIECE_BYTES", 1)  # and columns made one example at a time
@@ -168,9 +168,7 @@ def test_batch_columns_route_equals_numpy_route_and_torch(fn, x_shape, w_shape, 
     b = rng.standard_normal(out_channels).astype(dtype) if bias else None
     y_shape = getattr(torch.nn.functional, fn)(torch.tensor(x), torch.tensor(w), None, **options).shape
     dy = rng.standard_normal(tuple(y_shape)).astype(dtype)
-    calls = []
-    for name in ("conv2d_forward", "conv2d_backward"):
-        monkeypatch.setattr(conv_columns, name, lambda *a, _f=getattr(conv_columns, name): calls.append(1) or _f(*a))
+    calls = call_spy(conv_columns, "conv2d_forward", "conv2d_backward")
     g.set_num_threads(threads)
     batch = _run("ganglion", x, w, b, dy, fn, **options)
     assert len(calls) == 2, "the batch-columns route was not taken for forward and backward"
