@@ -1,0 +1,378 @@
+"""3x3 convolutions of stride 1 by Winograd's minimal filtering F(2x2, 3x3): 16 multiplies per 2x2 outputs, not 36.
+
+A 2x2 tile of outputs reads a 4x4 tile d of the (padded) input. With the transforms of Lavin & Gray (2015),
+
+    B^T = [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]]
+    G   = [[1, 0, 0], [1/2, 1/2, 1/2], [1/2, -1/2, 1/2], [0, 0, 1]]
+    A^T = [[1, 1, 1, 0], [0, 1, -1, -1]]
+
+    y_tile[o] = A^T ( sum_c U[o, c] * V[c] ) A,   U[o, c] = G g[o, c] G^T (4x4),   V[c] = B^T d[c] B (4x4),
+
+and the sum over c, for each of the 16 positions k of the 4x4 products, is one matrix product over the batch's tiles:
+M[k] = U[k] V[k], (out, C) x (C, tiles). That is 2.25x fewer multiply-adds than the columns route
+(``kernels.conv_columns``), whose products for a quarter-width ResNet's layers are already at this machine's BLAS
+speed; the transforms are adds, made in cache a few examples at a time.
+
+Backward follows the chain rule through the same linear maps (Z[k] = (A dY A^T)[k], the gradient of M[k]):
+
+    dU[k] = Z[k] V[k]^T,  dW[o, c] = G^T dU[o, c] G;   dV[k] = U[k]^T Z[k],  dx tile += B dV B^T (overlapping tiles add).
+
+The error grows by a few units in the last place of float32 (the transforms have entries 1/2 and 1): the tests hold
+it to PyTorch's direct convolution at the tolerances of the columns route. The reference for each compiled loop is
+the same loop run by Python (``.py_func``), and for the whole route the columns route:
+tests/nn/test_nn_conv_winograd.py.
+"""
+
+from functools import partial
+
+import numpy as np
+
+from ..memory import Workspace
+from . import compiled
+from .conv import _SingleThreadedBlas
+from .conv_columns import _add_share, _chunks, _in_order, _pieces, _run_tasks
+
+TILES_PER_PIECE = 256
+"""Tiles a piece of examples gets at least (more when one example has more): the 16 products (out, C) x (C, tiles)
+then run at full speed (one thread, C = out = 32: 40 GFLOP/s from 256 tiles up, 35 with all 2048 at once)."""
+
+PIECE_BYTES = 1 << 18
+"""A piece's transformed input V, about this many bytes (half a core's L2 cache here), is made, used and dropped
+while in cache, as are its products M: neither ever exists for the whole batch."""
+
+TILES_PER_CHUNK = 64
+"""The fewest tiles a thread's task gets: a quarter-width ResNet's 4x4 layers have 4 tiles an example."""
+
+_G = np.array([[1.0, 0.0, 0.0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0.0, 0.0, 1.0]])
+_GG = np.kron(_G, _G)
+"""(16, 9): U[o, c] = G g[o, c] G^T as a product, U_flat[4 i + j] = sum over (a, b) of GG[4 i + j, 3 a + b] g[a, b]
+(one product for all (o, c), where einsum took 2.8 ms for 128 x 128 weights)."""
+
+
+MIN_CHANNELS = 32
+"""The fewest input and output channels this route takes: with 16 (a quarter-width ResNet-18's first stage,
+16x32x32, batch 32) the transforms cost what the products save (a whole training step 1.01-1.04x the time with
+them taken here, paired in one process); from 32 up the products' saving wins (benchmarks/README.md)."""
+
+
+def applies(weight_shape, stride, dilation, groups):
+    """True for the convolutions this route computes: 2-D, 3x3, stride 1, dilation 1, groups 1, and at least
+    ``MIN_CHANNELS`` input and output channels."""
+    return (len(weight_shape) == 4 and tuple(weight_shape[2:]) == (3, 3) and tuple(stride) == (1, 1)
+            and tuple(dilation) == (1, 1) and groups == 1 and min(weight_shape[:2]) >= MIN_CHANNELS)
+
+
+def transform_weight(weight):
+    """U (16, out, C), C-contiguous: U[4 i + j, o, c] = (G g[o, c] G^T)[i, j] for weights (out, C, 3, 3)."""
+    out, channels = weight.shape[:2]
+    with _SingleThreadedBlas():  # BLAS's own threads, once woken, spin on the core the next convolution wants
+        u = _GG.astype(weight.dtype) @ weight.reshape(out * channels, 9).T
+    return u.reshape(16, out, channels)
+
+
+def weight_grad(du):
+    """dW (out, C, 3, 3) from dU (16, out, C): dW[o, c] = G^T dU[o, c] G."""
+    out, channels = du.shape[1:]
+    with _SingleThreadedBlas():
+        dw = du.reshape(16, out * channels).T @ _GG.astype(du.dtype)
+    return dw.reshape(out, channels, 3, 3)
+
+
+def tile_counts(out_size):
+    """(th, tw): the 2x2 tiles that cover an (oh, ow) output; the last row and column of tiles may stick out."""
+    return -(-out_size[0] // 2), -(-out_size[1] // 2)
+
+
+# The compiled loops work on one piece of examples. ``padded`` is the piece of x with its zero padding, sized so that
+# every tile reads inside it: (examples, C, 2 th + 2, 2 tw + 2). Tile t = (n - first) th tw + a tw + b of example n
+# reads padded rows 2a .. 2a + 3 and columns 2b .. 2b + 3.
+
+@compiled(parallel=False)
+def _pad_piece(x, padded, first, last, ph, pw):
+    """padded[n - first] = x[n] shifted by (ph, pw), zero elsewhere, for n in [first, last)."""
+    height, width = x.shape[2], x.shape[3]
+    rows, cols = padded.shape[2], padded.shape[3]
+    for n in range(first, last):
+        for c in range(x.shape[1]):
+            plane = padded[n - first, c]
+            for r in range(rows):
+                h = r - ph
+                if 0 <= h < height:
+                    for q in range(pw):
+                        plane[r, q] = 0
+                    for q in range(width):
+                        plane[r, pw + q] = x[n, c, h, q]
+                    for q in range(pw + width, cols):
+                        plane[r, q] = 0
+                else:
+                    for q in range(cols):
+                        plane[r, q] = 0
+
+
+@compiled(parallel=False)
+def _input_tiles(padded, v, th, tw):
+    """v[4 i + j, c, t] = (B^T d B)[i, j] for each tile t's 4x4 input d of channel c. padded: (examples, C, 2 th + 2,
+    2 tw + 2); v: (16, C, >= examples th tw)."""
+    for e in range(padded.shape[0]):
+        for c in range(padded.shape[1]):
+            plane = padded[e, c]
+            for a in range(th):
+                r = 2 * a
+                t0 = (e * th + a) * tw
+                for b in range(tw):
+                    q = 2 * b
+                    # rows of B^T d, one column of d at a time
+                    r0_0 = plane[r, q] - plane[r + 2, q]
+                    r0_1 = plane[r, q + 1] - plane[r + 2, q + 1]
+                    r0_2 = plane[r, q + 2] - plane[r + 2, q + 2]
+                    r0_3 = plane[r, q + 3] - plane[r + 2, q + 3]
+                    r1_0 = plane[r + 1, q] + plane[r + 2, q]
+                    r1_1 = plane[r + 1, q + 1] + plane[r + 2, q + 1]
+                    r1_2 = plane[r + 1, q + 2] + plane[r + 2, q + 2]
+                    r1_3 = plane[r + 1, q + 3] + plane[r + 2, q + 3]
+                    r2_0 = plane[r + 2, q] - plane[r + 1, q]
+                    r2_1 = plane[r + 2, q + 1] - plane[r + 1, q + 1]
+                    r2_2 = plane[r + 2, q + 2] - plane[r + 1, q + 2]
+                    r2_3 = plane[r + 2, q + 3] - plane[r + 1, q + 3]
+                    r3_0 = plane[r + 1, q] - plane[r + 3, q]
+                    r3_1 = plane[r + 1, q + 1] - plane[r + 3, q + 1]
+                    r3_2 = plane[r + 1, q + 2] - plane[r + 3, q + 2]
+                    r3_3 = plane[r + 1, q + 3] - plane[r + 3, q + 3]
+                    t = t0 + b
+                    # times B on the right: columns (0 - 2, 1 + 2, 2 - 1, 1 - 3)
+                    v[0, c, t] = r0_0 - r0_2
+                    v[1, c, t] = r0_1 + r0_2
+                    v[2, c, t] = r0_2 - r0_1
+                    v[3, c, t] = r0_1 - r0_3
+                    v[4, c, t] = r1_0 - r1_2
+                    v[5, c, t] = r1_1 + r1_2
+                    v[6, c, t] = r1_2 - r1_1
+                    v[7, c, t] = r1_1 - r1_3
+                    v[8, c, t] = r2_0 - r2_2
+                    v[9, c, t] = r2_1 + r2_2
+                    v[10, c, t] = r2_2 - r2_1
+                    v[11, c, t] = r2_1 - r2_3
+                    v[12, c, t] = r3_0 - r3_2
+                    v[13, c, t] = r3_1 + r3_2
+                    v[14, c, t] = r3_2 - r3_1
+                    v[15, c, t] = r3_1 - r3_3
+
+
+@compiled(parallel=False)
+def _input_tiles_adjoint(dv, padded, th, tw):
+    """The adjoint of ``_input_tiles``: padded = 0, then each tile's B dV B^T added to the 4x4 it was read from."""
+    for e in range(padded.shape[0]):
+        for c in range(padded.shape[1]):
+            plane = padded[e, c]
+            for r in range(plane.shape[0]):
+                for q in range(plane.shape[1]):
+                    plane[r, q] = 0
+            for a in range(th):
+                r = 2 * a
+                t0 = (e * th + a) * tw
+                for b in range(tw):
+                    q = 2 * b
+                    t = t0 + b
+                    for i in range(4):
+                        # row i of dV B^T: B maps (w0, w1, w2, w3) to (w0, w1 - w2 + w3, -w0 + w1 + w2, -w3)
+                        w0, w1, w2, w3 = dv[4 * i, c, t], dv[4 * i + 1, c, t], dv[4 * i + 2, c, t], dv[4 * i + 3, c, t]
+                        s0, s1, s2, s3 = w0, w1 - w2 + w3, w1 + w2 - w0, -w3
+                        # then B on the left, row i of dV B^T spread over input rows r .. r + 3
+                        if i == 0:
+                            plane[r, q] += s0
+                            plane[r, q + 1] += s1
+                            plane[r, q + 2] += s2
+                            plane[r, q + 3] += s3
+                            plane[r + 2, q] -= s0
+                            plane[r + 2, q + 1] -= s1
+                            plane[r + 2, q + 2] -= s2
+                            plane[r + 2, q + 3] -= s3
+                        elif i == 1:
+                            plane[r + 1, q] += s0
+                            plane[r + 1, q + 1] += s1
+                            plane[r + 1, q + 2] += s2
+                            plane[r + 1, q + 3] += s3
+                            plane[r + 2, q] += s0
+                            plane[r + 2, q + 1] += s1
+                            plane[r + 2, q + 2] += s2
+                            plane[r + 2, q + 3] += s3
+                        elif i == 2:
+                            plane[r + 1, q] -= s0
+                            plane[r + 1, q + 1] -= s1
+                            plane[r + 1, q + 2] -= s2
+                            plane[r + 1, q + 3] -= s3
+                            plane[r + 2, q] += s0
+                            plane[r + 2, q + 1] += s1
+                            plane[r + 2, q + 2] += s2
+                            plane[r + 2, q + 3] += s3
+                        else:
+                            plane[r + 1, q] += s0
+                            plane[r + 1, q + 1] += s1
+                            plane[r + 1, q + 2] += s2
+                            plane[r + 1, q + 3] += s3
+                            plane[r + 3, q] -= s0
+                            plane[r + 3, q + 1] -= s1
+                            plane[r + 3, q + 2] -= s2
+                            plane[r + 3, q + 3] -= s3
+
+
+@compiled(parallel=False)
+def _output_tiles(m, bias, add_bias, y, first, last, th, tw):
+    """y[n, o, 2a + i, 2b + j] = (A^T m[:, o, t] A)[i, j] (+ bias[o]) for the examples n in [first, last), where it
+    lies inside y (N, out, oh, ow); m: (16, out, >= (last - first) th tw)."""
+    oh, ow = y.shape[2], y.shape[3]
+    for n in range(first, last):
+        for o in range(y.shape[1]):
+            beta = bias[o] if add_bias else 0
+            for a in range(th):
+                p = 2 * a
+                t0 = ((n - first) * th + a) * tw
+                for b in range(tw):
+                    t = t0 + b
+                    q = 2 * b
+                    # A^T m: rows (0 + 1 + 2, 1 - 2 - 3), one column of m at a time
+                    s0_0 = m[0, o, t] + m[4, o, t] + m[8, o, t]
+                    s0_1 = m[1, o, t] + m[5, o, t] + m[9, o, t]
+                    s0_2 = m[2, o, t] + m[6, o, t] + m[10, o, t]
+                    s0_3 = m[3, o, t] + m[7, o, t] + m[11, o, t]
+                    s1_0 = m[4, o, t] - m[8, o, t] - m[12, o, t]
+                    s1_1 = m[5, o, t] - m[9, o, t] - m[13, o, t]
+                    s1_2 = m[6, o, t] - m[10, o, t] - m[14, o, t]
+                    s1_3 = m[7, o, t] - m[11, o, t] - m[15, o, t]
+                    y[n, o, p, q] = s0_0 + s0_1 + s0_2 + beta
+                    if q + 1 < ow:
+                        y[n, o, p, q + 1] = s0_1 - s0_2 - s0_3 + beta
+                    if p + 1 < oh:
+                        y[n, o, p + 1, q] = s1_0 + s1_1 + s1_2 + beta
+                        if q + 1 < ow:
+                            y[n, o, p + 1, q + 1] = s1_1 - s1_2 - s1_3 + beta
+
+
+@compiled(parallel=False)
+def _output_tiles_adjoint(dy, z, first, last, th, tw):
+    """The adjoint of ``_output_tiles`` (the gradient of m): z[:, o, t] = A dY A^T for each tile's 2x2 of dy (0 where
+    it sticks out of dy), for the examples n in [first, last). dy: (N, out, oh, ow); z: (16, out, >= tiles)."""
+    oh, ow = dy.shape[2], dy.shape[3]
+    for n in range(first, last):
+        for o in range(dy.shape[1]):
+            for a in range(th):
+                p = 2 * a
+                t0 = ((n - first) * th + a) * tw
+                for b in range(tw):
+                    t = t0 + b
+                    q = 2 * b
+                    right, down = q + 1 < ow, p + 1 < oh
+                    g00 = dy[n, o, p, q]
+                    g01 = dy[n, o, p, q + 1] if right else 0
+                    g10 = dy[n, o, p + 1, q] if down else 0
+                    g11 = dy[n, o, p + 1, q + 1] if right and down else 0
+                    # A maps a 2-vector (u, v) to (u, u + v, u - v, -v): first down the columns, then along the rows
+                    c0_0, c1_0, c2_0, c3_0 = g00, g00 + g10, g00 - g10, -g10
+                    c0_1, c1_1, c2_1, c3_1 = g01, g01 + g11, g01 - g11, -g11
+                    z[0, o, t], z[1, o, t], z[2, o, t], z[3, o, t] = c0_0, c0_0 + c0_1, c0_0 - c0_1, -c0_1
+                    z[4, o, t], z[5, o, t], z[6, o, t], z[7, o, t] = c1_0, c1_0 + c1_1, c1_0 - c1_1, -c1_1
+                    z[8, o, t], z[9, o, t], z[10, o, t], z[11, o, t] = c2_0, c2_0 + c2_1, c2_0 - c2_1, -c2_1
+                    z[12, o, t], z[13, o, t], z[14, o, t], z[15, o, t] = c3_0, c3_0 + c3_1, c3_0 - c3_1, -c3_1
+
+
+@compiled(parallel=False)
+def _crop_piece(padded, dx, first, last, ph, pw):
+    """dx[n] = padded[n - first] cut back to x's size (the inverse of ``_pad_piece``'s shift)."""
+    for n in range(first, last):
+        for c in range(dx.shape[1]):
+            for h in range(dx.shape[2]):
+                for q in range(dx.shape[3]):
+                    dx[n, c, h, q] = padded[n - first, c, h + ph, q + pw]
+
+
+def _row_length(tiles, channels, itemsize):
+    """The row length of V, M or Z (16, channels, row length) for ``tiles`` tiles: at least ``tiles``, chosen so that
+    the 16 slices [k], written side by side, start on at least 8 different cache sets (sets of 64 bytes, repeating
+    every 4 KB). Laid out whole, 256 float32 tiles of 16 channels put them 16 KB apart, all on one set: the input
+    transform of a 16x32x32 batch took 7.1 ms instead of 0.87 (one thread)."""
+    for length in range(tiles, tiles + 1024):
+        stride = channels * length * itemsize
+        if len({(k * stride % 4096) // 64 for k in range(16)}) >= 8:
+            return length
+    return tiles
+
+
+def _examples_per_piece(channels, tiles_per_example, itemsize):
+    """Examples whose V (16 C tiles each) makes about ``PIECE_BYTES``, and at least ``TILES_PER_PIECE`` tiles."""
+    return max(1, -(-TILES_PER_PIECE // tiles_per_example),
+               PIECE_BYTES // max(1, 16 * channels * tiles_per_example * itemsize))
+
+
+def conv3x3_forward(x, u, bias, pads, out_size):
+    """y (N, out, oh, ow), a new array, for x (N, C, H, W) and the transformed weights ``u`` (16, out, C)
+    (``transform_weight``); ``pads``: the leading padding (ph, pw) (the trailing padding is whatever makes the
+    output (oh, ow))."""
+    n, channels = x.shape[:2]
+    out = u.shape[1]
+    th, tw = tile_counts(out_size)
+    per_example = th * tw
+    y = np.empty((n, out) + tuple(out_size), dtype=x.dtype)
+    has_bias = bias is not None
+    bias_values = bias if has_bias else np.zeros(out, dtype=x.dtype)
+    per_piece = _examples_per_piece(channels, per_example, x.itemsize)
+
+    def examples(first, last):
+        scratch = Workspace(np)
+        size = min(per_piece, last - first)
+        padded = scratch.empty((size, channels, 2 * th + 2, 2 * tw + 2), x.dtype)
+        v = scratch.empty((16, channels, _row_length(size * per_example, channels, x.itemsize)), x.dtype)
+        m = scratch.empty((16, out, _row_length(size * per_example, out, x.itemsize)), x.dtype)
+        for lo, hi, _ in _pieces(first, last, per_piece, per_example):
+            count = hi - lo
+            _pad_piece(x, padded[:count], lo, hi, *pads)
+            _input_tiles(padded[:count], v, th, tw)
+            width = count * per_example
+            np.matmul(u, v[:, :, :width], out=m[:, :, :width])
+            _output_tiles(m, bias_values, has_bias, y, lo, hi, th, tw)
+        scratch.release()
+
+    tasks = [partial(examples, *chunk) for chunk in _chunks(n, -(-TILES_PER_CHUNK // per_example))]
+    _run_tasks(tasks, 16 * out * channels * n * per_example)
+    return y
+
+
+def conv3x3_backward(dy, x, u, pads, x_shape, need_x, need_w, need_b):
+    """(dx, dU, db) of ``conv3x3_forward``, each None unless asked: dx (N, C, H, W) and dU (16, out, C) new arrays
+    (``weight_grad`` turns dU into dW), db (out,). ``x`` is the forward's input (read only for dU)."""
+    n, out = dy.shape[:2]
+    channels = x_shape[1]
+    th, tw = tile_counts(dy.shape[2:])
+    per_example = th * tw
+    dy = np.ascontiguousarray(dy)
+    db = dy.sum(axis=(0, 2, 3)) if need_b else None
+    dx = np.empty(x_shape, dtype=dy.dtype) if need_x else None
+    u_t = np.ascontiguousarray(u.transpose(0, 2, 1)) if need_x else None
+    per_piece = _examples_per_piece(max(channels, out), per_example, dy.itemsize)
+    partial_sums = {}  # chunk start -> that chunk's share of dU
+
+    def examples(first, last):
+        scratch = Workspace(np)
+        size = min(per_piece, last - first)
+        z = scratch.empty((16, out, _row_length(size * per_example, out, dy.itemsize)), dy.dtype)
+        padded = scratch.empty((size, channels, 2 * th + 2, 2 * tw + 2), dy.dtype)
+        v = scratch.empty((16, channels, _row_length(size * per_example, channels, dy.itemsize)), dy.dtype)
+        for lo, hi, _ in _pieces(first, last, per_piece, per_example):
+            count, width = hi - lo, (hi - lo) * per_example
+            _output_tiles_adjoint(dy, z, lo, hi, th, tw)
+            if need_w:
+                _pad_piece(x, padded[:count], lo, hi, *pads)
+                _input_tiles(padded[:count], v, th, tw)
+                _add_share(partial_sums, first, z[:, :, :width], v[:, :, :width].transpose(0, 2, 1))
+            if need_x:
+                np.matmul(u_t, z[:, :, :width], out=v[:, :, :width])
+                _input_tiles_adjoint(v, padded[:count], th, tw)
+                _crop_piece(padded, dx, lo, hi, *pads)
+        scratch.release()
+
+    tasks = [partial(examples, *chunk) for chunk in _chunks(n, -(-TILES_PER_CHUNK // per_example))]
+    _run_tasks(tasks, 16 * out * channels * n * per_example * (need_w + need_x))
+    du = _in_order(partial_sums, (16, out, channels), dy.dtype) if need_w else None
+    return dx, du, db
+
+
+__all__ = ["applies", "transform_weight", "weight_grad", "tile_counts", "conv3x3_forward", "conv3x3_backward"]
