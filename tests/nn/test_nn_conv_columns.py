@@ -10,6 +10,7 @@ import ganglion as g
 import ganglion.nn.functional.conv as conv_module
 from ganglion import kernels
 from ganglion.kernels import conv_columns
+from nn_conv_helpers import assert_results_match
 
 pytestmark = pytest.mark.skipif(not kernels.available(), reason="compiled kernels are off (GANGLION_COMPILED=0 or no numba)")
 
@@ -175,15 +176,7 @@ def test_batch_columns_route_equals_numpy_route_and_torch(fn, x_shape, w_shape, 
     monkeypatch.setattr(conv_module, "_batch_columns_route", lambda *a: False)
     monkeypatch.setattr(conv_module, "_batch_columns_transposed_route", lambda *a: False)
     reference = _run("ganglion", x, w, b, dy, fn, **options)
-    expected = _run("torch", x, w, b, dy, fn, **options)
-    tolerance = 1e-4 if dtype == np.float32 else 1e-11
-    for got, ref, want in zip(batch, reference, expected):
-        if want is None:
-            assert got is None
-            continue
-        assert got.dtype == dtype and got.shape == want.shape
-        np.testing.assert_allclose(got, ref, rtol=tolerance, atol=tolerance)
-        np.testing.assert_allclose(got, want, rtol=tolerance, atol=tolerance)
+    assert_results_match(batch, [reference, _run("torch", x, w, b, dy, fn, **options)], dtype)
 
 
 def test_only_the_asked_gradients_and_nothing_kept_without_a_weight_gradient():

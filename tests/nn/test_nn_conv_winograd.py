@@ -9,6 +9,7 @@ import torch
 import ganglion as g
 from ganglion import kernels
 from ganglion.kernels import conv_columns, winograd
+from nn_conv_helpers import assert_results_match
 
 pytestmark = pytest.mark.skipif(not kernels.available(), reason="compiled kernels are off (GANGLION_COMPILED=0 or no numba)")
 
@@ -173,15 +174,7 @@ def test_route_equals_the_columns_route_and_torch(x_shape, out_channels, padding
     monkeypatch.setattr(winograd, "MIN_CHANNELS", 10**6)
     by_columns = _run("ganglion", x, w, b, dy, padding=padding)
     assert calls == ["conv3x3_forward", "conv3x3_backward"]  # not taken this time
-    expected = _run("torch", x, w, b, dy, padding=padding)
-    tolerance = 1e-4 if dtype == np.float32 else 1e-11
-    for mine, columns, want in zip(got, by_columns, expected):
-        if want is None:
-            assert mine is None
-            continue
-        assert mine.dtype == dtype and mine.shape == want.shape
-        np.testing.assert_allclose(mine, columns, rtol=tolerance, atol=tolerance)
-        np.testing.assert_allclose(mine, want, rtol=tolerance, atol=tolerance)
+    assert_results_match(got, [by_columns, _run("torch", x, w, b, dy, padding=padding)], dtype)
 
 
 def test_a_realistic_layer_matches_torch_in_float32():

@@ -160,7 +160,8 @@ def _input_tiles(padded, v, th, tw):
 
 @compiled(parallel=False)
 def _input_tiles_adjoint(dv, padded, th, tw):
-    """The adjoint of ``_input_tiles``: padded = 0, then each tile's B dV B^T added to the 4x4 it was read from."""
+    """The adjoint of ``_input_tiles``: padded = 0, then each tile's B dV B^T added to the 4x4 it was read from.
+    B maps (w0, w1, w2, w3) to (w0, w1 - w2 + w3, w1 + w2 - w0, -w3): first along each row of dV, then down."""
     for e in range(padded.shape[0]):
         for c in range(padded.shape[1]):
             plane = padded[e, c]
@@ -171,49 +172,20 @@ def _input_tiles_adjoint(dv, padded, th, tw):
                 r = 2 * a
                 t0 = (e * th + a) * tw
                 for b in range(tw):
-                    q = 2 * b
-                    t = t0 + b
-                    for i in range(4):
-                        # row i of dV B^T: B maps (w0, w1, w2, w3) to (w0, w1 - w2 + w3, -w0 + w1 + w2, -w3)
-                        w0, w1, w2, w3 = dv[4 * i, c, t], dv[4 * i + 1, c, t], dv[4 * i + 2, c, t], dv[4 * i + 3, c, t]
-                        s0, s1, s2, s3 = w0, w1 - w2 + w3, w1 + w2 - w0, -w3
-                        # then B on the left, row i of dV B^T spread over input rows r .. r + 3
-                        if i == 0:
-                            plane[r, q] += s0
-                            plane[r, q + 1] += s1
-                            plane[r, q + 2] += s2
-                            plane[r, q + 3] += s3
-                            plane[r + 2, q] -= s0
-                            plane[r + 2, q + 1] -= s1
-                            plane[r + 2, q + 2] -= s2
-                            plane[r + 2, q + 3] -= s3
-                        elif i == 1:
-                            plane[r + 1, q] += s0
-                            plane[r + 1, q + 1] += s1
-                            plane[r + 1, q + 2] += s2
-                            plane[r + 1, q + 3] += s3
-                            plane[r + 2, q] += s0
-                            plane[r + 2, q + 1] += s1
-                            plane[r + 2, q + 2] += s2
-                            plane[r + 2, q + 3] += s3
-                        elif i == 2:
-                            plane[r + 1, q] -= s0
-                            plane[r + 1, q + 1] -= s1
-                            plane[r + 1, q + 2] -= s2
-                            plane[r + 1, q + 3] -= s3
-                            plane[r + 2, q] += s0
-                            plane[r + 2, q + 1] += s1
-                            plane[r + 2, q + 2] += s2
-                            plane[r + 2, q + 3] += s3
-                        else:
-                            plane[r + 1, q] += s0
-                            plane[r + 1, q + 1] += s1
-                            plane[r + 1, q + 2] += s2
-                            plane[r + 1, q + 3] += s3
-                            plane[r + 3, q] -= s0
-                            plane[r + 3, q + 1] -= s1
-                            plane[r + 3, q + 2] -= s2
-                            plane[r + 3, q + 3] -= s3
+                    t, q = t0 + b, 2 * b
+                    s = (dv[0, c, t], dv[1, c, t] - dv[2, c, t] + dv[3, c, t], dv[1, c, t] + dv[2, c, t] - dv[0, c, t],
+                         -dv[3, c, t],
+                         dv[4, c, t], dv[5, c, t] - dv[6, c, t] + dv[7, c, t], dv[5, c, t] + dv[6, c, t] - dv[4, c, t],
+                         -dv[7, c, t],
+                         dv[8, c, t], dv[9, c, t] - dv[10, c, t] + dv[11, c, t],
+                         dv[9, c, t] + dv[10, c, t] - dv[8, c, t], -dv[11, c, t],
+                         dv[12, c, t], dv[13, c, t] - dv[14, c, t] + dv[15, c, t],
+                         dv[13, c, t] + dv[14, c, t] - dv[12, c, t], -dv[15, c, t])
+                    for j in range(4):
+                        plane[r, q + j] += s[j]
+                        plane[r + 1, q + j] += s[4 + j] - s[8 + j] + s[12 + j]
+                        plane[r + 2, q + j] += s[4 + j] + s[8 + j] - s[j]
+                        plane[r + 3, q + j] -= s[12 + j]
 
 
 @compiled(parallel=False)
