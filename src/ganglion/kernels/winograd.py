@@ -112,7 +112,8 @@ def _pad_piece(x, padded, first, last, ph, pw):
 @compiled(parallel=False)
 def _input_tiles(padded, v, th, tw):
     """v[4 i + j, c, t] = (B^T d B)[i, j] for each tile t's 4x4 input d of channel c. padded: (examples, C, 2 th + 2,
-    2 tw + 2); v: (16, C, >= examples th tw)."""
+    2 tw + 2); v: (16, C, >= examples th tw). B^T maps (d0, d1, d2, d3) to (d0 - d2, d1 + d2, d2 - d1, d1 - d3):
+    first down each column of d, then along each row of the result."""
     for e in range(padded.shape[0]):
         for c in range(padded.shape[1]):
             plane = padded[e, c]
@@ -120,42 +121,20 @@ def _input_tiles(padded, v, th, tw):
                 r = 2 * a
                 t0 = (e * th + a) * tw
                 for b in range(tw):
-                    q = 2 * b
-                    # rows of B^T d, one column of d at a time
-                    r0_0 = plane[r, q] - plane[r + 2, q]
-                    r0_1 = plane[r, q + 1] - plane[r + 2, q + 1]
-                    r0_2 = plane[r, q + 2] - plane[r + 2, q + 2]
-                    r0_3 = plane[r, q + 3] - plane[r + 2, q + 3]
-                    r1_0 = plane[r + 1, q] + plane[r + 2, q]
-                    r1_1 = plane[r + 1, q + 1] + plane[r + 2, q + 1]
-                    r1_2 = plane[r + 1, q + 2] + plane[r + 2, q + 2]
-                    r1_3 = plane[r + 1, q + 3] + plane[r + 2, q + 3]
-                    r2_0 = plane[r + 2, q] - plane[r + 1, q]
-                    r2_1 = plane[r + 2, q + 1] - plane[r + 1, q + 1]
-                    r2_2 = plane[r + 2, q + 2] - plane[r + 1, q + 2]
-                    r2_3 = plane[r + 2, q + 3] - plane[r + 1, q + 3]
-                    r3_0 = plane[r + 1, q] - plane[r + 3, q]
-                    r3_1 = plane[r + 1, q + 1] - plane[r + 3, q + 1]
-                    r3_2 = plane[r + 1, q + 2] - plane[r + 3, q + 2]
-                    r3_3 = plane[r + 1, q + 3] - plane[r + 3, q + 3]
-                    t = t0 + b
-                    # times B on the right: columns (0 - 2, 1 + 2, 2 - 1, 1 - 3)
-                    v[0, c, t] = r0_0 - r0_2
-                    v[1, c, t] = r0_1 + r0_2
-                    v[2, c, t] = r0_2 - r0_1
-                    v[3, c, t] = r0_1 - r0_3
-                    v[4, c, t] = r1_0 - r1_2
-                    v[5, c, t] = r1_1 + r1_2
-                    v[6, c, t] = r1_2 - r1_1
-                    v[7, c, t] = r1_1 - r1_3
-                    v[8, c, t] = r2_0 - r2_2
-                    v[9, c, t] = r2_1 + r2_2
-                    v[10, c, t] = r2_2 - r2_1
-                    v[11, c, t] = r2_1 - r2_3
-                    v[12, c, t] = r3_0 - r3_2
-                    v[13, c, t] = r3_1 + r3_2
-                    v[14, c, t] = r3_2 - r3_1
-                    v[15, c, t] = r3_1 - r3_3
+                    t, q = t0 + b, 2 * b
+                    s = (plane[r, q] - plane[r + 2, q], plane[r, q + 1] - plane[r + 2, q + 1],
+                         plane[r, q + 2] - plane[r + 2, q + 2], plane[r, q + 3] - plane[r + 2, q + 3],
+                         plane[r + 1, q] + plane[r + 2, q], plane[r + 1, q + 1] + plane[r + 2, q + 1],
+                         plane[r + 1, q + 2] + plane[r + 2, q + 2], plane[r + 1, q + 3] + plane[r + 2, q + 3],
+                         plane[r + 2, q] - plane[r + 1, q], plane[r + 2, q + 1] - plane[r + 1, q + 1],
+                         plane[r + 2, q + 2] - plane[r + 1, q + 2], plane[r + 2, q + 3] - plane[r + 1, q + 3],
+                         plane[r + 1, q] - plane[r + 3, q], plane[r + 1, q + 1] - plane[r + 3, q + 1],
+                         plane[r + 1, q + 2] - plane[r + 3, q + 2], plane[r + 1, q + 3] - plane[r + 3, q + 3])
+                    for i in range(0, 16, 4):
+                        v[i, c, t] = s[i] - s[i + 2]
+                        v[i + 1, c, t] = s[i + 1] + s[i + 2]
+                        v[i + 2, c, t] = s[i + 2] - s[i + 1]
+                        v[i + 3, c, t] = s[i + 1] - s[i + 3]
 
 
 @compiled(parallel=False)
@@ -197,11 +176,9 @@ def _output_tiles(m, bias, add_bias, y, first, last, th, tw):
         for o in range(y.shape[1]):
             beta = bias[o] if add_bias else 0
             for a in range(th):
-                p = 2 * a
-                t0 = ((n - first) * th + a) * tw
+                p, t0 = 2 * a, ((n - first) * th + a) * tw
                 for b in range(tw):
-                    t = t0 + b
-                    q = 2 * b
+                    t, q = t0 + b, 2 * b
                     # A^T m: rows (0 + 1 + 2, 1 - 2 - 3), one column of m at a time
                     s0_0 = m[0, o, t] + m[4, o, t] + m[8, o, t]
                     s0_1 = m[1, o, t] + m[5, o, t] + m[9, o, t]
@@ -228,11 +205,9 @@ def _output_tiles_adjoint(dy, z, first, last, th, tw):
     for n in range(first, last):
         for o in range(dy.shape[1]):
             for a in range(th):
-                p = 2 * a
-                t0 = ((n - first) * th + a) * tw
+                p, t0 = 2 * a, ((n - first) * th + a) * tw
                 for b in range(tw):
-                    t = t0 + b
-                    q = 2 * b
+                    t, q = t0 + b, 2 * b
                     right, down = q + 1 < ow, p + 1 < oh
                     g00 = dy[n, o, p, q]
                     g01 = dy[n, o, p, q + 1] if right else 0
