@@ -226,3 +226,31 @@ def test_changing_x_in_place_after_forward_is_refused_in_backward(monkeypatch):
     x.add_(1.0)
     with pytest.raises(RuntimeError, match="in-?place|modified"):
         y.sum().backward()
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")  # NumPy's, on inf - inf
+@pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan])
+@pytest.mark.parametrize("where", ["x", "dy"])
+def test_non_finite_values_land_where_torch_puts_them(bad, where, monkeypatch, call_spy):
+    """Winograd's transforms subtract inputs of one tile: an inf would give NaN, a NaN would spread to outputs whose
+    window does not hold it. A result that is not all finite is made again by the columns route."""
+    monkeypatch.setattr(winograd, "MIN_CHANNELS", 1)
+    rng = np.random.default_rng(10)
+    x = rng.standard_normal((2, 3, 6, 5)).astype(np.float32)
+    w = rng.standard_normal((4, 3, 3, 3)).astype(np.float32)
+    dy = rng.standard_normal((2, 4, 6, 5)).astype(np.float32)
+    (x if where == "x" else dy)[1, 2, 3, 0] = bad
+    calls = call_spy(winograd, "conv3x3_forward", "conv3x3_backward")
+    got = _run("ganglion", x, w, None, dy, padding=1)
+    # tried first, then redone by the columns (a forward redone so takes the columns' backward too)
+    assert calls == (["conv3x3_forward"] if where == "x" else ["conv3x3_forward", "conv3x3_backward"])
+    want = _run("torch", x, w, None, dy, padding=1)
+    if where == "dy":  # dW by the columns, whose padding zeros times an inf give NaN where PyTorch skips them
+        monkeypatch.setattr(winograd, "MIN_CHANNELS", 10**6)
+        want[2] = _run("ganglion", x, w, None, dy, padding=1)[2]
+    for mine, theirs in zip(got[:3], want[:3]):
+        np.testing.assert_array_equal(np.isnan(mine), np.isnan(theirs))
+        np.testing.assert_array_equal(np.isposinf(mine), np.isposinf(theirs))
+        np.testing.assert_array_equal(np.isneginf(mine), np.isneginf(theirs))
+        finite = np.isfinite(theirs)
+        np.testing.assert_allclose(mine[finite], theirs[finite], rtol=1e-4, atol=1e-4)

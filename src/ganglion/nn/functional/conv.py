@@ -336,19 +336,36 @@ class Conv(BufferedFunction):
 
     def _forward_winograd(self, x, weight, bias, pads, out):
         """y by ``kernels.winograd`` (3x3, stride 1: 2.25x fewer multiply-adds than the columns); keeps x, as the
-        columns route does, and the transformed weights U (16, out, C), which backward's dx reads."""
+        columns route does, and the transformed weights U (16, out, C), which backward's dx reads.
+
+        Winograd's transforms subtract inputs of one tile from each other: an inf in x gives NaN where a direct
+        convolution gives inf, and a NaN reaches outputs whose window does not hold it. So a result that is not all
+        finite is made again by the columns route, whose non-finite values are PyTorch's (tested)."""
         x = backend.np.ascontiguousarray(x)  # x itself when it is: then its version is checked in backward
         need_w = self.needs_input_grad[1] and is_grad_enabled()
         u = winograd.transform_weight(weight)
         y = winograd.conv3x3_forward(x, u, bias, (pads[0][0], pads[1][0]), out)
-        self.keep_for_backward(Workspace(self.xp), (y,), "winograd", x if need_w else None, u, pads, x.shape)
+        if not backend.np.isfinite(y).all():
+            return self._forward_batch_columns(x, weight, bias, (1, 1), pads, (1, 1), out)
+        self.keep_for_backward(Workspace(self.xp), (y,), "winograd", x if need_w else None, u, weight, pads, x.shape)
         return y
 
     def _backward_winograd(self, dy):
-        _, x, u, pads, x_shape = self.saved
+        """(dx, dW, db) by ``kernels.winograd``; by the columns route when they are not all finite (see forward)."""
+        _, x, u, weight, pads, x_shape = self.saved
         need_x, need_w, need_b = self.needs_input_grad[:3]
         dx, du, db = winograd.conv3x3_backward(dy, x, u, (pads[0][0], pads[1][0]), x_shape, need_x, need_w, need_b)
-        return dx, None if du is None else winograd.weight_grad(du), db
+        dw = None if du is None else winograd.weight_grad(du)
+        if all(g is None or backend.np.isfinite(g).all() for g in (dx, dw)):
+            return dx, dw, db
+        geo = conv_columns.geometry((3, 3), (1, 1), pads, (1, 1), dy.shape[2:])
+        w2 = weight.reshape(weight.shape[0], -1)
+        temporary = Workspace(self.xp)
+        dy_rows = temporary.empty(conv_columns.rows_shape(dy.shape[0], w2.shape[0], geo), dy.dtype)
+        dx, dw2, db = conv_columns.conv2d_backward(dy, x, w2, geo, x_shape, need_x, need_w, need_b, dy_rows)
+        temporary.check_not_holding("conv backward", (dx, dw2, db))
+        temporary.release()
+        return dx, None if dw2 is None else dw2.reshape(weight.shape), db
 
     def _backward_batch_columns(self, dy):
         _, x, w2, geo, x2_shape, x_shape, weight_shape = self.saved
