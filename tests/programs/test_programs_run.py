@@ -115,6 +115,17 @@ PROGRAMS = {
         Same("weight_names"), Same("weight_shapes"), Same("trainable_weight_count"), Same("config_units"),
         Near("test_accuracy", 0.08),
     ],
+    # PyTorch residual CNN (3x3 convolutions of 32 and 64 channels, batch norm, shortcuts): from weights the program
+    # sets, one batch of 32 and one of 7 (the framework's numbers alone); then trained on the digits: chance is 1/5
+    "prog_torch_residual_cnn.py": [
+        check
+        for size in (32, 7)
+        for check in (Near(f"fixed_loss_{size}", 1e-5, rtol=1e-5), Near(f"fixed_logits_{size}", 1e-5, rtol=1e-5),
+                      Near(f"fixed_grad_norms_{size}", 1e-5, rtol=1e-4))
+    ] + [
+        Below("last_epoch_loss", "first_epoch_loss"), AtMost("last_epoch_loss", 0.3), AtLeast("test_accuracy", 0.85),
+        Near("final_lr", 1e-12), Near("test_accuracy", 0.1),
+    ],
     # PyTorch checkpoint dict saved after 3 epochs and resumed in fresh objects == 6 epochs straight
     "prog_torch_checkpoint_resume.py": [
         AtMost("resumed_vs_straight_parameters", 0.0), AtMost("resumed_vs_straight_losses", 0.0),
