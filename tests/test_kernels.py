@@ -77,3 +77,73 @@ def test_parallel_ranges_raises_the_error_of_a_chunk():
             kernels.parallel_ranges(10_000, work, grain=100)
     finally:
         ganglion.set_num_threads(before)
+
+
+@pytest.fixture
+def no_backoff():
+    """No back-off before or after the test (it is process-wide)."""
+    kernels._backoff["until"] = 0.0
+    yield
+    kernels._backoff["until"] = 0.0
+    ganglion.set_num_threads(ganglion.get_num_threads())  # BLAS's threads as they were
+
+
+def _blas_threads():
+    from threadpoolctl import threadpool_info
+
+    return [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
+
+
+def test_a_stall_keeps_work_and_blas_on_the_calling_thread_until_the_back_off_ends(no_backoff):
+    import threading
+
+    before = ganglion.get_num_threads()
+    try:
+        ganglion.set_num_threads(2)
+        assert not kernels.machine_busy()
+        kernels.note_stall()
+        assert kernels.machine_busy() and set(_blas_threads()) <= {1}
+        threads = set()
+        kernels.parallel_ranges(1000, lambda start, stop: threads.add(threading.get_ident()), grain=10)
+        assert threads == {threading.get_ident()}  # no hand-off while backing off
+        kernels._backoff["until"] = 1e-9  # the back-off is over
+        assert not kernels.machine_busy()
+        assert set(_blas_threads()) <= {2} and kernels._backoff["until"] == 0.0
+    finally:
+        ganglion.set_num_threads(before)
+
+
+def test_parallel_ranges_backs_off_after_waiting_on_a_pool_thread(no_backoff):
+    import threading
+    import time
+
+    before = ganglion.get_num_threads()
+    try:
+        ganglion.set_num_threads(2)
+        caller = threading.get_ident()
+
+        def work(start, stop):  # the caller's chunk is short, the pool thread's long: the caller waits for it
+            time.sleep(0.002 if threading.get_ident() == caller else 0.03)
+
+        kernels.parallel_ranges(2, work, grain=1)
+        assert kernels.machine_busy()
+    finally:
+        ganglion.set_num_threads(before)
+
+
+def test_a_linear_product_that_stalls_starts_a_back_off(no_backoff, monkeypatch):
+    import importlib
+
+    linear = importlib.import_module("ganglion.nn.functional.linear")
+    layer = ganglion.nn.Linear(4, 3)
+    layer(ganglion.randn(2, 4))
+    assert not kernels.machine_busy()
+    monkeypatch.setattr(kernels, "STALL_SECONDS", 0.0)  # every product took "long",
+    monkeypatch.setattr(linear, "STALLED_SPEED", 1e30)  # and "too long for its size"
+    x = ganglion.randn(2, 4)
+    out = layer(x)
+    assert kernels.machine_busy()
+    want = x.numpy() @ layer.weight.detach().numpy().T + layer.bias.detach().numpy()
+    np.testing.assert_allclose(out.detach().numpy(), want, rtol=1e-6)
+    again = layer(x)  # backing off: BLAS on one thread, the same numbers
+    np.testing.assert_allclose(again.detach().numpy(), want, rtol=1e-6)

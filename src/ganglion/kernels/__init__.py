@@ -30,10 +30,12 @@ from __future__ import annotations
 import importlib.util
 import os
 import threading
+import time
 
 import numpy as np
 
-__all__ = ["available", "usable", "compiled", "prange", "parallel_ranges", "set_num_threads", "get_num_threads"]
+__all__ = ["available", "usable", "compiled", "prange", "parallel_ranges", "machine_busy", "note_stall",
+           "set_num_threads", "get_num_threads"]
 
 _compile_lock = threading.Lock()
 _numba = None  # the numba module once imported; importing it costs ~0.3 s, so not before the first kernel runs
@@ -92,7 +94,7 @@ def set_num_threads(n: int) -> None:
         raise ValueError(f"set_num_threads(n): n must be a positive int, got {n!r}")
     _requested_threads = int(n)
     _apply_threads()
-    _set_blas_threads(int(n))
+    _set_blas_threads(1 if machine_busy() else int(n))  # a back-off (note_stall) restores n when it ends
 
 
 def get_num_threads() -> int:
@@ -221,12 +223,54 @@ class _SharedRanges:
             raise self.error
 
 
+# A pool thread that took a chunk can still be preempted in the middle of it when another process wants its core,
+# and so can one that holds the GIL: then the caller waits out a scheduler time slice (milliseconds) for work of tens
+# of microseconds. With the other core busy (``python -c "while True: pass"``) that made LeNet-5's step 2.4x slower
+# on two threads than on one. So a call that waited more than ``STALL_SECONDS`` for the pool, and more than its own
+# share of the work took, makes the next ``BACKOFF_SECONDS`` of calls run on the calling thread alone; then the pool
+# is tried again. On an idle machine a wait is 20-50 us and nothing changes.
+
+STALL_SECONDS = 1e-3
+BACKOFF_SECONDS = 1.0
+_backoff = {"until": 0.0}  # process-wide, like the pool: until when calls run on one thread (0: not backing off)
+_backoff_lock = threading.Lock()
+
+
+def machine_busy() -> bool:
+    """True for ``BACKOFF_SECONDS`` after a stall (``note_stall``): a ``parallel_ranges`` call that waited on a pool
+    thread, or a product on BLAS's own threads that took far longer than its size (``nn.functional.linear``). Then
+    ``parallel_ranges`` keeps to the calling thread and BLAS runs on one thread; after it, both get their threads
+    back."""
+    if _backoff["until"] == 0.0:
+        return False
+    if time.perf_counter() < _backoff["until"]:
+        return True
+    with _backoff_lock:
+        if _backoff["until"] != 0.0:
+            _backoff["until"] = 0.0
+            _set_blas_threads(get_num_threads())
+    return False
+
+
+def note_stall() -> None:
+    """Another process wants the cores: the calling thread alone, and BLAS on one thread, for ``BACKOFF_SECONDS``.
+    BLAS's thread count is set once here and restored once after, not around each product: switching it back and
+    forth kept OpenBLAS's threads from their fast path (the MNIST MLP's step 1.15-1.26x slower on an idle machine)."""
+    with _backoff_lock:
+        if _backoff["until"] == 0.0:
+            _set_blas_threads(1)
+        _backoff["until"] = time.perf_counter() + BACKOFF_SECONDS
+
+
 def parallel_ranges(size, work, grain=1 << 15):
     """Run ``work(start, stop)`` over ``[0, size)`` in chunks of at least ``grain`` items, on the calling thread and
-    up to ``get_num_threads() - 1`` pool threads. ``work`` should release the GIL (a compiled kernel does: they are
-    built ``nogil``). Returns when every chunk is done; an exception in any chunk is raised here.
+    up to ``get_num_threads() - 1`` pool threads (none for ``BACKOFF_SECONDS`` after a call stalled on them: see
+    above). ``work`` should release the GIL (a compiled kernel does: they are built ``nogil``). Returns when every
+    chunk is done; an exception in any chunk is raised here.
     """
     threads = min(get_num_threads(), max(1, size // grain))
+    if threads > 1 and machine_busy():
+        threads = 1
     if threads <= 1:
         work(0, size)
         return
@@ -234,7 +278,12 @@ def parallel_ranges(size, work, grain=1 << 15):
     bounds = [size * i // chunks for i in range(chunks + 1)]
     shared = _SharedRanges(work, bounds)
     pool = _pool(threads - 1)
+    start = time.perf_counter()
     for _ in range(threads - 1):
         pool.submit(shared.take_and_run)
     shared.take_and_run()
+    done_here = time.perf_counter()
     shared.wait()
+    waited = time.perf_counter() - done_here
+    if waited > STALL_SECONDS and waited > done_here - start:
+        note_stall()

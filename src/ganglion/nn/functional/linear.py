@@ -1,6 +1,29 @@
 """``linear``: y = x W^T + b as one fused op (one matrix product forward, two backward)."""
 
+import time
+
+from ... import kernels
 from ...autograd.function import Function
+
+STALLED_SPEED = 5e9
+"""Multiply-adds a second below which a product on BLAS's threads (that took over ``kernels.STALL_SECONDS``) counts as
+stalled: these products run at 20-50 G a second on one idle core; a stalled one waited a scheduler time slice."""
+
+
+def _matmul(a, b):
+    """a @ b. On NumPy arrays with compiled kernels on: on BLAS's own threads (faster on an idle machine for these
+    products), unless ``kernels.machine_busy()``, then on one thread: with the other core busy OpenBLAS's threads
+    wait for each other a time slice at a time, and LeNet-5's step took 2.5x, the MNIST MLP's 3.7x, the time on one
+    thread. A product that stalls so says ``kernels.note_stall()``. Else plain ``@`` (CuPy, the Tensors of a double
+    backward)."""
+    if not kernels.usable(a, b) or kernels.machine_busy():  # busy: BLAS already on one thread (note_stall)
+        return a @ b
+    start = time.perf_counter()
+    product = a @ b
+    took = time.perf_counter() - start
+    if took > kernels.STALL_SECONDS and took * STALLED_SPEED > product.size * a.shape[-1]:
+        kernels.note_stall()
+    return product
 
 
 class Linear(Function):
@@ -13,7 +36,7 @@ class Linear(Function):
     backward_composes = True
 
     def forward(self, x, weight, bias):
-        y = x @ weight.T
+        y = _matmul(x, weight.T)
         if bias is not None:
             y += bias
         self.save(x, weight)
@@ -22,13 +45,13 @@ class Linear(Function):
     def backward(self, dy):
         x, weight = self.saved
         needs = self.needs_input_grad
-        dx = dy @ weight if needs[0] else None
+        dx = _matmul(dy, weight) if needs[0] else None
         dw = db = None
         if needs[1]:
             if dy.ndim == 2:
-                dw = dy.T @ x
+                dw = _matmul(dy.T, x)
             else:
-                dw = dy.reshape(-1, dy.shape[-1]).T @ x.reshape(-1, x.shape[-1])
+                dw = _matmul(dy.reshape(-1, dy.shape[-1]).T, x.reshape(-1, x.shape[-1]))
         if needs[2]:
             db = dy.sum(axis=0) if dy.ndim == 2 else dy.reshape(-1, dy.shape[-1]).sum(axis=0)
         return dx, dw, db
