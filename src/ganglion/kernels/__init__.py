@@ -230,7 +230,7 @@ class _SharedRanges:
 # share of the work took, makes the next ``BACKOFF_SECONDS`` of calls run on the calling thread alone; then the pool
 # is tried again. On an idle machine a wait is 20-50 us and nothing changes.
 
-STALL_SECONDS = 1e-3
+STALL_SECONDS = 2e-3
 BACKOFF_SECONDS = 1.0
 _backoff = {"until": 0.0}  # process-wide, like the pool: until when calls run on one thread (0: not backing off)
 _backoff_lock = threading.Lock()
