@@ -4,25 +4,18 @@
     python benchmarks/conv_layers.py
 """
 
-import time
-
 import numpy as np
 
 import ganglion
 from ganglion.kernels import conv_columns, winograd
+from harness import timed_runs
 
 BATCH, CALLS = 32, 15
 LAYERS = ((16, 32), (32, 16), (64, 8), (128, 4))  # (channels in = out, height = width)
 
 
 def _median_ms(call):
-    call()
-    times = []
-    for _ in range(CALLS):
-        start = time.perf_counter()
-        call()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times)) * 1e3
+    return float(np.median(timed_runs(call, CALLS))) * 1e3
 
 
 def layer_times(channels, size, rng):

@@ -57,7 +57,11 @@ def time_sides_isolated(runner, name, rounds=5, first="ganglion", repeats=3):
 def run_side(make_pair_result, side, rounds):
     """In a child process: build one side, warm it up, and time ``rounds`` runs of it."""
     make_ganglion, make_torch = make_pair_result
-    run = (make_ganglion if side == "ganglion" else make_torch)()
+    return timed_runs((make_ganglion if side == "ganglion" else make_torch)(), rounds)
+
+
+def timed_runs(run, rounds):
+    """Call ``run`` once to warm it up, then ``rounds`` times: the list of their times in seconds."""
     run()
     times = []
     for _ in range(rounds):
