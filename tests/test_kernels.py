@@ -147,3 +147,24 @@ def test_a_linear_product_that_stalls_starts_a_back_off(no_backoff, monkeypatch)
     np.testing.assert_allclose(out.detach().numpy(), want, rtol=1e-6)
     again = layer(x)  # backing off: BLAS on one thread, the same numbers
     np.testing.assert_allclose(again.detach().numpy(), want, rtol=1e-6)
+
+
+def test_a_back_off_that_begins_or_ends_inside_a_single_threaded_blas_window_is_kept_at_its_end(no_backoff):
+    """The convolutions' window restores BLAS's threads when it ends; a back-off that began inside it must still find
+    BLAS on one thread afterwards, and one that ended inside it must find them back."""
+    from ganglion.kernels.conv import _SingleThreadedBlas
+
+    before = ganglion.get_num_threads()
+    try:
+        ganglion.set_num_threads(2)
+        with _SingleThreadedBlas():
+            kernels.note_stall()  # a pool thread stalled during a convolution
+            assert set(_blas_threads()) <= {1}
+        assert kernels.machine_busy() and set(_blas_threads()) <= {1}
+        with _SingleThreadedBlas():
+            kernels._backoff["until"] = 1e-9
+            assert not kernels.machine_busy()
+            assert set(_blas_threads()) <= {1}  # not inside the window
+        assert set(_blas_threads()) <= {2}
+    finally:
+        ganglion.set_num_threads(before)

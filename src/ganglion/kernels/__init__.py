@@ -232,8 +232,8 @@ class _SharedRanges:
 
 STALL_SECONDS = 2e-3
 BACKOFF_SECONDS = 1.0
-_backoff = {"until": 0.0}  # process-wide, like the pool: until when calls run on one thread (0: not backing off)
-_backoff_lock = threading.Lock()
+_backoff = {"until": 0.0, "epoch": 0}  # process-wide, like the pool: until when calls run on one thread (0: not
+_backoff_lock = threading.Lock()      # backing off); epoch: back-offs begun and ended, so a BLAS window can tell
 
 
 def machine_busy() -> bool:
@@ -248,7 +248,9 @@ def machine_busy() -> bool:
     with _backoff_lock:
         if _backoff["until"] != 0.0:
             _backoff["until"] = 0.0
-            _set_blas_threads(get_num_threads())
+            _backoff["epoch"] += 1
+            if not _blas_window_open():  # else the window's end sets it (``kernels.conv._SingleThreadedBlas``)
+                _set_blas_threads(get_num_threads())
     return False
 
 
@@ -258,8 +260,22 @@ def note_stall() -> None:
     forth kept OpenBLAS's threads from their fast path (the MNIST MLP's step 1.15-1.26x slower on an idle machine)."""
     with _backoff_lock:
         if _backoff["until"] == 0.0:
-            _set_blas_threads(1)
+            _backoff["epoch"] += 1
+            if not _blas_window_open():
+                _set_blas_threads(1)
         _backoff["until"] = time.perf_counter() + BACKOFF_SECONDS
+
+
+def backoff_epoch() -> int:
+    """How many back-offs have begun or ended: a single-threaded BLAS window that saw it change puts BLAS's threads
+    where the back-off wants them at its end, not where they were at its start."""
+    return _backoff["epoch"]
+
+
+def _blas_window_open():
+    from .conv import blas_window_open
+
+    return blas_window_open()
 
 
 def parallel_ranges(size, work, grain=1 << 15):

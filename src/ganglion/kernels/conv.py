@@ -22,7 +22,7 @@ import threading
 
 import numpy as np
 
-from . import parallel_ranges
+from . import backoff_epoch, get_num_threads, machine_busy, parallel_ranges
 
 MIN_WORK_PER_THREAD = 1 << 24
 """Multiply-adds a thread must get before a product is split: below it, handing work to a thread costs more than it
@@ -31,7 +31,7 @@ saves. LeNet-5's products (9-20 M multiply-adds over the batch) ran a step in 0.
 against 1.69 s)."""
 
 _lock = threading.Lock()
-_state = {"depth": 0, "saved": None, "blas": None}
+_state = {"depth": 0, "saved": None, "blas": None, "epoch": 0}
 
 
 def _blas_controllers():
@@ -46,13 +46,15 @@ def _blas_controllers():
 
 
 class _SingleThreadedBlas:
-    """``with _SingleThreadedBlas():`` BLAS runs on one thread inside; the outermost exit restores its count."""
+    """``with _SingleThreadedBlas():`` BLAS runs on one thread inside; the outermost exit restores its count (or, when
+    a busy-machine back-off began or ended meanwhile, sets what the back-off wants: ``kernels.note_stall``)."""
 
     def __enter__(self):
         with _lock:
             if _state["depth"] == 0:
                 libs = _blas_controllers()
                 _state["saved"] = [lib.get_num_threads() for lib in libs]
+                _state["epoch"] = backoff_epoch()
                 for lib in libs:
                     lib.set_num_threads(1)
             _state["depth"] += 1
@@ -61,8 +63,16 @@ class _SingleThreadedBlas:
         with _lock:
             _state["depth"] -= 1
             if _state["depth"] == 0:
-                for lib, n in zip(_blas_controllers(), _state["saved"]):
+                saved = _state["saved"]
+                if backoff_epoch() != _state["epoch"]:
+                    saved = [1 if machine_busy() else get_num_threads()] * len(saved)
+                for lib, n in zip(_blas_controllers(), saved):
                     lib.set_num_threads(n)
+
+
+def blas_window_open():
+    """True while some thread is inside a ``_SingleThreadedBlas`` window."""
+    return _state["depth"] > 0
 
 
 def _chunk(operand, start, stop, batch, ndim):
