@@ -22,7 +22,9 @@ so a test can switch it off).
 
 Threads: ``ganglion.set_num_threads(n)`` sets how many threads the compiled kernels and BLAS use, as
 ``torch.set_num_threads``; the default is ``OMP_NUM_THREADS`` when set, else every core. Like PyTorch's, the
-setting is one per process.
+setting is one per process. When other processes want the cores (a hand-off or a linear layer's product stalled),
+work stays on the calling thread and BLAS on one thread for a second at a time (``machine_busy``, ``note_stall``):
+two threads then never cost much more than one.
 """
 
 from __future__ import annotations
