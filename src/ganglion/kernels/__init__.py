@@ -233,7 +233,10 @@ class _SharedRanges:
 # is tried again. On an idle machine a wait is 20-50 us and nothing changes.
 
 STALL_SECONDS = 2e-3
+"""A wait this long is a stall: at 1 ms this VM's own hiccups started a back-off about once in 40 ResNet steps on an
+idle machine; at 2 ms none was seen, while a preempted thread costs a time slice (several ms)."""
 BACKOFF_SECONDS = 1.0
+"""How long a stall keeps work on one thread; then one hand-off tries the pool again (at most one stall a second)."""
 _backoff = {"until": 0.0, "epoch": 0}  # process-wide, like the pool: until when calls run on one thread (0: not
 _backoff_lock = threading.Lock()      # backing off); epoch: back-offs begun and ended, so a BLAS window can tell
 
