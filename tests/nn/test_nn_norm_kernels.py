@@ -1,7 +1,7 @@
 """The compiled batch norm kernels (``ganglion.kernels.normalization``) against the NumPy reference path of
 ``Normalize`` (the same call with ``GANGLION_COMPILED=0``) and against torch.nn.functional.batch_norm in float64:
-forward, backward, running statistics, eval mode, no affine, 2-D to 5-D inputs, one channel, one sample, channels
-cut into pieces and pieces shared over threads."""
+forward, backward, running statistics, eval mode, no affine, 2-D to 5-D inputs, one channel, one sample, short rows
+in blocks of channels and long rows channel by channel, channels cut into pieces and pieces shared over threads."""
 
 import numpy as np
 import pytest
@@ -19,10 +19,13 @@ SHAPES = [(8, 3), (5, 1), (16, 40), (4, 3, 5), (2, 4, 3, 5), (2, 3, 2, 3, 4), (1
 TOLERANCE = {np.float32: dict(rtol=2e-5, atol=2e-5), np.float64: dict(rtol=1e-11, atol=1e-11)}
 
 
-@pytest.fixture(params=["whole channels", "channels in pieces"])
+@pytest.fixture(params=["whole channels", "rows channel by channel", "channels in pieces"])
 def pieces(request, monkeypatch):
-    """Run each test twice: as the shapes come, and with every channel cut into pieces of a few elements that two
+    """Run each test three times: as the shapes come (their rows are short: blocks of channels), with every row taken
+    channel by channel (the loops of long rows), and with every channel cut into pieces of a few elements that two
     threads share (the path of inputs with few channels), so the pieces' sums and their joining are exercised."""
+    if request.param == "rows channel by channel":
+        monkeypatch.setattr(K, "SHORT_ROWS", 1)
     if request.param == "channels in pieces":
         monkeypatch.setattr(K, "MIN_PIECE", 2)
         monkeypatch.setattr(K, "GRAIN", 1)
@@ -110,6 +113,38 @@ def test_float32_variance_is_sound_far_from_zero(pieces):
     np.testing.assert_allclose(mean, exact.mean(axis=(0, 2)), rtol=1e-7)
     np.testing.assert_allclose(var, exact.var(axis=(0, 2)), rtol=1e-5)
     assert mean.dtype == var.dtype == invstd.dtype == np.float32
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_block_of_channels_gives_what_the_channel_loops_give(dtype):
+    """The short-row loops over channels [3, 9) of 12 (a thread's share) against the channel-by-channel loops: the
+    same statistics, y, sums and dx there, and nothing written outside the block."""
+    rng = np.random.default_rng(3)
+    x = (2.0 * rng.standard_normal((5, 12, 9)) + 1.0).astype(dtype)
+    dy = rng.standard_normal((5, 12, 9)).astype(dtype)
+    weight, bias = rng.uniform(0.5, 1.5, 12).astype(dtype), rng.standard_normal(12).astype(dtype)
+    tolerance = TOLERANCE[dtype]
+    results = {}
+    loops = [(K._forward_channel_block, K._backward_channel_block), (K._forward_channels, K._backward_channels)]
+    for forward, backward in loops:
+        stats = [np.full(12, -7.0, dtype) for _ in range(3)]
+        y = np.full_like(x, -7.0)
+        forward(3, 9, x, weight, bias, 1e-3, *stats, y)
+        sums = [np.full(12, -7.0) for _ in range(2)]
+        coefs = [np.full(12, -7.0, dtype) for _ in range(2)]
+        dx = np.full_like(x, -7.0)
+        backward(3, 9, x, dy, stats[0], stats[2], weight, True, *sums, *coefs, dx)
+        results[forward.__name__] = [y, *stats, *sums, *coefs, dx]
+    block, channels = results["_forward_channel_block"], results["_forward_channels"]
+    for ours, expected in zip(block, channels):
+        axis_of_channels = 1 if ours.ndim == 3 else 0
+        outside = np.take(ours, list(range(3)) + list(range(9, 12)), axis=axis_of_channels)
+        assert (outside == -7.0).all()
+        np.testing.assert_allclose(ours, expected, **tolerance)
+    y = block[0][:, 3:9]  # and the block's y is batch norm's: mean 0, variance 1 before the affine
+    xhat = (y - bias[3:9, None]) / weight[3:9, None]
+    np.testing.assert_allclose(xhat.mean(axis=(0, 2)), 0.0, atol=1e-5)
+    np.testing.assert_allclose(xhat.var(axis=(0, 2)), 1.0 / (1.0 + 1e-3 / x[:, 3:9].var(axis=(0, 2))), rtol=1e-4)
 
 
 def test_momentum_none_is_a_cumulative_average_with_the_kernels(monkeypatch):

@@ -37,6 +37,12 @@ GRAIN = 1 << 16
 optimizers' grain). In the quarter-width ResNet-18 the 32x32 to 8x8 layers (524k to 131k elements) are shared,
 the 4x4 ones (65k) stay on the calling thread."""
 
+SHORT_ROWS = 128
+"""Rows (one example's elements of one channel) shorter than this take the block loops (``_forward_channel_block``,
+``_backward_channel_block``): a channel's loop over rows of 16 elements (a 4x4 map) spent its time starting rows.
+Measured on the quarter-width ResNet-18's batch norms, batch 32, one thread, forward + backward: see
+benchmarks/README.md, "batch norm on short rows"."""
+
 MIN_PIECE = 1 << 13
 """The fewest elements of one channel a piece holds when channels are cut into pieces."""
 
@@ -64,7 +70,8 @@ def batch_norm_forward(x, weight, bias, eps, mean=None, var=None):
     y3 = np.empty_like(x3)
     if mean is None and _whole_channels(x3):  # one pass over the threads: statistics and y channel by channel
         mean, var, invstd = (np.empty(channels, dtype) for _ in range(3))
-        _over_channels(_forward_channels, x3, n * length, weight, bias, float(eps), mean, var, invstd, y3)
+        kernel = _forward_channel_block if length < SHORT_ROWS else _forward_channels
+        _over_channels(kernel, x3, n * length, weight, bias, float(eps), mean, var, invstd, y3)
         return y3.reshape(x.shape), mean, var, invstd
     if mean is None:
         mean, var = _batch_moments(x3)
@@ -91,7 +98,8 @@ def batch_norm_backward(dy, x, mean, invstd, weight, needs_dx):
     sum_dy, sum_dy_xhat = np.empty(channels), np.empty(channels)
     if _whole_channels(x3):  # one pass over the threads: sums, coefficients and dx channel by channel
         coef_xhat, coef_const = np.empty(channels, dtype), np.empty(channels, dtype)
-        _over_channels(_backward_channels, x3, per_channel, dy3, mean, invstd, weight, needs_dx, sum_dy, sum_dy_xhat,
+        kernel = _backward_channel_block if length < SHORT_ROWS else _backward_channels
+        _over_channels(kernel, x3, per_channel, dy3, mean, invstd, weight, needs_dx, sum_dy, sum_dy_xhat,
                        coef_xhat, coef_const, x3 if dx3 is None else dx3)  # x3: a stand-in, not written
     else:
         if length == 1:
@@ -232,6 +240,45 @@ def _grad_input_run(x, dy, dx, shift, factor, s, a, b):
         dx[j] = dy[j] * s - (x[j] - shift) * factor * a - b
 
 
+@register_jitable(fastmath=_REORDER_SUMS)
+def _accumulate(values, sums):
+    """sums += values, element by element (sums float64)."""
+    for j in range(values.size):
+        sums[j] += values[j]
+
+
+@register_jitable(fastmath=_REORDER_SUMS)
+def _accumulate_squared_deviations(values, means, sums):
+    """sums += (values - means)^2, element by element, in float64 (means float64)."""
+    for j in range(values.size):
+        deviation = values[j] - means[j]
+        sums[j] += deviation * deviation
+
+
+@register_jitable(fastmath=_REORDER_SUMS)
+def _accumulate_grad_sums(dy, x, shift, factor, sums_dy, sums_dy_xhat):
+    """sums_dy += dy and sums_dy_xhat += dy xhat, element by element (float64), xhat = (x - shift) factor in the
+    data's dtype."""
+    for j in range(dy.size):
+        grad = dy[j]
+        sums_dy[j] += grad
+        sums_dy_xhat[j] += grad * ((x[j] - shift[j]) * factor[j])
+
+
+@register_jitable
+def _normalize_block(x, y, shift, factor, w, b):
+    """y = ((x - shift) factor) w + b, element by element."""
+    for j in range(x.size):
+        y[j] = (x[j] - shift[j]) * factor[j] * w[j] + b[j]
+
+
+@register_jitable
+def _grad_input_block(x, dy, dx, shift, factor, s, a, b):
+    """dx = dy s - ((x - shift) factor) a - b, element by element."""
+    for j in range(x.size):
+        dx[j] = dy[j] * s[j] - (x[j] - shift[j]) * factor[j] * a[j] - b[j]
+
+
 # ------------------------------------------------------------------------------------------ whole channels
 @compiled(parallel=False)
 def _forward_channels(first, stop, x, weight, bias, eps, mean, var, invstd, y):
@@ -278,6 +325,95 @@ def _backward_channels(first, stop, x, dy, mean, invstd, weight, needs_dx, sum_d
             a, b = coef_xhat[channel], coef_const[channel]
             for row in range(n):
                 _grad_input_run(x[row, channel], dy[row, channel], dx[row, channel], shift, factor, scale, a, b)
+
+
+# ------------------------------------------------------------------------------------------ blocks of channels
+# The same work for rows shorter than ``SHORT_ROWS``: channels [first, stop) of one example are one run of x (N, C,
+# L), (stop - first) L elements long. Each pass runs along that run for every example, keeping one float64 sum per
+# element of the run (the channel's constants spread over its L elements), and the sums are then added up per channel:
+# long vectorised loops instead of N (stop - first) loops of L elements.
+
+@register_jitable
+def _spread(values, first, stop, length, out):
+    """out[(c - first) L + l] = values[c] for the channels c in [first, stop) and l < L (values cast to out's
+    dtype)."""
+    for c in range(first, stop):
+        for l in range(length):
+            out[(c - first) * length + l] = values[c]
+
+
+@register_jitable
+def _channel_sums(sums, first, stop, length, out):
+    """out[c] = the sum of the L sums of channel c, for c in [first, stop) (float64)."""
+    for c in range(first, stop):
+        out[c] = _sum(sums[(c - first) * length:(c - first + 1) * length])
+
+
+@compiled(parallel=False)
+def _forward_channel_block(first, stop, x, weight, bias, eps, mean, var, invstd, y):
+    """``_forward_channels`` for short rows: the same statistics and y, pass by pass along each example's run of the
+    channels [first, stop)."""
+    n, _, length = x.shape
+    lo, hi = first * length, stop * length
+    x2, y2 = x.reshape(n, -1), y.reshape(n, -1)
+    count = n * length
+    sums = np.zeros(hi - lo)
+    for row in range(n):
+        _accumulate(x2[row, lo:hi], sums)
+    totals = np.empty(stop)
+    _channel_sums(sums, first, stop, length, totals)
+    means = np.empty(hi - lo)  # float64, as the channel loop's mean
+    for c in range(first, stop):
+        totals[c] = totals[c] / count
+    _spread(totals, first, stop, length, means)
+    sums[:] = 0.0
+    for row in range(n):
+        _accumulate_squared_deviations(x2[row, lo:hi], means, sums)
+    m2 = np.empty(stop)
+    _channel_sums(sums, first, stop, length, m2)
+    for c in range(first, stop):
+        mean[c] = totals[c]
+        var[c] = m2[c] / count
+        invstd[c] = 1.0 / np.sqrt(var[c] + eps)
+    shift, factor = np.empty_like(x2[0, lo:hi]), np.empty_like(x2[0, lo:hi])  # x's dtype, as the channel loop's
+    w, b = np.empty_like(x2[0, lo:hi]), np.empty_like(x2[0, lo:hi])
+    _spread(mean, first, stop, length, shift)
+    _spread(invstd, first, stop, length, factor)
+    _spread(weight, first, stop, length, w)
+    _spread(bias, first, stop, length, b)
+    for row in range(n):
+        _normalize_block(x2[row, lo:hi], y2[row, lo:hi], shift, factor, w, b)
+
+
+@compiled(parallel=False)
+def _backward_channel_block(first, stop, x, dy, mean, invstd, weight, needs_dx, sum_dy, sum_dy_xhat, coef_xhat,
+                            coef_const, dx):
+    """``_backward_channels`` for short rows: the same sums, coefficients and dx, pass by pass along each example's
+    run of the channels [first, stop)."""
+    n, _, length = x.shape
+    lo, hi = first * length, stop * length
+    x2, dy2, dx2 = x.reshape(n, -1), dy.reshape(n, -1), dx.reshape(n, -1)
+    shift, factor = np.empty_like(x2[0, lo:hi]), np.empty_like(x2[0, lo:hi])
+    _spread(mean, first, stop, length, shift)
+    _spread(invstd, first, stop, length, factor)
+    sums_dy, sums_dy_xhat = np.zeros(hi - lo), np.zeros(hi - lo)
+    for row in range(n):
+        _accumulate_grad_sums(dy2[row, lo:hi], x2[row, lo:hi], shift, factor, sums_dy, sums_dy_xhat)
+    _channel_sums(sums_dy, first, stop, length, sum_dy)
+    _channel_sums(sums_dy_xhat, first, stop, length, sum_dy_xhat)
+    if not needs_dx:
+        return
+    scales = np.empty_like(mean)
+    for c in range(first, stop):
+        scales[c] = invstd[c] * weight[c]
+        coef_xhat[c] = scales[c] * sum_dy_xhat[c] / (n * length)
+        coef_const[c] = scales[c] * sum_dy[c] / (n * length)
+    s, a, b = np.empty_like(x2[0, lo:hi]), np.empty_like(x2[0, lo:hi]), np.empty_like(x2[0, lo:hi])
+    _spread(scales, first, stop, length, s)
+    _spread(coef_xhat, first, stop, length, a)
+    _spread(coef_const, first, stop, length, b)
+    for row in range(n):
+        _grad_input_block(x2[row, lo:hi], dy2[row, lo:hi], dx2[row, lo:hi], shift, factor, s, a, b)
 
 
 # ------------------------------------------------------------------------------------------ pieces of channels
