@@ -53,6 +53,26 @@ def test_clip_grad_norm_matches_torch(norm_type, foreach, dtype):
         assert float(after) == pytest.approx(1.5, rel=1e-5)
 
 
+@pytest.mark.parametrize("foreach", [None, True, False])
+@pytest.mark.parametrize("norm_type", [2.0, 1, 3.5, 0])  # PyTorch refuses +-inf norms of an empty tensor
+def test_gradients_of_two_dtypes_and_an_empty_one_are_measured_group_by_group_as_torch(norm_type, foreach):
+    """float32 and float64 gradients interleaved, empty ones among them: each dtype's norms are gathered as one
+    group (PyTorch's grouping), and the total and the clipped gradients are PyTorch's."""
+    rng = np.random.default_rng(4)
+    shapes = [(3, 4), (0,), (5,), (2, 3), (4,), (0, 2)]
+    dtypes = [np.float32, np.float64, np.float64, np.float32, np.float32, np.float32]
+    grads = [(3.0 * rng.standard_normal(s)).astype(d) for s, d in zip(shapes, dtypes)]
+    ours = [nn.Parameter(g.zeros(*gr.shape, dtype=gr.dtype)) for gr in grads]
+    theirs = [torch.nn.Parameter(torch.zeros(gr.shape, dtype=torch.from_numpy(gr).dtype)) for gr in grads]
+    for p, q, gr in zip(ours, theirs, grads):
+        p.grad, q.grad = g.from_numpy(gr.copy()), torch.from_numpy(gr.copy())
+    total = nn.utils.clip_grad_norm_(ours, max_norm=1.5, norm_type=norm_type, foreach=foreach)
+    total_t = torch.nn.utils.clip_grad_norm_(theirs, max_norm=1.5, norm_type=norm_type)
+    assert str(total.dtype) == str(total_t.dtype).replace("torch.", "")
+    np.testing.assert_allclose(float(total), float(total_t), rtol=1e-6)
+    _assert_grads_equal(ours, theirs, 1e-6)
+
+
 def test_small_gradients_are_left_exactly_as_they_are():
     ours, _ = _pair(np.float32, scale=1e-3)
     before = [None if p.grad is None else p.grad.numpy().copy() for p in ours]

@@ -92,25 +92,29 @@ def _grouped_norms(xp, arrays, p):
     return xp.add.reduceat(xp.abs(flat) ** p, starts) ** (1.0 / p)
 
 
-def _per_tensor_norms(tensors, p, foreach):
-    """Each tensor's p-norm as a 0-d array of its dtype, in input order."""
-    norms = [None] * len(tensors)
+def _norms_by_group(tensors, p, foreach):
+    """Each tensor's p-norm, grouped by dtype and device as PyTorch groups them: a list of 1-D arrays, one per group
+    (in the order the groups first appear), each holding its tensors' norms in input order, in their dtype."""
     groups = {}
-    for i, t in enumerate(tensors):
-        groups.setdefault((t.array.dtype, backend.device_of(t.array)), []).append(i)
-    for indices in groups.values():
-        arrays = [tensors[i].array for i in indices]
-        xp = backend.get_array_module(arrays[0])
-        nonempty = [i for i, a in zip(indices, arrays) if a.size > 0]
-        mean_size = sum(a.size for a in arrays) / len(arrays)
-        grouped = (foreach or (foreach is None and mean_size <= _GROUPED_MAX_MEAN_SIZE and len(nonempty) > 1))
-        if grouped and nonempty and hasattr(xp.add, "reduceat"):
-            values = _grouped_norms(xp, [tensors[i].array for i in nonempty], p)
-            for k, i in enumerate(nonempty):
-                norms[i] = values[k]
-        for i, a in zip(indices, arrays):
-            if norms[i] is None:
-                norms[i] = _vector_norm(xp, a.reshape(-1), p)
+    for t in tensors:
+        groups.setdefault((t.array.dtype, backend.device_of(t.array)), []).append(t.array)
+    return [_group_norms(arrays, p, foreach) for arrays in groups.values()]
+
+
+def _group_norms(arrays, p, foreach):
+    """The p-norms of ``arrays`` (one dtype, one device) as one 1-D array: from one concatenated copy and a segmented
+    reduction (``foreach``, or None where the arrays are small), else one by one."""
+    xp = backend.get_array_module(arrays[0])
+    nonempty = [a for a in arrays if a.size > 0]
+    mean_size = sum(a.size for a in arrays) / len(arrays)
+    grouped = foreach or (foreach is None and mean_size <= _GROUPED_MAX_MEAN_SIZE and len(nonempty) > 1)
+    if not (grouped and nonempty and hasattr(xp.add, "reduceat")):
+        return xp.stack([_vector_norm(xp, a.reshape(-1), p) for a in arrays])
+    values = _grouped_norms(xp, nonempty, p)
+    if len(nonempty) == len(arrays):
+        return values
+    norms = xp.zeros(len(arrays), dtype=values.dtype)  # an empty tensor's norm is 0 for every p
+    norms[[i for i, a in enumerate(arrays) if a.size > 0]] = values
     return norms
 
 
@@ -118,17 +122,20 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=Non
     """The norm of the norms of ``tensors`` (a Tensor or an iterable): ||(||t_1||_p, ..., ||t_n||_p)||_p, a 0-d Tensor.
 
     For p > 0 this is the p-norm of all their elements taken as one vector. ``foreach`` (None: when it pays) measures
-    the tensors of a dtype from one concatenated copy instead of one by one; the result is the same.
+    the tensors of a dtype from one concatenated copy instead of one by one; the result is the same. The norms are
+    gathered group by group (dtype, device), as PyTorch's: one copy per group, not one per tensor (100 small
+    gradients: a third of the call's time went to moving each norm on its own).
     """
     tensors = _tensors("get_total_norm", tensors)
     p = _norm_type(norm_type)
     if not tensors:
         return Tensor._wrap(backend.as_array(np.zeros((), dtype=backend.get_default_dtype())))
-    norms = _per_tensor_norms(tensors, p, foreach)
+    groups = _norms_by_group(tensors, p, foreach)
     first = tensors[0].array
     xp = backend.get_array_module(first)
-    dtype = xp.result_type(*[n.dtype for n in norms])
-    stacked = xp.stack([backend.to_device(n, backend.device_of(first)).astype(dtype) for n in norms])
+    dtype = xp.result_type(*[g.dtype for g in groups])
+    device = backend.device_of(first)
+    stacked = xp.concatenate([backend.to_device(g, device).astype(dtype, copy=False) for g in groups])
     total = _vector_norm(xp, stacked, p)
     if error_if_nonfinite and not bool(xp.isfinite(total)):
         raise RuntimeError(
