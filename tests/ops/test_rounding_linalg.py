@@ -93,3 +93,19 @@ def test_norm_errors_as_torch():
         G.linalg.matrix_norm(G.ones(3))
     with pytest.raises(RuntimeError, match="linalg.vector_norm: Expected a floating point"):
         G.linalg.vector_norm(G.tensor(INTS))
+
+
+@pytest.mark.parametrize("ord", [float("inf"), float("-inf")])
+@pytest.mark.parametrize("shape,dim", [((0, 3), 1), ((3, 0), 0), ((3, 0), 1), ((0,), None), ((0, 3), None), ((), None)])
+def test_an_infinite_norm_over_no_elements_raises_as_torch(shape, dim, ord):
+    """max and min of nothing have no value: a +-inf norm over an empty reduced dimension raises PyTorch's
+    RuntimeError; over non-empty dimensions of an empty tensor it is an empty result."""
+    try:
+        expected = torch.linalg.vector_norm(torch.zeros(shape), ord, dim=dim)
+    except RuntimeError:
+        with pytest.raises(RuntimeError, match=r"cannot compute the -?inf norm on (an empty tensor|the dimension)"):
+            G.linalg.vector_norm(G.zeros(*shape), ord, dim=dim)
+        return
+    got = G.linalg.vector_norm(G.zeros(*shape), ord, dim=dim)
+    assert tuple(got.shape) == tuple(expected.shape)
+    np.testing.assert_array_equal(got.numpy(), expected.numpy())

@@ -73,6 +73,21 @@ def test_gradients_of_two_dtypes_and_an_empty_one_are_measured_group_by_group_as
     _assert_grads_equal(ours, theirs, 1e-6)
 
 
+@pytest.mark.parametrize("foreach", [None, True, False])
+@pytest.mark.parametrize("norm_type", [math.inf, -math.inf])
+def test_an_infinite_norm_with_an_empty_gradient_raises_as_torch(norm_type, foreach):
+    grads = [np.ones(3, np.float32), np.zeros(0, np.float32)]
+    ours = [nn.Parameter(g.zeros(*gr.shape)) for gr in grads]
+    theirs = [torch.nn.Parameter(torch.zeros(gr.shape)) for gr in grads]
+    for p, q, gr in zip(ours, theirs, grads):
+        p.grad, q.grad = g.from_numpy(gr.copy()), torch.from_numpy(gr.copy())
+    with pytest.raises(RuntimeError, match="norm on an empty tensor"):
+        torch.nn.utils.clip_grad_norm_(theirs, max_norm=1.0, norm_type=norm_type, foreach=foreach)
+    with pytest.raises(RuntimeError, match="cannot compute the -?inf norm on an empty tensor"):
+        nn.utils.clip_grad_norm_(ours, max_norm=1.0, norm_type=norm_type, foreach=foreach)
+    assert ours[0].grad.numpy().tolist() == [1.0, 1.0, 1.0]  # nothing was scaled
+
+
 def test_small_gradients_are_left_exactly_as_they_are():
     ours, _ = _pair(np.float32, scale=1e-3)
     before = [None if p.grad is None else p.grad.numpy().copy() for p in ours]

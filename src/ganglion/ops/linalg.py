@@ -96,6 +96,14 @@ def dot(input, other):
     return matmul(input, other)
 
 
+def no_identity_error(p, dim=None):
+    """PyTorch's RuntimeError for a +-inf norm over no elements (max and min have no identity): over the whole
+    (empty) tensor when ``dim`` is None, else over the empty dimension ``dim``."""
+    where = "an empty tensor" if dim is None else f"the dimension {dim}"
+    return RuntimeError(f"linalg.vector_norm cannot compute the {'inf' if p > 0 else '-inf'} norm on {where} because "
+                        "the operation does not have an identity")
+
+
 class VectorNorm(Function):
     """y = (sum |x|^p)^(1/p) over ``axes``; p = inf: max |x|, p = -inf: min |x|, p = 0: count of nonzeros.
 
@@ -107,9 +115,10 @@ class VectorNorm(Function):
         xp = self.xp
         a = xp.abs(x)
         if p == float("inf") or p == float("-inf"):
-            if x.size == 0 and p == float("-inf"):
-                raise RuntimeError("linalg.vector_norm cannot compute the -inf norm on an empty tensor")
-            y = (a.max if p > 0 else a.min)(axis=axes, keepdims=True) if x.size else a.sum(axis=axes, keepdims=True)
+            empty = [i for i in axes if x.shape[i] == 0]
+            if empty:
+                raise no_identity_error(p, None if len(axes) == x.ndim else empty[0])
+            y = (a.max if p > 0 else a.min)(axis=axes, keepdims=True)
         elif p == 0:
             y = (a != 0).sum(axis=axes, keepdims=True).astype(x.dtype)
         elif p == 1:

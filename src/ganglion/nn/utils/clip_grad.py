@@ -16,6 +16,7 @@ import numpy as np
 
 from ... import backend
 from ...autograd.grad_mode import no_grad
+from ...ops.linalg import no_identity_error
 from ...tensor import Tensor
 
 #: gradients averaging more elements than this are measured one by one (the grouped path's copy would cost more)
@@ -54,8 +55,11 @@ def _norm_type(norm_type):
 
 
 def _vector_norm(xp, x, p):
-    """||x||_p of a flat array, in x's dtype (p = inf: max |x|, -inf: min |x|, 0: the number of non-zeros)."""
+    """||x||_p of a flat array, in x's dtype (p = inf: max |x|, -inf: min |x|, 0: the number of non-zeros). An empty
+    array's norm is 0, except for p = +-inf: RuntimeError, as PyTorch (max and min of nothing have no value)."""
     if x.size == 0:
+        if math.isinf(p):
+            raise no_identity_error(p)
         return xp.zeros((), dtype=x.dtype)
     if p == 2:
         return backend.as_array(xp.sqrt(xp.vdot(x, x)))
@@ -106,6 +110,8 @@ def _group_norms(arrays, p, foreach):
     reduction (``foreach``, or None where the arrays are small), else one by one."""
     xp = backend.get_array_module(arrays[0])
     nonempty = [a for a in arrays if a.size > 0]
+    if math.isinf(p) and len(nonempty) < len(arrays):
+        raise no_identity_error(p)
     mean_size = sum(a.size for a in arrays) / len(arrays)
     grouped = foreach or (foreach is None and mean_size <= _GROUPED_MAX_MEAN_SIZE and len(nonempty) > 1)
     if not (grouped and nonempty and hasattr(xp.add, "reduceat")):
@@ -113,7 +119,7 @@ def _group_norms(arrays, p, foreach):
     values = _grouped_norms(xp, nonempty, p)
     if len(nonempty) == len(arrays):
         return values
-    norms = xp.zeros(len(arrays), dtype=values.dtype)  # an empty tensor's norm is 0 for every p
+    norms = xp.zeros(len(arrays), dtype=values.dtype)  # an empty tensor's norm is 0 for these p
     norms[[i for i, a in enumerate(arrays) if a.size > 0]] = values
     return norms
 
