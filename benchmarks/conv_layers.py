@@ -6,9 +6,8 @@
 
 import numpy as np
 
-import ganglion
 from ganglion.kernels import conv_columns, winograd
-from harness import timed_runs
+from harness import layers_on_threads, timed_runs
 
 BATCH, CALLS = 32, 15
 LAYERS = ((16, 32), (32, 16), (64, 8), (128, 4))  # (channels in = out, height = width)
@@ -36,12 +35,10 @@ def layer_times(channels, size, rng):
 def main():
     rng = np.random.default_rng(0)
     print("layer            threads  Winograd fwd / bwd   columns fwd / bwd  (ms)")
-    for channels, size in LAYERS:
-        for threads in (1, 2):
-            ganglion.set_num_threads(threads)
-            wf, wb, cf, cb = layer_times(channels, size, rng)
-            print(f"{channels:>3} -> {channels:<3} {size:>2}x{size:<2}  {threads:>7}  {wf:>8.2f} / {wb:<8.2f}"
-                  f"  {cf:>8.2f} / {cb:<8.2f}", flush=True)
+    for channels, size, threads in layers_on_threads(LAYERS):
+        wf, wb, cf, cb = layer_times(channels, size, rng)
+        print(f"{channels:>3} -> {channels:<3} {size:>2}x{size:<2}  {threads:>7}  {wf:>8.2f} / {wb:<8.2f}"
+              f"  {cf:>8.2f} / {cb:<8.2f}", flush=True)
 
 
 if __name__ == "__main__":

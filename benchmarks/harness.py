@@ -69,3 +69,14 @@ def timed_runs(run, rounds):
         run()
         times.append(time.perf_counter() - start)
     return times
+
+
+def layers_on_threads(layers, thread_counts=(1, 2)):
+    """For each (channels, size) of ``layers`` and each thread count: ``(channels, size, threads)``, with
+    ``ganglion.set_num_threads(threads)`` in effect (the per-layer tables of conv_layers.py and norm_layers.py)."""
+    import ganglion
+
+    for channels, size in layers:
+        for threads in thread_counts:
+            ganglion.set_num_threads(threads)
+            yield channels, size, threads

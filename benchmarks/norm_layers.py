@@ -7,12 +7,11 @@ on one thread and on two.
 
 import numpy as np
 
-import ganglion
+from conv_layers import BATCH, LAYERS  # the ResNet's (channels, height = width), batch 32
 from ganglion.kernels import normalization
-from harness import timed_runs
+from harness import layers_on_threads, timed_runs
 
-BATCH, CALLS = 32, 200
-LAYERS = ((16, 32), (32, 16), (64, 8), (128, 4))  # (channels, height = width)
+CALLS = 200
 
 
 def _median_us(call):
@@ -37,13 +36,11 @@ def norm_times(channels, size, short_rows, rng):
 def main():
     rng = np.random.default_rng(0)
     print("batch norm       threads  blocks fwd / bwd   channel loops fwd / bwd  (us)")
-    for channels, size in LAYERS:
-        for threads in (1, 2):
-            ganglion.set_num_threads(threads)
-            block = norm_times(channels, size, size * size + 1, rng)  # rows count as short
-            loops = norm_times(channels, size, 1, rng)  # every row channel by channel
-            print(f"{channels:>3}x{size}x{size:<9} {threads:>7}  {block[0]:>6.0f} / {block[1]:<6.0f}     "
-                  f"{loops[0]:>6.0f} / {loops[1]:<6.0f}")
+    for channels, size, threads in layers_on_threads(LAYERS):
+        block = norm_times(channels, size, size * size + 1, rng)  # rows count as short
+        loops = norm_times(channels, size, 1, rng)  # every row channel by channel
+        print(f"{channels:>3}x{size}x{size:<9} {threads:>7}  {block[0]:>6.0f} / {block[1]:<6.0f}     "
+              f"{loops[0]:>6.0f} / {loops[1]:<6.0f}")
 
 
 if __name__ == "__main__":
