@@ -82,9 +82,10 @@ def test_parallel_ranges_raises_the_error_of_a_chunk():
 @pytest.fixture
 def no_backoff():
     """No back-off before or after the test (it is process-wide)."""
-    kernels._backoff["until"] = 0.0
+    fresh = {"until": 0.0, "length": 0.0, "handoffs": 0}
+    kernels._backoff.update(fresh)
     yield
-    kernels._backoff["until"] = 0.0
+    kernels._backoff.update(fresh)
     ganglion.set_num_threads(ganglion.get_num_threads())  # BLAS's threads as they were
 
 
@@ -122,11 +123,42 @@ def test_parallel_ranges_backs_off_after_waiting_on_a_pool_thread(no_backoff):
         ganglion.set_num_threads(2)
         caller = threading.get_ident()
 
+        pool_started = threading.Event()
+
         def work(start, stop):  # the caller's chunk is short, the pool thread's long: the caller waits for it
-            time.sleep(0.002 if threading.get_ident() == caller else 0.03)
+            if threading.get_ident() == caller:
+                pool_started.wait(5.0)  # else a late pool thread leaves both chunks to the caller, and no stall
+                time.sleep(0.002)
+            else:
+                pool_started.set()
+                time.sleep(0.03)
 
         kernels.parallel_ranges(2, work, grain=1)
         assert kernels.machine_busy()
+    finally:
+        ganglion.set_num_threads(before)
+
+
+def test_a_lone_stall_backs_off_briefly_and_stalls_at_each_retry_double_it_up_to_the_longest(no_backoff):
+    def stall_then_end(handoffs):
+        """A stall after ``handoffs`` hand-offs since the last back-off ended; returns its length, then ends it."""
+        for _ in range(handoffs):
+            assert not kernels.machine_busy()  # each such question is a hand-off
+        kernels.note_stall()
+        assert kernels.machine_busy()
+        length = kernels._backoff["length"]
+        kernels._backoff["until"] = 1e-9
+        assert not kernels.machine_busy()
+        return length
+
+    before = ganglion.get_num_threads()
+    try:
+        ganglion.set_num_threads(2)
+        assert stall_then_end(0) == kernels.FIRST_BACKOFF_SECONDS  # the first stall of the process
+        lengths = [stall_then_end(kernels.RETRY_HANDOFFS - 2) for _ in range(8)]
+        assert lengths[:3] == [kernels.FIRST_BACKOFF_SECONDS * 2 ** k for k in (1, 2, 3)]
+        assert lengths[-1] == kernels.BACKOFF_SECONDS and max(lengths) == kernels.BACKOFF_SECONDS
+        assert stall_then_end(kernels.RETRY_HANDOFFS) == kernels.FIRST_BACKOFF_SECONDS  # the load went away
     finally:
         ganglion.set_num_threads(before)
 
