@@ -82,10 +82,9 @@ def test_parallel_ranges_raises_the_error_of_a_chunk():
 @pytest.fixture
 def no_backoff():
     """No back-off before or after the test (it is process-wide)."""
-    fresh = {"until": 0.0, "length": 0.0, "handoffs": 0}
-    kernels._backoff.update(fresh)
+    kernels._backoff["until"] = 0.0
     yield
-    kernels._backoff.update(fresh)
+    kernels._backoff["until"] = 0.0
     ganglion.set_num_threads(ganglion.get_num_threads())  # BLAS's threads as they were
 
 
@@ -135,30 +134,6 @@ def test_parallel_ranges_backs_off_after_waiting_on_a_pool_thread(no_backoff):
 
         kernels.parallel_ranges(2, work, grain=1)
         assert kernels.machine_busy()
-    finally:
-        ganglion.set_num_threads(before)
-
-
-def test_a_lone_stall_backs_off_briefly_and_stalls_at_each_retry_double_it_up_to_the_longest(no_backoff):
-    def stall_then_end(handoffs):
-        """A stall after ``handoffs`` hand-offs since the last back-off ended; returns its length, then ends it."""
-        for _ in range(handoffs):
-            assert not kernels.machine_busy()  # each such question is a hand-off
-        kernels.note_stall()
-        assert kernels.machine_busy()
-        length = kernels._backoff["length"]
-        kernels._backoff["until"] = 1e-9
-        assert not kernels.machine_busy()
-        return length
-
-    before = ganglion.get_num_threads()
-    try:
-        ganglion.set_num_threads(2)
-        assert stall_then_end(0) == kernels.FIRST_BACKOFF_SECONDS  # the first stall of the process
-        lengths = [stall_then_end(kernels.RETRY_HANDOFFS - 2) for _ in range(8)]
-        assert lengths[:3] == [kernels.FIRST_BACKOFF_SECONDS * 2 ** k for k in (1, 2, 3)]
-        assert lengths[-1] == kernels.BACKOFF_SECONDS and max(lengths) == kernels.BACKOFF_SECONDS
-        assert stall_then_end(kernels.RETRY_HANDOFFS) == kernels.FIRST_BACKOFF_SECONDS  # the load went away
     finally:
         ganglion.set_num_threads(before)
 

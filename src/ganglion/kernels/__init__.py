@@ -229,44 +229,30 @@ class _SharedRanges:
 # and so can one that holds the GIL: then the caller waits out a scheduler time slice (milliseconds) for work of tens
 # of microseconds. With the other core busy (``python -c "while True: pass"``) that made LeNet-5's step 2.4x slower
 # on two threads than on one. So a call that waited more than ``STALL_SECONDS`` for the pool, and more than its own
-# share of the work took, starts a back-off: calls run on the calling thread alone for a while, then the pool is tried
-# again. A lone stall backs off for ``FIRST_BACKOFF_SECONDS``; a stall among the first hand-offs after the pool was
-# tried again (``RETRY_HANDOFFS``) doubles the last back-off, up to ``BACKOFF_SECONDS``. On an idle machine a wait is
-# 20-50 us and nothing changes.
+# share of the work took, makes the next ``BACKOFF_SECONDS`` of calls run on the calling thread alone; then the pool
+# is tried again. On an idle machine a wait is 20-50 us and nothing changes.
 
 STALL_SECONDS = 2e-3
 """A wait this long is a stall: at 1 ms this VM's own hiccups started a back-off about once in 40 ResNet steps on an
 idle machine; at 2 ms none was seen, while a preempted thread costs a time slice (several ms)."""
 BACKOFF_SECONDS = 1.0
-"""The longest a back-off lasts: on a machine that stays busy, stalls recur at each retry and the back-off grows to
-this (one stall a second at most)."""
-FIRST_BACKOFF_SECONDS = 0.05
-"""How long a lone stall keeps work on one thread. The idle 2-vCPU VM of issue 14 stalls on its own about twice in
-five seconds of ResNet training (the hypervisor's, not a busy core's); a second-long back-off for each kept the step
-on one thread about 45% of the time."""
-RETRY_HANDOFFS = 20
-"""A stall among this many hand-offs after a back-off ended (``machine_busy`` asked and said no: a pool hand-off or a
-product on BLAS's threads; a ResNet step makes 77, LeNet-5's 11, an MNIST MLP step 8) means the machine is still
-busy: the next back-off is twice the last one."""
-_backoff = {"until": 0.0, "epoch": 0,      # process-wide, like the pool: until when calls run on one thread (0: not
-            "length": 0.0, "handoffs": 0}  # backing off); epoch: back-offs begun and ended, so a BLAS window can
-_backoff_lock = threading.Lock()            # tell; length of the last back-off; hand-offs since it ended
+"""How long a stall keeps work on one thread; then one hand-off tries the pool again (at most one stall a second)."""
+_backoff = {"until": 0.0, "epoch": 0}  # process-wide, like the pool: until when calls run on one thread (0: not
+_backoff_lock = threading.Lock()      # backing off); epoch: back-offs begun and ended, so a BLAS window can tell
 
 
 def machine_busy() -> bool:
-    """True while a back-off lasts (``note_stall``: a ``parallel_ranges`` call that waited on a pool thread, or a
-    product on BLAS's own threads that took far longer than its size, ``nn.functional.linear``). Then
+    """True for ``BACKOFF_SECONDS`` after a stall (``note_stall``): a ``parallel_ranges`` call that waited on a pool
+    thread, or a product on BLAS's own threads that took far longer than its size (``nn.functional.linear``). Then
     ``parallel_ranges`` keeps to the calling thread and BLAS runs on one thread; after it, both get their threads
     back."""
     if _backoff["until"] == 0.0:
-        _backoff["handoffs"] += 1  # unlocked: a count off by one between threads changes nothing
         return False
     if time.perf_counter() < _backoff["until"]:
         return True
     with _backoff_lock:
         if _backoff["until"] != 0.0:
             _backoff["until"] = 0.0
-            _backoff["handoffs"] = 0
             _backoff["epoch"] += 1
             if not _blas_window_open():  # else the window's end sets it (``kernels.conv._SingleThreadedBlas``)
                 _set_blas_threads(get_num_threads())
@@ -274,19 +260,15 @@ def machine_busy() -> bool:
 
 
 def note_stall() -> None:
-    """Another process wants the cores: the calling thread alone, and BLAS on one thread, for a back-off of
-    ``FIRST_BACKOFF_SECONDS``, or twice the last one (at most ``BACKOFF_SECONDS``) when it stalled again within
-    ``RETRY_HANDOFFS`` hand-offs of its retry. BLAS's thread count is set once here and restored once after, not around each
-    product: switching it back and forth kept OpenBLAS's threads from their fast path (the MNIST MLP's step 1.15-1.26x
-    slower on an idle machine)."""
+    """Another process wants the cores: the calling thread alone, and BLAS on one thread, for ``BACKOFF_SECONDS``.
+    BLAS's thread count is set once here and restored once after, not around each product: switching it back and
+    forth kept OpenBLAS's threads from their fast path (the MNIST MLP's step 1.15-1.26x slower on an idle machine)."""
     with _backoff_lock:
         if _backoff["until"] == 0.0:
             _backoff["epoch"] += 1
             if not _blas_window_open():
                 _set_blas_threads(1)
-            again = _backoff["handoffs"] < RETRY_HANDOFFS and _backoff["length"] > 0
-            _backoff["length"] = min(2 * _backoff["length"], BACKOFF_SECONDS) if again else FIRST_BACKOFF_SECONDS
-        _backoff["until"] = time.perf_counter() + _backoff["length"]
+        _backoff["until"] = time.perf_counter() + BACKOFF_SECONDS
 
 
 def backoff_epoch() -> int:
@@ -303,7 +285,7 @@ def _blas_window_open():
 
 def parallel_ranges(size, work, grain=1 << 15):
     """Run ``work(start, stop)`` over ``[0, size)`` in chunks of at least ``grain`` items, on the calling thread and
-    up to ``get_num_threads() - 1`` pool threads (none during a back-off after a call stalled on them: see
+    up to ``get_num_threads() - 1`` pool threads (none for ``BACKOFF_SECONDS`` after a call stalled on them: see
     above). ``work`` should release the GIL (a compiled kernel does: they are built ``nogil``). Returns when every
     chunk is done; an exception in any chunk is raised here.
     """
