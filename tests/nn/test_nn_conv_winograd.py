@@ -106,6 +106,19 @@ def test_pad_and_crop_are_inverse_shifts():
         assert np.isnan(back[0]).all()
 
 
+@pytest.mark.parametrize("rows, cols, ph, pw", [(6, 5, 1, 2), (4, 9, 3, 0), (2, 2, 3, 3), (12, 12, 0, 1)])
+def test_pad_leaves_out_what_falls_outside_the_piece(rows, cols, ph, pw):
+    x = np.random.default_rng(4).standard_normal((3, 2, 7, 6)).astype(np.float32)
+    want = np.zeros((2, 2, rows, cols), np.float32)
+    shifted = np.zeros((2, 2, max(rows, 7 + ph), max(cols, 6 + pw)), np.float32)
+    shifted[:, :, ph:ph + 7, pw:pw + 6] = x[1:3]
+    want[...] = shifted[:, :, :rows, :cols]
+    for pad in (winograd._pad_piece, winograd._pad_piece.py_func):
+        padded = np.full((2, 2, rows, cols), np.nan, np.float32)
+        pad(x, padded, 1, 3, ph, pw)
+        np.testing.assert_array_equal(padded, want)
+
+
 def test_weight_transform_and_its_gradient():
     rng = np.random.default_rng(4)
     w = rng.standard_normal((5, 3, 3, 3))
