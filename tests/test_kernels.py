@@ -101,7 +101,7 @@ def test_a_stall_keeps_work_and_blas_on_the_calling_thread_until_the_back_off_en
     try:
         ganglion.set_num_threads(2)
         assert not kernels.machine_busy()
-        kernels.note_stall()
+        kernels.back_off()
         assert kernels.machine_busy() and set(_blas_threads()) <= {1}
         threads = set()
         kernels.parallel_ranges(1000, lambda start, stop: threads.add(threading.get_ident()), grain=10)
@@ -113,34 +113,101 @@ def test_a_stall_keeps_work_and_blas_on_the_calling_thread_until_the_back_off_en
         ganglion.set_num_threads(before)
 
 
-def test_parallel_ranges_backs_off_after_waiting_on_a_pool_thread(no_backoff):
+def _stall_on_a_pool_thread():
+    """One ``parallel_ranges`` call on two threads whose caller waits ~28 ms for the pool thread's chunk."""
     import threading
     import time
 
+    caller = threading.get_ident()
+    pool_started = threading.Event()
+
+    def work(start, stop):  # the caller's chunk is short, the pool thread's long: the caller waits for it
+        if threading.get_ident() == caller:
+            pool_started.wait(5.0)  # else a late pool thread leaves both chunks to the caller, and no stall
+            time.sleep(0.002)
+        else:
+            pool_started.set()
+            time.sleep(0.03)
+
+    kernels.parallel_ranges(2, work, grain=1)
+
+
+@pytest.mark.parametrize("preempted", [True, False])
+def test_parallel_ranges_backs_off_after_waiting_on_a_pool_thread_only_when_others_want_the_cores(
+        no_backoff, monkeypatch, preempted):
+    """Preempted: another process took the pool thread's core, back off. Not: the host paused a virtual CPU, and a
+    back-off would only cost the second core."""
     before = ganglion.get_num_threads()
+    asked = []
+    monkeypatch.setattr(kernels, "others_want_the_cores", lambda: asked.append(1) or preempted)
     try:
         ganglion.set_num_threads(2)
-        caller = threading.get_ident()
-
-        pool_started = threading.Event()
-
-        def work(start, stop):  # the caller's chunk is short, the pool thread's long: the caller waits for it
-            if threading.get_ident() == caller:
-                pool_started.wait(5.0)  # else a late pool thread leaves both chunks to the caller, and no stall
-                time.sleep(0.002)
-            else:
-                pool_started.set()
-                time.sleep(0.03)
-
-        kernels.parallel_ranges(2, work, grain=1)
-        assert kernels.machine_busy()
+        _stall_on_a_pool_thread()
+        assert asked == [1] and kernels.machine_busy() == preempted
     finally:
         ganglion.set_num_threads(before)
+
+
+def test_others_want_the_cores_compares_preemptions_since_the_last_look_with_the_rate(no_backoff, monkeypatch):
+    import time
+
+    monkeypatch.setattr(kernels, "PREEMPTIONS_PER_SECOND", 50.0)
+    counts = iter([1000, 1060, 1100, 1100])
+    monkeypatch.setattr(kernels, "_involuntary_switches", lambda: next(counts))
+    monkeypatch.setitem(kernels._preemptions, "count", 900)
+    monkeypatch.setitem(kernels._preemptions, "time", time.perf_counter() - 1.0)
+    assert kernels.others_want_the_cores()  # 100 in the last second
+    kernels._preemptions["time"] -= 1.0  # 60 in the next second
+    assert kernels.others_want_the_cores()
+    kernels._preemptions["time"] -= 1.0  # 40 in a second
+    assert not kernels.others_want_the_cores()
+    assert kernels._preemptions["count"] == 1100
+    kernels._preemptions["time"] -= 0.001  # none
+    assert not kernels.others_want_the_cores()
+
+
+def test_the_end_of_a_back_off_starts_counting_preemptions_afresh(no_backoff, monkeypatch):
+    """During a back-off one thread has a core to itself and is seldom preempted; that must not dilute the rate that
+    the next stall sees."""
+    monkeypatch.setitem(kernels._preemptions, "time", 0.0)
+    kernels.back_off()
+    kernels._backoff["until"] = 1e-9  # the back-off is over
+    assert not kernels.machine_busy()
+    assert kernels._preemptions["time"] > 0.0
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "sched_setaffinity"), reason="needs Linux's sched_setaffinity")
+def test_another_process_on_the_same_core_counts_as_others_wanting_the_cores():
+    """Real preemptions: a child process and a spinning grandchild share one CPU; the child's spin of 0.5 s is
+    preempted at every scheduler time slice (milliseconds), far over PREEMPTIONS_PER_SECOND."""
+    import subprocess
+    import sys
+
+    script = """
+import os, subprocess, sys, time
+from ganglion import kernels
+cpu = min(os.sched_getaffinity(0))
+os.sched_setaffinity(0, {cpu})
+spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+try:
+    time.sleep(0.2)
+    kernels._count_preemptions_from_now()
+    end = time.perf_counter() + 0.5
+    while time.perf_counter() < end:
+        pass
+    print(kernels.others_want_the_cores())
+finally:
+    spinner.kill()
+"""
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True"]
 
 
 def test_a_linear_product_that_stalls_starts_a_back_off(no_backoff, monkeypatch):
     import importlib
 
+    monkeypatch.setattr(kernels, "others_want_the_cores", lambda: True)
     linear = importlib.import_module("ganglion.nn.functional.linear")
     layer = ganglion.nn.Linear(4, 3)
     layer(ganglion.randn(2, 4))
@@ -165,7 +232,7 @@ def test_a_back_off_that_begins_or_ends_inside_a_single_threaded_blas_window_is_
     try:
         ganglion.set_num_threads(2)
         with _SingleThreadedBlas():
-            kernels.note_stall()  # a pool thread stalled during a convolution
+            kernels.back_off()  # a pool thread stalled during a convolution
             assert set(_blas_threads()) <= {1}
         assert kernels.machine_busy() and set(_blas_threads()) <= {1}
         with _SingleThreadedBlas():

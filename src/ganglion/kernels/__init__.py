@@ -22,9 +22,9 @@ so a test can switch it off).
 
 Threads: ``ganglion.set_num_threads(n)`` sets how many threads the compiled kernels and BLAS use, as
 ``torch.set_num_threads``; the default is ``OMP_NUM_THREADS`` when set, else every core. Like PyTorch's, the
-setting is one per process. When other processes want the cores (a hand-off or a linear layer's product stalled),
-work stays on the calling thread and BLAS on one thread for a second at a time (``machine_busy``, ``note_stall``):
-two threads then never cost much more than one.
+setting is one per process. When other processes want the cores (a hand-off or a linear layer's product stalled, and
+the kernel has been preempting this process's threads), work stays on the calling thread and BLAS on one thread for a
+second at a time (``machine_busy``, ``note_stall``): two threads then never cost much more than one.
 """
 
 from __future__ import annotations
@@ -36,8 +36,13 @@ import time
 
 import numpy as np
 
-__all__ = ["available", "usable", "compiled", "prange", "parallel_ranges", "machine_busy", "note_stall",
-           "set_num_threads", "get_num_threads"]
+try:
+    import resource  # Unix: the process's involuntary context switches (``_preemptions``)
+except ImportError:  # pragma: no cover - Windows: every stall counts as a busy machine
+    resource = None
+
+__all__ = ["available", "usable", "compiled", "prange", "parallel_ranges", "machine_busy", "note_stall", "back_off",
+           "others_want_the_cores", "set_num_threads", "get_num_threads"]
 
 _compile_lock = threading.Lock()
 _numba = None  # the numba module once imported; importing it costs ~0.3 s, so not before the first kernel runs
@@ -96,7 +101,7 @@ def set_num_threads(n: int) -> None:
         raise ValueError(f"set_num_threads(n): n must be a positive int, got {n!r}")
     _requested_threads = int(n)
     _apply_threads()
-    _set_blas_threads(1 if machine_busy() else int(n))  # a back-off (note_stall) restores n when it ends
+    _set_blas_threads(1 if machine_busy() else int(n))  # a back-off (back_off) restores n when it ends
 
 
 def get_num_threads() -> int:
@@ -231,14 +236,54 @@ class _SharedRanges:
 # on two threads than on one. So a call that waited more than ``STALL_SECONDS`` for the pool, and more than its own
 # share of the work took, makes the next ``BACKOFF_SECONDS`` of calls run on the calling thread alone; then the pool
 # is tried again. On an idle machine a wait is 20-50 us and nothing changes.
+#
+# A virtual machine's host stalls its guest's threads too, by pausing a virtual CPU (on the 2-vCPU VM of
+# benchmarks/README.md 0.5-2.6 times a second on its own, the quarter-width ResNet-18's step on two threads): a
+# back-off then only costs the second core, which kept that step on one thread ~45% of the time, 1.2x slower. Those
+# pauses preempt no thread the guest's scheduler can see; another process does, and the kernel counts each time it
+# takes a running thread off its core for another (getrusage's involuntary context switches). So a stall backs off
+# only when this process's threads were preempted more than ``PREEMPTIONS_PER_SECOND`` times a second since the last
+# stall: measured while training ResNet on two threads, 6-14 a second on the idle VM, 217-568 with the other core busy.
 
 STALL_SECONDS = 2e-3
 """A wait this long is a stall: at 1 ms this VM's own hiccups started a back-off about once in 40 ResNet steps on an
 idle machine; at 2 ms none was seen, while a preempted thread costs a time slice (several ms)."""
 BACKOFF_SECONDS = 1.0
 """How long a stall keeps work on one thread; then one hand-off tries the pool again (at most one stall a second)."""
+PREEMPTIONS_PER_SECOND = 50.0
+"""A stall backs off when this process's threads were preempted more often than this since the last stall (see
+above: 6-14 a second on an idle machine, over 200 with another process on the cores)."""
 _backoff = {"until": 0.0, "epoch": 0}  # process-wide, like the pool: until when calls run on one thread (0: not
 _backoff_lock = threading.Lock()      # backing off); epoch: back-offs begun and ended, so a BLAS window can tell
+
+
+def _involuntary_switches():
+    """How many times the kernel took one of this process's running threads off its core for another thread (all
+    threads, since the process began); None where the platform does not count them (Windows)."""
+    if resource is None:  # pragma: no cover - Windows
+        return None
+    return resource.getrusage(resource.RUSAGE_SELF).ru_nivcsw
+
+
+_preemptions = {"time": time.perf_counter(), "count": _involuntary_switches()}  # at the last stall (or import)
+
+
+def _count_preemptions_from_now():
+    _preemptions["count"], _preemptions["time"] = _involuntary_switches(), time.perf_counter()
+
+
+def others_want_the_cores() -> bool:
+    """True when this process's threads were preempted more than ``PREEMPTIONS_PER_SECOND`` times a second since the
+    last call (or since ganglion was imported): other processes are running on the cores. True where preemptions are
+    not counted. Called when a hand-off or a product stalls (``note_stall``), not on every call: a getrusage costs
+    ~2 us."""
+    count, now = _involuntary_switches(), time.perf_counter()
+    with _backoff_lock:
+        last_count, last_time = _preemptions["count"], _preemptions["time"]
+        _preemptions["count"], _preemptions["time"] = count, now
+    if count is None or last_count is None:
+        return True
+    return count - last_count > PREEMPTIONS_PER_SECOND * (now - last_time)
 
 
 def machine_busy() -> bool:
@@ -254,15 +299,23 @@ def machine_busy() -> bool:
         if _backoff["until"] != 0.0:
             _backoff["until"] = 0.0
             _backoff["epoch"] += 1
+            _count_preemptions_from_now()  # one thread had a core to itself: those seconds say nothing
             if not _blas_window_open():  # else the window's end sets it (``kernels.conv._SingleThreadedBlas``)
                 _set_blas_threads(get_num_threads())
     return False
 
 
 def note_stall() -> None:
-    """Another process wants the cores: the calling thread alone, and BLAS on one thread, for ``BACKOFF_SECONDS``.
-    BLAS's thread count is set once here and restored once after, not around each product: switching it back and
-    forth kept OpenBLAS's threads from their fast path (the MNIST MLP's step 1.15-1.26x slower on an idle machine)."""
+    """A hand-off or a product on BLAS's threads stalled: when other processes want the cores
+    (``others_want_the_cores``), back off (``back_off``); else the host paused a virtual CPU, and nothing changes."""
+    if others_want_the_cores():
+        back_off()
+
+
+def back_off() -> None:
+    """The calling thread alone, and BLAS on one thread, for ``BACKOFF_SECONDS``. BLAS's thread count is set once
+    here and restored once after, not around each product: switching it back and forth kept OpenBLAS's threads from
+    their fast path (the MNIST MLP's step 1.15-1.26x slower on an idle machine)."""
     with _backoff_lock:
         if _backoff["until"] == 0.0:
             _backoff["epoch"] += 1

@@ -47,7 +47,7 @@ def _blas_controllers():
 
 class _SingleThreadedBlas:
     """``with _SingleThreadedBlas():`` BLAS runs on one thread inside; the outermost exit restores its count (or, when
-    a busy-machine back-off began or ended meanwhile, sets what the back-off wants: ``kernels.note_stall``)."""
+    a busy-machine back-off began or ended meanwhile, sets what the back-off wants: ``kernels.back_off``)."""
 
     def __enter__(self):
         with _lock:
