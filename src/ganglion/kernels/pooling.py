@@ -19,10 +19,13 @@ import numpy as np
 
 from . import compiled, parallel_ranges, usable
 
-#: the smallest chunk of input handed to another thread, in elements (whole planes are handed out): ~50 us of
-#: work, against ~20 us for a hand-off. No size below which NumPy wins was found: at 1x1x4x4 a call takes 46 us
-#: against 76 us (mostly the Python around both paths).
-GRAIN = 1 << 16
+#: the smallest chunk of input handed to another thread, in elements (whole planes are handed out). A hand-off to a
+#: sleeping pool thread costs 0.1-0.3 ms on the 2-vCPU VM: ``benchmarks/thread_grains.py`` had two threads 1.4-1.8x
+#: one thread's time at 262k elements, 1.0-1.05x at 524k, 0.5-0.66x from 2M; with 2^16 LeNet-5's first pooling
+#: (64x6x28x28, 301k) was shared, and its step took 0.96x the time at 2^19 (``ab_pair.py``, A against A 1.01x).
+#: No size below which NumPy wins was found: at 1x1x4x4 a call takes 46 us against 76 us (mostly the Python around
+#: both paths).
+GRAIN = 1 << 19
 
 
 def covers(array, sizes, out, kernel, stride, padding, dilation):
