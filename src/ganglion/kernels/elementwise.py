@@ -12,9 +12,11 @@ import numpy as np
 
 from . import compiled, parallel_ranges, usable
 
-#: the smallest chunk handed to another thread, in elements. A hand-off costs ~20 us (``parallel_ranges`` with no
-#: work, 2 threads); a chunk of 2^18 float32 takes ~45 us here, so only arrays of 2^19 elements and more are shared.
-GRAIN = 1 << 18
+#: the smallest chunk handed to another thread, in elements: arrays of 2^21 elements and more are shared. A hand-off
+#: to a sleeping pool thread costs 0.1-0.3 ms on the 2-vCPU VM: at 2^19 float32 (a 32x16x32x32 activation; the grain
+#: was 2^18) two threads took 1.5x one thread's time forward (183 against 120 us, best of six medians of 200 calls)
+#: and 1.2x backward (193 against 157); from 2^21 they took 0.55-0.86x (``benchmarks/thread_grains.py``).
+GRAIN = 1 << 20
 #: arrays below this many elements stay on NumPy: measured, the compiled call and NumPy tie at 1024 float32
 #: (2.2 us) and the compiled one wins from 4096 (2.4 against 4.3 us forward, 2.9 against 3.7 us backward)
 MIN_SIZE = 1 << 12
