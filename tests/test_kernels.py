@@ -187,7 +187,11 @@ def test_another_process_on_the_same_core_counts_as_others_wanting_the_cores():
 import os, subprocess, sys, time
 from ganglion import kernels
 cpu = min(os.sched_getaffinity(0))
-os.sched_setaffinity(0, {cpu})
+try:
+    os.sched_setaffinity(0, {cpu})
+except OSError:  # a sandbox that forbids pinning
+    print("cannot pin")
+    sys.exit(0)
 spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
 try:
     time.sleep(0.2)
@@ -201,6 +205,8 @@ finally:
 """
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
+    if result.stdout.strip() == "cannot pin":
+        pytest.skip("this machine does not let a process pin itself to one CPU")
     assert result.stdout.split() == ["True"]
 
 

@@ -243,7 +243,9 @@ class _SharedRanges:
 # pauses preempt no thread the guest's scheduler can see; another process does, and the kernel counts each time it
 # takes a running thread off its core for another (getrusage's involuntary context switches). So a stall backs off
 # only when this process's threads were preempted more than ``PREEMPTIONS_PER_SECOND`` times a second since the last
-# stall: measured while training ResNet on two threads, 6-14 a second on the idle VM, 217-568 with the other core busy.
+# stall or the end of the last back-off: measured stall by stall while training ResNet on two threads, 6-45 a second
+# on the idle VM, 124-568 with the other core busy, but 22-51 over a window that spans a back-off (one thread then
+# has a core to itself), hence the fresh count when a back-off ends (benchmarks/README.md, sixth session).
 
 STALL_SECONDS = 2e-3
 """A wait this long is a stall: at 1 ms this VM's own hiccups started a back-off about once in 40 ResNet steps on an
@@ -252,7 +254,7 @@ BACKOFF_SECONDS = 1.0
 """How long a stall keeps work on one thread; then one hand-off tries the pool again (at most one stall a second)."""
 PREEMPTIONS_PER_SECOND = 50.0
 """A stall backs off when this process's threads were preempted more often than this since the last stall (see
-above: 6-14 a second on an idle machine, over 200 with another process on the cores)."""
+above: 6-45 a second on the idle VM, 124 and more with another process on the cores)."""
 _backoff = {"until": 0.0, "epoch": 0}  # process-wide, like the pool: until when calls run on one thread (0: not
 _backoff_lock = threading.Lock()      # backing off); epoch: back-offs begun and ended, so a BLAS window can tell
 
@@ -274,7 +276,7 @@ def _count_preemptions_from_now():
 
 def others_want_the_cores() -> bool:
     """True when this process's threads were preempted more than ``PREEMPTIONS_PER_SECOND`` times a second since the
-    last call (or since ganglion was imported): other processes are running on the cores. True where preemptions are
+    last call, the end of the last back-off, or ganglion's import: other processes are running on the cores. True where preemptions are
     not counted. Called when a hand-off or a product stalls (``note_stall``), not on every call: a getrusage costs
     ~2 us."""
     count, now = _involuntary_switches(), time.perf_counter()
