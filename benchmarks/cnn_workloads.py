@@ -11,7 +11,7 @@
 
     python benchmarks/run.py --only LeNet            # the ratio (or --only ResNet, --only 7x7)
     python benchmarks/cnn_workloads.py --profile [LeNet|ResNet|7x7]   # where ganglion's time goes (cProfile)
-    python benchmarks/cnn_workloads.py --first-step  # first-step cost and peak memory, each side in its own process
+    python benchmarks/run.py --first-step --only LeNet  # first-step cost and peak memory, each side in its own process
 
 Measuring note: in one process, OpenBLAS's worker threads keep spinning for a while after each of ganglion's matrix
 products and take a core from PyTorch's thread pool when PyTorch runs next; on a 2-core machine that tripled
@@ -231,79 +231,6 @@ WORKLOADS = {
 SHORT_NAMES = {"LeNet": make_pair, "ResNet": make_resnet_pair, "7x7": make_wide_conv_pair}
 
 
-def first_step(name, side):
-    """In this process: build one side of workload ``name``, time its first call (compile, warm-up) and a second,
-    and the growth of the peak resident memory over the two (ru_maxrss, MB), the framework's libraries already
-    imported (torch; numba). Prints one JSON line."""
-    import json
-    import resource
-    import time
-
-    make = SHORT_NAMES[name]()[0 if side == "ganglion" else 1]
-    run = make()  # imports torch on PyTorch's side: its libraries are loaded before the measurement
-    if side == "ganglion":
-        import importlib.util
-
-        if importlib.util.find_spec("numba"):  # so are ganglion's: numba, imported at the first kernel (~53 MB)
-            import numba  # noqa: F401
-    before = _resident_now_and_reset_peak()
-    start = time.perf_counter()
-    run()
-    first = time.perf_counter() - start
-    start = time.perf_counter()
-    run()
-    second = time.perf_counter() - start
-    peak = _peak_resident(before)
-    print(json.dumps({"first_s": first, "second_s": second, "peak_growth_mb": (peak - before) / 1024}))
-
-
-def _resident_now_and_reset_peak():
-    """The resident memory now (KB), with Linux's peak-resident mark (VmHWM) reset to it, so that the growth is
-    measured from what is resident. ru_maxrss never resets: measured from building the workload's transient peak,
-    it understated the growth (the 7x7 workload: PyTorch's 64 MB is 112-137 MB from what is resident, ganglion's
-    101 MB, numba's import included, 112 MB without it). Elsewhere: ru_maxrss."""
-    import resource
-
-    try:
-        with open("/proc/self/clear_refs", "w") as marks:
-            marks.write("5")
-        return _status_kb("VmRSS")
-    except OSError:
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-
-
-def _peak_resident(before):
-    """The peak resident memory (KB) since ``_resident_now_and_reset_peak``."""
-    import resource
-
-    try:
-        return _status_kb("VmHWM")
-    except (OSError, KeyError):
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-
-
-def _status_kb(field):
-    with open("/proc/self/status") as status:
-        values = dict(line.split(":", 1) for line in status if ":" in line)
-    return int(values[field].split()[0])
-
-
-def first_step_table():
-    """Run ``first_step`` for every workload and side in child processes; print the table."""
-    import json
-    import subprocess
-    import sys
-
-    print(f"{'workload':<8} {'side':<9} {'first call':>11} {'second call':>12} {'peak memory growth':>19}")
-    for name in SHORT_NAMES:
-        for side in ("ganglion", "pytorch"):
-            out = subprocess.run([sys.executable, __file__, "--first-step-child", name, side], capture_output=True,
-                                 text=True, check=True).stdout
-            r = json.loads(out.strip().splitlines()[-1])
-            print(f"{name:<8} {side:<9} {r['first_s']:>10.3f}s {r['second_s']:>11.3f}s "
-                  f"{r['peak_growth_mb']:>16.0f} MB", flush=True)
-
-
 def profile(name="LeNet", top=25):
     """Print cProfile's view of ganglion's steps of workload ``name``: the functions with the most time of their own."""
     import cProfile
@@ -325,10 +252,6 @@ if __name__ == "__main__":
     if "--profile" in sys.argv:
         rest = sys.argv[sys.argv.index("--profile") + 1:]
         profile(rest[0] if rest else "LeNet")
-    elif "--first-step-child" in sys.argv:
-        first_step(*sys.argv[sys.argv.index("--first-step-child") + 1:][:2])
-    elif "--first-step" in sys.argv:
-        first_step_table()
     else:
         import os
 

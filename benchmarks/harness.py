@@ -80,3 +80,61 @@ def layers_on_threads(layers, thread_counts=(1, 2)):
         for threads in thread_counts:
             ganglion.set_num_threads(threads)
             yield channels, size, threads
+
+
+def first_step(run):
+    """Time ``run``'s first call (compile, warm-up, work arrays filling) and a second one, and the growth of the peak
+    resident memory over the two, measured from what is resident once the side is built (its framework's libraries
+    imported: torch on PyTorch's side, numba on ganglion's). Returns {"first_s", "second_s", "peak_growth_mb"}."""
+    before = _resident_now_and_reset_peak()
+    start = time.perf_counter()
+    run()
+    first = time.perf_counter() - start
+    start = time.perf_counter()
+    run()
+    second = time.perf_counter() - start
+    return {"first_s": first, "second_s": second, "peak_growth_mb": (_peak_resident() - before) / 1024}
+
+
+def first_step_side(make_pair_result, side):
+    """In a child process: build one side and measure ``first_step`` on it. Ganglion imports numba at its first
+    compiled kernel (~0.4 s, ~53 MB); it is imported here first, as ``import torch`` loads PyTorch's kernels before
+    PyTorch's side is measured, so that both sides' figures are the workload's own."""
+    make_ganglion, make_torch = make_pair_result
+    run = (make_ganglion if side == "ganglion" else make_torch)()
+    if side == "ganglion":
+        import importlib.util
+
+        if importlib.util.find_spec("numba"):
+            import numba  # noqa: F401
+    return first_step(run)
+
+
+def _resident_now_and_reset_peak():
+    """The resident memory now (KB), with Linux's peak-resident mark (VmHWM) reset to it. ru_maxrss never resets:
+    measured from building the workload's transient peak, it understated the growth (the 7x7 convolution: PyTorch's
+    64 MB is 112-137 MB from what is resident). Elsewhere: ru_maxrss."""
+    import resource
+
+    try:
+        with open("/proc/self/clear_refs", "w") as marks:
+            marks.write("5")
+        return _status_kb("VmRSS")
+    except (OSError, KeyError):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def _peak_resident():
+    """The peak resident memory (KB) since ``_resident_now_and_reset_peak``."""
+    import resource
+
+    try:
+        return _status_kb("VmHWM")
+    except (OSError, KeyError):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def _status_kb(field):
+    with open("/proc/self/status") as status:
+        values = dict(line.split(":", 1) for line in status if ":" in line)
+    return int(values[field].split()[0])
