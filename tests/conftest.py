@@ -38,7 +38,7 @@ def call_spy(monkeypatch):
         calls = []
         for name in names:
             original = getattr(module, name)
-            monkeypatch.setattr(module, name, lambda *a, _f=original, _n=name: calls.append(_n) or _f(*a))
+            monkeypatch.setattr(module, name, lambda *a, _f=original, _n=name, **k: calls.append(_n) or _f(*a, **k))
         return calls
 
     return install

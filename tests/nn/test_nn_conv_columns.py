@@ -109,6 +109,84 @@ def test_only_the_given_examples_are_written():
         np.testing.assert_array_equal(piece, _numpy_im2col(x, geo)[:, positions:3 * positions])
 
 
+# (N, C, H, W, kh, kw): unpadded stride-1 convolutions whose columns may be laid out wide (``wide_rows``)
+WIDE_GEOMETRIES = [(2, 3, 14, 14, 5, 5), (3, 2, 6, 9, 2, 4), (2, 1, 5, 3, 1, 2), (1, 2, 4, 4, 4, 4)]
+
+
+def _wide_reference(x, kh, kw):
+    """Wide columns from their definition: for example n, kernel offset (i, j) and wide position t = p W + q,
+    x[n, c, p + i, q + j] where q < ow and anything (here NaN) past it; the last row's tail past ow is 0."""
+    n, c, h, w = x.shape
+    oh, ow = h - kh + 1, w - kw + 1
+    geo = (kh, kw, 1, 1, 0, 0, 1, 1, oh, ow)
+    narrow = _numpy_im2col(x, geo).reshape(c * kh * kw, n, oh, ow)
+    wide = np.full((c * kh * kw, n, oh, w), np.nan)
+    wide[..., :ow] = narrow
+    wide[:, :, -1, ow:] = 0
+    return wide.reshape(c * kh * kw, -1), geo
+
+
+@pytest.mark.parametrize("shape", WIDE_GEOMETRIES)
+def test_wide_columns_equal_their_definition_where_kept(shape):
+    rng = np.random.default_rng(6)
+    n, c, h, w, kh, kw = shape
+    x = rng.standard_normal((n, c, h, w))
+    expected, geo = _wide_reference(x, kh, kw)
+    kept = ~np.isnan(expected)
+    for kernel in (conv_columns._im2col_wide, conv_columns._im2col_wide.py_func):
+        cols = np.full(expected.shape, np.nan)
+        kernel(x, cols, 0, n, 0, kh, kw, geo[-2], geo[-1])
+        np.testing.assert_array_equal(cols[kept], expected[kept])
+        assert not np.isnan(cols).any()  # the dropped columns read x too (the run wraps into the next row)
+
+
+@pytest.mark.parametrize("shape", WIDE_GEOMETRIES)
+def test_wide_col2im_is_the_adjoint_of_wide_im2col(shape):
+    rng = np.random.default_rng(7)
+    n, c, h, w, kh, kw = shape
+    x = rng.standard_normal((n, c, h, w))
+    expected, geo = _wide_reference(x, kh, kw)
+    cols = np.empty(expected.shape)
+    conv_columns._im2col_wide(x, cols, 0, n, 0, kh, kw, geo[-2], geo[-1])
+    dcols = rng.standard_normal(cols.shape)
+    dx, dx_python = np.full(x.shape, np.nan), np.full(x.shape, np.nan)
+    conv_columns._col2im_wide(dcols, dx, 0, n, 0, kh, kw, geo[-2], geo[-1])
+    conv_columns._col2im_wide.py_func(dcols, dx_python, 0, n, 0, kh, kw, geo[-2], geo[-1])
+    np.testing.assert_allclose(dx, dx_python, rtol=1e-14, atol=1e-14)
+    np.testing.assert_allclose(np.vdot(cols, dcols), np.vdot(x, dx), rtol=1e-10)
+
+
+def test_wide_rows_and_examples_are_transposes_with_zeros_past_each_row():
+    rng = np.random.default_rng(8)
+    y = rng.standard_normal((3, 2, 4, 5))
+    bias = rng.standard_normal(2)
+    rows = np.full((2, 3 * 4 * 7), np.nan)
+    for to_rows in (conv_columns._examples_to_wide_rows, conv_columns._examples_to_wide_rows.py_func):
+        to_rows(y, rows, 0, 3, 7)
+        wide = rows.reshape(2, 3, 4, 7)
+        np.testing.assert_array_equal(wide[..., :5], y.transpose(1, 0, 2, 3))
+        assert (wide[..., 5:] == 0).all()
+    for to_examples in (conv_columns._wide_rows_to_examples, conv_columns._wide_rows_to_examples.py_func):
+        back = np.full(y.shape, np.nan)
+        to_examples(np.ascontiguousarray(rows[:, 4 * 7:]), bias, True, back, 1, 3, 1, 7)  # a piece from example 1
+        np.testing.assert_array_equal(back[1:], y[1:] + bias[:, None, None])
+        assert np.isnan(back[0]).all()
+
+
+@pytest.mark.parametrize("geo_args, taken", [
+    (((64, 6, 14, 14), 5, 0, 1), True),  # LeNet-5's second layer: 10 outputs a row of 14
+    (((64, 1, 28, 28), 3, 0, 1), False),  # 26 outputs a row: runs long enough already
+    (((64, 6, 14, 14), 5, 2, 1), False),  # padded
+    (((64, 6, 14, 14), 5, 0, 2), False),  # strided
+    (((64, 6, 7, 7), 5, 0, 1), False),  # 3 outputs from 7: the product would be 2.3x
+])
+def test_which_convolutions_lay_their_columns_out_wide(geo_args, taken):
+    (n, c, h, w), k, pad, stride = geo_args
+    oh, ow = (h + 2 * pad - k) // stride + 1, (w + 2 * pad - k) // stride + 1
+    geo = (k, k, stride, stride, pad, pad, 1, 1, oh, ow)
+    assert conv_columns.wide_rows(geo, h, w) is taken
+
+
 def test_rows_and_examples_are_transposes():
     rng = np.random.default_rng(3)
     y = rng.standard_normal((4, 3, 5)).astype(np.float32)
@@ -146,6 +224,8 @@ CASES = [  # (fn, x shape, w shape, options)
     ("conv2d", (2, 3, 7, 7), (4, 3, 2, 2), dict(padding="same")),  # (lo, hi) pads differ
     ("conv1d", (4, 3, 20), (5, 3, 3), dict(stride=2, padding=1)),
     ("conv1d", (3, 2, 15), (4, 2, 4), dict(dilation=2)),
+    ("conv2d", (3, 2, 9, 12), (4, 2, 3, 5), {}),  # unpadded, stride 1, short rows: the columns laid out wide
+    ("conv1d", (3, 2, 14), (4, 2, 5), {}),  # the same in 1-D
     ("conv_transpose2d", (3, 3, 5, 4), (3, 4, 3, 3), dict(stride=2, padding=1, output_padding=1)),
     ("conv_transpose2d", (2, 2, 4, 5), (2, 3, 3, 2), dict(stride=(1, 2), padding=(0, 1), dilation=(2, 1))),
     ("conv_transpose2d", (2, 2, 4, 4), (2, 3, 3, 3), dict(output_padding=1, dilation=2)),  # positions no window reaches

@@ -174,6 +174,102 @@ def _im2col_flat(x, cols, first, last, base, kh, kw, sh, sw, ph, pw, dh, dw, oh,
                             cols_flat[d + q] = 0
 
 
+# Short output rows without padding (LeNet-5's second layer: 10 outputs a row from 14 inputs, 5x5 kernel): the
+# row-by-row loops above copy runs of 10 at ~12 ns of set-up each. Laid out "wide", an example's columns have one
+# column per input position of its output rows (oh x W instead of oh x ow): one kernel offset's columns are then one
+# run of x, and the W - ow columns of each row that read past its end are products nobody keeps (dropped when y is
+# laid out, zero in dy's rows, so they add nothing to dW or dx). 1.4x the product for LeNet's layer, but its forward
+# took 1.65 instead of 2.25 ms and its backward 2.4 instead of 3.8 ms (one thread, batch 64); the MNIST example's
+# 32 -> 64 layer on 26x26 (24 outputs a row) gained nothing, and a 1 -> 32 layer on 28x28 lost 1.2-1.6x: hence
+# ``WIDE_MAX_OUTPUT_WIDTH`` and the 1.5x bound on the extra product (``wide_rows``).
+
+WIDE_MAX_OUTPUT_WIDTH = 16
+"""The widest output row that ``wide_rows`` lays out wide: from 24 a row the runs are long enough already."""
+
+
+def wide_rows(geo, height, width):
+    """True when the columns of a convolution of a (height, width) input are laid out wide (see above): stride 1,
+    dilation 1, no padding, output rows at most ``WIDE_MAX_OUTPUT_WIDTH`` long and the product at most 1.5x."""
+    kh, kw, sh, sw, ph, pw, dh, dw, oh, ow = geo
+    return (sh == sw == dh == dw == 1 and ph == pw == 0 and oh == height - kh + 1 and ow == width - kw + 1
+            and ow <= WIDE_MAX_OUTPUT_WIDTH and 2 * (kw - 1) <= ow)
+
+
+@compiled(parallel=False)
+def _im2col_wide(x, cols, first, last, base, kh, kw, oh, ow):
+    """cols[(c kh + i) kw + j, (n - base) oh W + t] = x[n, c].flat[i W + j + t] for t < (oh - 1) W + ow (then 0): an
+    unpadded stride-1 convolution's columns laid out wide (``wide_rows``), for the examples n in [first, last).
+    x: (N, C, H, W), cols: (C kh kw, >= (last - base) oh W), both C-contiguous."""
+    channels, height, width = x.shape[1], x.shape[2], x.shape[3]
+    positions, run, row_length = oh * width, (oh - 1) * width + ow, cols.shape[1]
+    x_flat, cols_flat = x.reshape(-1), cols.reshape(-1)
+    for c in range(channels):
+        for i in range(kh):
+            for j in range(kw):
+                row = (c * kh + i) * kw + j
+                for n in range(first, last):
+                    dst = np.uint64(row * row_length + (n - base) * positions)
+                    src = np.uint64(((n * channels + c) * height + i) * width + j)
+                    for t in range(np.uint64(run)):
+                        cols_flat[dst + t] = x_flat[src + t]
+                    for t in range(np.uint64(run), np.uint64(positions)):
+                        cols_flat[dst + t] = 0
+
+
+@compiled(parallel=False)
+def _col2im_wide(dcols, dx, first, last, base, kh, kw, oh, ow):
+    """The adjoint of ``_im2col_wide`` for the examples n in [first, last): dx[n] = 0, then each kernel offset's run
+    of dcols added to the run of x it was read from. dcols: (C kh kw, >= (last - base) oh W), dx: (N, C, H, W)."""
+    channels, height, width = dx.shape[1], dx.shape[2], dx.shape[3]
+    positions, run, row_length = oh * width, (oh - 1) * width + ow, dcols.shape[1]
+    dx_flat, dcols_flat = dx.reshape(-1), dcols.reshape(-1)
+    for n in range(first, last):
+        for c in range(channels):
+            plane = (n * channels + c) * height * width
+            for t in range(np.uint64(height * width)):
+                dx_flat[np.uint64(plane) + t] = 0
+            for i in range(kh):
+                for j in range(kw):
+                    src = np.uint64(((c * kh + i) * kw + j) * row_length + (n - base) * positions)
+                    dst = np.uint64(plane + i * width + j)
+                    for t in range(np.uint64(run)):
+                        dx_flat[dst + t] += dcols_flat[src + t]
+
+
+@compiled(parallel=False)
+def _wide_rows_to_examples(rows, bias, add_bias, y, first, last, base, width):
+    """y[n, o, p, q] = rows[o, (n - base) oh W + p W + q] (+ bias[o]) for n in [first, last), W = ``width``: the
+    wide layout's columns past ow in each output row are dropped. rows: (out, >= (last - base) oh W), y: (N, out,
+    oh, ow), both C-contiguous."""
+    out, oh, ow = y.shape[1], y.shape[2], y.shape[3]
+    rows_flat, y_flat = rows.reshape(-1), y.reshape(-1)
+    for n in range(first, last):
+        for o in range(out):
+            b = bias[o] if add_bias else 0
+            for p in range(oh):
+                src = np.uint64(o * rows.shape[1] + ((n - base) * oh + p) * width)
+                dst = np.uint64(((n * out + o) * oh + p) * ow)
+                for q in range(np.uint64(ow)):
+                    y_flat[dst + q] = rows_flat[src + q] + b
+
+
+@compiled(parallel=False)
+def _examples_to_wide_rows(y, rows, first, last, width):
+    """rows[o, n oh W + p W + q] = y[n, o, p, q], and 0 for q in [ow, W), for n in [first, last), W = ``width``.
+    y: (N, out, oh, ow), rows: (out, N oh W), both C-contiguous."""
+    out, oh, ow = y.shape[1], y.shape[2], y.shape[3]
+    rows_flat, y_flat = rows.reshape(-1), y.reshape(-1)
+    for n in range(first, last):
+        for o in range(out):
+            for p in range(oh):
+                src = np.uint64(((n * out + o) * oh + p) * ow)
+                dst = np.uint64(o * rows.shape[1] + (n * oh + p) * width)
+                for q in range(np.uint64(ow)):
+                    rows_flat[dst + q] = y_flat[src + q]
+                for q in range(np.uint64(ow), np.uint64(width)):
+                    rows_flat[dst + q] = 0
+
+
 @compiled(parallel=False)
 def _rows_to_examples(rows, bias, add_bias, y, first, last, base):
     """y[n, o, l] = rows[o, (n - base) L + l] (+ bias[o]) for n in [first, last). rows: (out, >= (last - base) L),
@@ -226,19 +322,21 @@ def _run_tasks(tasks, multiply_adds):
             parallel_ranges(len(tasks), work, 1)
 
 
-def conv2d_forward(x, w2, bias, geo, grad_rows=None):
+def conv2d_forward(x, w2, bias, geo, grad_rows=None, wide=False):
     """(y, grad): y (N, out, oh, ow), a new array, for x (N, C, H, W) and the weights as a matrix w2 (out, C kh kw)
     (None: no y). With ``grad_rows`` (R, N L), grad = grad_rows im2col(x)^T (R, C kh kw), summed as the columns are
     made (a transposed convolution's weight gradient); else None. The columns are built a piece at a time and used
-    while in cache (``_pieces``): they never exist whole."""
-    n = x.shape[0]
-    positions = geo[-2] * geo[-1]
+    while in cache (``_pieces``): they never exist whole. ``wide``: the columns laid out wide (``wide_rows`` says
+    when; not with ``grad_rows``)."""
+    n, width = x.shape[0], x.shape[3]
+    oh, ow = geo[-2:]
+    positions = oh * (width if wide else ow)  # columns per example
     rows = x.shape[1] * geo[0] * geo[1]
-    y = None if w2 is None else np.empty((n, w2.shape[0], positions), dtype=x.dtype)
+    y = None if w2 is None else np.empty((n, w2.shape[0], oh, ow), dtype=x.dtype)
     has_bias = bias is not None
     bias_values = bias if has_bias else np.zeros(0 if w2 is None else w2.shape[0], dtype=x.dtype)
-    valid = _valid_columns(geo, x.shape[3])
-    im2col = _im2col_flat if _flat_rows(geo, x.shape[3]) else _im2col
+    valid = _valid_columns(geo, width)
+    im2col = _im2col_flat if _flat_rows(geo, width) else _im2col
     per_piece = _examples_per_piece(rows, positions, x.itemsize)
     partial_sums = {}
 
@@ -246,20 +344,26 @@ def conv2d_forward(x, w2, bias, geo, grad_rows=None):
         scratch = Workspace(np)  # this thread's pool: fresh arrays of a MB page-faulted ~0.3 ms a call
         cols = scratch.empty((rows, min(per_piece, last - first) * positions), x.dtype)
         products = None if w2 is None else scratch.empty((w2.shape[0], cols.shape[1]), x.dtype)
-        for lo, hi, width in _pieces(first, last, per_piece, positions):
-            im2col(x, cols, lo, hi, lo, *geo, *valid)
+        for lo, hi, columns in _pieces(first, last, per_piece, positions):
+            if wide:
+                _im2col_wide(x, cols, lo, hi, lo, geo[0], geo[1], oh, ow)
+            else:
+                im2col(x, cols, lo, hi, lo, *geo, *valid)
             if w2 is not None:
-                np.matmul(w2, cols[:, :width], out=products[:, :width])
-                _rows_to_examples(products, bias_values, has_bias, y, lo, hi, lo)
+                np.matmul(w2, cols[:, :columns], out=products[:, :columns])
+                if wide:
+                    _wide_rows_to_examples(products, bias_values, has_bias, y, lo, hi, lo, width)
+                else:
+                    _rows_to_examples(products, bias_values, has_bias, y.reshape(n, -1, oh * ow), lo, hi, lo)
             if grad_rows is not None:
-                _add_share(partial_sums, first, grad_rows[:, lo * positions:hi * positions], cols[:, :width].T)
+                _add_share(partial_sums, first, grad_rows[:, lo * positions:hi * positions], cols[:, :columns].T)
         scratch.release()
 
     tasks = [partial(examples, *chunk) for chunk in _chunks(n, _examples_per_chunk(positions))]
     per_position = (0 if w2 is None else w2.size) + (0 if grad_rows is None else grad_rows.shape[0] * rows)
     _run_tasks(tasks, per_position * n * positions)
     grad = None if grad_rows is None else _in_order(partial_sums, (grad_rows.shape[0], rows), x.dtype)
-    return (None if y is None else y.reshape((n, y.shape[1]) + geo[-2:])), grad
+    return y, grad
 
 
 def _pieces(first, last, per_piece, positions):
@@ -287,39 +391,50 @@ def _in_order(partial_sums, shape, dtype):
     return total
 
 
-def conv2d_backward(dy, x, w2, geo, x_shape, need_x, need_w, need_b, dy_rows):
+def conv2d_backward(dy, x, w2, geo, x_shape, need_x, need_w, need_b, dy_rows, wide=False):
     """(dx, dW2, db) of ``conv2d_forward``, each None unless asked: dx (N, C, H, W) and dW2 (out, C kh kw) new
-    arrays, db (out,). ``x`` is the forward's input (read only for dW; None otherwise); ``dy_rows`` (out, N L)
-    receives dy laid out as rows. Each chunk of examples, piece by piece, rebuilds its columns and adds its share of
-    dW, and spreads its dx: one task per chunk for the threads."""
+    arrays, db (out,). ``x`` is the forward's input (read only for dW; None otherwise); ``dy_rows``
+    (``rows_shape``) receives dy laid out as rows. Each chunk of examples, piece by piece, rebuilds its columns and
+    adds its share of dW, and spreads its dx: one task per chunk for the threads. ``wide``: as the forward's."""
     n, out = dy.shape[:2]
-    positions = geo[-2] * geo[-1]
+    width = x_shape[3]
+    oh, ow = geo[-2:]
+    positions = oh * (width if wide else ow)  # columns per example
     rows = w2.shape[1]
-    dy = np.ascontiguousarray(dy).reshape(n, out, positions)
+    dy = np.ascontiguousarray(dy).reshape(n, out, oh, ow)
     dx = dw = db = None
-    _examples_to_rows(dy, dy_rows, 0, n)  # on this thread: ~0.1 ms for 0.5 M values, less than a hand-off
+    if wide:  # on this thread: ~0.1 ms for 0.5 M values, less than a hand-off
+        _examples_to_wide_rows(dy, dy_rows, 0, n, width)
+    else:
+        _examples_to_rows(dy.reshape(n, out, positions), dy_rows, 0, n)
     if need_b:
         db = dy_rows.sum(axis=1)
     partial_sums = {}  # chunk start -> that chunk's share of dW
-    valid = _valid_columns(geo, x_shape[3])
-    im2col = _im2col_flat if _flat_rows(geo, x_shape[3]) else _im2col
+    valid = _valid_columns(geo, width)
+    im2col = _im2col_flat if _flat_rows(geo, width) else _im2col
     if need_x:
         dx = np.empty(x_shape, dtype=dy.dtype)
     per_piece = _examples_per_piece(rows, positions, dy.itemsize)
 
     def examples(first, last):
         scratch = Workspace(np)
-        width = min(per_piece, last - first) * positions
-        cols = scratch.empty((rows, width), dy.dtype) if need_w else None
-        dcols = scratch.empty((rows, width), dy.dtype) if need_x else None
-        for lo, hi, width in _pieces(first, last, per_piece, positions):
+        columns = min(per_piece, last - first) * positions
+        cols = scratch.empty((rows, columns), dy.dtype) if need_w else None
+        dcols = scratch.empty((rows, columns), dy.dtype) if need_x else None
+        for lo, hi, columns in _pieces(first, last, per_piece, positions):
             piece = slice(lo * positions, hi * positions)
             if need_w:
-                im2col(x, cols, lo, hi, lo, *geo, *valid)
-                _add_share(partial_sums, first, dy_rows[:, piece], cols[:, :width].T)
+                if wide:
+                    _im2col_wide(x, cols, lo, hi, lo, geo[0], geo[1], oh, ow)
+                else:
+                    im2col(x, cols, lo, hi, lo, *geo, *valid)
+                _add_share(partial_sums, first, dy_rows[:, piece], cols[:, :columns].T)
             if need_x:
-                np.matmul(w2.T, dy_rows[:, piece], out=dcols[:, :width])
-                _col2im(dcols, dx, lo, hi, lo, *geo, *valid)
+                np.matmul(w2.T, dy_rows[:, piece], out=dcols[:, :columns])
+                if wide:
+                    _col2im_wide(dcols, dx, lo, hi, lo, geo[0], geo[1], oh, ow)
+                else:
+                    _col2im(dcols, dx, lo, hi, lo, *geo, *valid)
         scratch.release()
 
     tasks = [partial(examples, *chunk) for chunk in _chunks(n, _examples_per_chunk(positions))]
@@ -345,10 +460,11 @@ def geometry(kernel, stride, pads, dilation, out):
     return kh, kw, sh, sw, pads[0][0], pads[1][0], dh, dw, oh, ow
 
 
-def rows_shape(n, channels, geo):
+def rows_shape(n, channels, geo, wide_width=None):
     """The shape of an (N, channels, oh, ow) array laid out as rows, (channels, N L): ``conv2d_backward``'s
-    ``dy_rows``."""
-    return channels, n * geo[-2] * geo[-1]
+    ``dy_rows``; laid out wide (``wide_rows``) for an input ``wide_width`` wide, (channels, N oh W)."""
+    return channels, n * geo[-2] * (geo[-1] if wide_width is None else wide_width)
 
 
-__all__ = ["conv2d_forward", "conv2d_backward", "geometry", "rows_shape", "COLUMNS_PER_CHUNK", "PIECE_BYTES"]
+__all__ = ["conv2d_forward", "conv2d_backward", "geometry", "rows_shape", "wide_rows", "COLUMNS_PER_CHUNK",
+           "PIECE_BYTES", "WIDE_MAX_OUTPUT_WIDTH"]

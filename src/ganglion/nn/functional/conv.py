@@ -328,7 +328,7 @@ class Conv(BufferedFunction):
         x2, w2d, stride2, pads2, dilation2 = _as_2d(x_contiguous, weight, stride, pads, dilation)
         geo = conv_columns.geometry(w2d.shape[2:], stride2, pads2, dilation2, out if x.ndim == 4 else (1,) + out)
         w2 = w2d.reshape(w2d.shape[0], -1)
-        y, _ = conv_columns.conv2d_forward(x2, w2, bias, geo)
+        y, _ = conv_columns.conv2d_forward(x2, w2, bias, geo, wide=conv_columns.wide_rows(geo, *x2.shape[2:]))
         y = y.reshape(y.shape[:2] + out)
         self.keep_for_backward(Workspace(self.xp), (y,), "batch columns", x_contiguous if need_w else None, w2, geo,
                                x2.shape, x.shape, weight.shape)
@@ -360,22 +360,27 @@ class Conv(BufferedFunction):
             return dx, dw, db
         geo = conv_columns.geometry((3, 3), (1, 1), pads, (1, 1), dy.shape[2:])
         w2 = weight.reshape(weight.shape[0], -1)
+        dx, dw2, db = self._columns_backward_2d(dy, x, w2, geo, x_shape, need_x, need_w, need_b)
+        return dx, None if dw2 is None else dw2.reshape(weight.shape), db
+
+    def _columns_backward_2d(self, dy, x, w2, geo, x_shape, need_x, need_w, need_b):
+        """(dx, dW2, db) by ``kernels.conv_columns`` for a 2-D convolution (x (N, C, H, W), w2 (out, C kh kw)), dy
+        laid out as rows in a work array of its own."""
+        wide = conv_columns.wide_rows(geo, *x_shape[2:])
         temporary = Workspace(self.xp)
-        dy_rows = temporary.empty(conv_columns.rows_shape(dy.shape[0], w2.shape[0], geo), dy.dtype)
-        dx, dw2, db = conv_columns.conv2d_backward(dy, x, w2, geo, x_shape, need_x, need_w, need_b, dy_rows)
+        dy_rows = temporary.empty(conv_columns.rows_shape(dy.shape[0], w2.shape[0], geo,
+                                                          x_shape[3] if wide else None), dy.dtype)
+        dx, dw2, db = conv_columns.conv2d_backward(dy, x, w2, geo, x_shape, need_x, need_w, need_b, dy_rows, wide)
         temporary.check_not_holding("conv backward", (dx, dw2, db))
         temporary.release()
-        return dx, None if dw2 is None else dw2.reshape(weight.shape), db
+        return dx, dw2, db
 
     def _backward_batch_columns(self, dy):
         _, x, w2, geo, x2_shape, x_shape, weight_shape = self.saved
         need_x, need_w, need_b = self.needs_input_grad[:3]
-        temporary = Workspace(self.xp)
-        dy_rows = temporary.empty(conv_columns.rows_shape(x2_shape[0], w2.shape[0], geo), dy.dtype)
-        dx, dw, db = conv_columns.conv2d_backward(dy, None if x is None else x.reshape(x2_shape), w2, geo, x2_shape,
-                                                  need_x, need_w, need_b, dy_rows)
-        temporary.check_not_holding("conv backward", (dx, dw, db))
-        temporary.release()
+        dx, dw, db = self._columns_backward_2d(dy.reshape(x2_shape[:1] + dy.shape[1:2] + geo[-2:]),
+                                               None if x is None else x.reshape(x2_shape), w2, geo, x2_shape,
+                                               need_x, need_w, need_b)
         return (None if dx is None else dx.reshape(x_shape),
                 None if dw is None else dw.reshape(weight_shape), db)
 
