@@ -126,30 +126,33 @@ def _wide_reference(x, kh, kw):
     return wide.reshape(c * kh * kw, -1), geo
 
 
-@pytest.mark.parametrize("shape", WIDE_GEOMETRIES)
-def test_wide_columns_equal_their_definition_where_kept(shape):
-    rng = np.random.default_rng(6)
+def _wide_case(shape, seed):
+    """(rng, x, the wide columns' reference, geo) for one of ``WIDE_GEOMETRIES``."""
+    rng = np.random.default_rng(seed)
     n, c, h, w, kh, kw = shape
     x = rng.standard_normal((n, c, h, w))
-    expected, geo = _wide_reference(x, kh, kw)
+    return (rng, x) + _wide_reference(x, kh, kw)
+
+
+@pytest.mark.parametrize("shape", WIDE_GEOMETRIES)
+def test_wide_columns_equal_their_definition_where_kept(shape):
+    _, x, expected, geo = _wide_case(shape, 6)
     kept = ~np.isnan(expected)
     for kernel in (conv_columns._im2col_wide, conv_columns._im2col_wide.py_func):
         cols = np.full(expected.shape, np.nan)
-        kernel(x, cols, 0, n, 0, kh, kw, geo[-2], geo[-1])
+        kernel(x, cols, 0, x.shape[0], 0, *geo[:2], *geo[-2:])
         np.testing.assert_array_equal(cols[kept], expected[kept])
         assert not np.isnan(cols).any()  # the dropped columns read x too (the run wraps into the next row)
 
 
 @pytest.mark.parametrize("shape", WIDE_GEOMETRIES)
 def test_wide_col2im_is_the_adjoint_of_wide_im2col(shape):
-    rng = np.random.default_rng(7)
-    n, c, h, w, kh, kw = shape
-    x = rng.standard_normal((n, c, h, w))
-    expected, geo = _wide_reference(x, kh, kw)
+    rng, x, expected, geo = _wide_case(shape, 7)
+    n, (kh, kw) = x.shape[0], geo[:2]
     cols = np.empty(expected.shape)
     conv_columns._im2col_wide(x, cols, 0, n, 0, kh, kw, geo[-2], geo[-1])
     dcols = rng.standard_normal(cols.shape)
-    dx, dx_python = np.full(x.shape, np.nan), np.full(x.shape, np.nan)
+    dx, dx_python = np.zeros(x.shape), np.zeros(x.shape)  # added into: the caller zeroes it
     conv_columns._col2im_wide(dcols, dx, 0, n, 0, kh, kw, geo[-2], geo[-1])
     conv_columns._col2im_wide.py_func(dcols, dx_python, 0, n, 0, kh, kw, geo[-2], geo[-1])
     np.testing.assert_allclose(dx, dx_python, rtol=1e-14, atol=1e-14)

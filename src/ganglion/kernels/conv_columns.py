@@ -219,16 +219,15 @@ def _im2col_wide(x, cols, first, last, base, kh, kw, oh, ow):
 
 @compiled(parallel=False)
 def _col2im_wide(dcols, dx, first, last, base, kh, kw, oh, ow):
-    """The adjoint of ``_im2col_wide`` for the examples n in [first, last): dx[n] = 0, then each kernel offset's run
-    of dcols added to the run of x it was read from. dcols: (C kh kw, >= (last - base) oh W), dx: (N, C, H, W)."""
+    """The adjoint of ``_im2col_wide`` for the examples n in [first, last), added into dx (the caller zeroes it):
+    each kernel offset's run of dcols added to the run of x it was read from. dcols: (C kh kw, >= (last - base) oh W),
+    dx: (N, C, H, W)."""
     channels, height, width = dx.shape[1], dx.shape[2], dx.shape[3]
     positions, run, row_length = oh * width, (oh - 1) * width + ow, dcols.shape[1]
     dx_flat, dcols_flat = dx.reshape(-1), dcols.reshape(-1)
     for n in range(first, last):
         for c in range(channels):
             plane = (n * channels + c) * height * width
-            for t in range(np.uint64(height * width)):
-                dx_flat[np.uint64(plane) + t] = 0
             for i in range(kh):
                 for j in range(kw):
                     src = np.uint64(((c * kh + i) * kw + j) * row_length + (n - base) * positions)
@@ -433,6 +432,7 @@ def conv2d_backward(dy, x, w2, geo, x_shape, need_x, need_w, need_b, dy_rows, wi
             if need_x:
                 np.matmul(w2.T, dy_rows[:, piece], out=dcols[:, :columns])
                 if wide:
+                    dx[lo:hi] = 0
                     _col2im_wide(dcols, dx, lo, hi, lo, geo[0], geo[1], oh, ow)
                 else:
                     _col2im(dcols, dx, lo, hi, lo, *geo, *valid)
