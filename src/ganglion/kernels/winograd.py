@@ -87,11 +87,15 @@ def tile_counts(out_size):
 # every tile reads inside it: (examples, C, 2 th + 2, 2 tw + 2). Tile t = (n - first) th tw + a tw + b of example n
 # reads padded rows 2a .. 2a + 3 and columns 2b .. 2b + 3.
 
-# ``_pad_piece`` runs over flat arrays with unsigned offsets (see ``kernels.conv_columns``): indexing each (n, c)
-# plane as a 2-D view, with signed indices, spent most of its time starting short loops. One piece of a quarter-width
-# ResNet-18's layers, one thread, best of three medians of 50 calls, two runs: 16 examples of 128x4x4 104 -> 77 and
-# 172 -> 132 us; 16 of 64x8x8 113 -> 69 and 144 -> 104 us; 4 of 32x16x16 61 -> 36 and 38 -> 19 us (a whole forward
-# of those layers takes 1.7-3.6 ms: a few percent of it).
+# ``_pad_piece`` and ``_crop_piece`` run over flat arrays with unsigned offsets (see ``kernels.conv_columns``):
+# indexing each (n, c) plane as a 2-D view, with signed indices, spent most of its time starting short loops. One
+# piece of a quarter-width ResNet-18's layers, one thread, best of three medians of 50 calls, two runs: 16 examples of
+# 128x4x4 104 -> 77 and 172 -> 132 us; 16 of 64x8x8 113 -> 69 and 144 -> 104 us; 4 of 32x16x16 61 -> 36 and
+# 38 -> 19 us. The padding is then zeroed in one run over the whole piece before the rows of x are copied in, not
+# row by row around them: two short loops a row cost more than the row's copy (median of 61 calls, the same pieces
+# of 32, 16, 4 and 1 examples of 128x4x4, 64x8x8, 32x16x16 and 16x32x32: 287-305 -> 94-95 us, 127-141 -> 51-52 us,
+# 36-37 -> 17 us, 12-13 -> 5 us); cropping dx out of a piece with flat offsets took 146 -> 75, 136 -> 42, 49 -> 14
+# and 22 -> 4 us.
 
 @compiled(parallel=False)
 def _pad_piece(x, padded, first, last, ph, pw):
@@ -100,27 +104,19 @@ def _pad_piece(x, padded, first, last, ph, pw):
     C-contiguous."""
     channels, height, width = x.shape[1], x.shape[2], x.shape[3]
     rows, cols = padded.shape[2], padded.shape[3]
-    top = min(ph, rows)
     copied_rows, copied_cols = max(0, min(height, rows - ph)), max(0, min(width, cols - pw))
-    left, right = min(pw, cols), pw + copied_cols
     x_flat, padded_flat = x.reshape(-1), padded.reshape(-1)
     x_plane, padded_plane = height * width, rows * cols
-    for k in range((last - first) * channels):
+    planes = (last - first) * channels
+    for t in range(np.uint64(planes * padded_plane)):
+        padded_flat[t] = 0
+    for k in range(planes):
         src = np.uint64((first * channels + k) * x_plane)
-        dst = np.uint64(k * padded_plane)
-        for t in range(np.uint64(top * cols)):
-            padded_flat[dst + t] = 0
+        dst = np.uint64(k * padded_plane + ph * cols + pw)
         for h in range(copied_rows):
-            row = dst + np.uint64((ph + h) * cols)
-            from_x = src + np.uint64(h * width)
-            for q in range(np.uint64(left)):
-                padded_flat[row + q] = 0
+            row, from_x = dst + np.uint64(h * cols), src + np.uint64(h * width)
             for q in range(np.uint64(copied_cols)):
-                padded_flat[row + np.uint64(pw) + q] = x_flat[from_x + q]
-            for q in range(np.uint64(right), np.uint64(cols)):
-                padded_flat[row + q] = 0
-        for t in range(np.uint64((top + copied_rows) * cols), np.uint64(padded_plane)):
-            padded_flat[dst + t] = 0
+                padded_flat[row + q] = x_flat[from_x + q]
 
 
 @compiled(parallel=False)
@@ -238,12 +234,19 @@ def _output_tiles_adjoint(dy, z, first, last, th, tw):
 
 @compiled(parallel=False)
 def _crop_piece(padded, dx, first, last, ph, pw):
-    """dx[n] = padded[n - first] cut back to x's size (the inverse of ``_pad_piece``'s shift)."""
-    for n in range(first, last):
-        for c in range(dx.shape[1]):
-            for h in range(dx.shape[2]):
-                for q in range(dx.shape[3]):
-                    dx[n, c, h, q] = padded[n - first, c, h + ph, q + pw]
+    """dx[n] = padded[n - first] cut back to x's size (the inverse of ``_pad_piece``'s shift), for n in [first, last).
+    padded: (examples, C, rows, cols) and dx: (N, C, H, W), both C-contiguous."""
+    channels, height, width = dx.shape[1], dx.shape[2], dx.shape[3]
+    rows, cols = padded.shape[2], padded.shape[3]
+    dx_flat, padded_flat = dx.reshape(-1), padded.reshape(-1)
+    x_plane, padded_plane = height * width, rows * cols
+    for k in range((last - first) * channels):
+        src = np.uint64(k * padded_plane + ph * cols + pw)
+        dst = np.uint64((first * channels + k) * x_plane)
+        for h in range(height):
+            from_padded, row = src + np.uint64(h * cols), dst + np.uint64(h * width)
+            for q in range(np.uint64(width)):
+                dx_flat[row + q] = padded_flat[from_padded + q]
 
 
 def _row_length(tiles, channels, itemsize):
