@@ -245,6 +245,9 @@ def test_batch_columns_route_equals_numpy_route_and_torch(fn, x_shape, w_shape, 
     monkeypatch.setattr(conv_columns, "COLUMNS_PER_CHUNK", 1)  # every example a chunk of its own,
     monkeypatch.setattr(conv_columns, "MIN_WORK_PER_THREAD", 1)  # shared over the threads however small,
     monkeypatch.setattr(conv_columns, "PIECE_BYTES", 1)  # and columns made one example at a time
+    from ganglion.kernels import conv_direct
+
+    monkeypatch.setattr(conv_direct, "MAX_OUT_CHANNELS", 0)  # the columns, not the direct loops (test_nn_conv_direct)
     rng = np.random.default_rng(4)
     x = rng.standard_normal(x_shape).astype(dtype)
     w = rng.standard_normal(w_shape).astype(dtype)

@@ -263,6 +263,20 @@ def _batch_columns_route(x, weight, groups, layout_of_padded):
 _COMPILED_DTYPES = (backend.np.dtype("float32"), backend.np.dtype("float64"))
 
 
+def _direct_route(geo, out_channels):
+    """True when a batch-columns convolution (``geo``: ``conv_columns.geometry``) is computed by
+    ``kernels.conv_direct`` instead (stride 1, dilation 1, few output channels: LeNet-5's first layer), where the
+    columns' products are too short for BLAS. Its backward takes the same route when only dW (and db) are wanted, as
+    in a network's first layer; dx goes through the columns."""
+    return _conv_direct().applies(geo, out_channels)
+
+
+def _conv_direct():
+    from ...kernels import conv_direct  # imports numba: reached only where the compiled kernels run
+
+    return conv_direct
+
+
 def _winograd_route(x, weight, stride, dilation, groups):
     """True when a 2-D convolution goes through ``kernels.winograd``: NumPy float32/float64 arrays with compiled
     kernels available, and a convolution that ``winograd.applies`` to (3x3, stride 1, many channels), whichever of
@@ -328,7 +342,10 @@ class Conv(BufferedFunction):
         x2, w2d, stride2, pads2, dilation2 = _as_2d(x_contiguous, weight, stride, pads, dilation)
         geo = conv_columns.geometry(w2d.shape[2:], stride2, pads2, dilation2, out if x.ndim == 4 else (1,) + out)
         w2 = w2d.reshape(w2d.shape[0], -1)
-        y, _ = conv_columns.conv2d_forward(x2, w2, bias, geo, wide=conv_columns.wide_rows(geo, *x2.shape[2:]))
+        if _direct_route(geo, w2d.shape[0]):
+            y = _conv_direct().conv2d_forward(x2, w2d, bias, geo)
+        else:
+            y, _ = conv_columns.conv2d_forward(x2, w2, bias, geo, wide=conv_columns.wide_rows(geo, *x2.shape[2:]))
         y = y.reshape(y.shape[:2] + out)
         self.keep_for_backward(Workspace(self.xp), (y,), "batch columns", x_contiguous if need_w else None, w2, geo,
                                x2.shape, x.shape, weight.shape)
@@ -378,6 +395,10 @@ class Conv(BufferedFunction):
     def _backward_batch_columns(self, dy):
         _, x, w2, geo, x2_shape, x_shape, weight_shape = self.saved
         need_x, need_w, need_b = self.needs_input_grad[:3]
+        if need_w and not need_x and _direct_route(geo, w2.shape[0]):  # a first layer: dW (and db) only
+            dy2 = dy.reshape(x2_shape[:1] + dy.shape[1:2] + geo[-2:])
+            dw = _conv_direct().weight_grad(dy2, x.reshape(x2_shape), (w2.shape[0], x2_shape[1]) + geo[:2], geo)
+            return None, dw.reshape(weight_shape), _sum_bias(dy) if need_b else None
         dx, dw, db = self._columns_backward_2d(dy.reshape(x2_shape[:1] + dy.shape[1:2] + geo[-2:]),
                                                None if x is None else x.reshape(x2_shape), w2, geo, x2_shape,
                                                need_x, need_w, need_b)
