@@ -17,11 +17,9 @@ import statistics
 import sys
 import time
 
-import numpy as np
-
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from step_phases import _model  # noqa: E402
+from step_phases import training_parts  # noqa: E402
 
 STEPS, WARM_UP = 10, 5
 
@@ -33,12 +31,7 @@ def _layer(x_shape, w_shape, stride):
 
 def _training(framework, workload):
     """A function doing one training step of ``workload`` in ``framework``."""
-    model, shape = _model(framework, workload)
-    model.train()
-    opt = framework.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, weight_decay=5e-4)
-    rng = np.random.default_rng(0)
-    x = framework.from_numpy(rng.standard_normal(shape).astype(np.float32))
-    y = framework.from_numpy(rng.integers(0, 10, shape[0]).astype(np.int64))
+    model, opt, x, y = training_parts(framework, workload)
 
     def step():
         loss = framework.nn.functional.cross_entropy(model(x), y)

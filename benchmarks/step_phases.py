@@ -33,6 +33,17 @@ def _model(framework, workload):
     return model, (cnn_workloads.RESNET_BATCH, 3, 32, 32)
 
 
+def training_parts(framework, workload):
+    """(model in train mode, its SGD optimizer, a batch x, its labels y) for ``workload`` in ``framework``."""
+    model, shape = _model(framework, workload)
+    model.train()
+    opt = framework.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, weight_decay=5e-4)
+    rng = np.random.default_rng(0)
+    x = framework.from_numpy(rng.standard_normal(shape).astype(np.float32))
+    y = framework.from_numpy(rng.integers(0, 10, shape[0]).astype(np.int64))
+    return model, opt, x, y
+
+
 def phases(side, workload, threads, steps=20, warm_up=5):
     """{phase: median seconds} for ``side`` ("ganglion" or "pytorch") training ``workload`` on ``threads`` threads."""
     if side == "ganglion":
@@ -40,12 +51,7 @@ def phases(side, workload, threads, steps=20, warm_up=5):
     else:
         import torch as framework
     framework.set_num_threads(threads)
-    model, shape = _model(framework, workload)
-    model.train()
-    opt = framework.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, weight_decay=5e-4)
-    rng = np.random.default_rng(0)
-    x = framework.from_numpy(rng.standard_normal(shape).astype(np.float32))
-    y = framework.from_numpy(rng.integers(0, 10, shape[0]).astype(np.int64))
+    model, opt, x, y = training_parts(framework, workload)
     times = {"forward": [], "backward": [], "step": []}
     for i in range(warm_up + steps):
         start = time.perf_counter()
