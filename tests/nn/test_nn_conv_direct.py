@@ -99,13 +99,22 @@ def test_which_convolutions_take_the_route():
     assert not conv_direct.applies(geo, conv_direct.MAX_OUT_CHANNELS + 1)
     assert not conv_direct.applies(conv_columns.geometry((5, 5), (2, 2), ((2, 2), (2, 2)), (1, 1), (14, 14)), 6)
     assert not conv_direct.applies(conv_columns.geometry((3, 3), (1, 1), ((2, 2), (2, 2)), (2, 2), (28, 28)), 6)
+    stem = conv_columns.geometry((3, 3), (1, 1), ((1, 1), (1, 1)), (1, 1), (32, 32))  # dW alone: a first layer
+    assert conv_direct.weight_grad_applies(stem, 3, 16, 4)
+    assert conv_direct.weight_grad_applies(geo, 1, 6, 8)
+    assert not conv_direct.weight_grad_applies(stem, 9, 16, 4)  # 81 rows of columns
+    assert not conv_direct.weight_grad_applies(stem, 3, 128, 4)  # dy's wide rows over 512 KB an example
+    assert not conv_direct.weight_grad_applies(conv_columns.geometry((3, 3), (2, 2), ((1, 1), (1, 1)), (1, 1),
+                                                                     (16, 16)), 3, 16, 4)
 
 
-CASES = [  # (fn, x shape, w shape, options): stride 1, dilation 1, at most 6 output channels
+CASES = [  # (fn, x shape, w shape, options): stride 1, dilation 1
     ("conv2d", (5, 1, 12, 12), (6, 1, 5, 5), dict(padding=2)),
     ("conv2d", (4, 3, 9, 8), (6, 3, 3, 2), {}),
     ("conv2d", (3, 2, 7, 7), (4, 2, 2, 2), dict(padding="same")),  # (lo, hi) pads differ
     ("conv1d", (4, 3, 20), (5, 3, 3), dict(padding=1)),
+    ("conv2d", (3, 3, 8, 8), (10, 3, 3, 3), dict(padding=1)),  # forward by the columns, dW alone directly
+    ("conv2d", (2, 3, 9, 9), (4, 3, 6, 6), {}),  # forward directly, dW by the columns (108 rows)
 ]
 
 
@@ -132,10 +141,27 @@ def test_direct_route_equals_columns_route_and_torch(fn, x_shape, w_shape, optio
         return [y.detach().numpy(), xt.grad.numpy() if x_needs_grad else None, wt.grad.numpy(), bt.grad.numpy()]
 
     g.set_num_threads(threads)
+    geo = _geometry(*[a if a.ndim == 4 else a[:, :, None] for a in (np.empty(x_shape), np.empty(w_shape))],
+                    _pads(fn, w_shape, options))
+    wanted = (["conv2d_forward"] if conv_direct.applies(geo, w_shape[0]) else []) + (
+        ["weight_grad"] if not x_needs_grad and conv_direct.weight_grad_applies(geo, w_shape[1], w_shape[0],
+                                                                                np.dtype(dtype).itemsize) else [])
     calls = call_spy(conv_direct, "conv2d_forward", "weight_grad")
     direct = run("ganglion")
-    assert calls == ["conv2d_forward"] + ([] if x_needs_grad else ["weight_grad"])
+    assert calls == wanted
     monkeypatch.setattr(conv_direct, "MAX_OUT_CHANNELS", 0)
+    monkeypatch.setattr(conv_direct, "MAX_WEIGHT_GRAD_ROWS", 0)
     columns = run("ganglion")
-    assert len(calls) == 2 - x_needs_grad  # the columns route this time
+    assert calls == wanted  # the columns route this time
     assert_results_match(direct, [columns, run("torch")], dtype)
+
+
+def _pads(fn, w_shape, options):
+    """The (lo, hi) padding of each spatial dim, as ganglion's 2-D view of the convolution has it."""
+    kernel = w_shape[2:]
+    padding = options.get("padding", 0)
+    if padding == "same":
+        pads = [((k - 1) // 2, k - 1 - (k - 1) // 2) for k in kernel]
+    else:
+        pads = [(padding, padding)] * len(kernel)
+    return tuple(pads) if fn == "conv2d" else ((0, 0),) + tuple(pads)

@@ -16,7 +16,8 @@ the same runs' dot products with dy laid out wide (zero in the extra columns):
 One thread, batch 64 (median of 15 calls, forward; ``benchmarks/README.md``, "Eighth session"): 1 -> 6, 5x5, 28x28,
 padding 2: 0.63-0.79 ms against the columns route's 0.99-1.05 ms; 1 -> 4: 0.32 against 0.66; 6 -> 6 on 14x14:
 0.77 against 1.04; 3 -> 6 on 32x32: 3.1 against 3.8. From 8 output channels the columns route is as fast (1 -> 8:
-1.06 against 1.00 ms) and from 16 faster (1 -> 16: 2.1 against 1.5 ms): hence ``MAX_OUT_CHANNELS``. The reference is
+1.06 against 1.00 ms) and from 16 faster (1 -> 16: 2.1 against 1.5 ms): hence ``MAX_OUT_CHANNELS``. The weight
+gradient alone reads instead of writing, and wins with more output channels: ``MAX_WEIGHT_GRAD_ROWS``. The reference is
 the columns route, and the loops run by Python (``.py_func``): tests/nn/test_nn_conv_direct.py.
 
 This module imports numba when imported (``register_jitable``), so import it only after ``kernels.usable`` said yes.
@@ -32,7 +33,16 @@ from . import compiled
 from .conv_columns import _chunks, _in_order, _run_tasks
 
 MAX_OUT_CHANNELS = 6
-"""The most output channels this route takes (see the measurements above)."""
+"""The most output channels the forward takes (see the measurements above)."""
+
+MAX_WEIGHT_GRAD_ROWS = 75
+"""The weight gradient alone (a first layer: the input needs none) goes by the dot products up to this many rows of
+columns, C kh kw, and ``MAX_WIDE_DY_BYTES`` of dy laid out wide per example (read once per input channel and offset,
+so it should stay in cache). One thread, batch 32-64, dW against the columns route's backward: 1 -> 32 3x3 on 28x28
+0.62x, 1 -> 64 0.56x, 1 -> 32 5x5 0.72x, 3 -> 16 3x3 on 32x32 (a ResNet stem) 0.86-0.91x, 3 -> 64 0.84x, 3 -> 128
+0.67x, 3 -> 32 5x5 0.83-1.09x; 3 -> 64 7x7 on 64x64 (147 rows, 1.1 MB of dy a row set) 1.83x."""
+
+MAX_WIDE_DY_BYTES = 1 << 19
 
 _FUSED = {"contract"}
 """The multiply-adds may be fused (one rounding instead of two, as BLAS's are): nothing reordered."""
@@ -46,6 +56,15 @@ def applies(geo, out_channels):
     at most ``MAX_OUT_CHANNELS`` output channels."""
     kh, kw, sh, sw, ph, pw, dh, dw, oh, ow = geo
     return sh == sw == dh == dw == 1 and out_channels <= MAX_OUT_CHANNELS
+
+
+def weight_grad_applies(geo, channels, out_channels, itemsize):
+    """True when ``weight_grad`` computes dW alone (no dx) for a stride-1, dilation-1 convolution of ``channels``
+    input channels: few rows of columns and dy's wide rows small (``MAX_WEIGHT_GRAD_ROWS``)."""
+    kh, kw, sh, sw, ph, pw, dh, dw, oh, ow = geo
+    wide_dy_bytes = out_channels * oh * (ow + kw - 1) * itemsize
+    return (sh == sw == dh == dw == 1 and channels * kh * kw <= MAX_WEIGHT_GRAD_ROWS
+            and wide_dy_bytes <= MAX_WIDE_DY_BYTES)
 
 
 def _wide_sizes(geo, channels):
@@ -182,4 +201,5 @@ def weight_grad(dy, x, w_shape, geo):
     return _in_order(shares, tuple(w_shape), dy.dtype)
 
 
-__all__ = ["applies", "conv2d_forward", "weight_grad", "MAX_OUT_CHANNELS"]
+__all__ = ["applies", "weight_grad_applies", "conv2d_forward", "weight_grad", "MAX_OUT_CHANNELS",
+           "MAX_WEIGHT_GRAD_ROWS"]

@@ -266,8 +266,8 @@ _COMPILED_DTYPES = (backend.np.dtype("float32"), backend.np.dtype("float64"))
 def _direct_route(geo, out_channels):
     """True when a batch-columns convolution (``geo``: ``conv_columns.geometry``) is computed by
     ``kernels.conv_direct`` instead (stride 1, dilation 1, few output channels: LeNet-5's first layer), where the
-    columns' products are too short for BLAS. Its backward takes the same route when only dW (and db) are wanted, as
-    in a network's first layer; dx goes through the columns."""
+    columns' products are too short for BLAS. Backward, dx always goes through the columns; dW alone (a network's
+    first layer) goes through ``conv_direct`` where ``weight_grad_applies`` says, whichever route the forward took."""
     return _conv_direct().applies(geo, out_channels)
 
 
@@ -395,7 +395,7 @@ class Conv(BufferedFunction):
     def _backward_batch_columns(self, dy):
         _, x, w2, geo, x2_shape, x_shape, weight_shape = self.saved
         need_x, need_w, need_b = self.needs_input_grad[:3]
-        if need_w and not need_x and _direct_route(geo, w2.shape[0]):  # a first layer: dW (and db) only
+        if need_w and not need_x and _conv_direct().weight_grad_applies(geo, x2_shape[1], w2.shape[0], dy.itemsize):
             dy2 = dy.reshape(x2_shape[:1] + dy.shape[1:2] + geo[-2:])
             dw = _conv_direct().weight_grad(dy2, x.reshape(x2_shape), (w2.shape[0], x2_shape[1]) + geo[:2], geo)
             return None, dw.reshape(weight_shape), _sum_bias(dy) if need_b else None
