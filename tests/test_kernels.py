@@ -229,11 +229,13 @@ def test_a_linear_product_that_stalls_starts_a_back_off(no_backoff, monkeypatch)
     np.testing.assert_allclose(again.detach().numpy(), want, rtol=1e-6)
 
 
-def test_a_back_off_that_begins_or_ends_inside_a_single_threaded_blas_window_is_kept_at_its_end(no_backoff):
+def test_a_back_off_that_begins_or_ends_inside_a_single_threaded_blas_window_is_kept_at_its_end(no_backoff,
+                                                                                               monkeypatch):
     """The convolutions' window restores BLAS's threads when it ends; a back-off that began inside it must still find
     BLAS on one thread afterwards, and one that ended inside it must find them back."""
     from ganglion.kernels.conv import _SingleThreadedBlas
 
+    monkeypatch.setattr(kernels, "BACKOFF_SECONDS", 600.0)  # over when the test ends it, not mid-test when loaded
     before = ganglion.get_num_threads()
     try:
         ganglion.set_num_threads(2)
