@@ -133,7 +133,8 @@ def test_weight_transform_and_its_gradient():
 @pytest.mark.parametrize("channels, stride, dilation, groups, taken", [
     ((32, 32), (1, 1), (1, 1), 1, True),
     ((64, 32), (1, 1), (1, 1), 1, True),
-    ((32, 16), (1, 1), (1, 1), 1, False),  # too few channels for the transforms to pay
+    ((16, 16), (1, 1), (1, 1), 1, True),
+    ((32, 8), (1, 1), (1, 1), 1, False),  # too few channels for the transforms to pay
     ((32, 32), (2, 2), (1, 1), 1, False),
     ((32, 32), (1, 1), (2, 2), 1, False),
     ((32, 32), (1, 1), (1, 1), 2, False),

@@ -49,10 +49,13 @@ _GG = np.kron(_G, _G)
 (one product for all (o, c), where einsum took 2.8 ms for 128 x 128 weights)."""
 
 
-MIN_CHANNELS = 32
-"""The fewest input and output channels this route takes: with 16 (a quarter-width ResNet-18's first stage,
-16x32x32, batch 32) the transforms cost what the products save (a whole training step 1.01-1.04x the time with
-them taken here, paired in one process); from 32 up the products' saving wins (benchmarks/README.md)."""
+MIN_CHANNELS = 16
+"""The fewest input and output channels this route takes. On the 2-vCPU AMD VM of the earlier sessions the
+16-channel layers (a quarter-width ResNet-18's first stage, 16x32x32, batch 32) gained nothing from it in the network
+(a training step 0.93-1.04x the time with them taken here, paired in one process); on the 2-vCPU Xeon (Sapphire
+Rapids) VM of the ninth session the same pairing read 0.942x and 0.965x (A against A 1.002-1.004), and the columns
+route's backward of that layer is 1.2x Winograd's (``benchmarks/conv_layers.py``). Below 16 the products are too
+small for the transforms to pay (benchmarks/README.md)."""
 
 
 def applies(weight_shape, stride, dilation, groups):
