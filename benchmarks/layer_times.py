@@ -8,6 +8,8 @@ its convolution op's forward and backward; PyTorch's reads its profiler (``mkldn
 
 Run each framework in its own process, one after the other, for the reasons in ``step_phases.py``. A layer runs
 back to back in ``conv_layers.py``; here it runs where the network puts it (caches cold, the pool thread asleep).
+
+    python benchmarks/layer_times.py ganglion ResNet 2 --ops   # every op of ganglion's step, summed by kind
 """
 
 import argparse
@@ -76,6 +78,56 @@ def ganglion_times(workload):
     return times
 
 
+def ganglion_op_totals(workload):
+    """(step seconds, {op name: [forward seconds, backward seconds, calls]} per step) over ``STEPS`` steps: every
+    outermost ``Function.apply`` and every node's backward, by the op's class."""
+    import ganglion
+    from ganglion.autograd.function import Function
+
+    totals = collections.defaultdict(lambda: [0.0, 0.0, 0])
+    apply, run_backward = Function.__dict__["apply"], Function.run_backward
+    depth = [0]
+
+    def timed_apply(cls, *args, **kwargs):
+        depth[0] += 1
+        start = time.perf_counter()
+        try:
+            return apply.__func__(cls, *args, **kwargs)
+        finally:
+            depth[0] -= 1
+            if depth[0] == 0:
+                totals[cls.__name__][0] += time.perf_counter() - start
+                totals[cls.__name__][2] += 1
+
+    def timed_backward(self, grads):
+        start = time.perf_counter()
+        result = run_backward(self, grads)
+        totals[type(self).__name__][1] += time.perf_counter() - start
+        return result
+
+    step = _training(ganglion, workload)
+    for _ in range(WARM_UP):
+        step()
+    Function.apply, Function.run_backward = classmethod(timed_apply), timed_backward
+    try:
+        start = time.perf_counter()
+        for _ in range(STEPS):
+            step()
+        elapsed = time.perf_counter() - start
+    finally:
+        Function.apply, Function.run_backward = apply, run_backward
+    return elapsed / STEPS, {name: [f / STEPS, b / STEPS, calls / STEPS] for name, (f, b, calls) in totals.items()}
+
+
+def _print_op_totals(workload, threads):
+    step, totals = ganglion_op_totals(workload)
+    print(f"ganglion, {workload}, {threads} threads: ms per step by op (calls per step); step {step * 1e3:.1f} ms")
+    for name, (forward, backward, calls) in sorted(totals.items(), key=lambda item: -sum(item[1][:2])):
+        print(f"  {name:<24} ({calls:>3.0f})  forward {forward * 1e3:6.2f}  backward {backward * 1e3:6.2f}")
+    inside = sum(f + b for f, b, _ in totals.values())
+    print(f"  outside ops (the engine's walk, zero_grad, the optimizer): {(step - inside) * 1e3:.1f} ms")
+
+
 def pytorch_times(workload):
     """The same from PyTorch's profiler."""
     import torch
@@ -108,12 +160,18 @@ def main(argv=None):
     parser.add_argument("framework", choices=("ganglion", "pytorch"))
     parser.add_argument("workload", choices=("ResNet", "LeNet"))
     parser.add_argument("threads", type=int)
+    parser.add_argument("--ops", action="store_true", help="ganglion only: every op's time a step, by kind")
     args = parser.parse_args(argv)
     if args.framework == "ganglion":
         import ganglion as framework
     else:
         import torch as framework
     framework.set_num_threads(args.threads)
+    if args.ops:
+        if args.framework != "ganglion":
+            parser.error("--ops times ganglion's ops only (PyTorch's: its profiler)")
+        _print_op_totals(args.workload, args.threads)
+        return
     times = (ganglion_times if args.framework == "ganglion" else pytorch_times)(args.workload)
     print(f"{args.framework}, {args.workload}, {args.threads} threads: median ms per call (calls per step)")
     totals = collections.Counter()
