@@ -6,7 +6,8 @@ alternation of A against A estimates the noise of the comparison itself.
     python benchmarks/ab_pair.py LeNet threads 1 2 --calls 40
 
 The setting is a module attribute (``package.module.NAME``, set to each value in turn; values are Python literals)
-or ``threads`` (``ganglion.set_num_threads``). Workloads: LeNet (one step), ResNet (one step), MNIST (20 steps).
+or ``threads`` (``ganglion.set_num_threads``), or ``blas_threads`` (BLAS's own thread count alone, through
+threadpoolctl). Workloads: LeNet (one step), ResNet (one step), MNIST (20 steps), LSTM (2 batches of 50 steps).
 On the 2-vCPU VM of issue 14, A against A read 0.95-1.05: a difference inside that range is not one.
 """
 
@@ -27,11 +28,15 @@ def _workload(name):
         import mlp_workloads
 
         return mlp_workloads.make_pair((784, 128, 64, 10), 2048, 64, 20)[0]()
+    if name == "LSTM":
+        import rnn_workloads
+
+        return rnn_workloads.make_pair(n_batches=2)[0]()
     import cnn_workloads
 
     makers = {"LeNet": cnn_workloads.make_pair, "ResNet": cnn_workloads.make_resnet_pair}
     if name not in makers:
-        raise ValueError(f"ab_pair: unknown workload {name!r}; expected one of LeNet, ResNet, MNIST")
+        raise ValueError(f"ab_pair: unknown workload {name!r}; expected one of LeNet, ResNet, MNIST, LSTM")
     return makers[name](steps=1)[0]()
 
 
@@ -41,6 +46,10 @@ def _setter(setting):
 
     if setting == "threads":
         return ganglion.set_num_threads
+    if setting == "blas_threads":
+        from threadpoolctl import threadpool_limits
+
+        return lambda value: threadpool_limits(limits=value, user_api="blas")
     module_name, _, attribute = setting.rpartition(".")
     module = importlib.import_module(module_name)
     if not hasattr(module, attribute):
@@ -66,7 +75,7 @@ def alternate(run, set_value, values, calls):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("workload")
-    parser.add_argument("setting", help="threads, or module.ATTRIBUTE")
+    parser.add_argument("setting", help="threads, blas_threads, or module.ATTRIBUTE")
     parser.add_argument("a", help="value A (a Python literal)")
     parser.add_argument("b", help="value B (a Python literal)")
     parser.add_argument("--calls", type=int, default=60, help="calls under each value")

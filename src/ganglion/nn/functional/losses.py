@@ -9,7 +9,10 @@ embedding, margin ranking).
 
 import warnings
 
+import numpy as np
+
 from ... import backend
+from ...kernels import losses as loss_kernels
 from ...autograd.function import Function
 from ...tensor import Tensor
 
@@ -114,6 +117,8 @@ class SoftmaxCrossEntropy(Function):
     """
 
     def forward(self, z, target, weight, ignore_index, label_smoothing, reduction):
+        if weight is None and label_smoothing == 0 and loss_kernels.covers(z, target):
+            return self._forward_compiled(z, target, ignore_index, reduction)
         xp = self.xp
         m, c = z.shape
         shifted = z - z.max(axis=1, keepdims=True)
@@ -121,6 +126,7 @@ class SoftmaxCrossEntropy(Function):
         rows = xp.arange(m)
         coef = None  # a: (M, C), built only when weights, smoothing or probabilities ask for it
         if target.dtype.kind in "iu":
+            check_labels("cross_entropy", target, c, ignore_index)
             valid = target != ignore_index
             all_valid = bool(valid.all())
             safe = target if all_valid else xp.where(valid, target, 0)
@@ -150,9 +156,30 @@ class SoftmaxCrossEntropy(Function):
         total = per.sum()
         return total if reduction == "sum" else total / denom
 
+    def _forward_compiled(self, z, target, ignore_index, reduction):
+        """The plain case (class indices, no weights, no smoothing) in one compiled pass (``kernels.losses``)."""
+        logp, per, valid, bad = loss_kernels.log_softmax_at_targets(z, target, ignore_index)
+        if bad >= 0:
+            check_labels("cross_entropy", target, z.shape[1], ignore_index)
+        coef, safe = None, target
+        if valid < len(target):  # ignored rows: NumPy's target distribution, as the other path builds it
+            kept = target != ignore_index
+            safe = np.where(kept, target, 0)
+            coef = np.zeros_like(z)
+            coef[np.arange(len(target)), safe] = kept
+        denom = z.dtype.type(valid)
+        self.save(logp, coef, safe, reduction, denom, None, 0.0)
+        if reduction == "none":
+            return per
+        total = per.sum()
+        return total if reduction == "sum" else total / denom
+
     def backward(self, dy):
         logp, coef, safe, reduction, denom, weight, label_smoothing = self.saved
         xp = self.xp
+        if coef is None and not self.needs_input_grad[1] and loss_kernels.covers(logp, safe):
+            scale = dy if reduction != "mean" else dy / denom
+            return loss_kernels.softmax_minus_onehot(logp, safe, scale), None
         p = xp.exp(logp)
         if coef is None:  # plain class indices: softmax - onehot
             grad = p
@@ -196,12 +223,24 @@ def _float_scores(op, input):
                                   f"target may be integers)")
 
 
-def _as_rows(op, input, target, weight, ignore_index, allow_probabilities):
+def check_labels(op, t, c, ignore_index):
+    """Raise ValueError naming the first class index in ``t`` outside [0, c) that is not ``ignore_index``."""
+    if t.size:
+        bad = (t < 0) | (t >= c)
+        if ignore_index is not None:
+            bad &= t != ignore_index
+        if bad.any():
+            value = int(t[bad].reshape(-1)[0])
+            raise ValueError(f"{op}: target {value} is out of bounds for {c} classes (valid: 0..{c - 1})")
+
+
+def _as_rows(op, input, target, weight, ignore_index, allow_probabilities, check_bounds=True):
     """Check a classification loss's arguments and flatten them to rows: input (M, C), target (M,) or (M, C).
 
     input: (N, C), (C,) or (N, C, d1, ...). target: class indices of shape (N,) / () / (N, d1, ...) with values in
     [0, C) or ``ignore_index``, or (when allowed) class probabilities with the input's shape.
     Returns (rows, target_rows, weight array or None, shape of the unreduced loss, whether targets are probabilities).
+    ``check_bounds=False``: the class indices are checked later, by the op (``SoftmaxCrossEntropy``).
     """
     if not isinstance(target, Tensor):
         from ...factories import tensor
@@ -228,14 +267,8 @@ def _as_rows(op, input, target, weight, ignore_index, allow_probabilities):
                 f"{op}: expected target of shape {expected} for input of shape {tuple(input.shape)}, "
                 f"got {tuple(target.shape)}"
             )
-        t = target.array
-        if t.size:
-            bad = (t < 0) | (t >= c)
-            if ignore_index is not None:
-                bad &= t != ignore_index
-            if bad.any():
-                value = int(t[bad].reshape(-1)[0])
-                raise ValueError(f"{op}: target {value} is out of bounds for {c} classes (valid: 0..{c - 1})")
+        if check_bounds:
+            check_labels(op, target.array, c, ignore_index)
     if weight is not None and tuple(weight.shape) != (c,):
         raise ValueError(f"{op}: weight must have shape ({c},), one per class, got {tuple(weight.shape)}")
     w = None if weight is None else weight.array.astype(input.dtype)
@@ -264,7 +297,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     _float_scores("cross_entropy", input)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
-    rows, target, w, out_shape, _ = _as_rows("cross_entropy", input, target, weight, ignore_index, True)
+    rows, target, w, out_shape, _ = _as_rows("cross_entropy", input, target, weight, ignore_index, True, False)
     ignore = -100 if ignore_index is None else ignore_index
     loss = SoftmaxCrossEntropy.apply(rows, target, w, ignore, float(label_smoothing), reduction)
     if reduction == "none" and out_shape is not None:
