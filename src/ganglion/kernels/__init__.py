@@ -44,7 +44,7 @@ except ImportError:  # pragma: no cover - Windows: every stall counts as a busy 
 __all__ = ["available", "usable", "compiled", "prange", "parallel_ranges", "machine_busy", "note_stall", "back_off",
            "others_want_the_cores", "set_num_threads", "get_num_threads"]
 
-_compile_lock = threading.Lock()
+_compile_lock = threading.RLock()  # re-entered: a kernel's compile compiles the kernels it calls
 _numba = None  # the numba module once imported; importing it costs ~0.3 s, so not before the first kernel runs
 _has_numba = importlib.util.find_spec("numba") is not None
 _requested_threads = None  # what set_num_threads was given; None: the default
@@ -127,6 +127,7 @@ class _Kernel:
         self.numpy_errors = numpy_errors
         self.fastmath = tuple(sorted(fastmath))
         self._compiled = None
+        self.callees = 0  # once compiled: a checksum of the kernels it calls (``_for_numba``)
         self.__name__ = function.__name__
         self.__doc__ = function.__doc__
 
@@ -134,8 +135,11 @@ class _Kernel:
         with _compile_lock:
             if self._compiled is None:
                 numba = _import_numba()
-                function = _with_numba_prange(self.py_func, numba)
-                # numba's disk cache tells builds apart by name, not flags: keep each kind of build apart
+                function, self.callees = _for_numba(self.py_func, numba)
+                # numba's disk cache tells builds apart by name, not flags: keep each kind of build apart (and it
+                # checks only this function's file: the kernels it calls name their source here)
+                if self.callees:
+                    function.__qualname__ += f"__calls_{self.callees:08x}"
                 if not self.parallel:
                     function.__qualname__ += "__serial"
                 if self.numpy_errors:
@@ -152,15 +156,28 @@ class _Kernel:
         return compiled_function(*args)
 
 
-def _with_numba_prange(function, numba):
-    """The same function, its global ``prange`` now numba's (the module's own stays ``range``, for the reference
-    run)."""
+def _for_numba(function, numba):
+    """(the same function for numba to compile, a checksum of the kernels it calls or 0). In its globals ``prange``
+    is numba's (the module's own stays ``range``, for the reference run) and each kernel it calls is that kernel
+    compiled, so that kernels call kernels; the checksum covers their source, so that a changed callee does not
+    leave a stale caller in numba's disk cache (which checks the caller's own file only)."""
+    import inspect
     import types
+    import zlib
 
     namespace = dict(function.__globals__)
     namespace["prange"] = numba.prange
-    return types.FunctionType(function.__code__, namespace, function.__name__, function.__defaults__,
-                              function.__closure__)
+    callees = 0
+    for name in function.__code__.co_names:
+        value = namespace.get(name)
+        if isinstance(value, _Kernel):
+            namespace[name] = value._compile()
+            source = inspect.getsource(value.py_func) + str(value.callees)  # and the kernels that one calls
+            callees = zlib.crc32(source.encode(), callees)
+    rebuilt = types.FunctionType(function.__code__, namespace, function.__name__, function.__defaults__,
+                                 function.__closure__)
+    rebuilt.__qualname__ = function.__qualname__
+    return rebuilt, callees
 
 
 def compiled(function=None, *, parallel=True, numpy_errors=False, fastmath=()):

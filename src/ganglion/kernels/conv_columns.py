@@ -25,7 +25,8 @@ from functools import partial
 import numpy as np
 
 from ..memory import Workspace
-from . import compiled, get_num_threads, parallel_ranges
+from . import blas, compiled, get_num_threads, parallel_ranges
+from .blas import NO_TRANS, TRANS, product
 from .conv import MIN_WORK_PER_THREAD, _SingleThreadedBlas
 
 COLUMNS_PER_CHUNK = 256
@@ -322,6 +323,46 @@ def _run_tasks(tasks, multiply_adds):
             parallel_ranges(len(tasks), work, 1)
 
 
+FUSED = True
+ROWS, FLAT_ROWS, WIDE_ROWS = 0, 1, 2
+"""Which im2col a chunk's kernel runs: ``_im2col``, ``_im2col_flat`` (``_flat_rows``) or ``_im2col_wide``."""
+
+
+def _layout(geo, width, wide):
+    return WIDE_ROWS if wide else FLAT_ROWS if _flat_rows(geo, width) else ROWS
+
+
+@compiled(parallel=False)
+def _columns(layout, x, cols, lo, hi, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, q_lo, q_hi):
+    """The columns of the examples [lo, hi) into cols, by the im2col of ``layout``."""
+    if layout == WIDE_ROWS:
+        _im2col_wide(x, cols, lo, hi, lo, kh, kw, oh, ow)
+    elif layout == FLAT_ROWS:
+        _im2col_flat(x, cols, lo, hi, lo, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, q_lo, q_hi)
+    else:
+        _im2col(x, cols, lo, hi, lo, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, q_lo, q_hi)
+
+
+@compiled(parallel=False)
+def _forward_chunk(gemm, layout, x, w2, bias, add_bias, y, cols, products, first, last, per_piece, kh, kw, sh, sw,
+                   ph, pw, dh, dw, oh, ow, q_lo, q_hi):
+    """``conv2d_forward``'s work on the examples [first, last) as one call, which holds no GIL (``kernels.blas``):
+    piece by piece, the columns (``_columns``), W2 times them (``gemm``: NumPy's BLAS), the products laid out as
+    y. cols, products: this thread's work arrays, as the Python loop of ``conv2d_forward`` uses them."""
+    width = x.shape[3]
+    positions = oh * (width if layout == WIDE_ROWS else ow)
+    y_rows = y.reshape(y.shape[0], y.shape[1], oh * ow)
+    for lo in range(first, last, per_piece):
+        hi = min(lo + per_piece, last)
+        columns = (hi - lo) * positions
+        _columns(layout, x, cols, lo, hi, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, q_lo, q_hi)
+        product(gemm, w2, NO_TRANS, cols[:, :columns], NO_TRANS, products[:, :columns], 0.0)
+        if layout == WIDE_ROWS:
+            _wide_rows_to_examples(products, bias, add_bias, y, lo, hi, lo, width)
+        else:
+            _rows_to_examples(products, bias, add_bias, y_rows, lo, hi, lo)
+
+
 def conv2d_forward(x, w2, bias, geo, grad_rows=None, wide=False):
     """(y, grad): y (N, out, oh, ow), a new array, for x (N, C, H, W) and the weights as a matrix w2 (out, C kh kw)
     (None: no y). With ``grad_rows`` (R, N L), grad = grad_rows im2col(x)^T (R, C kh kw), summed as the columns are
@@ -339,11 +380,17 @@ def conv2d_forward(x, w2, bias, geo, grad_rows=None, wide=False):
     im2col = _im2col_flat if _flat_rows(geo, width) else _im2col
     per_piece = _examples_per_piece(rows, positions, x.itemsize)
     partial_sums = {}
+    gemm = blas.gemm(x.dtype) if FUSED and grad_rows is None and w2 is not None and w2.dtype == x.dtype else None
 
     def examples(first, last):
         scratch = Workspace(np)  # this thread's pool: fresh arrays of a MB page-faulted ~0.3 ms a call
         cols = scratch.empty((rows, min(per_piece, last - first) * positions), x.dtype)
         products = None if w2 is None else scratch.empty((w2.shape[0], cols.shape[1]), x.dtype)
+        if gemm is not None:  # the loop below in one call that holds no GIL
+            _forward_chunk(gemm, _layout(geo, width, wide), x, np.ascontiguousarray(w2), bias_values, has_bias, y,
+                           cols, products, first, last, per_piece, *geo, *valid)
+            scratch.release()
+            return
         for lo, hi, columns in _pieces(first, last, per_piece, positions):
             if wide:
                 _im2col_wide(x, cols, lo, hi, lo, geo[0], geo[1], oh, ow)

@@ -28,7 +28,8 @@ from functools import partial
 import numpy as np
 
 from ..memory import Workspace
-from . import compiled
+from . import blas, compiled
+from .blas import NO_TRANS, TRANS, product
 from .conv import _SingleThreadedBlas
 from .conv_columns import _add_share, _chunks, _in_order, _pieces, _run_tasks
 
@@ -270,6 +271,25 @@ def _examples_per_piece(channels, tiles_per_example, itemsize):
                PIECE_BYTES // max(1, 16 * channels * tiles_per_example * itemsize))
 
 
+FUSED = True
+
+
+@compiled(parallel=False)
+def _forward_chunk(gemm, x, u, bias, add_bias, y, padded, v, m, first, last, per_piece, ph, pw, th, tw):
+    """``conv3x3_forward``'s work on the examples [first, last) as one call, which holds no GIL (``kernels.blas``):
+    piece by piece, the padded input, its tiles V, the 16 products M[k] = U[k] V[k] (``gemm``: NumPy's BLAS), the
+    output tiles. padded, v, m: this thread's work arrays, as the Python loop of ``conv3x3_forward`` uses them."""
+    per_example = th * tw
+    for lo in range(first, last, per_piece):
+        hi = min(lo + per_piece, last)
+        count, width = hi - lo, (hi - lo) * per_example
+        _pad_piece(x, padded[:count], lo, hi, ph, pw)
+        _input_tiles(padded[:count], v, th, tw)
+        for k in range(16):
+            product(gemm, u[k], NO_TRANS, v[k, :, :width], NO_TRANS, m[k, :, :width], 0.0)
+        _output_tiles(m, bias, add_bias, y, lo, hi, th, tw)
+
+
 def conv3x3_forward(x, u, bias, pads, out_size):
     """y (N, out, oh, ow), a new array, for x (N, C, H, W) and the transformed weights ``u`` (16, out, C)
     (``transform_weight``); ``pads``: the leading padding (ph, pw) (the trailing padding is whatever makes the
@@ -283,6 +303,7 @@ def conv3x3_forward(x, u, bias, pads, out_size):
     has_bias = bias is not None
     bias_values = bias if has_bias else np.zeros(out, dtype=x.dtype)
     per_piece = _examples_per_piece(channels, per_example, x.itemsize)
+    gemm = blas.gemm(x.dtype) if FUSED and u.dtype == x.dtype else None
 
     def examples(first, last):
         scratch = Workspace(np)
@@ -290,6 +311,11 @@ def conv3x3_forward(x, u, bias, pads, out_size):
         padded = scratch.empty((size, channels, 2 * th + 2, 2 * tw + 2), x.dtype)
         v = scratch.empty((16, channels, _row_length(size * per_example, channels, x.itemsize)), x.dtype)
         m = scratch.empty((16, out, _row_length(size * per_example, out, x.itemsize)), x.dtype)
+        if gemm is not None:  # the loop below in one call that holds no GIL
+            _forward_chunk(gemm, x, np.ascontiguousarray(u), bias_values, has_bias, y, padded, v, m, first, last,
+                           per_piece, *pads, th, tw)
+            scratch.release()
+            return
         for lo, hi, _ in _pieces(first, last, per_piece, per_example):
             count = hi - lo
             _pad_piece(x, padded[:count], lo, hi, *pads)
@@ -302,6 +328,31 @@ def conv3x3_forward(x, u, bias, pads, out_size):
     tasks = [partial(examples, *chunk) for chunk in _chunks(n, -(-TILES_PER_CHUNK // per_example))]
     _run_tasks(tasks, 16 * out * channels * n * per_example)
     return y
+
+
+@compiled(parallel=False)
+def _backward_chunk(gemm, dy, x, u, dx, du_t, need_x, need_w, z, padded, v, first, last, per_piece, ph, pw, th, tw):
+    """``conv3x3_backward``'s work on the examples [first, last) as one call, which holds no GIL (``kernels.blas``):
+    piece by piece, Z = the output tiles' adjoint of dy; for dU, the input's tiles V and du_t[k] += V[k] Z[k]^T
+    (dU[k]^T, the order ``_add_share`` explains); for dx, V[k] = U[k]^T Z[k], its tiles spread back and cropped into
+    dx. x, dx: any array where ``need_w``, ``need_x`` is False (not read)."""
+    per_example = th * tw
+    started = False
+    for lo in range(first, last, per_piece):
+        hi = min(lo + per_piece, last)
+        count, width = hi - lo, (hi - lo) * per_example
+        _output_tiles_adjoint(dy, z, lo, hi, th, tw)
+        if need_w:
+            _pad_piece(x, padded[:count], lo, hi, ph, pw)
+            _input_tiles(padded[:count], v, th, tw)
+            for k in range(16):
+                product(gemm, v[k, :, :width], NO_TRANS, z[k, :, :width], TRANS, du_t[k], 1.0 if started else 0.0)
+            started = True
+        if need_x:
+            for k in range(16):
+                product(gemm, u[k], TRANS, z[k, :, :width], NO_TRANS, v[k, :, :width], 0.0)
+            _input_tiles_adjoint(v, padded[:count], th, tw)
+            _crop_piece(padded, dx, lo, hi, ph, pw)
 
 
 def conv3x3_backward(dy, x, u, pads, x_shape, need_x, need_w, need_b):
@@ -318,6 +369,7 @@ def conv3x3_backward(dy, x, u, pads, x_shape, need_x, need_w, need_b):
     u_t = u.transpose(0, 2, 1)  # BLAS reads it transposed: a copy took 0.43 ms for 128 x 128 channels
     per_piece = _examples_per_piece(max(channels, out), per_example, dy.itemsize)
     partial_sums = {}  # chunk start -> that chunk's share of dU
+    gemm = blas.gemm(dy.dtype) if FUSED and u.dtype == dy.dtype and (x is None or x.dtype == dy.dtype) else None
 
     def examples(first, last):
         scratch = Workspace(np)
@@ -325,6 +377,14 @@ def conv3x3_backward(dy, x, u, pads, x_shape, need_x, need_w, need_b):
         z = scratch.empty((16, out, _row_length(size * per_example, out, dy.itemsize)), dy.dtype)
         padded = scratch.empty((size, channels, 2 * th + 2, 2 * tw + 2), dy.dtype)
         v = scratch.empty((16, channels, _row_length(size * per_example, channels, dy.itemsize)), dy.dtype)
+        if gemm is not None:  # the loop below in one call that holds no GIL
+            du_t = np.empty((16, channels, out), dy.dtype) if need_w else z
+            _backward_chunk(gemm, dy, x if need_w else dy, np.ascontiguousarray(u), dx if need_x else dy, du_t,
+                            need_x, need_w, z, padded, v, first, last, per_piece, *pads, th, tw)
+            if need_w:
+                partial_sums[first] = du_t.transpose(0, 2, 1)
+            scratch.release()
+            return
         for lo, hi, _ in _pieces(first, last, per_piece, per_example):
             count, width = hi - lo, (hi - lo) * per_example
             _output_tiles_adjoint(dy, z, lo, hi, th, tw)
