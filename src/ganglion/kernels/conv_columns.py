@@ -363,6 +363,33 @@ def _forward_chunk(gemm, layout, x, w2, bias, add_bias, y, cols, products, first
             _rows_to_examples(products, bias, add_bias, y_rows, lo, hi, lo)
 
 
+@compiled(parallel=False)
+def _backward_chunk(gemm, layout, x, w2, dy_rows, dx, dw_t, need_x, need_w, cols, dcols, first, last, per_piece, kh,
+                    kw, sh, sw, ph, pw, dh, dw, oh, ow, q_lo, q_hi):
+    """``conv2d_backward``'s work on the examples [first, last) as one call, which holds no GIL (``kernels.blas``):
+    piece by piece, for dW the columns rebuilt from x and dw_t += cols dy_rows^T (dW^T, the order ``_add_share``
+    explains); for dx, dcols = W2^T dy_rows spread back into dx. x, dx: the other one (both are shaped like x)
+    where ``need_w``, ``need_x`` is False (not read)."""
+    width = x.shape[3]
+    positions = oh * (width if layout == WIDE_ROWS else ow)
+    started = False
+    for lo in range(first, last, per_piece):
+        hi = min(lo + per_piece, last)
+        columns = (hi - lo) * positions
+        dy_piece = dy_rows[:, lo * positions:hi * positions]
+        if need_w:
+            _columns(layout, x, cols, lo, hi, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, q_lo, q_hi)
+            product(gemm, cols[:, :columns], NO_TRANS, dy_piece, TRANS, dw_t, 1.0 if started else 0.0)
+            started = True
+        if need_x:
+            product(gemm, w2, TRANS, dy_piece, NO_TRANS, dcols[:, :columns], 0.0)
+            if layout == WIDE_ROWS:
+                dx[lo:hi] = 0
+                _col2im_wide(dcols, dx, lo, hi, lo, kh, kw, oh, ow)
+            else:
+                _col2im(dcols, dx, lo, hi, lo, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, q_lo, q_hi)
+
+
 def conv2d_forward(x, w2, bias, geo, grad_rows=None, wide=False):
     """(y, grad): y (N, out, oh, ow), a new array, for x (N, C, H, W) and the weights as a matrix w2 (out, C kh kw)
     (None: no y). With ``grad_rows`` (R, N L), grad = grad_rows im2col(x)^T (R, C kh kw), summed as the columns are
@@ -465,12 +492,23 @@ def conv2d_backward(dy, x, w2, geo, x_shape, need_x, need_w, need_b, dy_rows, wi
     if need_x:
         dx = np.empty(x_shape, dtype=dy.dtype)
     per_piece = _examples_per_piece(rows, positions, dy.itemsize)
+    same_dtype = w2.dtype == dy.dtype and (x is None or x.dtype == dy.dtype)
+    gemm = blas.gemm(dy.dtype) if FUSED and same_dtype and dy_rows.flags.c_contiguous else None
 
     def examples(first, last):
         scratch = Workspace(np)
         columns = min(per_piece, last - first) * positions
         cols = scratch.empty((rows, columns), dy.dtype) if need_w else None
         dcols = scratch.empty((rows, columns), dy.dtype) if need_x else None
+        if gemm is not None:  # the loop below in one call that holds no GIL
+            dw_t = np.empty((rows, out), dy.dtype) if need_w else dy_rows
+            _backward_chunk(gemm, _layout(geo, width, wide), x if need_w else dx, np.ascontiguousarray(w2), dy_rows,
+                            dx if need_x else x, dw_t, need_x, need_w, dy_rows if cols is None else cols,
+                            dy_rows if dcols is None else dcols, first, last, per_piece, *geo, *valid)
+            if need_w:
+                partial_sums[first] = dw_t.T
+            scratch.release()
+            return
         for lo, hi, columns in _pieces(first, last, per_piece, positions):
             piece = slice(lo * positions, hi * positions)
             if need_w:
