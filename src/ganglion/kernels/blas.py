@@ -33,6 +33,10 @@ _CANDIDATES = (  # (symbol prefix, suffix, integer type) of cblas_?gemm in the b
     ("scipy_cblas_", "", ctypes.c_int),       # scipy-openblas32
     ("cblas_", "", ctypes.c_int),             # a system OpenBLAS, MKL's LP64 interface
 )
+ENABLED = True
+"""False: ``gemm`` finds nothing, and every caller keeps its Python loop (to measure what this module gains:
+``python benchmarks/ab_pair.py ResNet ganglion.kernels.blas.ENABLED False True``)."""
+
 _found = {}
 _lock = threading.Lock()
 
@@ -40,7 +44,7 @@ _lock = threading.Lock()
 def gemm(dtype):
     """cblas_sgemm (float32) or cblas_dgemm (float64) of NumPy's BLAS as a ctypes function, or None."""
     dtype = np.dtype(dtype)
-    if dtype not in (np.float32, np.float64):
+    if not ENABLED or dtype not in (np.float32, np.float64):
         return None
     with _lock:
         if dtype not in _found:

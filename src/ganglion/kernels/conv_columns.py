@@ -323,7 +323,6 @@ def _run_tasks(tasks, multiply_adds):
             parallel_ranges(len(tasks), work, 1)
 
 
-FUSED = True
 ROWS, FLAT_ROWS, WIDE_ROWS = 0, 1, 2
 """Which im2col a chunk's kernel runs: ``_im2col``, ``_im2col_flat`` (``_flat_rows``) or ``_im2col_wide``."""
 
@@ -407,7 +406,7 @@ def conv2d_forward(x, w2, bias, geo, grad_rows=None, wide=False):
     im2col = _im2col_flat if _flat_rows(geo, width) else _im2col
     per_piece = _examples_per_piece(rows, positions, x.itemsize)
     partial_sums = {}
-    gemm = blas.gemm(x.dtype) if FUSED and grad_rows is None and w2 is not None and w2.dtype == x.dtype else None
+    gemm = blas.gemm(x.dtype) if grad_rows is None and w2 is not None and w2.dtype == x.dtype else None
 
     def examples(first, last):
         scratch = Workspace(np)  # this thread's pool: fresh arrays of a MB page-faulted ~0.3 ms a call
@@ -493,7 +492,7 @@ def conv2d_backward(dy, x, w2, geo, x_shape, need_x, need_w, need_b, dy_rows, wi
         dx = np.empty(x_shape, dtype=dy.dtype)
     per_piece = _examples_per_piece(rows, positions, dy.itemsize)
     same_dtype = w2.dtype == dy.dtype and (x is None or x.dtype == dy.dtype)
-    gemm = blas.gemm(dy.dtype) if FUSED and same_dtype and dy_rows.flags.c_contiguous else None
+    gemm = blas.gemm(dy.dtype) if same_dtype and dy_rows.flags.c_contiguous and (need_x or need_w) else None
 
     def examples(first, last):
         scratch = Workspace(np)

@@ -271,9 +271,6 @@ def _examples_per_piece(channels, tiles_per_example, itemsize):
                PIECE_BYTES // max(1, 16 * channels * tiles_per_example * itemsize))
 
 
-FUSED = True
-
-
 @compiled(parallel=False)
 def _forward_chunk(gemm, x, u, bias, add_bias, y, padded, v, m, first, last, per_piece, ph, pw, th, tw):
     """``conv3x3_forward``'s work on the examples [first, last) as one call, which holds no GIL (``kernels.blas``):
@@ -303,7 +300,7 @@ def conv3x3_forward(x, u, bias, pads, out_size):
     has_bias = bias is not None
     bias_values = bias if has_bias else np.zeros(out, dtype=x.dtype)
     per_piece = _examples_per_piece(channels, per_example, x.itemsize)
-    gemm = blas.gemm(x.dtype) if FUSED and u.dtype == x.dtype else None
+    gemm = blas.gemm(x.dtype) if u.dtype == x.dtype else None
 
     def examples(first, last):
         scratch = Workspace(np)
@@ -369,7 +366,8 @@ def conv3x3_backward(dy, x, u, pads, x_shape, need_x, need_w, need_b):
     u_t = u.transpose(0, 2, 1)  # BLAS reads it transposed: a copy took 0.43 ms for 128 x 128 channels
     per_piece = _examples_per_piece(max(channels, out), per_example, dy.itemsize)
     partial_sums = {}  # chunk start -> that chunk's share of dU
-    gemm = blas.gemm(dy.dtype) if FUSED and u.dtype == dy.dtype and (x is None or x.dtype == dy.dtype) else None
+    same_dtype = u.dtype == dy.dtype and (x is None or x.dtype == dy.dtype)
+    gemm = blas.gemm(dy.dtype) if same_dtype and (need_x or need_w) else None
 
     def examples(first, last):
         scratch = Workspace(np)
