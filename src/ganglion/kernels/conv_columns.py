@@ -8,7 +8,9 @@ Here the columns of several examples sit side by side, ``cols[(c, i, j), (n, p, 
 compiled loop that handles the padding itself (no padded copy of x); a piece of examples is then one product
 (out, C K) x (C K, piece L), wide enough for BLAS's full speed, and small enough (``PIECE_BYTES``) to be read back
 from the cache. Everything is shared over ganglion's threads by ``kernels.parallel_ranges`` with single-threaded BLAS
-inside (see ``kernels.conv`` for why).
+inside (see ``kernels.conv`` for why). A thread's chunk of examples is one compiled call (``_forward_chunk``,
+``_backward_chunk``: the copies and, through ``kernels.blas``, the products), so that it holds no GIL from its first
+piece to its last; where NumPy's BLAS cannot be called from a kernel, the same pieces run as a Python loop.
 
 Geometry ``geo``: (kh, kw, sh, sw, ph, pw, dh, dw, oh, ow) -- kernel, stride, leading padding, dilation, output
 size. Output position (p, q) of kernel offset (i, j) reads x[p sh - ph + i dh, q sw - pw + j dw], zero outside x.
