@@ -110,3 +110,27 @@ def test_lstm_layer_with_and_without_kernels_agree(monkeypatch, kwargs, lengths)
     off = _layer_results(monkeypatch, False, kwargs, lengths)
     for a, b in zip(on, off):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=2e-6)
+
+
+@pytest.mark.parametrize("kwargs, lengths", [
+    ({}, None),
+    ({"num_layers": 2, "bidirectional": True}, (5, 2, 4)),
+    ({"bidirectional": True}, (1, 5, 3)),
+], ids=str)
+def test_the_whole_sequence_in_one_call_equals_the_python_step_loop(monkeypatch, call_spy, kwargs, lengths):
+    """``lstm_forward_steps``/``lstm_backward_steps`` (the step loop compiled, its products through
+    ``kernels.blas``) against the Python loop over the same kernels and products (``blas.ENABLED = False``): the
+    same BLAS calls on the same arrays, so the same bits, packed and reversed sequences included."""
+    from ganglion.kernels import blas
+
+    if blas.gemm(np.float32) is None:
+        pytest.skip("NumPy's BLAS has no cblas gemm to call from a kernel here")
+    spy = call_spy(K, "lstm_forward_steps", "lstm_backward_steps")
+    fused = _layer_results(monkeypatch, True, kwargs, lengths)
+    assert "lstm_forward_steps" in spy and "lstm_backward_steps" in spy
+    spy.clear()
+    monkeypatch.setattr(blas, "ENABLED", False)
+    by_python = _layer_results(monkeypatch, True, kwargs, lengths)
+    assert not spy
+    for a, b in zip(fused, by_python):
+        np.testing.assert_array_equal(a, b)

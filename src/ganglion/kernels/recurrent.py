@@ -19,6 +19,7 @@ import numpy as np
 from numba.extending import register_jitable
 
 from . import compiled
+from .blas import NO_TRANS, product
 
 _CLAMP = np.float32(7.90531110763549805)  # tanh(x) rounds to +-1 in float32 beyond this
 _NUMERATOR = tuple(np.float32(c) for c in (-2.76076847742355e-16, 2.00018790482477e-13, -8.60467152213735e-11,
@@ -96,3 +97,48 @@ def lstm_step_backward(dm, dc, output_gate, input_gate, forget_gate, candidate, 
             f, dcell = forget_gate[b, j], dc[b, j]
             dz[b, 2 * size + j] = dcell * cell_prev[b, j] * f * (one - f)
             dc[b, j] = dcell * f
+
+
+@compiled(parallel=False)
+def lstm_forward_steps(gemm, step_inputs, weights_t, preactivation, cells, gates, tanh_cells, sizes, reverse):
+    """Every step of an LSTM layer without a projection, in processing order, as one call (``LSTMSequence.forward``'s
+    loop, its products through ``kernels.blas``): z = [h x 1] [W_hh W_ih b]^T (halved sigmoid rows), then
+    ``lstm_step_forward``, h' written into the next step's input rows; rows a packed step skips keep their state.
+
+    step_inputs (T + 1, B, H + I + 1), weights_t (H + I + 1, 4H), preactivation (B, 4H), cells (T + 1, B, H), gates
+    (4, T, B, H), tanh_cells (T, B, H); sizes (T,): the rows each step takes. ``gemm``: ``blas.gemm(float32)``."""
+    steps, batch, hidden = tanh_cells.shape
+    for s in range(steps):
+        t = steps - 1 - s if reverse else s
+        read, write = (t + 1, t) if reverse else (t, t + 1)
+        n = sizes[t]
+        product(gemm, step_inputs[read, :n], NO_TRANS, weights_t, NO_TRANS, preactivation[:n], 0.0)
+        lstm_step_forward(preactivation[:n], cells[read, :n], gates[0, t, :n], gates[1, t, :n], gates[2, t, :n],
+                          gates[3, t, :n], cells[write, :n], tanh_cells[t, :n], step_inputs[write, :n])
+        if n < batch:
+            step_inputs[write, n:, :hidden] = step_inputs[read, n:, :hidden]
+            cells[write, n:] = cells[read, n:]
+
+
+@compiled(parallel=False)
+def lstm_backward_steps(gemm, dout, outputs_used, dh, dc, gates, tanh_cells, cells, dz_steps, w_hh, sizes, reverse,
+                        last_product):
+    """Every step of an LSTM layer's backward without a projection, in reverse processing order, as one call
+    (``LSTMSequence.backward``'s loop, its products through ``kernels.blas``): dh += dout[t] (when
+    ``outputs_used``), ``lstm_step_backward`` into dz_steps[t], then dh = dz W_hh, except after the first step
+    unless ``last_product`` (dh0 not wanted).
+
+    dout (T, B, H), dh and dc (B, H) in place, gates (4, T, B, H), tanh_cells (T, B, H), cells (T + 1, B, H), dz_steps
+    (T, B, 4H), w_hh (4H, H) gate-major, rows of unit stride; sizes (T,)."""
+    steps = tanh_cells.shape[0]
+    for s in range(steps):
+        t = s if reverse else steps - 1 - s
+        read = t + 1 if reverse else t
+        n = sizes[t]
+        if outputs_used:
+            dh[:n] += dout[t, :n]
+        lstm_step_backward(dh[:n], dc[:n], gates[0, t, :n], gates[1, t, :n], gates[2, t, :n], gates[3, t, :n],
+                           tanh_cells[t, :n], cells[read, :n], dz_steps[t, :n])
+        if s == steps - 1 and not last_product:
+            break
+        product(gemm, dz_steps[t, :n], NO_TRANS, w_hh, NO_TRANS, dh[:n], 0.0)

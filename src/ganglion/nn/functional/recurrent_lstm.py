@@ -19,10 +19,15 @@ Speed notes (measured, see benchmarks/README.md):
   tanh covers every gate of a step.
 - float32 on NumPy with numba: each step's elementwise work is one compiled pass (``kernels.recurrent``), forward
   221 -> 43 us a step for the 32-128 LSTM, batch 64; its benchmark row 1.21x -> 0.76x PyTorch (one thread each).
+- With those kernels and no projection, the whole step loop is one compiled call forward and one backward
+  (``kernels.recurrent.lstm_forward_steps``/``lstm_backward_steps``, products through ``kernels.blas``): the
+  benchmark's step 0.968x the time of the same loop in Python (paired call by call, A against A 1.000).
 - Otherwise (float64, CuPy, ``GANGLION_COMPILED=0``: the reference path) backward computes, before its loop, every
   factor that does not depend on the recurrence (o (1 - o) tanh(c'), i (1 - i) g, ...) for all steps in a few large
   passes, leaving five elementwise calls and one product per step.
 """
+
+import numpy as np
 
 from ... import kernels
 from ...memory import Workspace
@@ -41,6 +46,16 @@ def _step_kernels(*arrays):
     from ...kernels import recurrent
 
     return recurrent
+
+
+def _sequence_product(step_kernels, w_hr):
+    """NumPy's float32 BLAS product for the step kernels' whole-sequence loops (``kernels.blas``), or None: the
+    steps then run as a Python loop (a projection, ``proj_size``, always does)."""
+    if step_kernels is None or w_hr is not None:
+        return None
+    from ...kernels import blas
+
+    return blas.gemm(np.float32)
 
 
 class LSTMSequence(SequenceFunction):
@@ -92,7 +107,11 @@ class LSTMSequence(SequenceFunction):
         preactivation = xp.empty((batch, 4 * hidden), dtype=dtype)  # one step's z, (B, 4H)
         preactivation_gates = preactivation.reshape(batch, 4, hidden).transpose(1, 0, 2)  # the same, (4, B, H)
         step_kernels = _step_kernels(x, h0, c0, w_ih)
-        for t, read, write in step_order(steps, reverse):
+        gemm = _sequence_product(step_kernels, w_hr)
+        if gemm is not None:  # the loop below as one compiled call
+            step_kernels.lstm_forward_steps(gemm, step_inputs, w_all_scaled_t, preactivation, cells, gates,
+                                            tanh_cells, np.asarray(sizes, dtype=np.int64), reverse)
+        for t, read, write in step_order(steps, reverse) if gemm is None else ():
             n = sizes[t]
             xp.matmul(step_inputs[read, :n], w_all_scaled_t, out=preactivation[:n])
             if step_kernels is not None:  # h' goes into the first columns of the next input rows (contiguous)
@@ -170,7 +189,12 @@ class LSTMSequence(SequenceFunction):
         dm_rows = xp.empty((batch, hidden), dtype=gates.dtype) if w_hr is not None else None  # dh W_hr
         first = steps - 1 if reverse else 0
         outputs_used = not is_unused_gradient(dout)
-        for t, read, write in reversed(step_order(steps, reverse)):
+        gemm = _sequence_product(step_kernels, w_hr)
+        if gemm is not None:  # the loop below as one compiled call
+            step_kernels.lstm_backward_steps(gemm, dout if outputs_used else dh, outputs_used, dh, dc, gates,
+                                             tanh_cells, cells, dz_steps, w_hh_gate_major,
+                                             np.asarray(sizes, dtype=np.int64), reverse, self.needs_input_grad[1])
+        for t, read, write in reversed(step_order(steps, reverse)) if gemm is None else ():
             n = sizes[t]
             dc_rows, dh_rows = dc[:n], dh[:n]
             if outputs_used:
