@@ -330,6 +330,7 @@ ROWS, FLAT_ROWS, WIDE_ROWS = 0, 1, 2
 
 
 def _layout(geo, width, wide):
+    """Which im2col the chunks of a convolution of an input ``width`` wide run (``wide``: ``wide_rows`` said so)."""
     return WIDE_ROWS if wide else FLAT_ROWS if _flat_rows(geo, width) else ROWS
 
 
