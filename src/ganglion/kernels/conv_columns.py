@@ -329,6 +329,11 @@ ROWS, FLAT_ROWS, WIDE_ROWS = 0, 1, 2
 """Which im2col a chunk's kernel runs: ``_im2col``, ``_im2col_flat`` (``_flat_rows``) or ``_im2col_wide``."""
 
 
+def _bounds(valid, wide):
+    """The column bounds a chunk's kernel takes: ``_valid_columns``'s, or (None, None) for the wide layout."""
+    return (None, None) if wide else valid
+
+
 def _layout(geo, width, wide):
     """Which im2col the chunks of a convolution of an input ``width`` wide run (``wide``: ``wide_rows`` said so)."""
     return WIDE_ROWS if wide else FLAT_ROWS if _flat_rows(geo, width) else ROWS
@@ -336,8 +341,10 @@ def _layout(geo, width, wide):
 
 @compiled(parallel=False)
 def _columns(layout, x, cols, lo, hi, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, q_lo, q_hi):
-    """The columns of the examples [lo, hi) into cols, by the im2col of ``layout``."""
-    if layout == WIDE_ROWS:
+    """The columns of the examples [lo, hi) into cols, by the im2col of ``layout``. The wide layout comes with q_lo
+    and q_hi None (it needs no column bounds): numba then compiles its branch alone, and the others' alone otherwise
+    (a first call from an empty cache compiles less)."""
+    if q_lo is None:
         _im2col_wide(x, cols, lo, hi, lo, kh, kw, oh, ow)
     elif layout == FLAT_ROWS:
         _im2col_flat(x, cols, lo, hi, lo, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, q_lo, q_hi)
@@ -359,7 +366,7 @@ def _forward_chunk(gemm, layout, x, w2, bias, add_bias, y, cols, products, first
         columns = (hi - lo) * positions
         _columns(layout, x, cols, lo, hi, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, q_lo, q_hi)
         product(gemm, w2, NO_TRANS, cols[:, :columns], NO_TRANS, products[:, :columns], 0.0)
-        if layout == WIDE_ROWS:
+        if q_lo is None:
             _wide_rows_to_examples(products, bias, add_bias, y, lo, hi, lo, width)
         else:
             _rows_to_examples(products, bias, add_bias, y_rows, lo, hi, lo)
@@ -385,7 +392,7 @@ def _backward_chunk(gemm, layout, x, w2, dy_rows, dx, dw_t, need_x, need_w, cols
             started = True
         if need_x:
             product(gemm, w2, TRANS, dy_piece, NO_TRANS, dcols[:, :columns], 0.0)
-            if layout == WIDE_ROWS:
+            if q_lo is None:
                 dx[lo:hi] = 0
                 _col2im_wide(dcols, dx, lo, hi, lo, kh, kw, oh, ow)
             else:
@@ -417,7 +424,7 @@ def conv2d_forward(x, w2, bias, geo, grad_rows=None, wide=False):
         products = None if w2 is None else scratch.empty((w2.shape[0], cols.shape[1]), x.dtype)
         if gemm is not None:  # the loop below in one call that holds no GIL
             _forward_chunk(gemm, _layout(geo, width, wide), x, np.ascontiguousarray(w2), bias_values, has_bias, y,
-                           cols, products, first, last, per_piece, *geo, *valid)
+                           cols, products, first, last, per_piece, *geo, *_bounds(valid, wide))
             scratch.release()
             return
         for lo, hi, columns in _pieces(first, last, per_piece, positions):
@@ -506,7 +513,7 @@ def conv2d_backward(dy, x, w2, geo, x_shape, need_x, need_w, need_b, dy_rows, wi
             dw_t = np.empty((rows, out), dy.dtype) if need_w else dy_rows
             _backward_chunk(gemm, _layout(geo, width, wide), x if need_w else dx, np.ascontiguousarray(w2), dy_rows,
                             dx if need_x else x, dw_t, need_x, need_w, dy_rows if cols is None else cols,
-                            dy_rows if dcols is None else dcols, first, last, per_piece, *geo, *valid)
+                            dy_rows if dcols is None else dcols, first, last, per_piece, *geo, *_bounds(valid, wide))
             if need_w:
                 partial_sums[first] = dw_t.T
             scratch.release()
