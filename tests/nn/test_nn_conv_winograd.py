@@ -119,15 +119,28 @@ def test_pad_leaves_out_what_falls_outside_the_piece(rows, cols, ph, pw):
         np.testing.assert_array_equal(padded, want)
 
 
-def test_weight_transform_and_its_gradient():
+@pytest.mark.parametrize("out, channels", [(5, 3), (16, 16), (7, 33)])
+def test_weight_transform_and_its_gradient(out, channels):
     rng = np.random.default_rng(4)
-    w = rng.standard_normal((5, 3, 3, 3))
+    w = rng.standard_normal((out, channels, 3, 3))
     u = winograd.transform_weight(w)
-    want = np.einsum("ia,ocab,jb->ijoc", G, w, G).reshape(16, 5, 3)
+    want = np.einsum("ia,ocab,jb->ijoc", G, w, G).reshape(16, out, channels)
     np.testing.assert_allclose(u, want, rtol=1e-14, atol=1e-14)
     du = rng.standard_normal(u.shape)
-    np.testing.assert_allclose(np.vdot(u, du), np.vdot(w, winograd.weight_grad(du)), rtol=1e-12)
+    dw = winograd.weight_grad(du)
+    np.testing.assert_allclose(dw, np.einsum("ia,ijoc,jb->ocab", G, du.reshape(4, 4, out, channels), G),
+                               rtol=1e-14, atol=1e-14)
+    np.testing.assert_allclose(np.vdot(u, du), np.vdot(w, dw), rtol=1e-12)
     assert winograd.transform_weight(w.astype(np.float32)).dtype == np.float32
+    assert winograd.weight_grad(du.astype(np.float32)).dtype == np.float32
+    # a transposed (not C-contiguous) weight, as a view of a parameter can be, and each loop run by Python
+    w_t = np.ascontiguousarray(w.transpose(1, 0, 2, 3)).transpose(1, 0, 2, 3)
+    np.testing.assert_array_equal(winograd.transform_weight(w_t), u)
+    by_python, dw_by_python = np.empty_like(u), np.empty_like(dw)
+    winograd._weight_tiles.py_func(w, by_python)
+    winograd._weight_tiles_adjoint.py_func(du, dw_by_python)
+    np.testing.assert_array_equal(by_python, u)
+    np.testing.assert_array_equal(dw_by_python, dw)
 
 
 @pytest.mark.parametrize("channels, stride, dilation, groups, taken", [

@@ -34,7 +34,6 @@ import numpy as np
 from ..memory import Workspace
 from . import blas, compiled
 from .blas import NO_TRANS, TRANS, product
-from .conv import _SingleThreadedBlas
 from .conv_columns import _add_share, _chunks, _in_order, _pieces, _run_tasks
 
 TILES_PER_PIECE = 256
@@ -47,12 +46,6 @@ while in cache, as are its products M: neither ever exists for the whole batch."
 
 TILES_PER_CHUNK = 64
 """The fewest tiles a thread's task gets: a quarter-width ResNet's 4x4 layers have 4 tiles an example."""
-
-_G = np.array([[1.0, 0.0, 0.0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0.0, 0.0, 1.0]])
-_GG = np.kron(_G, _G)
-"""(16, 9): U[o, c] = G g[o, c] G^T as a product, U_flat[4 i + j] = sum over (a, b) of GG[4 i + j, 3 a + b] g[a, b]
-(one product for all (o, c), where einsum took 2.8 ms for 128 x 128 weights)."""
-
 
 MIN_CHANNELS = 16
 """The fewest input and output channels this route takes. On the 2-vCPU AMD VM of the earlier sessions the
@@ -72,18 +65,75 @@ def applies(weight_shape, stride, dilation, groups):
 
 def transform_weight(weight):
     """U (16, out, C), C-contiguous: U[4 i + j, o, c] = (G g[o, c] G^T)[i, j] for weights (out, C, 3, 3)."""
-    out, channels = weight.shape[:2]
-    with _SingleThreadedBlas():  # BLAS's own threads, once woken, spin on the core the next convolution wants
-        u = _GG.astype(weight.dtype) @ weight.reshape(out * channels, 9).T
-    return u.reshape(16, out, channels)
+    weight = np.ascontiguousarray(weight)
+    u = np.empty((16,) + weight.shape[:2], dtype=weight.dtype)
+    _weight_tiles(weight, u)
+    return u
 
 
 def weight_grad(du):
     """dW (out, C, 3, 3) from dU (16, out, C): dW[o, c] = G^T dU[o, c] G."""
-    out, channels = du.shape[1:]
-    with _SingleThreadedBlas():
-        dw = du.reshape(16, out * channels).T @ _GG.astype(du.dtype)
-    return dw.reshape(out, channels, 3, 3)
+    du = np.ascontiguousarray(du)
+    dw = np.empty(du.shape[1:] + (3, 3), dtype=du.dtype)
+    _weight_tiles_adjoint(du, dw)
+    return dw
+
+
+# The weight transforms as loops. As a product by kron(G, G) (16, 9) on single-threaded BLAS they took 0.07-0.40 ms a
+# call inside a quarter-width ResNet-18's step (16 to 128 channels, with BLAS's thread count set and restored around
+# each) and their adjoints 0.03-0.26 ms, 3.4 ms of the step; these loops 0.02-0.24 and 0.02-0.16 ms, and the step
+# took 0.988x the time (``ab_pair.py``, A against A 0.999).
+
+@compiled(parallel=False)
+def _weight_tiles(weight, u):
+    """u[4 i + j, o, c] = (G g G^T)[i, j] for each 3x3 g = weight[o, c]. G maps (g0, g1, g2) to (g0, (g0 + g1 + g2)
+    / 2, (g0 - g1 + g2) / 2, g2): first down each column of g (into h = G g, 4x3), then along each row of h.
+
+    One output channel at a time, with its input channels c along the rows of ``g`` (9, C) and ``h`` (12, C): every
+    inner loop runs along c and vectorises. Looping over (o, c) with a 3x3 at a time took 10 ns per (o, c), and
+    writing u there, its 16 rows a multiple of 4 KB apart, 57 (all on one cache set)."""
+    out, channels = weight.shape[:2]
+    flat = weight.reshape(out, 9 * channels)  # weight[o, c, a, b] = flat[o, 9 c + 3 a + b]
+    g, h = np.empty((9, channels), weight.dtype), np.empty((12, channels), weight.dtype)
+    for o in range(out):
+        for c in range(channels):
+            for k in range(9):
+                g[k, c] = flat[o, 9 * c + k]
+        for j in range(3):  # column j of g: rows g[j], g[3 + j], g[6 + j] -> column j of h
+            for c in range(channels):
+                outer = g[j, c] + g[6 + j, c]
+                h[j, c], h[9 + j, c] = g[j, c], g[6 + j, c]
+                h[3 + j, c], h[6 + j, c] = (outer + g[3 + j, c]) * 0.5, (outer - g[3 + j, c]) * 0.5
+        for i in range(4):  # row i of h: h[3 i .. 3 i + 2] -> u[4 i .. 4 i + 3]
+            for c in range(channels):
+                outer = h[3 * i, c] + h[3 * i + 2, c]
+                u[4 * i, o, c], u[4 * i + 3, o, c] = h[3 * i, c], h[3 * i + 2, c]
+                u[4 * i + 1, o, c] = (outer + h[3 * i + 1, c]) * 0.5
+                u[4 * i + 2, o, c] = (outer - h[3 * i + 1, c]) * 0.5
+
+
+@compiled(parallel=False)
+def _weight_tiles_adjoint(du, dw):
+    """The adjoint of ``_weight_tiles``: dw[o, c] = G^T d G for each 4x4 d = du[:, o, c] (d[i, j] = du[4 i + j]).
+    G^T maps (d0, d1, d2, d3) to (d0 + (d1 + d2) / 2, (d1 - d2) / 2, (d1 + d2) / 2 + d3): first along each row of d
+    (into h = d G, 4x3), then down each column of h; input channels along the rows, as in ``_weight_tiles``."""
+    out, channels = dw.shape[:2]
+    flat = dw.reshape(out, 9 * channels)
+    h, g = np.empty((12, channels), du.dtype), np.empty((9, channels), du.dtype)
+    for o in range(out):
+        for i in range(4):  # row i of d: du[4 i .. 4 i + 3] -> row i of h
+            for c in range(channels):
+                inner = (du[4 * i + 1, o, c] + du[4 * i + 2, o, c]) * 0.5
+                h[3 * i, c], h[3 * i + 2, c] = du[4 * i, o, c] + inner, inner + du[4 * i + 3, o, c]
+                h[3 * i + 1, c] = (du[4 * i + 1, o, c] - du[4 * i + 2, o, c]) * 0.5
+        for j in range(3):  # column j of h: h[j], h[3 + j], h[6 + j], h[9 + j] -> column j of dw[o, c]
+            for c in range(channels):
+                inner = (h[3 + j, c] + h[6 + j, c]) * 0.5
+                g[j, c], g[6 + j, c] = h[j, c] + inner, inner + h[9 + j, c]
+                g[3 + j, c] = (h[3 + j, c] - h[6 + j, c]) * 0.5
+        for c in range(channels):
+            for k in range(9):
+                flat[o, 9 * c + k] = g[k, c]
 
 
 def tile_counts(out_size):
