@@ -36,9 +36,13 @@ from . import blas, compiled
 from .blas import NO_TRANS, TRANS, product
 from .conv_columns import _add_share, _chunks, _in_order, _pieces, _run_tasks
 
-TILES_PER_PIECE = 256
-"""Tiles a piece of examples gets at least (more when one example has more): the 16 products (out, C) x (C, tiles)
-then run at full speed (one thread, C = out = 32: 40 GFLOP/s from 256 tiles up, 35 with all 2048 at once)."""
+TILES_PER_PIECE = 16
+"""Tiles a piece of examples gets at least (more when one example has more), so that the 16 products (out, C) x (C,
+tiles) are not too narrow; above this floor ``PIECE_BYTES`` sizes the pieces. On the AMD VM of the earlier sessions
+the floor was 256 (one thread, C = out = 32: 40 GFLOP/s from 256 tiles up). On the Xeon VM of the eleventh session
+pieces that size spilled out of L2: a batch of 32 forward on one thread, 64 -> 64 on 8x8 in pieces of 16 examples
+1428 us, of 4 (``PIECE_BYTES``'s) 1122 us; 128 -> 128 on 4x4 in one piece of 32 examples 1092 us, of 8 940 us; and
+the quarter-width ResNet-18's step took 0.979x and 0.984x the time with 16 (A against A 1.014, 1.008)."""
 
 PIECE_BYTES = 1 << 18
 """A piece's transformed input V, about this many bytes (half a core's L2 cache here), is made, used and dropped
