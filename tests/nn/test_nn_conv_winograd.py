@@ -281,3 +281,35 @@ def test_non_finite_values_land_where_torch_puts_them(bad, where, monkeypatch, c
         np.testing.assert_array_equal(np.isneginf(mine), np.isneginf(theirs))
         finite = np.isfinite(theirs)
         np.testing.assert_allclose(mine[finite], theirs[finite], rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")  # NumPy's, on inf - inf
+@pytest.mark.parametrize("by_blas", [True, False])
+@pytest.mark.parametrize("bad", [np.inf, np.nan])
+def test_the_finite_flags_see_a_bad_value_in_any_piece_and_chunk(bad, by_blas, monkeypatch):
+    """conv3x3_forward's and conv3x3_backward's flag (each piece of y and dx checked in cache, ``FINITE_CHECK``):
+    True for finite data; False wherever one non-finite value lands, in the compiled chunks and the Python loop."""
+    from ganglion.kernels import blas
+
+    monkeypatch.setattr(blas, "ENABLED", by_blas)
+    for name in ("PIECE_BYTES", "TILES_PER_PIECE", "TILES_PER_CHUNK"):
+        monkeypatch.setattr(winograd, name, 1)  # pieces and chunks of one example
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((4, 3, 5, 6)).astype(np.float32)
+    u = winograd.transform_weight(rng.standard_normal((2, 3, 3, 3)).astype(np.float32))
+    dy = rng.standard_normal((4, 2, 5, 6)).astype(np.float32)
+    assert winograd.conv3x3_forward(x, u, None, (1, 1), (5, 6))[1]
+    assert winograd.conv3x3_backward(dy, x, u, (1, 1), x.shape, True, True, True)[3]
+    assert winograd.conv3x3_backward(dy, x, u, (1, 1), x.shape, False, True, True)[3]  # no dx: nothing to check
+    for example in range(4):
+        bad_x, bad_dy = x.copy(), dy.copy()
+        bad_x[example, 1, 2, 5] = bad
+        bad_dy[example, 0, 4, 0] = bad
+        assert not winograd.conv3x3_forward(bad_x, u, None, (1, 1), (5, 6))[1]
+        assert not winograd.conv3x3_backward(bad_dy, x, u, (1, 1), x.shape, True, False, False)[3]
+    assert winograd.all_finite(x) and not winograd.all_finite(bad_x)
+    for kernel in (winograd._nonfinite_sum, winograd._nonfinite_sum.py_func):
+        values = np.arange(10, dtype=np.float64)
+        assert kernel(values, 0, 10) == 0
+        values[7] = -np.inf
+        assert np.isnan(kernel(values, 0, 10)) and kernel(values, 0, 7) == 0

@@ -355,14 +355,13 @@ class Conv(BufferedFunction):
         """y by ``kernels.winograd`` (3x3, stride 1: 2.25x fewer multiply-adds than the columns); keeps x, as the
         columns route does, and the transformed weights U (16, out, C), which backward's dx reads.
 
-        Winograd's transforms subtract inputs of one tile from each other: an inf in x gives NaN where a direct
-        convolution gives inf, and a NaN reaches outputs whose window does not hold it. So a result that is not all
-        finite is made again by the columns route, whose non-finite values are PyTorch's (tested)."""
+        A result that is not all finite is made again by the columns route, whose non-finite values are PyTorch's
+        (tested; ``winograd.FINITE_CHECK`` says why)."""
         x = backend.np.ascontiguousarray(x)  # x itself when it is: then its version is checked in backward
         need_w = self.needs_input_grad[1] and is_grad_enabled()
         u = winograd.transform_weight(weight)
-        y = winograd.conv3x3_forward(x, u, bias, (pads[0][0], pads[1][0]), out)
-        if not backend.np.isfinite(y).all():
+        y, finite = winograd.conv3x3_forward(x, u, bias, (pads[0][0], pads[1][0]), out)
+        if not finite:
             return self._forward_batch_columns(x, weight, bias, (1, 1), pads, (1, 1), out)
         self.keep_for_backward(Workspace(self.xp), (y,), "winograd", x if need_w else None, u, weight, pads, x.shape)
         return y
@@ -371,9 +370,10 @@ class Conv(BufferedFunction):
         """(dx, dW, db) by ``kernels.winograd``; by the columns route when they are not all finite (see forward)."""
         _, x, u, weight, pads, x_shape = self.saved
         need_x, need_w, need_b = self.needs_input_grad[:3]
-        dx, du, db = winograd.conv3x3_backward(dy, x, u, (pads[0][0], pads[1][0]), x_shape, need_x, need_w, need_b)
+        dx, du, db, finite = winograd.conv3x3_backward(dy, x, u, (pads[0][0], pads[1][0]), x_shape, need_x, need_w,
+                                                       need_b)
         dw = None if du is None else winograd.weight_grad(du)
-        if all(g is None or backend.np.isfinite(g).all() for g in (dx, dw)):
+        if finite and (dw is None or winograd.all_finite(dw)):
             return dx, dw, db
         geo = conv_columns.geometry((3, 3), (1, 1), pads, (1, 1), dy.shape[2:])
         w2 = weight.reshape(weight.shape[0], -1)
