@@ -36,11 +36,13 @@ COLUMNS_PER_CHUNK = 256
 near BLAS's large-product speed (one thread, (128, 1152) x (1152, 256): ~70 GFLOP/s against ~45 at 16 columns)."""
 
 
-PIECE_BYTES = 1 << 19
-"""Columns are made and used a few examples at a time, about this many bytes of them (half the L2 cache of a core
-here), read back while in cache: they never exist whole, and backward rebuilds them from x. Spreading dx this way
-(W^T dy then col2im) took the backward of one 16x32x32 -> 16 layer at batch 32 from 14.7 to 12.5 ms on two threads
-(best of 11; other layers and one thread within 3%; 256 KB and 128 KB pieces lost up to 10% on the 128x4x4 layer)."""
+PIECE_BYTES = 1 << 18
+"""Columns are made and used a few examples at a time, about this many bytes of them, read back while in cache: they
+never exist whole, and backward rebuilds them from x. Spreading dx this way (W^T dy then col2im) took the backward of
+one 16x32x32 -> 16 layer at batch 32 from 14.7 to 12.5 ms on two threads (AMD VM, 512 KB pieces, best of 11; 256 KB
+and 128 KB pieces lost up to 10% on the 128x4x4 layer, which Winograd's route takes now). On the Xeon VM of the
+eleventh session 256 KB pieces won, paired call by call against 512 KB: LeNet-5's step 0.981x and 0.964x (A against A
+1.006, 0.993), the quarter-width ResNet-18's 0.988x and 0.994x (0.999, 0.995); 128 KB lost (ResNet 1.013x)."""
 
 
 def _valid_columns(geo, width):
