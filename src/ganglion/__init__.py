@@ -27,7 +27,7 @@ from .ops import (
     all, any, argsort, cumprod, cumsum, einsum, flip, masked_fill, narrow, norm, repeat_interleave, roll, sort, t,
     topk, tril, triu, unique,
 )
-from .ops import ceil, expm1, fix, floor, frac, round, trunc
+from .ops import ceil, expm1, fix, floor, frac, relu_, round, trunc
 from . import linalg
 from .ops import (
     abs, add, allclose, amax, amin, argmax, argmin, bmm, broadcast_to, cat, chunk, clamp, clip, clone, concat,

@@ -250,6 +250,55 @@ class Function(GraphBackward):
             self._record(args, arrays, result)
         return tuple(result)
 
+    @classmethod
+    def apply_in_place(cls, target, **kwargs):
+        """Run this one-input op over ``target`` and write the result into its array (PyTorch's ``relu_``). Returns
+        ``target`` itself, one version later; when the call is recorded, its graph now ends in this op.
+
+        The op's ``forward(x, in_place=True, **kwargs)`` must write its result into ``x`` and return ``x``. While
+        recording (grad mode on, ``target`` requires grad), a stand-in for the tensor as it was (its array, version
+        counter and place in the graph) becomes the node's input, and ``target`` takes the node's output's place;
+        what the node saves of ``x`` is checked through the stand-in's counter, which is ``target``'s.
+
+        The backward walk finds an input's node through the input tensor when it runs, so ``target`` must not be an
+        input of a recorded op already: that op's gradient would then flow through this one. Such a call, a leaf that
+        requires grad, and a view of its producer's input (sharing its version counter: that tensor would keep its
+        old place in the graph) raise RuntimeError; use the out-of-place op there."""
+        name = f"{cls.__name__.lower()}_"
+        if not (_grad_state.enabled and target.requires_grad):
+            fn = _new_node(cls)
+            fn.xp = backend.get_array_module(target.array)
+            fn.needs_input_grad = [False]
+            fn.forward(target.array, in_place=True, **kwargs)
+            target._bump_version()
+            return target
+        if target._node is None:
+            raise RuntimeError(f"{name}: a leaf Variable that requires grad is being used in an in-place operation")
+        view = target._vc is not None and any(getattr(i, "_vc", None) is target._vc and i.array is not target.array
+                                              for i in getattr(target._node, "inputs", ()))  # not a stand-in
+        if view or getattr(target, "_consumed", False):
+            what = "is a view of another tensor" if view else "another op has already used"
+            raise RuntimeError(
+                f"{name}: in place on a tensor that {what} while the graph is recorded is not supported by ganglion "
+                "(the graph would send that op's gradient through this one); use the out-of-place op (inplace=False)")
+        counter = version_counter(target)
+        before = Tensor._wrap(target.array, requires_grad=True)
+        before._node, before._out_index, before._vc = target._node, target._out_index, counter
+        old = target._node
+        counter[0] += 1  # the change about to be made: what the node saves of it is noted at the new version
+        node = cls.apply(before, in_place=True, **kwargs)._node  # saved arrays: the input's, read through `before`
+        recorded = node.__dict__.get("call_kwargs", {})
+        recorded.pop("in_place", None)  # to the rest (double backward, ONNX export) it is the op's plain node
+        if not recorded:
+            node.__dict__.pop("call_kwargs", None)
+        target._node, target._out_index = node, 0
+        if old.retained is not None:  # a retain_grad() of target follows it to its new place, as in PyTorch
+            moved = [(i, t) for i, t in old.retained if t is target]
+            if moved:
+                old.retained = [(i, t) for i, t in old.retained if t is not target] or None
+                node.retained = [(0, target)]
+        return target
+
     def _as_output_arrays(self, outs):
         """``outs`` as arrays (NumPy gives 0-d results as scalars, which cannot be written in place). A saved output
         is replaced by its array too, so that it is still recognised as the output (version check, double
@@ -262,10 +311,14 @@ class Function(GraphBackward):
         return arrays
 
     def _record(self, args, arrays, outputs):
-        """Make this node the one that made ``outputs`` (Tensors): keep the inputs for the backward walk and note the
-        versions of the saved arrays that are an input's or an output's (when ``arrays``, the inputs' arrays, are
-        given: ctx-style functions note theirs in ``save_for_backward``)."""
+        """Make this node the one that made ``outputs`` (Tensors): keep the inputs for the backward walk, mark them
+        consumed (``apply_in_place``), and note the versions of the saved arrays that are an input's or an output's
+        (when ``arrays``, the inputs' arrays, are given: ctx-style functions note theirs in ``save_for_backward``)."""
         self.inputs = args
+        T = Tensor
+        for a in args:
+            if isinstance(a, T):
+                a._consumed = True
         self.n_outputs = len(outputs)
         if self.saved and arrays is not None:
             self.saved_versions = _saved_versions(self.saved, arrays, args, outputs)

@@ -32,9 +32,10 @@ def covers(*arrays):
             and all(a.dtype == first.dtype and a.shape == first.shape and a.flags.c_contiguous for a in arrays))
 
 
-def relu(x):
-    """y = max(x, 0), NaN kept (as ``np.maximum(x, 0)``); a new array shaped like x."""
-    y = np.empty_like(x)
+def relu(x, out=None):
+    """y = max(x, 0), NaN kept (as ``np.maximum(x, 0)``): a new array shaped like x, or written into ``out`` (x
+    itself, for an in-place ReLU: each element is read before it is written)."""
+    y = np.empty_like(x) if out is None else out
     _over_flat_chunks(_relu_loop, (x.reshape(-1), y.reshape(-1)))
     return y
 

@@ -20,8 +20,8 @@ from .shape import (
     squeeze, stack, swapaxes, tile, transpose, unsqueeze, view,
 )
 from .unary import (
-    abs, ceil, clamp, clip, cos, exp, expm1, fix, floor, frac, log, log1p, relu, round, sigmoid, sign, sin, sqrt, tanh,
-    trunc,
+    abs, ceil, clamp, clip, cos, exp, expm1, fix, floor, frac, log, log1p, relu, relu_, round, sigmoid, sign, sin, sqrt,
+    tanh, trunc,
 )
 
 
@@ -64,5 +64,6 @@ def bind_tensor_methods(Tensor):
     Tensor.view_as = lambda self, other: reshape(self, other.shape)
     Tensor.reshape_as = Tensor.view_as
     Tensor.relu = relu
+    Tensor.relu_ = relu_
     Tensor.softmax = softmax
     Tensor.log_softmax = log_softmax

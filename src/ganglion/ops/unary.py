@@ -105,12 +105,16 @@ def _positive_part(xp, x):
 
 class ReLU(Function):
     """y = max(x, 0);  dy/dx = 1 where x > 0, else 0. Float NumPy arrays of 4096 elements and more take the compiled
-    loops of ``kernels.elementwise`` (the same rule in one pass, shared over the cores when large)."""
+    loops of ``kernels.elementwise`` (the same rule in one pass, shared over the cores when large). ``in_place``:
+    y is written over x (``relu_``, through ``Function.apply_in_place``); backward reads only y."""
 
     backward_composes = True
 
-    def forward(self, x):
-        y = compiled_elementwise.relu(x) if compiled_elementwise.covers(x) else _positive_part(self.xp, x)
+    def forward(self, x, in_place=False):
+        if in_place:
+            y = compiled_elementwise.relu(x, out=x) if compiled_elementwise.covers(x) else self.xp.maximum(x, 0, out=x)
+        else:
+            y = compiled_elementwise.relu(x) if compiled_elementwise.covers(x) else _positive_part(self.xp, x)
         self.save(y)
         return y
 
@@ -273,6 +277,16 @@ def sigmoid(input):
 def relu(input):
     """max(x, 0), element-wise; same shape and dtype (NaN stays NaN)."""
     return ReLU.apply(input)
+
+
+def relu_(input):
+    """max(x, 0) written over x itself, which is returned, as PyTorch's ``relu_``. It saves the new array a fresh
+    output costs: the quarter-width ResNet-18's step (``nn.ReLU(inplace=True)``, as torchvision's) took 0.952x and
+    0.954x the time of out-of-place ReLUs (``ab_pair.py``, A against A 0.987, 1.004; benchmarks/README.md). While the graph is recorded, ``x`` must not be a leaf
+    that requires grad, a view, or an input of a recorded op already (``Function.apply_in_place`` says why)."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"relu_(): argument 'input' must be a Tensor, not {type(input).__name__}")
+    return ReLU.apply_in_place(input)
 
 
 def sign(input):

@@ -1,7 +1,7 @@
 """``ganglion.nn.functional``: the math of every layer, as functions (PyTorch's ``torch.nn.functional``)."""
 
 from ...ops import pad
-from .activations import log_softmax, relu, sigmoid, softmax, tanh
+from .activations import log_softmax, relu, relu_, sigmoid, softmax, tanh
 from .activations import (
     celu, elu, gelu, glu, hardshrink, hardsigmoid, hardswish, hardtanh, identity, leaky_relu, logsigmoid, mish, prelu,
     relu6, selu, silu, softmin, softplus, softshrink, softsign, swish, tanhshrink, threshold,

@@ -5,15 +5,17 @@ one Function (``activations_piecewise``, ``activations_smooth``): a fused forwar
 arrays, saving only what the derivative needs, with no intermediate that can overflow (inputs of any finite size
 give finite, exact results). This module checks the arguments and applies them.
 
-``inplace=True`` is accepted wherever PyTorch has it, for compatibility; the result is always computed out of place
-and the input is left unchanged. Every function maps a tensor of any shape to one of the same shape, except ``glu``
-(halves ``dim``).
+``relu(x, inplace=True)`` (and ``relu_``) writes the result over x and returns x, as PyTorch (``ops.relu_`` says
+when it may not while the graph is recorded). Everywhere else ``inplace=True`` is accepted for compatibility; the
+result is computed out of place and the input is left unchanged. Every function maps a tensor of any shape to one
+of the same shape, except ``glu`` (halves ``dim``).
 """
 
 import numbers
 
 from ...ops import log_softmax as _log_softmax
 from ...ops import relu as _relu
+from ...ops import relu_
 from ...ops import sigmoid, tanh
 from ...ops import softmax as _softmax
 from ...ops.util import normalize_dims
@@ -22,9 +24,9 @@ from .activations_piecewise import Hardsigmoid, Hardswish, Hardtanh, LeakyReLU, 
 from .activations_smooth import ELU, GELU, GLU, LogSigmoid, Mish, SiLU, Softplus, Softsign, Tanhshrink
 
 __all__ = [
-    "identity", "relu", "sigmoid", "tanh", "softmax", "log_softmax", "softmin", "leaky_relu", "prelu", "elu", "selu",
-    "celu", "relu6", "hardtanh", "hardsigmoid", "hardswish", "softplus", "silu", "swish", "mish", "gelu", "softsign",
-    "tanhshrink", "threshold", "logsigmoid", "hardshrink", "softshrink", "glu",
+    "identity", "relu", "relu_", "sigmoid", "tanh", "softmax", "log_softmax", "softmin", "leaky_relu", "prelu", "elu",
+    "selu", "celu", "relu6", "hardtanh", "hardsigmoid", "hardswish", "softplus", "silu", "swish", "mish", "gelu",
+    "softsign", "tanhshrink", "threshold", "logsigmoid", "hardshrink", "softshrink", "glu",
 ]
 
 SELU_ALPHA = 1.6732632423543772848170429916717
@@ -52,8 +54,8 @@ def identity(input):
 
 
 def relu(input, inplace=False):
-    """y = max(x, 0);  dy/dx = 1 where x > 0, else 0. ``inplace`` is accepted; the result is out of place."""
-    return _relu(input)
+    """y = max(x, 0);  dy/dx = 1 where x > 0, else 0. ``inplace``: written over x, which is returned (``relu_``)."""
+    return relu_(input) if inplace else _relu(input)
 
 
 def softmax(input, dim=None, _stacklevel=3, dtype=None):

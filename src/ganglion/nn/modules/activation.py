@@ -1,8 +1,8 @@
 """Activation layers: modules that call ``nn.functional`` (only PReLU holds a weight). Any shape in, same shape out
 (GLU halves ``dim``). They behave the same in train and eval mode.
 
-``inplace`` is accepted wherever PyTorch has it, for compatibility: ganglion always computes the result out of place
-and leaves the input unchanged.
+``ReLU(inplace=True)`` writes its result over the input, as PyTorch's. Elsewhere ``inplace`` is accepted for
+compatibility: ganglion computes the result out of place and leaves the input unchanged.
 """
 
 from ...arguments import positive_int
@@ -23,9 +23,12 @@ class _Pointwise(FunctionalLayer):
 
 
 class ReLU(_Pointwise):
-    """y = max(x, 0), element-wise."""
+    """y = max(x, 0), element-wise; ``inplace=True`` writes it over the input (``F.relu_``), as PyTorch's."""
 
     _fn = staticmethod(F.relu)
+
+    def forward(self, x):
+        return F.relu(x, inplace=self.inplace)
 
 
 class ReLU6(_Pointwise):

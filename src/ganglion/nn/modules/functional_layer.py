@@ -9,8 +9,8 @@ class FunctionalLayer(Module):
 
     A subclass sets ``_fn`` and calls ``super().__init__(name=value, ...)`` with its arguments in ``_fn``'s order:
     they become attributes, are passed to ``_fn`` positionally and show in the repr as ``name=value`` (PyTorch's
-    text, e.g. ``ELU(alpha=1.0)``). ``inplace``, where PyTorch has it, is stored and shown when True but never
-    passed: results are computed out of place.
+    text, e.g. ``ELU(alpha=1.0)``). ``inplace``, where PyTorch has it, is stored and shown when True but not
+    passed: results are computed out of place (``ReLU`` passes it: its ``forward`` says so).
     """
 
     _fn = None
