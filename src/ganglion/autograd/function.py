@@ -251,11 +251,12 @@ class Function(GraphBackward):
         return tuple(result)
 
     @classmethod
-    def apply_in_place(cls, target, **kwargs):
-        """Run this one-input op over ``target`` and write the result into its array (PyTorch's ``relu_``). Returns
-        ``target`` itself, one version later; when the call is recorded, its graph now ends in this op.
+    def apply_in_place(cls, target, *args, **kwargs):
+        """Run this op over ``target`` (and the plain values ``args``) and write the result into its array (PyTorch's
+        ``relu_``, ``leaky_relu_``). Returns ``target`` itself, one version later; when the call is recorded, its
+        graph now ends in this op.
 
-        The op's ``forward(x, in_place=True, **kwargs)`` must write its result into ``x`` and return ``x``. While
+        The op's ``forward(x, *args, in_place=True, **kwargs)`` must write its result into ``x`` and return ``x``. While
         recording (grad mode on, ``target`` requires grad), a stand-in for the tensor as it was (its array, version
         counter and place in the graph) becomes the node's input, and ``target`` takes the node's output's place;
         what the node saves of ``x`` is checked through the stand-in's counter, which is ``target``'s.
@@ -269,7 +270,7 @@ class Function(GraphBackward):
             fn = _new_node(cls)
             fn.xp = backend.get_array_module(target.array)
             fn.needs_input_grad = [False]
-            fn.forward(target.array, in_place=True, **kwargs)
+            fn.forward(target.array, *args, in_place=True, **kwargs)
             target._bump_version()
             return target
         if target._node is None:
@@ -286,7 +287,7 @@ class Function(GraphBackward):
         before._node, before._out_index, before._vc = target._node, target._out_index, counter
         old = target._node
         counter[0] += 1  # the change about to be made: what the node saves of it is noted at the new version
-        node = cls.apply(before, in_place=True, **kwargs)._node  # saved arrays: the input's, read through `before`
+        node = cls.apply(before, *args, in_place=True, **kwargs)._node  # saved arrays: the input's, via `before`
         recorded = node.__dict__.get("call_kwargs", {})
         recorded.pop("in_place", None)  # to the rest (double backward, ONNX export) it is the op's plain node
         if not recorded:

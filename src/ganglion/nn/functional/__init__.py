@@ -3,8 +3,9 @@
 from ...ops import pad
 from .activations import log_softmax, relu, relu_, sigmoid, softmax, tanh
 from .activations import (
-    celu, elu, gelu, glu, hardshrink, hardsigmoid, hardswish, hardtanh, identity, leaky_relu, logsigmoid, mish, prelu,
-    relu6, selu, silu, softmin, softplus, softshrink, softsign, swish, tanhshrink, threshold,
+    celu, elu, gelu, glu, hardshrink, hardsigmoid, hardswish, hardtanh, hardtanh_, identity, leaky_relu, leaky_relu_,
+    logsigmoid, mish, prelu, relu6, selu, silu, softmin, softplus, softshrink, softsign, swish, tanhshrink, threshold,
+    threshold_,
 )
 from .linear import linear
 from .losses import cross_entropy, nll_loss

@@ -5,9 +5,10 @@ one Function (``activations_piecewise``, ``activations_smooth``): a fused forwar
 arrays, saving only what the derivative needs, with no intermediate that can overflow (inputs of any finite size
 give finite, exact results). This module checks the arguments and applies them.
 
-``relu(x, inplace=True)`` (and ``relu_``) writes the result over x and returns x, as PyTorch (``ops.relu_`` says
-when it may not while the graph is recorded). Everywhere else ``inplace=True`` is accepted for compatibility; the
-result is computed out of place and the input is left unchanged. Every function maps a tensor of any shape to one
+``inplace=True`` on relu, leaky_relu, hardtanh, relu6 and threshold (and ``relu_``, ``leaky_relu_``, ``hardtanh_``,
+``threshold_``) writes the result over x and returns x, as PyTorch (``Function.apply_in_place`` says when it may not
+while the graph is recorded). On the other activations ``inplace=True`` is accepted for compatibility; the result is
+computed out of place and the input is left unchanged. Every function maps a tensor of any shape to one
 of the same shape, except ``glu`` (halves ``dim``).
 """
 
@@ -24,9 +25,9 @@ from .activations_piecewise import Hardsigmoid, Hardswish, Hardtanh, LeakyReLU, 
 from .activations_smooth import ELU, GELU, GLU, LogSigmoid, Mish, SiLU, Softplus, Softsign, Tanhshrink
 
 __all__ = [
-    "identity", "relu", "relu_", "sigmoid", "tanh", "softmax", "log_softmax", "softmin", "leaky_relu", "prelu", "elu",
-    "selu", "celu", "relu6", "hardtanh", "hardsigmoid", "hardswish", "softplus", "silu", "swish", "mish", "gelu",
-    "softsign", "tanhshrink", "threshold", "logsigmoid", "hardshrink", "softshrink", "glu",
+    "identity", "relu", "relu_", "sigmoid", "tanh", "softmax", "log_softmax", "softmin", "leaky_relu", "leaky_relu_",
+    "prelu", "elu", "selu", "celu", "relu6", "hardtanh", "hardtanh_", "hardsigmoid", "hardswish", "softplus", "silu",
+    "swish", "mish", "gelu", "softsign", "tanhshrink", "threshold", "threshold_", "logsigmoid", "hardshrink", "softshrink", "glu",
 ]
 
 SELU_ALPHA = 1.6732632423543772848170429916717
@@ -74,8 +75,14 @@ def softmin(input, dim=None, _stacklevel=3, dtype=None):
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
-    """y = x if x > 0 else negative_slope x. ``inplace`` is accepted; the result is out of place."""
-    return LeakyReLU.apply(_float_input("leaky_relu", input), _number("leaky_relu", "negative_slope", negative_slope))
+    """y = x if x > 0 else negative_slope x. ``inplace``: written over x, which is returned."""
+    slope = _number("leaky_relu", "negative_slope", negative_slope)
+    return _apply(LeakyReLU, inplace, _float_input("leaky_relu", input), slope)
+
+
+def leaky_relu_(input, negative_slope=0.01):
+    """``leaky_relu`` written over x, which is returned."""
+    return leaky_relu(input, negative_slope, inplace=True)
 
 
 def prelu(input, weight):
@@ -115,12 +122,17 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     lo, hi = _number("hardtanh", "min_val", min_val), _number("hardtanh", "max_val", max_val)
     if not hi > lo:
         raise ValueError(f"hardtanh: max_val ({max_val}) must be greater than min_val ({min_val})")
-    return Hardtanh.apply(_float_input("hardtanh", input), lo, hi)
+    return _apply(Hardtanh, inplace, _float_input("hardtanh", input), lo, hi)
+
+
+def hardtanh_(input, min_val=-1.0, max_val=1.0):
+    """``hardtanh`` written over x, which is returned."""
+    return hardtanh(input, min_val, max_val, inplace=True)
 
 
 def relu6(input, inplace=False):
-    """y = min(max(x, 0), 6) (= hardtanh(x, 0, 6))."""
-    return Hardtanh.apply(_float_input("relu6", input), 0.0, 6.0)
+    """y = min(max(x, 0), 6) (= hardtanh(x, 0, 6)). ``inplace``: written over x, which is returned."""
+    return _apply(Hardtanh, inplace, _float_input("relu6", input), 0.0, 6.0)
 
 
 def hardsigmoid(input, inplace=False):
@@ -173,11 +185,20 @@ def tanhshrink(input):
 
 
 def threshold(input, threshold, value, inplace=False):
-    """y = x where x > threshold, else ``value``."""
-    return Threshold.apply(
-        _float_input("threshold", input), _number("threshold", "threshold", threshold),
-        _number("threshold", "value", value),
-    )
+    """y = x where x > threshold, else ``value``. ``inplace``: written over x, which is returned."""
+    return _apply(Threshold, inplace, _float_input("threshold", input), _number("threshold", "threshold", threshold),
+                  _number("threshold", "value", value))
+
+
+def threshold_(input, threshold, value):
+    """``threshold`` written over x, which is returned."""
+    return _apply(Threshold, True, _float_input("threshold_", input), _number("threshold_", "threshold", threshold),
+                  _number("threshold_", "value", value))
+
+
+def _apply(op, inplace, x, *args):
+    """``op`` over the Tensor x with the plain values ``args``: out of place, or written over x (``inplace``)."""
+    return op.apply_in_place(x, *args) if inplace else op.apply(x, *args)
 
 
 def logsigmoid(input):

@@ -12,11 +12,15 @@ from ._select import keep, select
 
 
 class LeakyReLU(Function):
-    """y = x if x > 0 else slope x;  dy/dx = 1 if x > 0 else slope."""
+    """y = x if x > 0 else slope x;  dy/dx = 1 if x > 0 else slope. ``in_place``: y written over x (backward reads
+    only the mask, so any slope may be used in place)."""
 
-    def forward(self, x, slope):
+    def forward(self, x, slope, in_place=False):
         positive = x > 0
         self.save(positive, slope)
+        if in_place:
+            self.xp.copyto(x, x * slope, where=~positive)
+            return x
         return select(positive, x, x * slope, self.xp)
 
     def backward(self, dy):
@@ -85,9 +89,9 @@ class _PassWhere(Function):
 class Hardtanh(_PassWhere):
     """y = clamp(x, lo, hi);  dy/dx = 1 where lo < x < hi, else 0 (0 at the kinks, as PyTorch)."""
 
-    def forward(self, x, lo, hi):
+    def forward(self, x, lo, hi, in_place=False):
         self.save((x > lo) & (x < hi))
-        return self.xp.clip(x, lo, hi)
+        return self.xp.clip(x, lo, hi, out=x if in_place else None)
 
 
 class Hardsigmoid(Function):
@@ -126,12 +130,16 @@ class Hardswish(Function):
 
 
 class Threshold(_PassWhere):
-    """y = x if x > threshold else value;  dy/dx = 1 if x > threshold else 0."""
+    """y = value if x <= threshold else x;  dy/dx = 0 if x <= threshold else 1 (PyTorch's rule: NaN is kept, and
+    passes the gradient)."""
 
-    def forward(self, x, threshold, value):
-        above = x > threshold
-        self.save(above)
-        return select(above, x, value, self.xp)
+    def forward(self, x, threshold, value, in_place=False):
+        kept = ~(x <= threshold)
+        self.save(kept)
+        if in_place:
+            self.xp.copyto(x, value, where=~kept)
+            return x
+        return select(kept, x, value, self.xp)
 
 
 class Shrink(_PassWhere):

@@ -1,8 +1,9 @@
 """Activation layers: modules that call ``nn.functional`` (only PReLU holds a weight). Any shape in, same shape out
 (GLU halves ``dim``). They behave the same in train and eval mode.
 
-``ReLU(inplace=True)`` writes its result over the input, as PyTorch's. Elsewhere ``inplace`` is accepted for
-compatibility: ganglion computes the result out of place and leaves the input unchanged.
+``ReLU``, ``LeakyReLU``, ``Hardtanh``, ``ReLU6`` and ``Threshold`` with ``inplace=True`` write their result over the
+input, as PyTorch's. Elsewhere ``inplace`` is accepted for compatibility: ganglion computes the result out of place
+and leaves the input unchanged.
 """
 
 from ...arguments import positive_int
@@ -26,15 +27,14 @@ class ReLU(_Pointwise):
     """y = max(x, 0), element-wise; ``inplace=True`` writes it over the input (``F.relu_``), as PyTorch's."""
 
     _fn = staticmethod(F.relu)
-
-    def forward(self, x):
-        return F.relu(x, inplace=self.inplace)
+    _passes_inplace = True
 
 
 class ReLU6(_Pointwise):
     """y = min(max(x, 0), 6), element-wise."""
 
     _fn = staticmethod(F.relu6)
+    _passes_inplace = True
 
 
 class SELU(_Pointwise):
@@ -104,6 +104,7 @@ class LeakyReLU(FunctionalLayer):
     """y = x if x > 0 else negative_slope x."""
 
     _fn = staticmethod(F.leaky_relu)
+    _passes_inplace = True
 
     def __init__(self, negative_slope=0.01, inplace=False):
         super().__init__(negative_slope=negative_slope, inplace=inplace)
@@ -158,6 +159,7 @@ class Hardtanh(FunctionalLayer):
     """y = clamp(x, min_val, max_val)."""
 
     _fn = staticmethod(F.hardtanh)
+    _passes_inplace = True
 
     def __init__(self, min_val=-1.0, max_val=1.0, inplace=False):
         if not max_val > min_val:
@@ -191,6 +193,7 @@ class Threshold(FunctionalLayer):
     """y = x where x > threshold, else value."""
 
     _fn = staticmethod(F.threshold)
+    _passes_inplace = True
 
     def __init__(self, threshold, value, inplace=False):
         super().__init__(threshold=threshold, value=value, inplace=inplace)

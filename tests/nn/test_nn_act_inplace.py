@@ -1,7 +1,8 @@
-"""ReLU written over its input (``F.relu(x, inplace=True)``, ``nn.ReLU(inplace=True)``, ``F.relu_``, ``Tensor.relu_``,
-``ganglion.relu_``): the input changed and returned, its version counted, and the gradients, the version checks and
-the errors of PyTorch, on the compiled loop (4096 elements and more) and the NumPy rule; plus the calls ganglion
-refuses while recording (``Function.apply_in_place``) with the error that says so."""
+"""Activations written over their input: ReLU (``F.relu(x, inplace=True)``, ``nn.ReLU(inplace=True)``, ``F.relu_``,
+``Tensor.relu_``, ``ganglion.relu_``), LeakyReLU, Hardtanh, ReLU6 and Threshold (functions, ``*_`` functions and
+modules): the input changed and returned, its version counted, and the gradients, the version checks and the errors
+of PyTorch, ReLU on the compiled loop (4096 elements and more) and the NumPy rule; plus the calls ganglion refuses
+while recording (``Function.apply_in_place``) with the error that says so."""
 
 import numpy as np
 import pytest
@@ -40,6 +41,43 @@ def test_writes_over_the_input_and_returns_it_like_torch(spelling, shape, dtype)
     assert out is mine and out_torch is theirs
     np.testing.assert_array_equal(mine.numpy(), theirs.numpy())  # -0.0 gives +0.0 (as ganglion's relu), == -0.0
     assert mine._version == theirs._version == 1
+
+
+def _family(lib):
+    """The other activations that write over x, each spelling in ``lib``."""
+    F = lib.nn.functional
+    return {
+        "F.leaky_relu(inplace=True)": lambda t: F.leaky_relu(t, 0.2, inplace=True),
+        "F.leaky_relu_": lambda t: F.leaky_relu_(t, 0.2),
+        "nn.LeakyReLU(0.2, True)": lambda t: lib.nn.LeakyReLU(0.2, True)(t),
+        "F.hardtanh(inplace=True)": lambda t: F.hardtanh(t, -0.5, 0.7, inplace=True),
+        "F.hardtanh_": lambda t: F.hardtanh_(t, -0.5, 0.7),
+        "nn.Hardtanh(inplace=True)": lambda t: lib.nn.Hardtanh(-0.5, 0.7, inplace=True)(t),
+        "F.relu6(inplace=True)": lambda t: F.relu6(t, inplace=True),
+        "nn.ReLU6(inplace=True)": lambda t: lib.nn.ReLU6(inplace=True)(t),
+        "F.threshold(inplace=True)": lambda t: F.threshold(t, 0.1, -3.0, inplace=True),
+        "F.threshold_": lambda t: F.threshold_(t, 0.1, -3.0),
+        "nn.Threshold(inplace=True)": lambda t: lib.nn.Threshold(0.1, -3.0, inplace=True)(t),
+    }
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("spelling", list(_family(g)))
+def test_the_other_in_place_activations_write_and_differentiate_like_torch(spelling, dtype):
+    x = _input((4, 6), dtype) * 4.0
+    mine, theirs = g.from_numpy(x.copy()), torch.from_numpy(x.copy())
+    assert _family(g)[spelling](mine) is mine and _family(torch)[spelling](theirs) is theirs
+    np.testing.assert_array_equal(mine.numpy(), theirs.numpy())
+    assert mine._version == theirs._version == 1
+    finite = np.nan_to_num(x, nan=0.3, posinf=5.0, neginf=-5.0)
+    grads = []
+    for lib in (g, torch):
+        leaf = lib.from_numpy(finite.copy()).requires_grad_(True)
+        h = leaf * 1.5
+        assert _family(lib)[spelling](h) is h
+        (h * h).sum().backward()
+        grads.append(leaf.grad.numpy())
+    np.testing.assert_array_equal(*grads)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -175,3 +213,16 @@ def test_a_resnet_block_with_in_place_relus_trains_like_torch():
     for name, p in block.named_parameters():
         np.testing.assert_allclose(p.grad.numpy(), dict(tblock.named_parameters())[name].grad.numpy(), rtol=1e-4,
                                    atol=1e-4)
+
+
+def test_threshold_keeps_nan_and_passes_its_gradient_like_torch():
+    """PyTorch's rule is ``x <= threshold ? value : x``: a NaN is not below the threshold (the out-of-place op too)."""
+    x = np.array([np.nan, 0.1, 0.5, -2.0])
+    results = []
+    for lib in (g, torch):
+        leaf = lib.from_numpy(x.copy()).requires_grad_(True)
+        y = lib.nn.functional.threshold(leaf, 0.1, -3.0)
+        y.backward(lib.ones_like(y))
+        results.append((y.detach().numpy(), leaf.grad.numpy()))
+    for mine, theirs in zip(*results):
+        np.testing.assert_array_equal(mine, theirs)
