@@ -27,7 +27,8 @@ from .activations_smooth import ELU, GELU, GLU, LogSigmoid, Mish, SiLU, Softplus
 __all__ = [
     "identity", "relu", "relu_", "sigmoid", "tanh", "softmax", "log_softmax", "softmin", "leaky_relu", "leaky_relu_",
     "prelu", "elu", "selu", "celu", "relu6", "hardtanh", "hardtanh_", "hardsigmoid", "hardswish", "softplus", "silu",
-    "swish", "mish", "gelu", "softsign", "tanhshrink", "threshold", "threshold_", "logsigmoid", "hardshrink", "softshrink", "glu",
+    "swish", "mish", "gelu", "softsign", "tanhshrink", "threshold", "threshold_", "logsigmoid", "hardshrink",
+    "softshrink", "glu",
 ]
 
 SELU_ALPHA = 1.6732632423543772848170429916717
