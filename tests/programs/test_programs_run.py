@@ -143,6 +143,20 @@ PROGRAMS = {
         Below("end_distance", "start_distance"), AtMost("end_distance", 1.0), AtLeast("last_d_loss", 1.0),
         AtMost("last_d_loss", 1.6), Equals("discriminator_grads_present", True), Near("last_d_loss", 0.2),
     ],
+    # PyTorch DCGAN (ConvTranspose2d / Conv2d, batch norm, in-place ReLU / LeakyReLU, BCELoss, two Adams), batches of
+    # 16 and 8, from weights and noise the program draws (those numbers are the framework's alone); weights_init's
+    # statistics; trained in one thread while another samples == each alone
+    "prog_torch_dcgan.py": [
+        AtLeast("init_conv_std", 0.019), AtMost("init_conv_std", 0.021), AtLeast("init_conv_mean", -0.0015),
+        AtMost("init_conv_mean", 0.0015), AtLeast("init_bn_scale_mean", 0.98), AtMost("init_bn_scale_mean", 1.02),
+        AtLeast("init_bn_scale_std", 0.01), AtMost("init_bn_scale_std", 0.03), AtMost("init_bn_shift_largest", 0.0),
+        Equals("iterations", 10), Equals("batch_sizes", [16, 16, 16, 16, 8] * 2), Same("sample_shape"),
+        Below("last_errD", "first_errD"), Below("first_D_x", "last_D_x"), Equals("d_step_lowered_fake_scores", True),
+        AtMost("threaded_vs_alone", 0.0), AtMost("sampling_threaded_vs_alone", 0.0),
+        Equals("sampling_wanted_grad", False),
+    ] + [Near(key, 1e-5, rtol=1e-5) for key in ("errD", "errG", "D_x", "D_G_z1", "D_G_z2", "eval_real_scores")] + [
+        Near("progress_images", 1e-6, rtol=1e-4), Near("fixed_noise_images", 1e-6, rtol=1e-4),
+    ],
     # PyTorch word-level LSTM language model, truncated BPTT with detached hidden state: 15 words, uniform ppl is 15
     "prog_torch_word_lm.py": [
         AtMost("val_ppl", 3.5), Below("val_ppl", "initial_val_ppl"), Below("last_epoch_ppl", "first_epoch_ppl"),
