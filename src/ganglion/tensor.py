@@ -388,14 +388,37 @@ class Tensor:
         return self
 
     def add_(self, other, alpha=1):
+        """x += alpha other, in place; recorded in the graph where ``+=`` is (``_recorded_in_place``)."""
+        recorded = self._recorded_sum("add_", "__iadd__", other, alpha)
+        if recorded is not None:
+            return recorded
         if alpha != 1:
             other = (other.array if isinstance(other, Tensor) else other) * alpha
         return self._inplace("add_", other, backend.get_array_module(self.array).add)
 
     def sub_(self, other, alpha=1):
+        """x -= alpha other, in place; recorded in the graph where ``-=`` is (``_recorded_in_place``)."""
+        recorded = self._recorded_sum("sub_", "__isub__", other, alpha)
+        if recorded is not None:
+            return recorded
         if alpha != 1:
             other = (other.array if isinstance(other, Tensor) else other) * alpha
         return self._inplace("sub_", other, backend.get_array_module(self.array).subtract)
+
+    def _recorded_sum(self, method, operator, other, alpha):
+        """``add_``/``sub_`` while recording: ``x += alpha other`` written over x in the graph by the op of
+        ``operator`` (``_recorded_in_place``), or RuntimeError saying why it cannot be
+        (``Function.in_place_refusal``). None outside the graph, and for a leaf (``_inplace`` then changes x, or says
+        to use no_grad)."""
+        if not (_grad_state.enabled and self.requires_grad) or self._node is None:
+            return None
+        op_class = Tensor._recorded_in_place.get(operator)
+        if op_class is None:  # no ops bound (never, once ganglion is imported): the plain refusal
+            return None
+        refusal = op_class.in_place_refusal(self, other)
+        if refusal is not None:
+            raise RuntimeError(f"{method}: {refusal}")
+        return op_class.apply_in_place(self, other * alpha if alpha != 1 else other)
 
     def mul_(self, other):
         return self._inplace("mul_", other, backend.get_array_module(self.array).multiply)
@@ -449,8 +472,15 @@ class Tensor:
         self.array[index_key(key)] = value.array if isinstance(value, Tensor) else value
         self._bump_version()
 
+    _recorded_in_place = {}
+    """``{"__iadd__": Add, "__isub__": Sub}``, given by ``ops.bind_tensor_methods``: the ops that ``+=`` and ``-=``
+    record in place (their backward reads neither input)."""
+
     def _iop(name, op):
-        """``x op= y``: in place outside the graph; a new node (rebinding the name) while recording."""
+        """``x op= y``: in place outside the graph. While recording, in place too where ``_recorded_in_place`` has
+        an op for it that can write over x in the graph (``Function.in_place_refusal``: x a non-leaf that no recorded
+        op has used yet, as ``out += identity`` in torchvision's ResNet blocks); else a new node, rebinding the name
+        (what x held stays as it was)."""
 
         def method(self, other):
             if _grad_state.enabled and (self.requires_grad or (isinstance(other, Tensor) and other.requires_grad)):
@@ -459,6 +489,9 @@ class Tensor:
                         f"a leaf Variable that requires grad is being used in an in-place operation ({name}); "
                         "update it under `with ganglion.no_grad():`"
                     )
+                op_class = Tensor._recorded_in_place.get(name)
+                if op_class is not None and self.requires_grad and op_class.in_place_refusal(self, other) is None:
+                    return op_class.apply_in_place(self, other)
                 return getattr(Tensor, name.replace("__i", "__", 1))(self, other)
             return op(self, other)
 

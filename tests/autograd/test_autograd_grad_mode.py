@@ -265,23 +265,38 @@ def test_sgd_style_update_under_no_grad():
     np.testing.assert_allclose(w.detach().numpy(), [0.8, -1.6], rtol=1e-6)
 
 
-def test_in_place_on_a_non_leaf_raises_under_grad_mode():
-    y = _leaf() * 2
-    with pytest.raises(RuntimeError, match="in-place"):
+def test_in_place_on_a_non_leaf_under_grad_mode():
+    """add_ and sub_ write over a non-leaf no recorded op has used yet (as ``+=``); on one that an op has used, and
+    item assignment, raise."""
+    x = _leaf()
+    y = x * 2
+    assert y.add_(1.0) is y and y.sub_(g.tensor([1.0, 1.0, 1.0]), alpha=2.0) is y and y.tolist() == [1.0, 3.0, 5.0]
+    z = y * 1.0
+    with pytest.raises(RuntimeError, match="add_: in place on a tensor that another op has already used"):
         y.add_(1.0)
     with pytest.raises(RuntimeError, match="in-place"):
         y[0] = 0.0
+    z.sum().backward()
+    assert x.grad.tolist() == [2.0, 2.0, 2.0]
 
 
-def test_augmented_assignment_on_a_non_leaf_records_a_new_node():
+def test_augmented_assignment_on_a_non_leaf():
+    """``+=`` writes over a non-leaf no recorded op has used yet, as PyTorch's (``in_place_refusal``); ``*=``, and
+    ``+=`` on a tensor an op has used, record a new node and rebind the name."""
     x = _leaf()
     y = x * 2
     before = y
     y += 1
+    assert y is before and before.tolist() == [3.0, 5.0, 7.0] and y._version == 1
     y *= 3
-    assert y is not before and before.tolist() == [2.0, 4.0, 6.0]
+    assert y is not before and before.tolist() == [3.0, 5.0, 7.0]
     y.sum().backward()
     assert x.grad.tolist() == [6.0, 6.0, 6.0]
+    used = x * 2
+    z = used + 0.5
+    held = used
+    used -= 1  # `used` is an input of z's node already
+    assert used is not held and held.tolist() == [2.0, 4.0, 6.0] and z.tolist() == [2.5, 4.5, 6.5]
 
 
 def test_in_place_on_tensors_outside_the_graph_is_allowed():

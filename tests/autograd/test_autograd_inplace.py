@@ -573,3 +573,58 @@ def test_one_element_index_is_a_view_like_torch():
         m = lib.zeros(2, 2)
         m[1, 1].fill_(5)
         assert m.tolist() == [[0.0, 0.0], [0.0, 5.0]]
+
+
+# ------------------------------------------------------------------------ += and -= written over a recorded tensor
+def _sum_in_place_then_use(lib):
+    """x -> h = 2x; h += c (broadcast); h -= y (both require grad); the alias sees the change; h used twice."""
+    x = lib.tensor([[1.0, -2.0, 3.0], [0.5, 4.0, -1.0]], requires_grad=True)
+    y = lib.tensor([[0.25, 0.5, -0.75], [1.0, -1.5, 2.0]], requires_grad=True)
+    h = x * 2.0
+    alias = h
+    h += lib.tensor([1.0, 0.0, -1.0])
+    h -= y
+    assert alias is h and h._version == 2
+    (h * h + h).sum().backward()
+    return [_np(h), x.grad, y.grad]
+
+
+def _block_with_sum_in_place(lib):
+    """torchvision's BasicBlock ending: out = bn(conv(x)); out += identity; out = relu(out), in place all along."""
+    rng = np.random.default_rng(5)
+    conv = lib.nn.Conv2d(3, 3, 3, padding=1, bias=False)
+    bn = lib.nn.BatchNorm2d(3)
+    with lib.no_grad():
+        conv.weight.copy_(lib.tensor(rng.standard_normal((3, 3, 3, 3)).astype(np.float32)))
+    x = lib.tensor(rng.standard_normal((2, 3, 5, 5)).astype(np.float32), requires_grad=True)
+    identity = x
+    out = bn(conv(x))
+    out += identity
+    out = lib.nn.ReLU(inplace=True)(out)
+    (out * out).sum().backward()
+    return [_np(out), x.grad, conv.weight.grad, bn.weight.grad]
+
+
+@pytest.mark.parametrize("program", [_sum_in_place_then_use, _block_with_sum_in_place])
+def test_sums_written_in_place_give_torch_gradients(program):
+    for mine, theirs in zip(program(g), program(torch)):
+        np.testing.assert_allclose(_np(mine) if isinstance(mine, g.Tensor) else mine,
+                                   _np(theirs) if isinstance(theirs, torch.Tensor) else theirs, rtol=1e-5, atol=1e-5)
+
+
+def test_sums_that_cannot_be_written_in_place_record_a_new_node():
+    """x += x, a tensor an op has used, and a view: the name is rebound to a new node (what it held is unchanged),
+    and the gradients are still right."""
+    x = g.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 1.0
+    held = h
+    h += h
+    assert h is not held and held.tolist() == [1.0, 2.0] and h.tolist() == [2.0, 4.0]
+    v = (x * 1.0).reshape(2, 1)
+    held = v
+    v += 1.0
+    assert v is not held and held.tolist() == [[1.0], [2.0]]
+    (h.sum() + v.sum()).backward()
+    assert x.grad.tolist() == [3.0, 3.0]
+    with pytest.raises(RuntimeError, match="leaf Variable"):
+        x += 1.0

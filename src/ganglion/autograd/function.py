@@ -264,24 +264,18 @@ class Function(GraphBackward):
         The backward walk finds an input's node through the input tensor when it runs, so ``target`` must not be an
         input of a recorded op already: that op's gradient would then flow through this one. Such a call, a leaf that
         requires grad, and a view of its producer's input (sharing its version counter: that tensor would keep its
-        old place in the graph) raise RuntimeError; use the out-of-place op there."""
+        old place in the graph) raise RuntimeError (``in_place_refusal``); use the out-of-place op there."""
         name = f"{cls.__name__.lower()}_"
         if not (_grad_state.enabled and target.requires_grad):
             fn = _new_node(cls)
             fn.xp = backend.get_array_module(target.array)
-            fn.needs_input_grad = [False]
-            fn.forward(target.array, *args, in_place=True, **kwargs)
+            fn.needs_input_grad = [False] * (1 + len(args))
+            fn.forward(target.array, *(a.array if isinstance(a, Tensor) else a for a in args), in_place=True, **kwargs)
             target._bump_version()
             return target
-        if target._node is None:
-            raise RuntimeError(f"{name}: a leaf Variable that requires grad is being used in an in-place operation")
-        view = target._vc is not None and any(getattr(i, "_vc", None) is target._vc and i.array is not target.array
-                                              for i in getattr(target._node, "inputs", ()))  # not a stand-in
-        if view or getattr(target, "_consumed", False):
-            what = "is a view of another tensor" if view else "another op has already used"
-            raise RuntimeError(
-                f"{name}: in place on a tensor that {what} while the graph is recorded is not supported by ganglion "
-                "(the graph would send that op's gradient through this one); use the out-of-place op (inplace=False)")
+        refusal = cls.in_place_refusal(target, *args)
+        if refusal is not None:
+            raise RuntimeError(f"{name}: {refusal}")
         counter = version_counter(target)
         before = Tensor._wrap(target.array, requires_grad=True)
         before._node, before._out_index, before._vc = target._node, target._out_index, counter
@@ -299,6 +293,23 @@ class Function(GraphBackward):
                 old.retained = [(i, t) for i, t in old.retained if t is not target] or None
                 node.retained = [(0, target)]
         return target
+
+    @classmethod
+    def in_place_refusal(cls, target, *args):
+        """Why ``apply_in_place`` cannot record this op over ``target`` (a sentence for the RuntimeError), or None
+        when it can: a leaf, a tensor that is also one of ``args``, a view of its producer's input, or an input of a
+        recorded op already (``apply_in_place`` says why each)."""
+        if target._node is None:
+            return "a leaf Variable that requires grad is being used in an in-place operation"
+        if any(a is target for a in args):
+            return "the tensor written over is also an operand: ganglion's graph cannot tell the two apart"
+        view = target._vc is not None and any(getattr(i, "_vc", None) is target._vc and i.array is not target.array
+                                              for i in getattr(target._node, "inputs", ()))  # not a stand-in
+        if view or getattr(target, "_consumed", False):
+            what = "is a view of another tensor" if view else "another op has already used"
+            return (f"in place on a tensor that {what} while the graph is recorded is not supported by ganglion (the "
+                    "graph would send that op's gradient through this one); use the out-of-place op (inplace=False)")
+        return None
 
     def _as_output_arrays(self, outs):
         """``outs`` as arrays (NumPy gives 0-d results as scalars, which cannot be written in place). A saved output

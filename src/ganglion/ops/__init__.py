@@ -65,5 +65,6 @@ def bind_tensor_methods(Tensor):
     Tensor.reshape_as = Tensor.view_as
     Tensor.relu = relu
     Tensor.relu_ = relu_
+    Tensor._recorded_in_place = {"__iadd__": arithmetic.Add, "__isub__": arithmetic.Sub}
     Tensor.softmax = softmax
     Tensor.log_softmax = log_softmax

@@ -17,32 +17,33 @@ def _broadcast_error(op, a, b):
 
 
 class Add(Function):
-    """y = a + b;  dy/da = 1, dy/db = 1."""
+    """y = a + b;  dy/da = 1, dy/db = 1. ``in_place``: y written over a (``a += b`` while recording, through
+    ``Function.apply_in_place``): backward reads neither input."""
 
     backward_composes = True
 
-    def forward(self, a, b):
+    def forward(self, a, b, in_place=False):
         try:
-            y = a + b
+            y = self.xp.add(a, b, out=a) if in_place else a + b
         except ValueError:
             raise _broadcast_error("add", a, b) from None
-        return keep_default_float(y, a, b)
+        return y if in_place else keep_default_float(y, a, b)
 
     def backward(self, dy):
         return dy, dy
 
 
 class Sub(Function):
-    """y = a - b;  dy/da = 1, dy/db = -1."""
+    """y = a - b;  dy/da = 1, dy/db = -1. ``in_place``: y written over a (``a -= b`` while recording)."""
 
     backward_composes = True
 
-    def forward(self, a, b):
+    def forward(self, a, b, in_place=False):
         try:
-            y = a - b
+            y = self.xp.subtract(a, b, out=a) if in_place else a - b
         except ValueError:
             raise _broadcast_error("sub", a, b) from None
-        return keep_default_float(y, a, b)
+        return y if in_place else keep_default_float(y, a, b)
 
     def backward(self, dy):
         return dy, (-dy if self.needs_input_grad[1] else None)
