@@ -303,12 +303,20 @@ def _examples_to_rows(y, rows, first, last):
                 rows_flat[dst + t] = y_flat[src + t]
 
 
+CHUNKS_PER_THREAD = 1
+"""How many chunks of examples a convolution makes per thread (``_chunks``). Wider products run faster (a
+quarter-width ResNet's 4x4 layer, batch 32, one thread: 13 ms in one chunk, 26 ms in eight). The earlier sessions
+made two a thread, so that a thread starting late finds one, or none, rather than a share it must finish alone; with
+each chunk one call that holds no GIL (tenth session), one a thread won on the Xeon VM, paired call by call: the
+ResNet step 0.978x and 0.979x (A against A 1.001, 0.998), LeNet-5 0.974x (1.008); and with the other core busy two
+threads still cost no more than one (``threads_under_load.py --busy``: two / one 1.01x, 1.03x, 1.04x for LeNet-5,
+the MNIST MLP and the ResNet, against 1.02x, 0.99x, 1.03x with two a thread)."""
+
+
 def _chunks(size, smallest):
-    """[start, stop) pieces of range(size), at least ``smallest`` long, about two per thread: wider products ran
-    faster (a quarter-width ResNet's 4x4 layer, batch 32, one thread: 13 ms in one chunk, 26 ms in eight), and a
-    second chunk per thread lets a thread that starts late find one, or none, rather than a share it must finish
-    alone."""
-    length = max(smallest, -(-size // (2 * get_num_threads())), 1)
+    """[start, stop) pieces of range(size), at least ``smallest`` long, ``CHUNKS_PER_THREAD`` a thread. A caller
+    takes the chunks no pool thread has begun, so a thread that starts late costs at most the chunk it began."""
+    length = max(smallest, -(-size // (CHUNKS_PER_THREAD * get_num_threads())), 1)
     return [(start, min(start + length, size)) for start in range(0, size, length)]
 
 
