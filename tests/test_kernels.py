@@ -256,3 +256,15 @@ def test_a_back_off_that_begins_or_ends_inside_a_single_threaded_blas_window_is_
         assert set(_blas_threads()) <= {2}
     finally:
         ganglion.set_num_threads(before)
+
+
+def test_the_environment_is_read_live_at_each_call(monkeypatch):
+    """``kernels._environment`` reads the dict behind os.environ: a change made now is seen by the next call."""
+    monkeypatch.delenv("GANGLION_COMPILED", raising=False)
+    assert kernels._environment("GANGLION_COMPILED", "1") == "1"
+    monkeypatch.setenv("GANGLION_COMPILED", "0")
+    assert kernels._environment("GANGLION_COMPILED", "1") == "0" and not kernels.available()
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    assert kernels._environment("OMP_NUM_THREADS", "") == "3"
+    monkeypatch.setattr(kernels, "_ENVIRON_DATA", None)  # where there is no such dict: os.environ.get
+    assert kernels._environment("OMP_NUM_THREADS", "") == "3" and kernels._environment("NO_SUCH_VARIABLE", "x") == "x"

@@ -52,7 +52,26 @@ _requested_threads = None  # what set_num_threads was given; None: the default
 
 def available() -> bool:
     """True when compiled kernels run: numba is installed and ``GANGLION_COMPILED`` is not ``0``."""
-    return _has_numba and os.environ.get("GANGLION_COMPILED", "1") != "0"
+    return _has_numba and _environment("GANGLION_COMPILED", "1") != "0"
+
+
+_ENVIRON_DATA = getattr(os.environ, "_data", None)  # CPython's dict behind os.environ (encoded keys and values)
+_ENVIRON_KEYS = {}  # variable name -> its key in that dict
+
+
+def _environment(name, default):
+    """``os.environ.get(name, default)``, read from the dict behind ``os.environ``: the same live values (setting
+    ``os.environ[name]`` updates that dict), at 0.1 us a read instead of 0.75 (``os.environ.get`` encodes the name
+    and decodes the value in Python). ``available()`` and ``get_num_threads()`` read the environment each call, 15
+    times a step of the MNIST MLP: the step took 0.963x and 0.947x the time of ``os.environ.get``'s (A against A
+    1.007, 1.025). Falls back to ``os.environ.get`` where that dict is not there (another Python)."""
+    if _ENVIRON_DATA is None:
+        return os.environ.get(name, default)
+    key = _ENVIRON_KEYS.get(name)
+    if key is None:
+        key = _ENVIRON_KEYS[name] = os.environ.encodekey(name)
+    value = _ENVIRON_DATA.get(key)
+    return default if value is None else os.environ.decodevalue(value)
 
 
 def usable(*arrays) -> bool:
@@ -82,7 +101,7 @@ _CPU_COUNT = os.cpu_count() or 1
 
 
 def _default_threads() -> int:
-    env = os.environ.get("OMP_NUM_THREADS", "").strip()
+    env = _environment("OMP_NUM_THREADS", "").strip()
     if env.isdigit() and int(env) > 0:
         return int(env)
     return _CPU_COUNT
