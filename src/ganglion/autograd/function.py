@@ -308,7 +308,8 @@ class Function(GraphBackward):
         if view or getattr(target, "_consumed", False):
             what = "is a view of another tensor" if view else "another op has already used"
             return (f"in place on a tensor that {what} while the graph is recorded is not supported by ganglion (the "
-                    "graph would send that op's gradient through this one); use the out-of-place op (inplace=False)")
+                    "graph would send that op's gradient through this one); use the out-of-place op (inplace=False, "
+                    "or y = x + other)")
         return None
 
     def _as_output_arrays(self, outs):
