@@ -66,7 +66,9 @@ def test_parallel_ranges_covers_every_item_once_on_any_thread_count():
         ganglion.set_num_threads(before)
 
 
-def test_parallel_ranges_raises_the_error_of_a_chunk():
+def test_parallel_ranges_raises_the_error_of_a_chunk(no_backoff):
+    """(Without a back-off: one left by an earlier test's stall would keep the whole range on the calling thread, as
+    chunk 0, and nothing would raise.)"""
     before = ganglion.get_num_threads()
     try:
         ganglion.set_num_threads(2)
