@@ -202,3 +202,24 @@ def test_double_backward_through_the_compiled_forward(monkeypatch):
         results.append((grad_x.detach().numpy(), grad_grad_w.numpy()))
     for ours, expected in zip(*results):
         np.testing.assert_allclose(ours, expected, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("running_dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_running_statistics_update_equals_the_numpy_rule(dtype, running_dtype):
+    """``update_running`` (compiled and run by Python) against ``Normalize._update_running``: the same bits, with
+    the running statistics in the data's dtype or another."""
+    from ganglion.kernels import normalization
+    from ganglion.nn.functional.normalization import Normalize
+
+    rng = np.random.default_rng(12)
+    mean, var = rng.standard_normal(7).astype(dtype), rng.uniform(0.1, 2.0, 7).astype(dtype)
+    for momentum, count in ((0.1, 512), (0.3, 6), (1 / 7, 2)):
+        start = [rng.standard_normal(7).astype(running_dtype), rng.uniform(0.5, 2.0, 7).astype(running_dtype)]
+        want = [a.copy() for a in start]
+        Normalize._update_running(mean, var, count, *want, momentum)
+        for kernel in (normalization.update_running, normalization.update_running.py_func):
+            got = [a.copy() for a in start]
+            kernel(mean, var, count / (count - 1), *got, momentum)
+            np.testing.assert_array_equal(got[0], want[0])
+            np.testing.assert_array_equal(got[1], want[1])

@@ -83,6 +83,22 @@ def batch_norm_forward(x, weight, bias, eps, mean=None, var=None):
     return y3.reshape(x.shape), mean, var, invstd
 
 
+@compiled(parallel=False)
+def update_running(mean, var, correction, running_mean, running_var, momentum):
+    """The running statistics, in place, channel by channel: r_mean <- (1 - momentum) r_mean + momentum mean and
+    r_var <- (1 - momentum) r_var + momentum var correction (correction = M / (M - 1): the unbiased variance). The
+    same roundings as the NumPy rule of ``Normalize._update_running``: each product in its arrays' dtype, the
+    momentum and the correction rounded to it (the tests hold the two to the same bits). That rule's NumPy calls
+    took 61 us a batch norm inside the quarter-width ResNet-18's step, 1.2 ms of it; with this one call the step took
+    0.991x and 0.995x the time (A against A 0.996, 1.004: a small gain, near the noise)."""
+    keep = running_mean.dtype.type(1 - momentum)
+    step = mean.dtype.type(momentum)
+    unbias = var.dtype.type(correction)
+    for c in range(mean.size):
+        running_mean[c] = running_mean[c] * keep + running_mean.dtype.type(step * mean[c])
+        running_var[c] = running_var[c] * keep + running_var.dtype.type(step * (var[c] * unbias))
+
+
 def batch_norm_backward(dy, x, mean, invstd, weight, needs_dx):
     """Batch norm's backward with batch statistics, per channel over N and the spatial axes of x, dy (N, C, *):
 

@@ -68,11 +68,16 @@ class Normalize(Function):
     def _forward_compiled(self, x, weight, bias, axes, affine_shape, eps, stats, running):
         """The compiled batch norm forward: y, and the running statistics updated as the array path does. Saves x
         itself (its version is checked by backward) and the per-channel mean in place of xhat."""
-        from ...kernels.normalization import batch_norm_forward  # imports numba: only once kernels are usable
+        from ...kernels.normalization import batch_norm_forward, update_running  # imports numba: kernels usable
 
         y, mean, var, invstd = batch_norm_forward(x, weight, bias, eps, *(stats or ()))
         if stats is None and running is not None:
-            self._update_running(mean, var, x.size // mean.size, *running)
+            running_mean, running_var, momentum = running
+            count = x.size // mean.size
+            if kernels.usable(running_mean, running_var):
+                update_running(mean, var, count / (count - 1), running_mean, running_var, momentum)
+            else:
+                self._update_running(mean, var, count, *running)
         self.save(None, invstd.reshape(affine_shape), weight, x.shape, axes, affine_shape, stats is None, eps,
                   None if stats is None else mean.reshape(affine_shape), x, mean)
         return y
