@@ -134,3 +134,66 @@ def test_the_whole_sequence_in_one_call_equals_the_python_step_loop(monkeypatch,
     assert not spy
     for a, b in zip(fused, by_python):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("kwargs, lengths", [
+    ({}, None),
+    ({"num_layers": 2, "bidirectional": True}, (5, 2, 4)),
+    ({"bidirectional": True}, (1, 5, 3)),
+], ids=str)
+def test_the_batch_rows_shared_over_threads_equal_one_call(monkeypatch, call_spy, kwargs, lengths):
+    """``over_batch_rows`` with every batch row its own share (three shares on two threads; the first steps of a packed
+    sequence take none of some shares' rows) against the whole batch in one call: each row's recurrence is the same
+    products and kernels, so the same numbers to BLAS's rounding (a product of fewer rows may block differently)."""
+    from ganglion.kernels import blas, conv
+
+    if blas.gemm(np.float32) is None:
+        pytest.skip("NumPy's BLAS has no cblas gemm to call from a kernel here")
+    threads = g.get_num_threads()
+    g.set_num_threads(2)
+    try:
+        whole = _layer_results(monkeypatch, True, kwargs, lengths)
+        shares = []
+        real_forward = K.lstm_forward_steps
+
+        def forward_steps(*args):
+            shares.append(args[-2:])
+            return real_forward(*args)
+
+        monkeypatch.setattr(K, "lstm_forward_steps", forward_steps)
+        monkeypatch.setattr(K, "MIN_ROWS_PER_THREAD", 1)
+        monkeypatch.setattr(K, "MIN_WORK_PER_THREAD", 1)
+        monkeypatch.setattr(K, "blas_threads_spinning", lambda: False)
+        monkeypatch.setattr(conv, "blas_threads_spinning", lambda: False)
+        monkeypatch.setattr(conv, "MIN_WORK_PER_THREAD", 1)
+        shared = _layer_results(monkeypatch, True, kwargs, lengths)
+    finally:
+        g.set_num_threads(threads)
+    assert sorted(set(shares)) == [(0, 1), (1, 1), (2, 1)]  # every row its own share
+    for a, b in zip(whole, shared):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
+
+
+def test_over_batch_rows_keeps_one_call_while_blas_threads_spin(monkeypatch):
+    """While OpenBLAS's workers may be spinning after a product on its threads, a loop on ganglion's threads would get
+    half a core: ``over_batch_rows`` then makes one call for the whole batch, as it does for a short batch."""
+    from ganglion.kernels import blas
+
+    calls = []
+    monkeypatch.setattr(K, "get_num_threads", lambda: 2)
+    monkeypatch.setattr(K, "machine_busy", lambda: False)
+    monkeypatch.setattr(blas, "_threaded_product_end", [float("-inf")])
+    K.over_batch_rows(lambda first, count: calls.append((first, count)), 64, 1 << 30)
+    assert sorted(calls) == [(0, 32), (32, 32)]
+    calls.clear()
+    blas.note_threaded_product(blas.THREADED_MULTIPLY_ADDS - 1)  # too small for OpenBLAS to share
+    assert not blas.blas_threads_spinning()
+    blas.note_threaded_product(blas.THREADED_MULTIPLY_ADDS)
+    assert blas.blas_threads_spinning()
+    K.over_batch_rows(lambda first, count: calls.append((first, count)), 64, 1 << 30)
+    assert calls == [(0, 64)]
+    calls.clear()
+    K.over_batch_rows(lambda first, count: calls.append((first, count)), 16, 1 << 30)  # one share's rows: one call
+    assert calls == [(0, 16)]
+    blas._threaded_product_end[0] -= blas.SPIN_SECONDS
+    assert not blas.blas_threads_spinning()

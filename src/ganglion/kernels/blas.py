@@ -20,6 +20,7 @@ address of this process). Inside a kernel, ``product`` calls it on row-major 2-D
 import ctypes
 import os
 import threading
+import time
 
 import numpy as np
 
@@ -39,6 +40,37 @@ ENABLED = True
 
 _found = {}
 _lock = threading.Lock()
+
+# ---------------------------------------------------------------------------- BLAS's own threads after a product
+# OpenBLAS hands a large product (M N K >= 2^19 on two threads) to its own worker threads, and after each such product
+# they spin, polling for the next job, for 2^28 cycles (``OPENBLAS_THREAD_TIMEOUT``, read only when the library
+# loads) before they sleep: 0.11 s of a core's time measured on the 2.6 GHz VM of benchmarks/README.md. That is what
+# makes OpenBLAS's next small product start at once (the MNIST MLP's step took 1.4x the time with the spin off), but a
+# loop that ganglion shares over its own threads meanwhile gets half a core on its second thread: the LSTM's rows
+# split over two threads took 1.22x the time of the unsplit loop with a spinning worker, 0.68x without one. So the
+# products ganglion runs on BLAS's threads note it (``note_threaded_product``), and such loops ask
+# ``blas_threads_spinning()`` first.
+
+SPIN_SECONDS = 0.15
+"""How long after a product on OpenBLAS's threads its workers may still be spinning (0.11 s measured; 2^28 cycles
+at a 2 GHz clock are 0.134 s)."""
+THREADED_MULTIPLY_ADDS = 1 << 19
+"""A product of this many multiply-adds (M N K) or more runs on OpenBLAS's threads when it has two (OpenBLAS gives
+a product one thread per 2^18)."""
+_threaded_product_end = [float("-inf")]  # process-wide, like BLAS's threads: when the last such product ended
+
+
+def note_threaded_product(multiply_adds):
+    """A product of ``multiply_adds`` just ran on BLAS with its threads on: if large enough for OpenBLAS to share it,
+    its workers are spinning from now (``blas_threads_spinning``)."""
+    if multiply_adds >= THREADED_MULTIPLY_ADDS:
+        _threaded_product_end[0] = time.perf_counter()
+
+
+def blas_threads_spinning():
+    """True for ``SPIN_SECONDS`` after a product ``note_threaded_product`` saw: OpenBLAS's workers may be taking a
+    core."""
+    return time.perf_counter() - _threaded_product_end[0] < SPIN_SECONDS
 
 
 def gemm(dtype):

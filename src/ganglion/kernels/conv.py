@@ -23,6 +23,7 @@ import threading
 import numpy as np
 
 from . import backoff_epoch, get_num_threads, machine_busy, parallel_ranges
+from .blas import blas_threads_spinning
 
 MIN_WORK_PER_THREAD = 1 << 24
 """Multiply-adds a thread must get before a product is split: below it, handing work to a thread costs more than it
@@ -127,3 +128,21 @@ def matmul_sum(a, b):
     for lo in sorted(shares):  # in batch order, so a run's result does not depend on which thread took what
         total = shares[lo] if total is None else total + shares[lo]
     return total
+
+
+def matmul_rows_shared(a, b):
+    """a @ b for 2-D NumPy arrays a (M, K) and b (K, N), a new (M, N) array, its rows shared over
+    ``get_num_threads()`` threads by ``parallel_ranges``, each share one product on single-threaded BLAS. For a
+    large product between loops that run on ganglion's own threads: on BLAS's threads it would leave OpenBLAS's
+    workers spinning, taking a core from those loops (``blas.blas_threads_spinning``). When they are spinning
+    already, the product goes to them (``np.matmul``): ganglion's second thread would get half a core."""
+    if blas_threads_spinning():
+        return np.matmul(a, b)
+    out = np.empty((a.shape[0], b.shape[1]), dtype=np.result_type(a, b))
+
+    def part(lo, hi):
+        np.matmul(a[lo:hi], b, out=out[lo:hi])
+
+    with _SingleThreadedBlas():
+        parallel_ranges(a.shape[0], part, _grain(a.shape[0], a.shape[0] * b.size))
+    return out

@@ -11,6 +11,13 @@ The kernels are serial (``parallel=False``): one step's work is 40 us, and a par
 the slowest thread: on a 2-core machine with the other core busy, the same loop on two threads took 3.4 ms instead of
 35 us (the second thread waits for a time slice). Measurements: benchmarks/README.md.
 
+The rows of a batch are independent through the whole sequence, so the two whole-sequence loops take a share of
+rows each (``over_batch_rows``): one hand-off per sequence to ganglion's threads, each share's products on
+single-threaded BLAS. The 32-128 LSTM's workload (batch 64, 50 steps) took 0.91x the time of one call with the
+products on OpenBLAS's two threads (three runs of 20 calls each way, each in its own process). That holds only while
+OpenBLAS's workers are asleep: after a product on its threads they spin for ~0.1 s (``kernels.blas``), and the split
+loop then took 1.22x the time; so it is not split then.
+
 This module imports numba when imported (``register_jitable`` lets the kernels call ``tanh32``, and the reference
 loops call it as plain Python), so import it only after ``ganglion.kernels.usable`` said yes.
 """
@@ -18,8 +25,12 @@ loops call it as plain Python), so import it only after ``ganglion.kernels.usabl
 import numpy as np
 from numba.extending import register_jitable
 
-from . import compiled
-from .blas import NO_TRANS, product
+from . import compiled, get_num_threads, machine_busy, parallel_ranges
+from .blas import NO_TRANS, blas_threads_spinning, product
+from .conv import MIN_WORK_PER_THREAD, _SingleThreadedBlas
+
+MIN_ROWS_PER_THREAD = 16
+"""The fewest batch rows a thread's share of a sequence gets (``over_batch_rows``)."""
 
 _CLAMP = np.float32(7.90531110763549805)  # tanh(x) rounds to +-1 in float32 beyond this
 _NUMERATOR = tuple(np.float32(c) for c in (-2.76076847742355e-16, 2.00018790482477e-13, -8.60467152213735e-11,
@@ -100,45 +111,71 @@ def lstm_step_backward(dm, dc, output_gate, input_gate, forget_gate, candidate, 
 
 
 @compiled(parallel=False)
-def lstm_forward_steps(gemm, step_inputs, weights_t, preactivation, cells, gates, tanh_cells, sizes, reverse):
+def lstm_forward_steps(gemm, step_inputs, weights_t, preactivation, cells, gates, tanh_cells, sizes, reverse, first,
+                       count):
     """Every step of an LSTM layer without a projection, in processing order, as one call (``LSTMSequence.forward``'s
-    loop, its products through ``kernels.blas``): z = [h x 1] [W_hh W_ih b]^T (halved sigmoid rows), then
-    ``lstm_step_forward``, h' written into the next step's input rows; rows a packed step skips keep their state.
+    loop, its products through ``kernels.blas``), for the batch rows [first, first + count): z = [h x 1]
+    [W_hh W_ih b]^T (halved sigmoid rows), then ``lstm_step_forward``, h' written into the next step's input rows;
+    rows a packed step skips keep their state. Rows of the batch are independent, so threads can take a share each.
 
     step_inputs (T + 1, B, H + I + 1), weights_t (H + I + 1, 4H), preactivation (B, 4H), cells (T + 1, B, H), gates
-    (4, T, B, H), tanh_cells (T, B, H); sizes (T,): the rows each step takes. ``gemm``: ``blas.gemm(float32)``."""
-    steps, batch, hidden = tanh_cells.shape
+    (4, T, B, H), tanh_cells (T, B, H); sizes (T,): the rows each step takes. ``gemm``: ``blas.gemm(float32)``. The
+    rows are sliced here, not by the caller: a view passed in would be compiled as a non-contiguous array (no vector
+    loops)."""
+    steps = tanh_cells.shape[0]
+    hidden = tanh_cells.shape[2]
+    last = first + count
     for s in range(steps):
         t = steps - 1 - s if reverse else s
         read, write = (t + 1, t) if reverse else (t, t + 1)
-        n = sizes[t]
-        product(gemm, step_inputs[read, :n], NO_TRANS, weights_t, NO_TRANS, preactivation[:n], 0.0)
-        lstm_step_forward(preactivation[:n], cells[read, :n], gates[0, t, :n], gates[1, t, :n], gates[2, t, :n],
-                          gates[3, t, :n], cells[write, :n], tanh_cells[t, :n], step_inputs[write, :n])
-        if n < batch:
-            step_inputs[write, n:, :hidden] = step_inputs[read, n:, :hidden]
-            cells[write, n:] = cells[read, n:]
+        stop = min(max(sizes[t], first), last)  # the rows [first, stop) this step takes
+        if stop > first:
+            product(gemm, step_inputs[read, first:stop], NO_TRANS, weights_t, NO_TRANS, preactivation[first:stop],
+                    0.0)
+            lstm_step_forward(preactivation[first:stop], cells[read, first:stop], gates[0, t, first:stop],
+                              gates[1, t, first:stop], gates[2, t, first:stop], gates[3, t, first:stop],
+                              cells[write, first:stop], tanh_cells[t, first:stop], step_inputs[write, first:stop])
+        if stop < last:
+            step_inputs[write, stop:last, :hidden] = step_inputs[read, stop:last, :hidden]
+            cells[write, stop:last] = cells[read, stop:last]
 
 
 @compiled(parallel=False)
 def lstm_backward_steps(gemm, dout, outputs_used, dh, dc, gates, tanh_cells, cells, dz_steps, w_hh, sizes, reverse,
-                        last_product):
+                        last_product, first, count):
     """Every step of an LSTM layer's backward without a projection, in reverse processing order, as one call
-    (``LSTMSequence.backward``'s loop, its products through ``kernels.blas``): dh += dout[t] (when
-    ``outputs_used``), ``lstm_step_backward`` into dz_steps[t], then dh = dz W_hh, except after the first step
-    unless ``last_product`` (dh0 not wanted).
+    (``LSTMSequence.backward``'s loop, its products through ``kernels.blas``), for the batch rows
+    [first, first + count): dh += dout[t] (when ``outputs_used``), ``lstm_step_backward`` into dz_steps[t], then
+    dh = dz W_hh, except after the first step unless ``last_product`` (dh0 not wanted).
 
     dout (T, B, H), dh and dc (B, H) in place, gates (4, T, B, H), tanh_cells (T, B, H), cells (T + 1, B, H), dz_steps
     (T, B, 4H), w_hh (4H, H) gate-major, rows of unit stride; sizes (T,)."""
     steps = tanh_cells.shape[0]
+    last = first + count
     for s in range(steps):
         t = s if reverse else steps - 1 - s
         read = t + 1 if reverse else t
-        n = sizes[t]
+        stop = min(max(sizes[t], first), last)
+        if stop == first:
+            continue  # a packed step that takes none of these rows
         if outputs_used:
-            dh[:n] += dout[t, :n]
-        lstm_step_backward(dh[:n], dc[:n], gates[0, t, :n], gates[1, t, :n], gates[2, t, :n], gates[3, t, :n],
-                           tanh_cells[t, :n], cells[read, :n], dz_steps[t, :n])
+            dh[first:stop] += dout[t, first:stop]
+        lstm_step_backward(dh[first:stop], dc[first:stop], gates[0, t, first:stop], gates[1, t, first:stop],
+                           gates[2, t, first:stop], gates[3, t, first:stop], tanh_cells[t, first:stop],
+                           cells[read, first:stop], dz_steps[t, first:stop])
         if s == steps - 1 and not last_product:
             break
-        product(gemm, dz_steps[t, :n], NO_TRANS, w_hh, NO_TRANS, dh[:n], 0.0)
+        product(gemm, dz_steps[t, first:stop], NO_TRANS, w_hh, NO_TRANS, dh[first:stop], 0.0)
+
+
+def over_batch_rows(call, batch, multiply_adds):
+    """``call(first, count)`` over the batch rows [0, batch): the rows of a recurrence are independent, so each thread
+    takes a share of rows for the whole sequence (one hand-off a sequence), its products on single-threaded BLAS.
+    One call on the calling thread (BLAS keeping its threads) when the work is small, the batch short, or the machine
+    busy. ``multiply_adds``: the whole sequence's products."""
+    parts = min(get_num_threads(), batch // MIN_ROWS_PER_THREAD, multiply_adds // MIN_WORK_PER_THREAD)
+    if parts <= 1 or machine_busy() or blas_threads_spinning():
+        call(0, batch)
+        return
+    with _SingleThreadedBlas():
+        parallel_ranges(batch, lambda first, stop: call(first, stop - first), batch // parts)

@@ -3,6 +3,7 @@
 import time
 
 from ... import kernels
+from ...kernels.blas import note_threaded_product
 from ...autograd.function import Function
 
 STALLED_SPEED = 5e9
@@ -21,8 +22,11 @@ def _matmul(a, b):
     start = time.perf_counter()
     product = a @ b
     took = time.perf_counter() - start
-    if took > kernels.STALL_SECONDS and took * STALLED_SPEED > product.size * a.shape[-1]:
+    multiply_adds = product.size * a.shape[-1]
+    if took > kernels.STALL_SECONDS and took * STALLED_SPEED > multiply_adds:
         kernels.note_stall()
+    if kernels.get_num_threads() > 1:
+        note_threaded_product(multiply_adds)
     return product
 
 

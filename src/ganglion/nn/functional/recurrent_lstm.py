@@ -22,6 +22,10 @@ Speed notes (measured, see benchmarks/README.md):
 - With those kernels and no projection, the whole step loop is one compiled call forward and one backward
   (``kernels.recurrent.lstm_forward_steps``/``lstm_backward_steps``, products through ``kernels.blas``): the
   benchmark's step 0.968x the time of the same loop in Python (paired call by call, A against A 1.000).
+- The batch rows are shared over ganglion's threads, each thread running the whole sequence for its rows
+  (``kernels.recurrent.over_batch_rows``), and backward's two large products after the loop too
+  (``kernels.conv.matmul_rows_shared``): 0.91x, each measured in its own process; not while OpenBLAS's threads are
+  spinning after a product of theirs (``kernels.blas.blas_threads_spinning``).
 - Otherwise (float64, CuPy, ``GANGLION_COMPILED=0``: the reference path) backward computes, before its loop, every
   factor that does not depend on the recurrence (o (1 - o) tanh(c'), i (1 - i) g, ...) for all steps in a few large
   passes, leaving five elementwise calls and one product per step.
@@ -109,8 +113,12 @@ class LSTMSequence(SequenceFunction):
         step_kernels = _step_kernels(x, h0, c0, w_ih)
         gemm = _sequence_product(step_kernels, w_hr)
         if gemm is not None:  # the loop below as one compiled call
-            step_kernels.lstm_forward_steps(gemm, step_inputs, w_all_scaled_t, preactivation, cells, gates,
-                                            tanh_cells, np.asarray(sizes, dtype=np.int64), reverse)
+            row_sizes = np.asarray(sizes, dtype=np.int64)
+            step_kernels.over_batch_rows(
+                lambda first, count: step_kernels.lstm_forward_steps(
+                    gemm, step_inputs, w_all_scaled_t, preactivation, cells, gates, tanh_cells, row_sizes, reverse,
+                    first, count),
+                batch, sum(sizes) * w_all_scaled_t.size)
         for t, read, write in step_order(steps, reverse) if gemm is None else ():
             n = sizes[t]
             xp.matmul(step_inputs[read, :n], w_all_scaled_t, out=preactivation[:n])
@@ -191,9 +199,12 @@ class LSTMSequence(SequenceFunction):
         outputs_used = not is_unused_gradient(dout)
         gemm = _sequence_product(step_kernels, w_hr)
         if gemm is not None:  # the loop below as one compiled call
-            step_kernels.lstm_backward_steps(gemm, dout if outputs_used else dh, outputs_used, dh, dc, gates,
-                                             tanh_cells, cells, dz_steps, w_hh_gate_major,
-                                             np.asarray(sizes, dtype=np.int64), reverse, self.needs_input_grad[1])
+            row_sizes, dout_rows = np.asarray(sizes, dtype=np.int64), dout if outputs_used else dh
+            step_kernels.over_batch_rows(
+                lambda first, count: step_kernels.lstm_backward_steps(
+                    gemm, dout_rows, outputs_used, dh, dc, gates, tanh_cells, cells, dz_steps, w_hh_gate_major,
+                    row_sizes, reverse, self.needs_input_grad[1], first, count),
+                batch, sum(sizes) * w_hh_gate_major.size)
         for t, read, write in reversed(step_order(steps, reverse)) if gemm is None else ():
             n = sizes[t]
             dc_rows, dh_rows = dc[:n], dh[:n]
@@ -219,10 +230,10 @@ class LSTMSequence(SequenceFunction):
                 break  # dh0 is not wanted: skip the last product
             xp.matmul(dz_steps[t, :n], w_hh_gate_major, out=dh_rows)
         return self._parameter_gradients(dz_steps, step_inputs, x_shape, unprojected, dh_projected, w_ih, w_hr, dh,
-                                         dc, temporary)
+                                         dc, temporary, shared_products=gemm is not None)
 
     def _parameter_gradients(self, dz_steps, step_inputs, x_shape, unprojected, dh_projected, w_ih, w_hr, dh, dc,
-                             temporary):
+                             temporary, shared_products=False):
         """The gradients of all inputs from every step's dz (T, B, 4H, gate-major), as new arrays; releases
         ``temporary``."""
         needs = self.needs_input_grad
@@ -230,11 +241,14 @@ class LSTMSequence(SequenceFunction):
         hidden = four_hidden // 4
         dz_flat = dz_steps.reshape(steps * batch, four_hidden)
         dx = dw_ih = db = dw_hh = dw_hr = None
+        matmul = np.matmul
+        if shared_products:  # on ganglion's threads, as the step loops before (kernels.conv.matmul_rows_shared)
+            from ...kernels.conv import matmul_rows_shared as matmul
         if needs[0]:
-            dx = (dz_flat @ gate_major(w_ih, 4, _GATE_ORDER).reshape(four_hidden, -1)).reshape(x_shape)
+            dx = matmul(dz_flat, gate_major(w_ih, 4, _GATE_ORDER).reshape(four_hidden, -1)).reshape(x_shape)
         if any(needs[3:7]):  # [dW_hh dW_ih db] in one product with what the steps read, [h x 1]
             reads_flat = step_inputs.reshape(steps * batch, step_inputs.shape[-1])
-            dw_all = gate_rows((dz_flat.T @ reads_flat).reshape(4, hidden, -1), _GATE_ORDER)
+            dw_all = gate_rows(matmul(dz_flat.T, reads_flat).reshape(4, hidden, -1), _GATE_ORDER)
             out_size = dw_all.shape[1] - x_shape[-1] - 1
             dw_hh, dw_ih, db = dw_all[:, :out_size], dw_all[:, out_size:-1], dw_all[:, -1]
         if w_hr is not None and needs[7]:
