@@ -270,3 +270,63 @@ def test_the_environment_is_read_live_at_each_call(monkeypatch):
     assert kernels._environment("OMP_NUM_THREADS", "") == "3"
     monkeypatch.setattr(kernels, "_ENVIRON_DATA", None)  # where there is no such dict: os.environ.get
     assert kernels._environment("OMP_NUM_THREADS", "") == "3" and kernels._environment("NO_SUCH_VARIABLE", "x") == "x"
+
+
+def test_a_hand_off_to_the_pool_marks_ganglion_s_threads_at_work_for_a_while(no_backoff, monkeypatch):
+    """``pool_recently_used`` says whether ``parallel_ranges`` handed work to a pool thread in the last
+    ``POOL_RECENT_SECONDS``; a range kept on the calling thread does not count."""
+    monkeypatch.setattr(kernels, "_pool_handed_work", [float("-inf")])
+    before = ganglion.get_num_threads()
+    try:
+        ganglion.set_num_threads(1)
+        kernels.parallel_ranges(1000, lambda start, stop: None, grain=100)
+        assert not kernels.pool_recently_used()
+        ganglion.set_num_threads(2)
+        kernels.parallel_ranges(1000, lambda start, stop: None, grain=100)
+        assert kernels.pool_recently_used()
+        kernels._pool_handed_work[0] -= kernels.POOL_RECENT_SECONDS
+        assert not kernels.pool_recently_used()
+    finally:
+        ganglion.set_num_threads(before)
+
+
+def test_a_linear_product_keeps_to_one_blas_thread_while_the_pool_is_at_work(no_backoff, monkeypatch):
+    """While ganglion's threads are at work a linear layer's product runs on single-threaded BLAS (OpenBLAS's
+    workers would spin on a core after it); otherwise on BLAS's threads, noting a product large enough for them to
+    share (``kernels.blas.note_threaded_product``). The same numbers either way."""
+    import importlib
+
+    from ganglion.kernels import blas
+
+    linear = importlib.import_module("ganglion.nn.functional.linear")
+    threads_seen = []
+
+    def product(a, b):
+        threads_seen.append(min(_blas_threads()))
+        return a @ b
+
+    layer = ganglion.nn.Linear(256, 64)
+    x = ganglion.randn(64, 256)  # 64 x 256 x 64 = 2^20 multiply-adds: OpenBLAS shares it over two threads
+    monkeypatch.setattr(blas, "_threaded_product_end", [float("-inf")])
+    monkeypatch.setattr(kernels, "_pool_handed_work", [float("-inf")])
+    monkeypatch.setattr(kernels, "note_stall", lambda: None)  # a slow product here must not start a back-off
+    before = ganglion.get_num_threads()
+    try:
+        ganglion.set_num_threads(2)
+        on_blas_threads = layer(x).detach().numpy()
+        assert blas.blas_threads_spinning()
+        blas._threaded_product_end[0] = float("-inf")
+        kernels._pool_handed_work[0] = kernels.time.perf_counter()  # a convolution just shared a loop
+        class Window(linear._SingleThreadedBlas):
+            def __enter__(self):
+                super().__enter__()
+                threads_seen.append(min(_blas_threads()))
+
+        monkeypatch.setattr(linear, "_SingleThreadedBlas", Window)
+        on_one_thread = layer(x).detach().numpy()
+        assert threads_seen == [1]
+        assert not blas.blas_threads_spinning()
+        assert min(_blas_threads()) == 2  # restored after the product
+    finally:
+        ganglion.set_num_threads(before)
+    np.testing.assert_allclose(on_one_thread, on_blas_threads, rtol=1e-5, atol=1e-6)

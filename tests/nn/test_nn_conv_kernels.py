@@ -133,3 +133,24 @@ def test_a_forked_child_gets_threads_of_its_own():
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
     assert done and os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("spinning", [False, True])
+def test_matmul_rows_shared_equals_numpy(monkeypatch, threads, spinning):
+    """The rows of a @ b shared over the threads (single-threaded BLAS), or one product on BLAS's threads while
+    OpenBLAS's workers are spinning: the same product either way, a transposed operand included."""
+    from ganglion.kernels import conv
+
+    monkeypatch.setattr(conv, "MIN_WORK_PER_THREAD", 1)
+    monkeypatch.setattr(conv, "blas_threads_spinning", lambda: spinning)
+    rng = np.random.default_rng(4)
+    a, b = rng.standard_normal((9, 37)), rng.standard_normal((9, 5))
+    before = g.get_num_threads()
+    g.set_num_threads(threads)
+    try:
+        result = conv.matmul_rows_shared(a.T, b)
+    finally:
+        g.set_num_threads(before)
+    assert result.shape == (37, 5)
+    np.testing.assert_allclose(result, a.T @ b, rtol=1e-12, atol=1e-12)

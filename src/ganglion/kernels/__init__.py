@@ -42,7 +42,7 @@ except ImportError:  # pragma: no cover - Windows: every stall counts as a busy 
     resource = None
 
 __all__ = ["available", "usable", "compiled", "prange", "parallel_ranges", "machine_busy", "note_stall", "back_off",
-           "others_want_the_cores", "set_num_threads", "get_num_threads"]
+           "others_want_the_cores", "pool_recently_used", "set_num_threads", "get_num_threads"]
 
 _compile_lock = threading.RLock()  # re-entered: a kernel's compile compiles the kernels it calls
 _numba = None  # the numba module once imported; importing it costs ~0.3 s, so not before the first kernel runs
@@ -381,6 +381,18 @@ def _blas_window_open():
     return blas_window_open()
 
 
+POOL_RECENT_SECONDS = 1.0
+"""How long after a hand-off to the pool ganglion's threads count as at work (``pool_recently_used``)."""
+_pool_handed_work = [float("-inf")]  # process-wide, like the pool: when parallel_ranges last handed it work
+
+
+def pool_recently_used() -> bool:
+    """True for ``POOL_RECENT_SECONDS`` after ``parallel_ranges`` handed work to a pool thread: the program runs
+    loops on ganglion's threads (convolutions, the LSTM), and a product on BLAS's own threads would leave OpenBLAS's
+    workers spinning on a core those loops want (``kernels.blas``)."""
+    return time.perf_counter() - _pool_handed_work[0] < POOL_RECENT_SECONDS
+
+
 def parallel_ranges(size, work, grain=1 << 15):
     """Run ``work(start, stop)`` over ``[0, size)`` in chunks of at least ``grain`` items, on the calling thread and
     up to ``get_num_threads() - 1`` pool threads (none for ``BACKOFF_SECONDS`` after a call stalled on them: see
@@ -397,7 +409,7 @@ def parallel_ranges(size, work, grain=1 << 15):
     bounds = [size * i // chunks for i in range(chunks + 1)]
     shared = _SharedRanges(work, bounds)
     pool = _pool(threads - 1)
-    start = time.perf_counter()
+    start = _pool_handed_work[0] = time.perf_counter()
     for _ in range(threads - 1):
         pool.submit(shared.take_and_run)
     shared.take_and_run()

@@ -4,6 +4,7 @@ import time
 
 from ... import kernels
 from ...kernels.blas import note_threaded_product
+from ...kernels.conv import _SingleThreadedBlas
 from ...autograd.function import Function
 
 STALLED_SPEED = 5e9
@@ -16,9 +17,18 @@ def _matmul(a, b):
     products), unless ``kernels.machine_busy()``, then on one thread: with the other core busy OpenBLAS's threads
     wait for each other a time slice at a time, and LeNet-5's step took 2.5x, the MNIST MLP's 3.7x, the time on one
     thread. A product that stalls so says ``kernels.note_stall()``. Else plain ``@`` (CuPy, the Tensors of a double
-    backward)."""
+    backward).
+
+    While ganglion's own threads are at work (``kernels.pool_recently_used``: a convolution or an LSTM shared a loop
+    over them in the last second), on single-threaded BLAS instead: after a product on its threads, OpenBLAS's
+    workers spin for ~0.1 s (``kernels.blas``), taking a core from those loops. LeNet-5's step (its three linear
+    layers on BLAS's threads before) took 0.94x the time (three runs of 30 steps each way, each in its own process;
+    with NumPy's BLAS on one thread throughout, 0.89x)."""
     if not kernels.usable(a, b) or kernels.machine_busy():  # busy: BLAS already on one thread (note_stall)
         return a @ b
+    if kernels.pool_recently_used():  # ganglion's threads are at work: keep OpenBLAS's asleep
+        with _SingleThreadedBlas():
+            return a @ b
     start = time.perf_counter()
     product = a @ b
     took = time.perf_counter() - start
