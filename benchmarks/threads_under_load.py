@@ -1,5 +1,5 @@
-"""Two threads against one, in one process (``ganglion.set_num_threads`` alternating), for LeNet-5, the MNIST MLP
-and the quarter-width ResNet-18, with the other cores idle or busy (``--busy``: a process spinning on each other
+"""Two threads against one, in one process (``ganglion.set_num_threads`` alternating), for LeNet-5, the MNIST MLP,
+the quarter-width ResNet-18 and the LSTM, with the other cores idle or busy (``--busy``: a process spinning on each other
 core). The issue's rule: a busy machine must not make two threads slower than one.
 
     python benchmarks/threads_under_load.py           # idle machine
@@ -17,11 +17,13 @@ import ganglion
 from cnn_workloads import make_pair as make_lenet_pair
 from cnn_workloads import make_resnet_pair
 from mlp_workloads import make_pair as make_mlp_pair
+from rnn_workloads import make_pair as make_lstm_pair
 
 WORKLOADS = {
     "LeNet-5": make_lenet_pair,
     "MNIST MLP": lambda: make_mlp_pair((784, 128, 64, 10), 2048, 64, 300),
     "ResNet-18/4": make_resnet_pair,
+    "LSTM": lambda: make_lstm_pair(n_batches=2),
 }
 REPEATS = 8
 

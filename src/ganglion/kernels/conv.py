@@ -25,11 +25,13 @@ import numpy as np
 from . import backoff_epoch, get_num_threads, machine_busy, parallel_ranges
 from .blas import blas_threads_spinning
 
-MIN_WORK_PER_THREAD = 1 << 24
+MIN_WORK_PER_THREAD = 1 << 22
 """Multiply-adds a thread must get before a product is split: below it, handing work to a thread costs more than it
-saves. LeNet-5's products (9-20 M multiply-adds over the batch) ran a step in 0.51 s median on 2 threads against
-0.13 s on 1 at load ~17 on 2 cores; the quarter-width ResNet's (80 M and more) gained from the second thread (1.19 s
-against 1.69 s)."""
+saves. At 16 M (2^24) LeNet-5's convolutions (9-20 M multiply-adds over the batch) stayed on one thread. Since
+linear layers keep OpenBLAS's workers from spinning while ganglion's threads are at work (``nn.functional.linear``),
+4 M gives LeNet-5's step 0.94x the time of 16 M (three runs of 30 steps each way, each in its own process; 2 M:
+0.95x) and the quarter-width ResNet-18's 0.98x (within the noise). On a busy machine a stalled hand-off backs off
+to one thread (``kernels.back_off``)."""
 
 _lock = threading.Lock()
 _state = {"depth": 0, "saved": None, "blas": None, "epoch": 0}
