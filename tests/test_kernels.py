@@ -222,6 +222,7 @@ def test_a_linear_product_that_stalls_starts_a_back_off(no_backoff, monkeypatch)
     import importlib
 
     monkeypatch.setattr(kernels, "others_want_the_cores", lambda: True)
+    monkeypatch.setattr(kernels, "_pool_handed_work", [float("-inf")])  # else the product runs on one BLAS thread
     linear = importlib.import_module("ganglion.nn.functional.linear")
     layer = ganglion.nn.Linear(4, 3)
     layer(ganglion.randn(2, 4))
@@ -317,12 +318,14 @@ def test_a_linear_product_keeps_to_one_blas_thread_while_the_pool_is_at_work(no_
         assert blas.blas_threads_spinning()
         blas._threaded_product_end[0] = float("-inf")
         kernels._pool_handed_work[0] = kernels.time.perf_counter()  # a convolution just shared a loop
-        class Window(linear._SingleThreadedBlas):
+        from ganglion.kernels.conv import _SingleThreadedBlas
+
+        class Window(_SingleThreadedBlas):
             def __enter__(self):
                 super().__enter__()
                 threads_seen.append(min(_blas_threads()))
 
-        monkeypatch.setattr(linear, "_SingleThreadedBlas", Window)
+        monkeypatch.setattr(linear, "single_threaded_blas", Window)
         on_one_thread = layer(x).detach().numpy()
         assert threads_seen == [1]
         assert not blas.blas_threads_spinning()

@@ -73,6 +73,12 @@ class _SingleThreadedBlas:
                     lib.set_num_threads(n)
 
 
+def single_threaded_blas():
+    """``with single_threaded_blas():`` BLAS runs on one thread inside (``_SingleThreadedBlas``), for callers outside
+    ``ganglion.kernels``."""
+    return _SingleThreadedBlas()
+
+
 def blas_window_open():
     """True while some thread is inside a ``_SingleThreadedBlas`` window."""
     return _state["depth"] > 0

@@ -4,7 +4,7 @@ import time
 
 from ... import kernels
 from ...kernels.blas import note_threaded_product
-from ...kernels.conv import _SingleThreadedBlas
+from ...kernels.conv import single_threaded_blas
 from ...autograd.function import Function
 
 STALLED_SPEED = 5e9
@@ -27,7 +27,7 @@ def _matmul(a, b):
     if not kernels.usable(a, b) or kernels.machine_busy():  # busy: BLAS already on one thread (note_stall)
         return a @ b
     if kernels.pool_recently_used():  # ganglion's threads are at work: keep OpenBLAS's asleep
-        with _SingleThreadedBlas():
+        with single_threaded_blas():
             return a @ b
     start = time.perf_counter()
     product = a @ b
