@@ -154,3 +154,25 @@ def test_matmul_rows_shared_equals_numpy(monkeypatch, threads, spinning):
         g.set_num_threads(before)
     assert result.shape == (37, 5)
     np.testing.assert_allclose(result, a.T @ b, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+@pytest.mark.parametrize("spinning", [False, True])
+@pytest.mark.parametrize("rows", [0, 1, 37])
+def test_matmul_inner_shared_equals_numpy(monkeypatch, threads, spinning, rows):
+    """a^T b with a's rows shared over the threads and the shares added in row order (or one product on BLAS's threads
+    while OpenBLAS's workers spin): the same product, no rows included (a zero matrix)."""
+    from ganglion.kernels import conv
+
+    monkeypatch.setattr(conv, "MIN_WORK_PER_THREAD", 1)
+    monkeypatch.setattr(conv, "blas_threads_spinning", lambda: spinning)
+    rng = np.random.default_rng(5)
+    a, b = rng.standard_normal((rows, 6)), rng.standard_normal((rows, 4))
+    before = g.get_num_threads()
+    g.set_num_threads(threads)
+    try:
+        result = conv.matmul_inner_shared(a, b)
+    finally:
+        g.set_num_threads(before)
+    assert result.shape == (6, 4)
+    np.testing.assert_allclose(result, a.T @ b, rtol=1e-12, atol=1e-12)

@@ -154,3 +154,27 @@ def matmul_rows_shared(a, b):
     with _SingleThreadedBlas():
         parallel_ranges(a.shape[0], part, _grain(a.shape[0], a.shape[0] * b.size))
     return out
+
+
+def matmul_inner_shared(a, b):
+    """a^T @ b for 2-D NumPy arrays a (K, M) and b (K, N), a new (M, N) array: the K rows shared over
+    ``get_num_threads()`` threads (one share each, single-threaded BLAS), the shares' products added in row order,
+    so that the result does not depend on which thread took what. For a weight gradient summed over many rows (the
+    LSTM's, over every step and example: (3200 x 512)^T (3200 x 161)), where splitting the output's rows instead
+    had each thread read all of b: 2.4 ms against 3.1 ms alone, OpenBLAS's own two threads 2.2 ms (which leave its
+    workers spinning: ``matmul_rows_shared``). While they spin already, one product on them."""
+    rows = a.shape[0]
+    if blas_threads_spinning():
+        return a.T @ b
+    shares = {}
+
+    def part(lo, hi):
+        shares[lo] = a[lo:hi].T @ b[lo:hi]
+
+    with _SingleThreadedBlas():
+        per_row = a.shape[1] * b.shape[1]
+        parallel_ranges(rows, part, max(-(-rows // get_num_threads()), _grain(rows, rows * per_row)))
+    total = None
+    for lo in sorted(shares):
+        total = shares[lo] if total is None else total + shares[lo]
+    return total if total is not None else np.zeros((a.shape[1], b.shape[1]), dtype=np.result_type(a, b))

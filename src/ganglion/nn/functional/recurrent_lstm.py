@@ -24,8 +24,9 @@ Speed notes (measured, see benchmarks/README.md):
   benchmark's step 0.968x the time of the same loop in Python (paired call by call, A against A 1.000).
 - The batch rows are shared over ganglion's threads, each thread running the whole sequence for its rows
   (``kernels.recurrent.over_batch_rows``), and backward's two large products after the loop too
-  (``kernels.conv.matmul_rows_shared``): 0.91x, each measured in its own process; not while OpenBLAS's threads are
-  spinning after a product of theirs (``kernels.blas.blas_threads_spinning``).
+  (``kernels.conv.matmul_rows_shared``, ``matmul_inner_shared``): 0.91x, then 0.87x for the weight gradient's rows
+  summed in two shares, each measured in its own process; not while OpenBLAS's threads are spinning after a product
+  of theirs (``kernels.blas.blas_threads_spinning``).
 - Otherwise (float64, CuPy, ``GANGLION_COMPILED=0``: the reference path) backward computes, before its loop, every
   factor that does not depend on the recurrence (o (1 - o) tanh(c'), i (1 - i) g, ...) for all steps in a few large
   passes, leaving five elementwise calls and one product per step.
@@ -241,14 +242,15 @@ class LSTMSequence(SequenceFunction):
         hidden = four_hidden // 4
         dz_flat = dz_steps.reshape(steps * batch, four_hidden)
         dx = dw_ih = db = dw_hh = dw_hr = None
-        matmul = np.matmul
-        if shared_products:  # on ganglion's threads, as the step loops before (kernels.conv.matmul_rows_shared)
+        matmul, inner = np.matmul, lambda a, b: a.T @ b
+        if shared_products:  # on ganglion's threads, as the step loops before (kernels.conv)
+            from ...kernels.conv import matmul_inner_shared as inner
             from ...kernels.conv import matmul_rows_shared as matmul
         if needs[0]:
             dx = matmul(dz_flat, gate_major(w_ih, 4, _GATE_ORDER).reshape(four_hidden, -1)).reshape(x_shape)
         if any(needs[3:7]):  # [dW_hh dW_ih db] in one product with what the steps read, [h x 1]
             reads_flat = step_inputs.reshape(steps * batch, step_inputs.shape[-1])
-            dw_all = gate_rows(matmul(dz_flat.T, reads_flat).reshape(4, hidden, -1), _GATE_ORDER)
+            dw_all = gate_rows(inner(dz_flat, reads_flat).reshape(4, hidden, -1), _GATE_ORDER)
             out_size = dw_all.shape[1] - x_shape[-1] - 1
             dw_hh, dw_ih, db = dw_all[:, :out_size], dw_all[:, out_size:-1], dw_all[:, -1]
         if w_hr is not None and needs[7]:
