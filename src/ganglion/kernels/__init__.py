@@ -25,6 +25,10 @@ Threads: ``ganglion.set_num_threads(n)`` sets how many threads the compiled kern
 setting is one per process. When other processes want the cores (a hand-off or a linear layer's product stalled, and
 the kernel has been preempting this process's threads), work stays on the calling thread and BLAS on one thread for a
 second at a time (``machine_busy``, ``note_stall``): two threads then never cost much more than one.
+
+OpenBLAS's own threads keep a core busy for ~0.1 s after each product they share (``kernels.blas``). So while
+ganglion's threads are at work (``pool_recently_used``), a linear layer's product runs on one BLAS thread, and the
+LSTM shares its rows over ganglion's threads only when no such product ran in the last 0.15 s.
 """
 
 from __future__ import annotations
