@@ -157,6 +157,16 @@ PROGRAMS = {
     ] + [Near(key, 1e-5, rtol=1e-5) for key in ("errD", "errG", "D_x", "D_G_z1", "D_G_z2", "eval_real_scores")] + [
         Near("progress_images", 1e-6, rtol=1e-4), Near("fixed_noise_images", 1e-6, rtol=1e-4),
     ],
+    # PyTorch 2-layer bidirectional LSTM over packed batches of 64 (large enough for ganglion to share each layer's
+    # rows over its threads): chance is 1/4; trained while another thread evaluates fixed-weights copies; the fixed
+    # weights' outputs, states and gradients are the framework's alone
+    "prog_torch_wave_lstm.py": [
+        AtLeast("test_accuracy", 0.8), Near("test_accuracy", 0.12), Below("last_epoch_loss", "first_epoch_loss"),
+        AtLeast("eval_thread_calls", 5), AtMost("eval_thread_moved_by", 0.0), Equals("fixed_padding_is_zero", 1.0),
+        Agree("fixed_loss", "fixed_again_loss", 1e-6),
+    ] + [Near(key, 1e-5, rtol=1e-5) for key in ("fixed_loss", "fixed_logits_sum", "fixed_output_sum", "fixed_h_sum",
+                                                "fixed_c_sum", "fixed_grad_w_ih_l0", "fixed_grad_w_hh_l1_reverse",
+                                                "fixed_grad_head")],
     # PyTorch word-level LSTM language model, truncated BPTT with detached hidden state: 15 words, uniform ppl is 15
     "prog_torch_word_lm.py": [
         AtMost("val_ppl", 3.5), Below("val_ppl", "initial_val_ppl"), Below("last_epoch_ppl", "first_epoch_ppl"),
