@@ -24,7 +24,7 @@ class Tensor:
     """
 
     # _vc: the version counter shared with views (a one-element list, or None until one is needed)
-    # _consumed: set (True) once a recorded op took this tensor as an input; unset until then (read with getattr)
+    # _consumed: how many recorded ops that are not freed took this tensor as an input (unset: none; read with getattr)
     __slots__ = ("array", "grad", "requires_grad", "_node", "_out_index", "_vc", "_consumed", "__weakref__")
     __array_priority__ = 1000  # NumPy defers `ndarray op tensor` to our reflected operators
     __array_ufunc__ = None

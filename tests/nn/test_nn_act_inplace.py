@@ -226,3 +226,27 @@ def test_threshold_keeps_nan_and_passes_its_gradient_like_torch():
         results.append((y.detach().numpy(), leaf.grad.numpy()))
     for mine, theirs in zip(*results):
         np.testing.assert_array_equal(mine, theirs)
+
+
+def test_a_tensor_is_free_for_in_place_again_once_the_graph_that_used_it_is_freed():
+    """PyTorch lets a tensor be written in place once the backward that used it has freed its graph; ganglion counts
+    a tensor's recorded users and takes a user back when its node is freed."""
+    for lib in (g, torch):
+        a = lib.tensor([-1.0, 2.0, -3.0], requires_grad=True)
+        x = a * 2.0
+        (x * x).sum().backward()  # x's only user (taken twice) is freed
+        lib.relu_(x)
+        assert x.tolist() == [0.0, 4.0, 0.0]
+        assert a.grad.tolist() == [-8.0, 16.0, -24.0]
+    a = g.tensor([-1.0, 2.0], requires_grad=True)
+    x = a * 2.0
+    kept = (x * x).sum()
+    kept.backward(retain_graph=True)  # the graph is kept: x still has a user
+    with pytest.raises(RuntimeError, match="another op has already used"):
+        g.relu_(x)
+    y = (x * x).sum()
+    other = (x + 1.0).sum()  # a second user of x
+    y.backward()
+    with pytest.raises(RuntimeError, match="another op has already used"):
+        g.relu_(x)  # the first user is freed, the second is not
+    assert other.grad_fn is not None and x.tolist() == [-2.0, 4.0]

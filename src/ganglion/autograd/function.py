@@ -306,7 +306,7 @@ class Function(GraphBackward):
         view = target._vc is not None and any(getattr(i, "_vc", None) is target._vc and i.array is not target.array
                                               for i in getattr(target._node, "inputs", ()))  # not a stand-in
         if view or getattr(target, "_consumed", False):
-            what = "is a view of another tensor" if view else "another op has already used"
+            what = "is a view of another tensor" if view else "another op has already used (in a graph not yet freed)"
             return (f"in place on a tensor that {what} while the graph is recorded is not supported by ganglion (the "
                     "graph would send that op's gradient through this one); use the out-of-place op (inplace=False, "
                     "or y = x + other)")
@@ -324,14 +324,16 @@ class Function(GraphBackward):
         return arrays
 
     def _record(self, args, arrays, outputs):
-        """Make this node the one that made ``outputs`` (Tensors): keep the inputs for the backward walk, mark them
-        consumed (``apply_in_place``), and note the versions of the saved arrays that are an input's or an output's
+        """Make this node the one that made ``outputs`` (Tensors): keep the inputs for the backward walk, count it
+        among each input's users (``apply_in_place`` refuses a tensor with users; ``free`` takes the count back), and
+        note the versions of the saved arrays that are an input's or an output's
         (when ``arrays``, the inputs' arrays, are given: ctx-style functions note theirs in ``save_for_backward``)."""
         self.inputs = args
         T = Tensor
         for a in args:
             if isinstance(a, T):
-                a._consumed = True
+                a._consumed = getattr(a, "_consumed", 0) + 1
+        self.marked_inputs = True
         self.n_outputs = len(outputs)
         if self.saved and arrays is not None:
             self.saved_versions = _saved_versions(self.saved, arrays, args, outputs)
@@ -422,7 +424,14 @@ class Function(GraphBackward):
             )
 
     def free(self):
-        """Drop what this node keeps alive once backward has used it (the graph is then spent)."""
+        """Drop what this node keeps alive once backward has used it (the graph is then spent). Its inputs stop
+        counting it as a user (``_record``): with no other recorded user left, one may be written in place again, as
+        PyTorch allows once the graph that used it is freed."""
+        if self.__dict__.pop("marked_inputs", False):
+            T = Tensor
+            for a in self.inputs:
+                if isinstance(a, T):
+                    a._consumed -= 1
         self.saved = self.saved_versions = ()
         self.inputs = ()
         self.freed = True
